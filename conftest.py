@@ -1,10 +1,9 @@
-"""Test-wide settings: the quick profile, the CPU, no progress bars, a non-interactive plot
-backend. Set before any notebook kernel starts, so nbval's kernels inherit them."""
+"""Test-wide settings: the quick profile, the CPU, no progress bars. Set before any notebook
+kernel starts, so nbval's kernels inherit them."""
 
 import os
 
 os.environ.setdefault("MAXENT_PROFILE", "quick")
 os.environ.setdefault("MAXENT_DEVICE", "cpu")
 os.environ.setdefault("TQDM_DISABLE", "1")
-os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
