@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# One device session: environment, parity checks, the full-profile grids of lessons 05-06 and the
+# stacked-vs-loop benchmark. Everything lands under $OUT (7 files). Needs the MNIST-1D cache in
+# .carry/data (made here with MAXENT_DATA_DIR=.carry/data). Run from the repository root:
+#   bash benchmarks/gpu_check.sh            # on the GPU machine
+#   bash benchmarks/gpu_check.sh --smoke    # on a CPU, tiny sizes, to test the script itself
+set -u
+SMOKE=0; [ "${1:-}" = "--smoke" ] && SMOKE=1
+OUT=${OUT:-/tmp/gpu_check_out}; mkdir -p "$OUT"
+export MAXENT_DATA_DIR=${MAXENT_DATA_DIR:-$PWD/.carry/data} PYTHONUNBUFFERED=1 TQDM_DISABLE=1
+export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+PY=${PY:-python3}
+LOG=$OUT/gpu_check.log
+if [ $SMOKE = 1 ]; then DEV=cpu; LIMIT="--limit 4"; BENCH="--cases 64:4 --epochs 1 --baseline-models 2"
+else DEV=cuda; LIMIT=""; BENCH=""; fi
+{
+  echo "== environment $(date -u +%FT%TZ)"
+  nvidia-smi -L 2>/dev/null || echo "no nvidia-smi"
+  $PY -c "import torch,numpy,scipy,sklearn;print('torch',torch.__version__,'numpy',numpy.__version__,'cuda',torch.cuda.is_available())"
+  echo "== parity"
+  timeout 50 $PY benchmarks/parity.py --device $DEV
+} 2>&1 | tee "$LOG"
+for g in shortcut regularization; do
+  echo "== grid $g (full profile)" | tee -a "$LOG"
+  T0=$(date +%s.%N)
+  timeout 110 $PY -m maxent_lib ablate --grid $g --profile full --device $DEV --no-progress \
+    --out "$OUT/${g}_full.jsonl" $LIMIT 2>&1 | tee -a "$LOG"
+  RC=${PIPESTATUS[0]}
+  T1=$(date +%s.%N)
+  $PY - "$g" "$T0" "$T1" "$RC" "$DEV" "$LIMIT" <<'PYEOF' 2>&1 | tee -a "$LOG"
+import datetime, json, os, sys, torch
+g, t0, t1, rc, dev, limit = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+path = os.path.join(os.environ["OUT"], "provenance.json")
+prov = json.load(open(path)) if os.path.exists(path) else {}
+n = sum(1 for _ in open(os.path.join(os.environ["OUT"], f"{g}_full.jsonl"))) if os.path.exists(os.path.join(os.environ["OUT"], f"{g}_full.jsonl")) else 0
+prov[g] = {"command": f"python -m maxent_lib ablate --grid {g} --profile full --device {dev} --out results/{g}_full.jsonl {limit}".strip(),
+           "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+           "torch": torch.__version__, "cuda": torch.version.cuda, "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "wall_seconds_including_startup": round(t1 - t0, 1), "exit_code": rc, "records": n}
+json.dump(prov, open(path, "w"), indent=1)
+print("provenance", g, prov[g])
+PYEOF
+done
+echo "== benchmark" | tee -a "$LOG"
+timeout 130 $PY benchmarks/bench_ensemble.py --device $DEV $BENCH --json "$OUT/bench.json" 2>&1 \
+  | tee "$OUT/bench.txt"
+echo "== end $(date -u +%FT%TZ)" | tee -a "$LOG"

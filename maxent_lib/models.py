@@ -1,0 +1,261 @@
+"""MLPs (plain and residual), their training, and layer-wise growth (lesson 04; lessons 05-06).
+
+A network computes features layer by layer, T_1 = g(A_1 x + c_1) and then either
+
+    T_l = g(A_l T_{l-1} + c_l)               (plain)      or
+    T_l = T_{l-1} + g(A_l T_{l-1} + c_l)     (residual, ``shortcut=True``)
+
+for l = 2..L, and puts softmax regression on top: P(y | x) = softmax(W T_L + b). The top is the
+conditional max-ent model given T_L (lesson 02), so the layers below have to make T_L satisfy the
+two feature conditions (lesson 03). :func:`grow_layerwise` makes the recursion explicit: it trains
+one layer at a time, each with a temporary softmax head on the frozen layers below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ._checks import as_finite_array, check_labels, check_same_length
+from .runtime import get_device
+
+__all__ = ["ACTIVATIONS", "MLP", "grow_layerwise", "layer_features", "predict_proba",
+           "train_classifier"]
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+
+
+def _positive_int(value: object, name: str) -> int:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class MLP(nn.Module):
+    """A fully connected net with ``depth`` hidden layers of ``width`` units and a linear softmax
+    head (``forward`` returns the logits W T_L + b).
+
+    Layer 1 projects the input: T_1 = g(A_1 x + c_1). Layers 2..L are T_l = g(A_l T_{l-1} + c_l),
+    or with ``shortcut=True`` the residual form T_l = T_{l-1} + g(A_l T_{l-1} + c_l), which keeps
+    all of T_{l-1} (lesson 05). ``activation`` g is "relu", "sigmoid" or "tanh"; a sigmoid unit
+    sigma(a.T + c) is itself a binary logistic (max-ent) model on the features below (lesson 04).
+    ``features(x)`` returns [T_1, ..., T_L]. Introduced in lesson 04.
+    """
+
+    def __init__(self, in_dim: int, width: int, depth: int, n_classes: int,
+                 activation: str = "relu", shortcut: bool = False) -> None:
+        super().__init__()
+        self.in_dim = _positive_int(in_dim, "in_dim")
+        self.width = _positive_int(width, "width")
+        self.depth = _positive_int(depth, "depth")
+        self.n_classes = _positive_int(n_classes, "n_classes")
+        if self.n_classes < 2:
+            raise ValueError(f"n_classes must be at least 2, got {n_classes}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        self.activation, self.shortcut = activation, bool(shortcut)
+        dims = [self.in_dim] + [self.width] * self.depth
+        self.layers = nn.ModuleList(nn.Linear(dims[i], dims[i + 1]) for i in range(self.depth))
+        self.act = ACTIVATIONS[activation]()
+        self.head = nn.Linear(self.width, self.n_classes)
+
+    def layer(self, index: int, t: torch.Tensor) -> torch.Tensor:
+        """Apply hidden layer ``index`` (0-based) to the features below it."""
+        out = self.act(self.layers[index](t))
+        return t + out if (self.shortcut and index > 0) else out
+
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Every hidden layer's features [T_1, ..., T_L], each of shape (n, width)."""
+        feats, t = [], x
+        for i in range(self.depth):
+            t = self.layer(i, t)
+            feats.append(t)
+        return feats
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits W T_L + b, shape (n, n_classes)."""
+        return self.head(self.features(x)[-1])
+
+
+def _tensors(X: object, y: object, n_classes: int, in_dim: int,
+             device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    X_arr = as_finite_array(X, "X", ndim=2)
+    if X_arr.shape[1] != in_dim:
+        raise ValueError(f"X must have {in_dim} columns (the model's in_dim), got {X_arr.shape[1]}")
+    y_arr = check_labels(y, n_classes)
+    check_same_length("X", X_arr, "y", y_arr)
+    return (torch.tensor(X_arr, dtype=torch.float32, device=device),
+            torch.tensor(y_arr, dtype=torch.long, device=device))
+
+
+def _check_hyper(epochs: int, lr: float, batch_size: int, weight_decay: float, seed: int) -> None:
+    _positive_int(epochs, "epochs")
+    _positive_int(batch_size, "batch_size")
+    if not np.isfinite(lr) or lr <= 0:
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if not np.isfinite(weight_decay) or weight_decay < 0:
+        raise ValueError(f"weight_decay must be a non-negative number, got {weight_decay!r}")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+
+
+@contextmanager
+def _small_net_threads(device: torch.device, n_params: int) -> Iterator[None]:
+    """Train small nets on one CPU thread: for a few thousand parameters a step is launch-bound,
+    and a second thread only adds contention (measured on a busy 2-core CPU: about 2.5 ms a step
+    on one thread, 20+ ms on two). The thread count is restored afterwards."""
+    if device.type != "cpu" or n_params > 200_000:
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit(forward: Any, params: list[nn.Parameter], X: torch.Tensor, y: torch.Tensor, *,
+         epochs: int, lr: float, batch_size: int, weight_decay: float, seed: int,
+         progress: bool, desc: str) -> dict[str, list[float]]:
+    """Minibatch Adam on the mean cross-entropy of ``forward``; returns the history."""
+    with _small_net_threads(X.device, sum(p.numel() for p in params)):
+        return _fit_loop(forward, params, X, y, epochs=epochs, lr=lr, batch_size=batch_size,
+                         weight_decay=weight_decay, seed=seed, progress=progress, desc=desc)
+
+
+def _fit_loop(forward: Any, params: list[nn.Parameter], X: torch.Tensor, y: torch.Tensor, *,
+              epochs: int, lr: float, batch_size: int, weight_decay: float, seed: int,
+              progress: bool, desc: str) -> dict[str, list[float]]:
+    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    gen = torch.Generator().manual_seed(int(seed))
+    history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+    n = len(y)
+    bar = tqdm(range(epochs), desc=desc, disable=not progress, leave=False)
+    for _ in bar:
+        order = torch.randperm(n, generator=gen).to(X.device)
+        total, correct = 0.0, 0
+        for i in range(0, n, batch_size):
+            idx = order[i:i + batch_size]
+            logits = forward(X[idx])
+            loss = nn.functional.cross_entropy(logits, y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * len(idx)
+            correct += int((logits.argmax(1) == y[idx]).sum())
+        history["loss"].append(total / n)
+        history["accuracy"].append(correct / n)
+        bar.set_postfix(loss=f"{total / n:.3f}")
+    return history
+
+
+def train_classifier(model: MLP, X: object, y: object, *, epochs: int = 30, lr: float = 1e-3,
+                     batch_size: int = 128, weight_decay: float = 0.0, seed: int = 0,
+                     device: str | torch.device | None = None,
+                     progress: bool = True) -> dict[str, list[float]]:
+    """Train ``model`` end to end: minibatch Adam (L2 ``weight_decay`` as in
+    ``torch.optim.Adam``) on the mean cross-entropy, ``epochs`` passes over (X, y) in an order
+    drawn from ``seed``. Returns the history {"loss", "accuracy"} (per-epoch training means,
+    taken during the epoch). The model is moved to ``device`` (default
+    :func:`maxent_lib.runtime.get_device`) and left there. Introduced in lesson 04.
+    """
+    if not isinstance(model, MLP):
+        raise ValueError(f"model must be a maxent_lib.models.MLP, got {type(model).__name__}")
+    _check_hyper(epochs, lr, batch_size, weight_decay, seed)
+    dev = get_device(None if device is None else str(device))
+    model.to(dev).train()
+    Xt, yt = _tensors(X, y, model.n_classes, model.in_dim, dev)
+    return _fit(model, list(model.parameters()), Xt, yt, epochs=epochs, lr=lr,
+                batch_size=batch_size, weight_decay=weight_decay, seed=seed, progress=progress,
+                desc="training")
+
+
+def grow_layerwise(in_dim: int, width: int, depth: int, n_classes: int, X: object, y: object, *,
+                   activation: str = "relu", shortcut: bool = False, epochs_per_layer: int = 30,
+                   lr: float = 1e-3, batch_size: int = 128, weight_decay: float = 0.0,
+                   seed: int = 0, device: str | torch.device | None = None,
+                   progress: bool = True) -> MLP:
+    """Grow an :class:`MLP` one layer at a time, the recursion of lesson 04 made explicit.
+
+    For l = 1..L: put a fresh temporary softmax head on a fresh layer l, train layer l and the
+    head on the mean cross-entropy for ``epochs_per_layer`` epochs with layers 1..l-1 FROZEN,
+    then freeze layer l. Layer l therefore solves "make T_l good for a softmax read-out" given the
+    features below it (a greedy objective: it cannot know what layers above would need). The
+    head of the last layer becomes the model's head. The result has the same architecture as an
+    end-to-end net, and starts from the same weights as ``torch.manual_seed(seed); MLP(...)``
+    (it seeds torch's global generator so), so the two can be compared directly. Its
+    ``growth_history`` holds one training history per layer.
+    Introduced in lesson 04.
+    """
+    _check_hyper(epochs_per_layer, lr, batch_size, weight_decay, seed)
+    dev = get_device(None if device is None else str(device))
+    torch.manual_seed(int(seed))
+    model = MLP(in_dim, width, depth, n_classes, activation, shortcut).to(dev)
+    Xt, yt = _tensors(X, y, model.n_classes, model.in_dim, dev)
+    histories = []
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for j in tqdm(range(model.depth), desc="growing layers", disable=not progress):
+        head = model.head if j == model.depth - 1 else nn.Linear(model.width, n_classes).to(dev)
+        params = [*model.layers[j].parameters(), *head.parameters()]
+        for p in params:
+            p.requires_grad_(True)
+        with torch.no_grad():
+            below = Xt
+            for k in range(j):
+                below = model.layer(k, below)
+
+        def forward(t: torch.Tensor, layer: int = j, h: nn.Module = head) -> torch.Tensor:
+            return h(model.layer(layer, t))
+
+        histories.append(_fit(forward, params, below, yt, epochs=epochs_per_layer, lr=lr,
+                              batch_size=batch_size, weight_decay=weight_decay, seed=seed + j,
+                              progress=progress, desc=f"layer {j + 1}"))
+        for p in params:
+            p.requires_grad_(False)
+    for p in model.parameters():
+        p.requires_grad_(True)
+    model.growth_history = histories
+    return model
+
+
+def layer_features(model: MLP, X: object, batch_size: int = 4096) -> list[np.ndarray]:
+    """[T_1(X), ..., T_L(X)] as float64 NumPy arrays, computed in eval mode without gradients
+    (for :func:`maxent_lib.conditions.layerwise_condition_gaps`). Introduced in lesson 04."""
+    if not isinstance(model, MLP):
+        raise ValueError(f"model must be a maxent_lib.models.MLP, got {type(model).__name__}")
+    X_arr = as_finite_array(X, "X", ndim=2)
+    if X_arr.shape[1] != model.in_dim:
+        raise ValueError(f"X must have {model.in_dim} columns, got {X_arr.shape[1]}")
+    dev = next(model.parameters()).device
+    model.eval()
+    chunks: list[list[np.ndarray]] = []
+    with torch.no_grad():
+        for i in range(0, len(X_arr), batch_size):
+            xb = torch.tensor(X_arr[i:i + batch_size], dtype=torch.float32, device=dev)
+            chunks.append([f.double().cpu().numpy() for f in model.features(xb)])
+    return [np.concatenate([c[i] for c in chunks]) for i in range(model.depth)]
+
+
+def predict_proba(model: MLP, X: object, batch_size: int = 4096) -> np.ndarray:
+    """The model's P(y | x) = softmax(logits), shape (n, K), float64. Introduced in lesson 04."""
+    if not isinstance(model, MLP):
+        raise ValueError(f"model must be a maxent_lib.models.MLP, got {type(model).__name__}")
+    X_arr = as_finite_array(X, "X", ndim=2)
+    if X_arr.shape[1] != model.in_dim:
+        raise ValueError(f"X must have {model.in_dim} columns, got {X_arr.shape[1]}")
+    dev = next(model.parameters()).device
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(X_arr), batch_size):
+            xb = torch.tensor(X_arr[i:i + batch_size], dtype=torch.float32, device=dev)
+            out.append(torch.softmax(model(xb).double(), dim=1).cpu().numpy())
+    return np.concatenate(out)

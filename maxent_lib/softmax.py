@@ -1,0 +1,370 @@
+"""Softmax regression, solved to convergence, and its moment residuals (lesson 02).
+
+Softmax regression on features T(x) in R^m is the conditional maximum-entropy model (Berger,
+Della Pietra & Della Pietra 1996): maximising H(Y|X) subject to, for every class k and feature j,
+
+    (1/n) sum_i P(y=k | x_i) t_j(x_i) = (1/n) sum_i 1[y_i = k] t_j(x_i)        (moments)
+    (1/n) sum_i P(y=k | x_i)          = (1/n) sum_i 1[y_i = k]                 (class sizes)
+
+has the solution P(y=k | x) = softmax(W T(x) + b)_k, and its dual is the mean log-likelihood.
+:class:`SoftmaxRegression` minimises the mean cross-entropy plus (alpha/2) ||W||_F^2 (biases are
+not penalised) with Newton's method and a backtracking line search, to a gradient of ``tol``.
+:func:`moment_residuals` gives "model moments - empirical moments": zero at the unpenalised
+optimum, exactly ``-alpha W`` at the penalised one.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy.linalg import cho_factor, cho_solve
+from scipy.special import logsumexp
+from threadpoolctl import threadpool_limits
+
+from ._checks import as_finite_array, check_labels, check_probabilities, check_same_length
+
+__all__ = [
+    "NotConvergedWarning",
+    "SeparableDataWarning",
+    "SoftmaxRegression",
+    "conditional_entropy",
+    "log_softmax",
+    "mean_cross_entropy",
+    "moment_residuals",
+    "softmax",
+]
+
+
+class SeparableDataWarning(UserWarning):
+    """The training data are linearly separable and ``alpha = 0``: the cross-entropy has no
+    minimiser (it tends to 0 as the weights grow without bound)."""
+
+
+class NotConvergedWarning(UserWarning):
+    """Newton's method stopped at ``max_iter`` before the gradient fell below ``tol``."""
+
+
+def log_softmax(z: object, axis: int = -1) -> np.ndarray:
+    """log softmax(z) = z - logsumexp(z), computed stably. Introduced in lesson 02."""
+    arr = as_finite_array(z, "z")
+    if arr.ndim == 0:
+        raise ValueError("z must have at least one axis (the classes), got a scalar")
+    return arr - logsumexp(arr, axis=axis, keepdims=True)
+
+
+def softmax(z: object, axis: int = -1) -> np.ndarray:
+    """softmax(z)_k = exp(z_k) / sum_l exp(z_l) along ``axis``.
+
+    Shift-invariant (softmax(z + c) = softmax(z)) and computed stably by subtracting the maximum,
+    so large scores do not overflow. Introduced in lesson 02.
+    """
+    return np.exp(log_softmax(z, axis=axis))
+
+
+def _one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:
+    out = np.zeros((len(y), n_classes))
+    out[np.arange(len(y)), y] = 1.0
+    return out
+
+
+def _check_T_y_probs(T: object, y: object, probs: object) -> tuple[np.ndarray, ...]:
+    T_arr = as_finite_array(T, "T", ndim=2)
+    P = check_probabilities(probs, "probs")
+    if P.ndim != 2:
+        raise ValueError(f"probs must have shape (n, K), got {P.shape}")
+    y_arr = check_labels(y, P.shape[1])
+    check_same_length("T", T_arr, "y", y_arr)
+    check_same_length("T", T_arr, "probs", P)
+    return T_arr, y_arr, P
+
+
+def moment_residuals(T: object, y: object, probs: object) -> np.ndarray:
+    """Model class moments minus empirical class moments, shape (K, m):
+
+        R[k, j] = (1/n) sum_i (probs[i, k] - 1[y_i = k]) T[i, j].
+
+    ``probs[i]`` is the model's P(y | x_i). R is the gradient of the mean cross-entropy with
+    respect to W, so R = 0 at the unpenalised optimum (the max-ent constraints hold), and
+    R = -alpha W at the optimum of mean CE + (alpha/2) ||W||^2. Introduced in lesson 02.
+    """
+    T_arr, y_arr, P = _check_T_y_probs(T, y, probs)
+    return (P - _one_hot(y_arr, P.shape[1])).T @ T_arr / len(T_arr)
+
+
+def mean_cross_entropy(probs: object, y: object) -> float:
+    """Mean cross-entropy (log loss) -(1/n) sum_i log probs[i, y_i] in nats: the cross-entropy
+    between the empirical labels and the model. ``inf`` if a true label has probability 0.
+    Introduced in lesson 02."""
+    P = check_probabilities(probs, "probs")
+    if P.ndim != 2:
+        raise ValueError(f"probs must have shape (n, K), got {P.shape}")
+    y_arr = check_labels(y, P.shape[1])
+    check_same_length("probs", P, "y", y_arr)
+    picked = P[np.arange(len(y_arr)), y_arr]
+    with np.errstate(divide="ignore"):
+        return float(-np.mean(np.log(picked)))
+
+
+def conditional_entropy(probs: object) -> float:
+    """The model's conditional entropy on a sample, (1/n) sum_i H(P(. | x_i)), in nats: the
+    quantity max-ent maximises. Introduced in lesson 02."""
+    from .info import entropy
+
+    P = check_probabilities(probs, "probs")
+    if P.ndim != 2:
+        raise ValueError(f"probs must have shape (n, K), got {P.shape}")
+    return float(np.mean(entropy(P)))
+
+
+class SoftmaxRegression:
+    """Multinomial logistic (softmax) regression, P(y=k | x) = softmax(W T(x) + b)_k, fitted to
+    convergence: it minimises
+
+        L(W, b) = -(1/n) sum_i log softmax(W t_i + b)_{y_i} + (alpha/2) ||W||_F^2
+
+    (biases unpenalised) by Newton's method with the full Hessian (pseudo-inverse on its null
+    space, which comes from the softmax's shift invariance and from constant or collinear
+    features) and a backtracking line search, until max |grad L| <= ``tol``.
+
+    Separable data: with ``alpha = 0`` and linearly separable training data, L has no minimiser
+    (it tends to 0 as ||W|| grows without bound). ``fit`` detects this with a certificate: as
+    soon as an iterate classifies every training point correctly with a positive margin, the data
+    are separable. It then issues a :class:`SeparableDataWarning`, stops, and keeps that
+    separating iterate, with ``separable_ = True`` and ``converged_ = False``. It never diverges
+    silently. Use ``alpha > 0`` for a finite optimum.
+
+    After ``fit``: ``coef_`` (K, m) = W, ``intercept_`` (K,) = b (centred to sum to zero, which
+    changes no probability), ``n_iter_``, ``converged_``, ``separable_``, ``loss_history_``
+    (objective after each iteration, starting from W = 0, b = 0), ``grad_norm_``.
+    Introduced in lesson 02.
+    """
+
+    #: above this many parameters K (m + 1), Newton steps are solved by conjugate gradients with
+    #: Hessian-vector products instead of forming the (K (m + 1))^2 Hessian
+    dense_limit: int = 1000
+    #: the most conjugate-gradient iterations per Newton step on the large-problem path
+    cg_max_iter: int = 500
+
+    def __init__(self, alpha: float = 0.0, tol: float = 1e-10, max_iter: int = 100) -> None:
+        if not np.isfinite(alpha) or alpha < 0:
+            raise ValueError(f"alpha must be a non-negative number, got {alpha!r}")
+        if not np.isfinite(tol) or tol <= 0:
+            raise ValueError(f"tol must be a positive number, got {tol!r}")
+        if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+            raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
+        self.alpha = float(alpha)
+        self.tol = float(tol)
+        self.max_iter = int(max_iter)
+
+    # ------------------------------------------------------------------ objective and derivatives
+    def _objective(self, theta: np.ndarray, X1: np.ndarray, Y: np.ndarray) -> float:
+        S = X1 @ theta.T
+        ce = float(np.mean(logsumexp(S, axis=1) - np.sum(S * Y, axis=1)))
+        return ce + 0.5 * self.alpha * float(np.sum(theta[:, :-1] ** 2))
+
+    def _grad(self, theta: np.ndarray, X1: np.ndarray,
+              Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        P = softmax(X1 @ theta.T)
+        G = (P - Y).T @ X1 / len(X1)
+        G[:, :-1] += self.alpha * theta[:, :-1]
+        return G, P
+
+    def _grad_hess(self, theta: np.ndarray, X1: np.ndarray,
+                   Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        n, d = X1.shape
+        K = theta.shape[0]
+        P = softmax(X1 @ theta.T)
+        G = (P - Y).T @ X1 / n
+        G[:, :-1] += self.alpha * theta[:, :-1]
+        B = (P[:, :, None] * X1[:, None, :]).reshape(n, K * d)
+        H = -(B.T @ B) / n
+        for k in range(K):
+            H[k * d:(k + 1) * d, k * d:(k + 1) * d] += (X1 * P[:, k:k + 1]).T @ X1 / n
+        if self.alpha > 0:
+            idx = np.arange(K * d).reshape(K, d)[:, :-1].ravel()
+            H[idx, idx] += self.alpha
+        return G, H, P
+
+    def _newton_step(self, H: np.ndarray, g: np.ndarray, K: int, d: int) -> np.ndarray:
+        """Solve H s = -g on the complement of H's null space. The softmax's shift invariance
+        (adding one vector to every class's parameters) makes H singular along 1_K (x) v, for every
+        v when alpha = 0 and for the bias only when alpha > 0; the gradient has no component
+        there, so adding curvature along those directions changes nothing else. A relative ridge
+        of 1e-12 covers constant features; an eigen-decomposition (pseudo-inverse) is the
+        fallback for anything worse."""
+        scale = max(float(np.max(np.diag(H))), 1e-300)
+        D = np.eye(d) if self.alpha == 0 else np.diag(np.r_[np.zeros(d - 1), 1.0])
+        A = H + scale * np.kron(np.full((K, K), 1.0 / K), D)
+        A[np.diag_indices_from(A)] += 1e-12 * scale
+        try:
+            return -cho_solve(cho_factor(A, lower=True, check_finite=False), g,
+                              check_finite=False)
+        except np.linalg.LinAlgError:
+            w, V = np.linalg.eigh(H)
+            keep = w > max(w[-1], 0.0) * 1e-12
+            return -(V[:, keep] @ ((V[:, keep].T @ g) / w[keep]))
+
+    def _hessp(self, V: np.ndarray, P: np.ndarray, X1: np.ndarray) -> np.ndarray:
+        """The Hessian of the objective times a direction V (K, d), without forming it:
+        (1/n) sum_i [(diag(p_i) - p_i p_i^T) V x_i] x_i^T + alpha V (weights only)."""
+        S = X1 @ V.T
+        U = P * (S - np.sum(P * S, axis=1, keepdims=True))
+        out = U.T @ X1 / len(X1)
+        out[:, :-1] += self.alpha * V[:, :-1]
+        return out
+
+    def _cg_step(self, G: np.ndarray, P: np.ndarray, X1: np.ndarray) -> np.ndarray:
+        """Inexact Newton step for large K(m+1): conjugate gradients on H s = -g with
+        Hessian-vector products (cost O(n K m) each) and a diagonal (Jacobi) preconditioner, plus
+        curvature along the softmax's shift directions (as in :meth:`_newton_step`) and a 1e-12
+        relative ridge. At most ``cg_max_iter`` CG iterations per Newton step."""
+        K, d = G.shape
+        cols = slice(None) if self.alpha == 0 else slice(d - 1, d)
+        diag = (P * (1 - P)).T @ (X1**2) / len(X1)
+        diag[:, :-1] += self.alpha
+        scale = max(float(diag.max()), 1e-300)
+        diag[:, cols] += scale / K
+        diag += 1e-12 * scale
+
+        def A(v: np.ndarray) -> np.ndarray:
+            out = self._hessp(v, P, X1) + 1e-12 * scale * v
+            out[:, cols] += scale * v[:, cols].mean(axis=0, keepdims=True)
+            return out
+
+        gnorm = float(np.linalg.norm(G))
+        rtol = min(0.5, np.sqrt(gnorm)) * gnorm
+        x, r = np.zeros_like(G), -G.copy()
+        z = r / diag
+        p, rz = z.copy(), float(np.sum(r * z))
+        for _ in range(self.cg_max_iter):
+            Ap = A(p)
+            pAp = float(np.sum(p * Ap))
+            if pAp <= 0:
+                break
+            a = rz / pAp
+            x, r = x + a * p, r - a * Ap
+            if np.linalg.norm(r) <= rtol:
+                break
+            z = r / diag
+            rz_new = float(np.sum(r * z))
+            p, rz = z + (rz_new / rz) * p, rz_new
+        return x if np.any(x) else -G
+
+    @staticmethod
+    def _separates(theta: np.ndarray, X1: np.ndarray, y: np.ndarray) -> bool:
+        S = X1 @ theta.T
+        true = S[np.arange(len(y)), y]
+        S[np.arange(len(y)), y] = -np.inf
+        return bool(np.all(true - S.max(axis=1) > 0))
+
+    # ------------------------------------------------------------------ public API
+    def fit(self, T: object, y: object, n_classes: int | None = None) -> SoftmaxRegression:
+        """Fit W and b on features ``T`` (n, m) and labels ``y`` in 0..K-1 (K = ``n_classes``, or
+        max(y) + 1). Returns ``self``. Raises ``ValueError`` on bad shapes, NaN/inf or labels out
+        of range; warns :class:`SeparableDataWarning` (see the class docstring) or
+        :class:`NotConvergedWarning`."""
+        # The matrices are small (K(m+1) <= ~1000): one BLAS thread is about as fast and avoids
+        # OpenBLAS's threads spinning against each other on a busy laptop or Binder CPU.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(T, y, n_classes)
+
+    def _fit(self, T: object, y: object, n_classes: int | None) -> SoftmaxRegression:
+        T_arr = as_finite_array(T, "T", ndim=2)
+        if n_classes is not None and (not isinstance(n_classes, (int, np.integer))
+                                      or n_classes < 2):
+            raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+        y_arr = check_labels(y, n_classes)
+        check_same_length("T", T_arr, "y", y_arr)
+        K = int(n_classes) if n_classes is not None else int(y_arr.max()) + 1
+        if K < 2:
+            raise ValueError("y holds a single class; softmax regression needs at least two")
+        n, m = T_arr.shape
+        X1 = np.hstack([T_arr, np.ones((n, 1))])
+        Y = _one_hot(y_arr, K)
+        theta = np.zeros((K, m + 1))
+        loss = self._objective(theta, X1, Y)
+        history = [loss]
+        self.converged_, self.separable_ = False, False
+        n_iter = 0
+        dense = K * (m + 1) <= self.dense_limit
+        while n_iter < self.max_iter:
+            if dense:
+                G, H, _ = self._grad_hess(theta, X1, Y)
+            else:
+                G, P = self._grad(theta, X1, Y)
+            g = G.ravel()
+            if np.max(np.abs(g)) <= self.tol:
+                self.converged_ = True
+                break
+            if dense:
+                step = self._newton_step(H, g, K, m + 1).reshape(theta.shape)
+            else:
+                step = self._cg_step(G, P, X1)
+            slope = float(g @ step.ravel())
+            if slope >= 0:  # pseudo-inverse lost the descent direction: fall back to gradient
+                step, slope = -G, -float(g @ g)
+            t = 1.0
+            new = theta + step
+            new_loss = self._objective(new, X1, Y)
+            # near the optimum (tiny Newton decrement) the full step is taken as it is: the loss
+            # changes by less than its rounding error there, so a line search would stall
+            while -slope > 1e-12 and new_loss > loss + 1e-4 * t * slope and t > 1e-10:
+                t *= 0.5
+                new = theta + t * step
+                new_loss = self._objective(new, X1, Y)
+            if -slope > 1e-12 and new_loss > loss:  # no descent possible in float64
+                break
+            theta, loss, n_iter = new, new_loss, n_iter + 1
+            history.append(loss)
+            if self.alpha == 0 and self._separates(theta, X1, y_arr):
+                self.separable_ = True
+                warnings.warn(
+                    "the training data are linearly separable and alpha = 0: the cross-entropy "
+                    "has no minimiser (it tends to 0 as the weights grow without bound). "
+                    f"Stopped after {n_iter} Newton steps at a separating solution; use alpha > 0 "
+                    "for a finite optimum.", SeparableDataWarning, stacklevel=3)
+                break
+        G_final, _ = self._grad(theta, X1, Y)
+        self.grad_norm_ = float(np.max(np.abs(G_final)))
+        if not self.converged_ and self.grad_norm_ <= self.tol:
+            self.converged_ = True
+        if not self.converged_ and not self.separable_:
+            warnings.warn(f"Newton's method stopped after {n_iter} steps with max |gradient| "
+                          f"{self.grad_norm_:.2e} > tol = {self.tol:.0e}", NotConvergedWarning,
+                          stacklevel=3)
+        theta = theta - theta.mean(axis=0, keepdims=True) if self.alpha == 0 else theta
+        theta[:, -1] -= theta[:, -1].mean()
+        self.coef_, self.intercept_ = theta[:, :-1].copy(), theta[:, -1].copy()
+        self.n_iter_, self.loss_history_ = n_iter, np.asarray(history)
+        self.n_classes_, self.n_features_in_ = K, m
+        return self
+
+    def _check_fitted(self, T: object) -> np.ndarray:
+        if not hasattr(self, "coef_"):
+            raise ValueError("this SoftmaxRegression is not fitted yet; call fit(T, y) first")
+        T_arr = as_finite_array(T, "T", ndim=2)
+        if T_arr.shape[1] != self.n_features_in_:
+            raise ValueError(f"T must have {self.n_features_in_} columns (as in fit), "
+                             f"got {T_arr.shape[1]}")
+        return T_arr
+
+    def decision_function(self, T: object) -> np.ndarray:
+        """The class scores W T(x) + b, shape (n, K)."""
+        return self._check_fitted(T) @ self.coef_.T + self.intercept_
+
+    def predict_proba(self, T: object) -> np.ndarray:
+        """P(y = k | x) = softmax(W T(x) + b)_k, shape (n, K)."""
+        return softmax(self.decision_function(T))
+
+    def predict(self, T: object) -> np.ndarray:
+        """The most probable class for each row of ``T``."""
+        return np.argmax(self.decision_function(T), axis=1)
+
+    def log_loss(self, T: object, y: object) -> float:
+        """Mean cross-entropy of the fitted model on (T, y), in nats (no penalty term)."""
+        return mean_cross_entropy(self.predict_proba(T), y)
+
+    def objective(self, T: object, y: object) -> float:
+        """The penalised objective mean CE + (alpha/2) ||W||^2 on (T, y)."""
+        return self.log_loss(T, y) + 0.5 * self.alpha * float(np.sum(self.coef_**2))

@@ -1,0 +1,63 @@
+"""Tests of the command line ``python -m maxent_lib ablate``: clear errors (exit status 2),
+a run with a summary table, and resume."""
+
+import subprocess
+import sys
+
+import pytest
+
+from maxent_lib import ablation
+from maxent_lib.__main__ import main
+
+
+@pytest.fixture
+def tiny_grid(monkeypatch):
+    def grid(profile=None):
+        return [{"width": 8, "depth": 2, "epochs": 2, "batch_size": 64, "seed": s,
+                 "shortcut": sc, "arm": "residual" if sc else "plain"}
+                for s in (0, 1) for sc in (False, True)]
+
+    monkeypatch.setitem(ablation.GRIDS, "tiny", grid)
+    monkeypatch.setitem(ablation.GRID_SUMMARY, "tiny", ("arm",))
+    return grid
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--grid", "nope"], "unknown grid"),
+    (["--grid", "shortcut", "--device", "tpu"], "unknown device"),
+    (["--grid", "shortcut", "--profile", "huge"], "unknown profile"),
+    (["--grid", "shortcut", "--limit", "0"], "--limit"),
+])
+def test_errors_exit_2(args, message, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["ablate", *args, "--out", str(tmp_path / "r.jsonl")])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_unwritable_path_exits_2(tmp_path, capsys):
+    for out in (tmp_path / "missing" / "r.jsonl", tmp_path):
+        with pytest.raises(SystemExit) as exc:
+            main(["ablate", "--grid", "shortcut", "--out", str(out)])
+        assert exc.value.code == 2
+        assert "results path" in capsys.readouterr().err
+
+
+def test_run_and_resume(tiny_grid, tmp_path, capsys):
+    out = tmp_path / "tiny.jsonl"
+    argv = ["ablate", "--grid", "tiny", "--dataset", "gaussians", "--device", "cpu",
+            "--out", str(out), "--no-progress"]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "test_acc_mean" in text and "plain" in text and "residual" in text
+    lines = out.read_text().splitlines()
+    assert len(lines) == 4
+    assert main(argv) == 0  # a rerun trains nothing and appends nothing
+    assert out.read_text().splitlines() == lines
+
+
+def test_module_entry_point(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "maxent_lib", "ablate", "--grid", "bogus",
+                           "--out", str(tmp_path / "r.jsonl")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "unknown grid 'bogus'" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,165 @@
+"""Tests for maxent_lib.conditions: the FC1/FC2 gaps, their intervals, the exact versions, and
+the "done when" check (the gaps separate the three synthetic cases at several sizes and seeds)."""
+
+import numpy as np
+import pytest
+
+from maxent_lib import conditions as C
+from maxent_lib import data
+
+
+def dropped_coordinate_task() -> data.GaussianMixtureTask:
+    """Two unit-covariance Gaussian classes apart along x0 only: T = x1 loses everything."""
+    eye = np.eye(2)
+    return data.GaussianMixtureTask([[(1.0, [-1.5, 0.0], eye)], [(1.0, [1.5, 0.0], eye)]])
+
+
+@pytest.fixture(scope="module")
+def shared_split():
+    return data.shared_covariance_gaussians(seed=0).split(600, 600, seed=0)
+
+
+# ---------------------------------------------------------------- "done when"
+
+@pytest.mark.parametrize("n", [1000, 3000])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_gaps_separate_the_three_cases(n, seed):
+    # both conditions hold: shared covariance, T = X
+    s = data.shared_covariance_gaussians(seed=seed).split(n, 2000, seed=seed)
+    r = C.feature_condition_gaps(s.X_train, s.y_train, s.X_test, s.y_test, s.X_train, s.X_test,
+                                 n_bootstrap=200, seed=seed)
+    assert abs(r["fc1_gap"]) < 0.05 and abs(r["fc2_gap"]) < 0.05, r
+    # FC2 fails: XOR, T = X
+    s = data.xor_task().split(n, 2000, seed=seed)
+    r = C.feature_condition_gaps(s.X_train, s.y_train, s.X_test, s.y_test, n_bootstrap=200,
+                                 seed=seed)
+    assert r["fc2_gap"] > 0.3 and r["fc2_gap_ci"][0] > 0.3, r
+    assert r["fc1_gap"] is None and r["fc1_gap_ci"] is None
+    # FC1 fails: T drops the informative coordinate
+    s = dropped_coordinate_task().split(n, 2000, seed=seed)
+    r = C.feature_condition_gaps(s.X_train[:, [1]], s.y_train, s.X_test[:, [1]], s.y_test,
+                                 s.X_train, s.X_test, n_bootstrap=200, seed=seed)
+    assert r["fc1_gap"] > 0.3 and r["fc1_gap_ci"][0] > 0.3, r
+    assert abs(r["fc2_gap"]) < 0.05, r
+
+
+def test_dropped_coordinate_task_has_true_fc1_gap_above_0_3():
+    e = C.exact_condition_gaps(dropped_coordinate_task(), keep=[1], n_eval=20_000,
+                               n_population=5000)
+    assert e["fc1_gap"] > 0.3
+    assert abs(e["fc2_gap"]) < 0.01  # P(y | x1) is constant: affine in x1
+
+
+def test_probe_is_close_to_the_exact_gaps():
+    task = data.class_covariance_gaussians(seed=0)
+    s = task.split(2000, 3000, seed=3)
+    r = C.feature_condition_gaps(s.X_train, s.y_train, s.X_test, s.y_test, n_bootstrap=100)
+    e = C.exact_condition_gaps(task, X_test=s.X_test, y_test=s.y_test, n_population=20_000)
+    assert abs(r["ce_flexible"] - e["ce_bayes_input"]) < 0.03
+    assert abs(r["fc2_gap"] - e["fc2_gap"]) < 0.05
+    assert e["fc2_gap"] > 0.3
+
+
+# ---------------------------------------------------------------- identities and API
+
+def test_identities_and_keys(shared_split):
+    s = shared_split
+    r = C.feature_condition_gaps(s.X_train, s.y_train, s.X_test, s.y_test, s.X_train, s.X_test,
+                                 n_bootstrap=100)
+    assert r["fc1_gap"] + r["fc2_gap"] == pytest.approx(r["total_gap"])
+    assert r["mi_lower_bound"] == pytest.approx(r["entropy_y"] - r["ce_flexible"])
+    freq = np.bincount(s.y_train) / len(s.y_train)
+    assert r["entropy_y"] == pytest.approx(-(freq * np.log(freq)).sum())
+    for key in ("fc1_gap", "fc2_gap", "total_gap", "mi_lower_bound"):
+        lo, hi = r[key + "_ci"]
+        assert lo <= r[key] <= hi
+    assert r["ce_linear"] == pytest.approx(r["losses"]["linear"].mean())
+    assert r["n_test"] == len(s.y_test) == len(r["losses"]["flexible"])
+
+
+def test_deterministic_and_input_losses_reuse(shared_split):
+    s = shared_split
+    a = C.feature_condition_gaps(s.X_train, s.y_train, s.X_test, s.y_test, s.X_train, s.X_test,
+                                 n_bootstrap=50, seed=4)
+    b = C.feature_condition_gaps(s.X_train, s.y_train, s.X_test, s.y_test, s.X_train, s.X_test,
+                                 n_bootstrap=50, seed=4)
+    assert a["fc1_gap"] == b["fc1_gap"] and a["fc2_gap_ci"] == b["fc2_gap_ci"]
+    c = C.feature_condition_gaps(s.X_train, s.y_train, s.X_test, s.y_test, n_bootstrap=50,
+                                 seed=4, input_losses=a["losses"]["flexible_input"])
+    assert c["fc1_gap"] == a["fc1_gap"]
+
+
+def test_layerwise_fits_input_probe_once(shared_split):
+    s = shared_split
+    feats_tr, feats_te = [s.X_train, s.X_train[:, :1]], [s.X_test, s.X_test[:, :1]]
+    res = C.layerwise_condition_gaps(feats_tr, feats_te, s.y_train, s.y_test, s.X_train,
+                                     s.X_test, n_bootstrap=50, progress=False)
+    assert len(res) == 2
+    assert res[0]["ce_flexible_input"] == res[1]["ce_flexible_input"]
+    with pytest.raises(ValueError, match="same length"):
+        C.layerwise_condition_gaps(feats_tr, feats_te[:1], s.y_train, s.y_test)
+
+
+def test_exact_gaps_quadratic_features_repair_fc2():
+    task = data.class_covariance_gaussians(seed=0)
+    plain = C.exact_condition_gaps(task, n_eval=5000, n_population=10_000)
+    quad = C.exact_condition_gaps(task, transform=data.quadratic_features, n_eval=5000,
+                                  n_population=10_000)
+    assert plain["fc2_gap"] > 0.3
+    assert abs(quad["fc2_gap"]) < 0.01
+    assert plain["fc1_gap"] == 0.0 and quad["fc1_gap"] == 0.0
+    assert quad["mi_features"] == pytest.approx(quad["mi_input"])
+
+
+def test_paired_bootstrap_ci():
+    rng = np.random.default_rng(0)
+    a = rng.normal(1.0, 1.0, 4000)
+    lo, hi = C.paired_bootstrap_ci(a, a - 0.5, n_bootstrap=200)
+    assert lo == pytest.approx(0.5) and hi == pytest.approx(0.5)  # constant difference
+    lo, hi = C.paired_bootstrap_ci(a, np.zeros_like(a), n_bootstrap=500)
+    assert lo < a.mean() < hi and hi - lo < 0.1
+
+
+def test_flexible_probe_near_bayes_on_circles():
+    task = data.CirclesTask()
+    s = task.split(2000, 2000, seed=0)
+    probe = C.FlexibleProbe(seed=0).fit(s.X_train, s.y_train)
+    ce = C.point_losses(probe.predict_log_proba(s.X_test), s.y_test).mean()
+    bayes = -np.mean(np.log(task.posterior(s.X_test)[np.arange(2000), s.y_test]))
+    assert ce - bayes < 0.02
+    np.testing.assert_allclose(probe.predict_proba(s.X_test).sum(1), 1.0, atol=1e-12)
+
+
+# ---------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize("change, message", [
+    (lambda a: {**a, "T_test": a["T_test"][:, :1]}, "columns"),
+    (lambda a: {**a, "T_train": np.where(a["T_train"] > 2, np.nan, a["T_train"])}, "NaN"),
+    (lambda a: {**a, "y_test": a["y_test"] + 5}, "out of range"),
+    (lambda a: {**a, "y_train": a["y_train"][:-1]}, "rows"),
+    (lambda a: {**a, "y_train": np.zeros_like(a["y_train"])}, "single class"),
+    (lambda a: {**a, "X_train": a["T_train"]}, "both X_train and X_test"),
+    (lambda a: {**a, "T_train": a["T_train"][:, 0]}, "dimension"),
+])
+def test_bad_input_raises(shared_split, change, message):
+    s = shared_split
+    args = {"T_train": s.X_train, "y_train": s.y_train, "T_test": s.X_test, "y_test": s.y_test,
+            "n_classes": 3}
+    with pytest.raises(ValueError, match=message):
+        C.feature_condition_gaps(**change(args))
+
+
+def test_bad_options_raise(shared_split):
+    s = shared_split
+    with pytest.raises(ValueError, match="n_bootstrap"):
+        C.feature_condition_gaps(s.X_train, s.y_train, s.X_test, s.y_test, n_bootstrap=0)
+    with pytest.raises(ValueError, match="not fitted"):
+        C.FlexibleProbe().predict_proba(s.X_test)
+    with pytest.raises(ValueError, match="val_fraction"):
+        C.FlexibleProbe(val_fraction=1.5)
+    with pytest.raises(ValueError, match="SyntheticTask"):
+        C.exact_condition_gaps("xor")
+    with pytest.raises(ValueError, match="keep"):
+        C.exact_condition_gaps(data.xor_task(), keep=[5], n_eval=10)
+    with pytest.raises(ValueError, match="GaussianMixtureTask"):
+        C.exact_condition_gaps(data.CirclesTask(), keep=[0], n_eval=10)
