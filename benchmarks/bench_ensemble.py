@@ -90,7 +90,8 @@ def main() -> None:
     p.add_argument("--baseline-models", type=int, default=None)
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default 1, as the ablation grids use on a CPU)")
     p.add_argument("--json", default=None, help="also write the rows as JSON here")
     args = p.parse_args()
     dev = get_device(args.device)

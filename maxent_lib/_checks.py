@@ -36,7 +36,9 @@ def check_probabilities(p: object, name: str, atol: float = 1e-6) -> np.ndarray:
     sums = arr.sum(axis=-1)
     worst = float(np.max(np.abs(sums - 1.0)))
     if worst > atol:
-        raise ValueError(f"{name} does not sum to one over its last axis (off by up to {worst:.3g})")
+        raise ValueError(
+            f"{name} does not sum to one over its last axis (off by up to {worst:.3g})"
+        )
     return np.clip(arr, 0.0, None)
 
 
@@ -58,7 +60,8 @@ def check_labels(y: object, n_classes: int | None, name: str = "y") -> np.ndarra
         raise ValueError(f"{name} has a negative label ({arr.min()}); labels run from 0 to K-1")
     if n_classes is not None and arr.max() >= n_classes:
         raise ValueError(
-            f"{name} has label {arr.max()}, out of range for {n_classes} classes (0..{n_classes - 1})"
+            f"{name} has label {arr.max()}, out of range for {n_classes} classes "
+            f"(0..{n_classes - 1})"
         )
     return arr
 

@@ -390,7 +390,7 @@ def run_grid(configs: Sequence[dict[str, Any]], dataset: Dataset = "mnist1d", *,
     On the CPU, training uses ``threads`` torch threads (default 1, see
     :func:`torch_threads`; None leaves torch's setting). Introduced in lesson 05.
     """
-    from tqdm.auto import tqdm
+    from .runtime import progress_bar
 
     if isinstance(configs, dict) or not isinstance(configs, Iterable):
         raise ValueError("configs must be a list of dicts")
@@ -410,7 +410,7 @@ def run_grid(configs: Sequence[dict[str, Any]], dataset: Dataset = "mnist1d", *,
         if k not in seen:
             seen.add(k)
             todo.append({**c, "_key": k})
-    bar = tqdm(total=len(todo), desc="ablation", unit="model", disable=not progress)
+    bar = progress_bar(total=len(todo), desc="ablation", unit="model", enabled=progress)
 
     def sink(records: list[dict[str, Any]]) -> None:
         out = []

@@ -33,10 +33,10 @@ from typing import Any
 import numpy as np
 import torch
 from scipy.special import logsumexp
-from tqdm.auto import tqdm
 
 from ._checks import as_finite_array, check_labels, check_same_length
 from .data import GaussianMixtureTask, SyntheticTask
+from .runtime import progress_bar
 from .softmax import SoftmaxRegression, log_softmax
 
 __all__ = [
@@ -362,7 +362,7 @@ def layerwise_condition_gaps(
                          "length (one array per layer)")
     input_losses = None
     results = []
-    layers = tqdm(range(len(features_train)), desc="FC gaps per layer", disable=not progress)
+    layers = progress_bar(range(len(features_train)), desc="FC gaps per layer", enabled=progress)
     for i in layers:
         res = feature_condition_gaps(
             features_train[i], y_train, features_test[i], y_test,

@@ -148,7 +148,9 @@ class GaussianMixtureTask(SyntheticTask):
         T(x) = x[keep], which lose information when a dropped coordinate was informative (FC1)."""
         keep = [int(i) for i in keep]
         if not keep or min(keep) < 0 or max(keep) >= self.dim or len(set(keep)) != len(keep):
-            raise ValueError(f"keep must list distinct coordinates in 0..{self.dim - 1}, got {keep}")
+            raise ValueError(
+                f"keep must list distinct coordinates in 0..{self.dim - 1}, got {keep}"
+            )
         comps = [[(w, m[keep], c[np.ix_(keep, keep)]) for w, m, c in cl] for cl in self.components]
         return GaussianMixtureTask(comps, self.priors, name=f"{self.name}, coords {keep}")
 

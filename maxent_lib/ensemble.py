@@ -27,7 +27,10 @@ Speed paths: ``mode="eager"`` (always works; the CPU path) and, on CUDA, ``mode=
 captures one whole training step (gather, forward, backward, decay, Adam) in a CUDA graph and
 replays it, removing the per-kernel launch cost that dominates small models. ``tf32=True`` lets
 CUDA matrix products use TF32. The benchmark (``benchmarks/bench_ensemble.py``) measures which
-helps.
+helps: on one H200 (MLP, depth 4, 5 epochs of MNIST-1D) the graph path beat eager TF32 at width 64
+(2.9 vs 4.3 us per model-step at M = 1024) and was on a par at width 256 (9.9 vs 9.7 us); numbers
+and the one-by-one baseline in ``benchmarks/README.md``. ``torch.compile`` is not used (its
+per-shape compile time would fall on every group of a grid; not measured).
 """
 
 from __future__ import annotations

@@ -20,10 +20,9 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from ._checks import as_finite_array, check_labels, check_same_length
-from .runtime import get_device
+from .runtime import get_device, progress_bar
 
 __all__ = ["ACTIVATIONS", "MLP", "grow_layerwise", "layer_features", "predict_proba",
            "train_classifier"]
@@ -137,7 +136,7 @@ def _fit_loop(forward: Any, params: list[nn.Parameter], X: torch.Tensor, y: torc
     gen = torch.Generator().manual_seed(int(seed))
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
     n = len(y)
-    bar = tqdm(range(epochs), desc=desc, disable=not progress, leave=False)
+    bar = progress_bar(range(epochs), desc=desc, enabled=progress, leave=False)
     for _ in bar:
         order = torch.randperm(n, generator=gen).to(X.device)
         total, correct = 0.0, 0
@@ -202,7 +201,7 @@ def grow_layerwise(in_dim: int, width: int, depth: int, n_classes: int, X: objec
     histories = []
     for p in model.parameters():
         p.requires_grad_(False)
-    for j in tqdm(range(model.depth), desc="growing layers", disable=not progress):
+    for j in progress_bar(range(model.depth), desc="growing layers", enabled=progress):
         head = model.head if j == model.depth - 1 else nn.Linear(model.width, n_classes).to(dev)
         params = [*model.layers[j].parameters(), *head.parameters()]
         for p in params:

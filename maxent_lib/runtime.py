@@ -15,7 +15,8 @@ import os
 import platform
 import random
 import sys
-from typing import Literal, TypeVar
+from collections.abc import Iterable
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import torch
@@ -110,3 +111,14 @@ def environment_report() -> dict[str, str]:
     except (ValueError, OSError, AttributeError):
         report["memory"] = "unknown"
     return report
+
+
+def progress_bar(iterable: Iterable[T] | None = None, *, enabled: bool = True,
+                 **kwargs: Any) -> Any:
+    """A ``tqdm.auto`` progress bar that also honours ``TQDM_DISABLE=1`` (set under tests and when
+    storing notebook outputs), which tqdm's own notebook bar ignores when ``disable`` is passed.
+    Introduced in lesson 03."""
+    from tqdm.auto import tqdm
+
+    quiet = os.environ.get("TQDM_DISABLE", "").strip().lower() in ("1", "true", "yes")
+    return tqdm(iterable, disable=quiet or not enabled, **kwargs)

@@ -123,9 +123,14 @@ class SoftmaxRegression:
 
         L(W, b) = -(1/n) sum_i log softmax(W t_i + b)_{y_i} + (alpha/2) ||W||_F^2
 
-    (biases unpenalised) by Newton's method with the full Hessian (pseudo-inverse on its null
-    space, which comes from the softmax's shift invariance and from constant or collinear
-    features) and a backtracking line search, until max |grad L| <= ``tol``.
+    (biases unpenalised) by Newton's method with a backtracking line search, until
+    max |grad L| <= ``tol``. Up to ``dense_limit`` parameters K (m + 1) the Newton system is
+    solved with the full Hessian (its null space, from the softmax's shift invariance and from
+    constant or collinear features, is handled explicitly); above it, by preconditioned
+    conjugate gradients with Hessian-vector products (memory O(n (K + m))). Computations run in
+    float64 on one BLAS thread (the matrices are small; threads only contend on a busy CPU).
+    A class with no training example gets a bias that falls until its mean probability is
+    below ``tol``.
 
     Separable data: with ``alpha = 0`` and linearly separable training data, L has no minimiser
     (it tends to 0 as ||W|| grows without bound). ``fit`` detects this with a certificate: as

@@ -24,9 +24,9 @@ def toy():
 
 
 def _train(kind, idx, X, y, dropout=0.0, steps_epochs=1):
+    rates = [dropout[i] for i in idx] if isinstance(dropout, list) else dropout
     model = E.StackedNet(kind, 40, 10, 16, 3, [SEEDS[i] for i in idx],
-                         shortcut=[SHORTCUT[i] for i in idx],
-                         dropout=[dropout[i] for i in idx] if isinstance(dropout, list) else dropout)
+                         shortcut=[SHORTCUT[i] for i in idx], dropout=rates)
     settings = E.TrainSettings(epochs=steps_epochs, batch_size=32, lr=1e-2,
                                weight_decay=[WD[i] for i in idx],
                                label_smoothing=[LS[i] for i in idx],

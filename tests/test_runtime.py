@@ -62,3 +62,13 @@ def test_environment_report_has_the_basics():
     report = runtime.environment_report()
     assert {"python", "numpy", "torch", "device", "profile"} <= set(report)
     assert all(isinstance(v, str) for v in report.values())
+
+
+def test_progress_bar_honours_tqdm_disable(monkeypatch):
+    from maxent_lib.runtime import progress_bar
+
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    assert progress_bar(range(3), enabled=True).disable is True
+    monkeypatch.setenv("TQDM_DISABLE", "0")
+    assert progress_bar(range(3), enabled=False).disable is True
+    assert list(progress_bar(range(3))) == [0, 1, 2]

@@ -188,3 +188,27 @@ def test_moment_residuals_bad_input(overlapping):
         moment_residuals(T[:-1], y, probs)
     with pytest.raises(ValueError, match=r"shape \(n, K\)"):
         moment_residuals(T, y, probs[0])
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1e-2])
+def test_large_problem_path_agrees_with_dense(overlapping, alpha):
+    T, y = overlapping
+    dense = SoftmaxRegression(alpha=alpha).fit(T, y)
+    krylov = SoftmaxRegression(alpha=alpha)
+    krylov.dense_limit = 0  # force conjugate gradients with Hessian-vector products
+    krylov.fit(T, y)
+    assert krylov.converged_ and krylov.grad_norm_ <= 1e-10
+    np.testing.assert_allclose(krylov.predict_proba(T), dense.predict_proba(T), atol=1e-8)
+    R = moment_residuals(T, y, krylov.predict_proba(T))
+    np.testing.assert_allclose(R, -alpha * krylov.coef_, atol=1e-9)
+
+
+def test_large_problem_path_detects_separable_data():
+    rng = np.random.default_rng(1)
+    T = np.r_[rng.normal(-3, 0.5, size=(30, 2)), rng.normal(3, 0.5, size=(30, 2))]
+    y = np.r_[np.zeros(30, int), np.ones(30, int)]
+    model = SoftmaxRegression()
+    model.dense_limit = 0
+    with pytest.warns(SeparableDataWarning):
+        model.fit(T, y)
+    assert model.separable_

@@ -103,7 +103,7 @@ def setup_source(repo: Repo) -> str:
         "    pass",
         "else:",
         "    import os",
-        f'    root = os.environ.setdefault("MAXENT_COURSE_ROOT", os.path.abspath({repo.name!r}))',
+        f'    root = os.environ.setdefault("MAXENT_COURSE_ROOT", os.path.abspath("{repo.name}"))',
         "    if not os.path.isdir(root):",
         f"        !git clone --quiet --depth 1 --branch {BRANCH} {repo.url} {{root}}",
         "    %pip install --quiet {root}",

@@ -1,9 +1,10 @@
 """Answer checks for the lessons' exercises (one module per lesson: ``lesson01`` ... ``lesson07``).
 
-Every exercise in a lesson has a student stub that already runs: it returns a *placeholder* of the
-right shape (:func:`placeholder`, an all-NaN array or ``nan``) so the lesson runs top to bottom before
-the student has answered. A checker returns :class:`Feedback`: not answered yet, right (with what
-it shows), or wrong with a hint that points towards the mistake, never a bare "wrong".
+Every exercise in a lesson has a student stub that already runs: it returns a *placeholder* of
+the right shape (:func:`placeholder`, an all-NaN array or ``nan``), so the lesson runs top to
+bottom before the student has answered. A checker returns :class:`Feedback`: not answered yet,
+right (with what it shows), or wrong with a hint that points towards the mistake, never a bare
+"wrong".
 Worked solutions are in ``notebooks/solutions/``.
 """
 
