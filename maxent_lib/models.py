@@ -13,7 +13,7 @@ one layer at a time, each with a temporary softmax head on the frozen layers bel
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -225,9 +225,10 @@ def grow_layerwise(in_dim: int, width: int, depth: int, n_classes: int, X: objec
     return model
 
 
-def layer_features(model: MLP, X: object, batch_size: int = 4096) -> list[np.ndarray]:
-    """[T_1(X), ..., T_L(X)] as float64 NumPy arrays, computed in eval mode without gradients
-    (for :func:`maxent_lib.conditions.layerwise_condition_gaps`). Introduced in lesson 04."""
+def _eval_in_batches(model: MLP, X: object, batch_size: int,
+                     fn: Callable[[torch.Tensor], list[torch.Tensor]]) -> list[np.ndarray]:
+    """Apply ``fn`` (a list of outputs per batch) to ``X`` in eval mode without gradients and
+    concatenate each output over the batches, as float64 NumPy arrays."""
     if not isinstance(model, MLP):
         raise ValueError(f"model must be a maxent_lib.models.MLP, got {type(model).__name__}")
     X_arr = as_finite_array(X, "X", ndim=2)
@@ -239,22 +240,18 @@ def layer_features(model: MLP, X: object, batch_size: int = 4096) -> list[np.nda
     with torch.no_grad():
         for i in range(0, len(X_arr), batch_size):
             xb = torch.tensor(X_arr[i:i + batch_size], dtype=torch.float32, device=dev)
-            chunks.append([f.double().cpu().numpy() for f in model.features(xb)])
-    return [np.concatenate([c[i] for c in chunks]) for i in range(model.depth)]
+            chunks.append([t.double().cpu().numpy() for t in fn(xb)])
+    return [np.concatenate([c[j] for c in chunks]) for j in range(len(chunks[0]))]
+
+
+def layer_features(model: MLP, X: object, batch_size: int = 4096) -> list[np.ndarray]:
+    """[T_1(X), ..., T_L(X)] as float64 NumPy arrays, computed in eval mode without gradients
+    (for :func:`maxent_lib.conditions.layerwise_condition_gaps`). Introduced in lesson 04."""
+    return _eval_in_batches(model, X, batch_size, lambda xb: model.features(xb))
 
 
 def predict_proba(model: MLP, X: object, batch_size: int = 4096) -> np.ndarray:
     """The model's P(y | x) = softmax(logits), shape (n, K), float64. Introduced in lesson 04."""
-    if not isinstance(model, MLP):
-        raise ValueError(f"model must be a maxent_lib.models.MLP, got {type(model).__name__}")
-    X_arr = as_finite_array(X, "X", ndim=2)
-    if X_arr.shape[1] != model.in_dim:
-        raise ValueError(f"X must have {model.in_dim} columns, got {X_arr.shape[1]}")
-    dev = next(model.parameters()).device
-    model.eval()
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(X_arr), batch_size):
-            xb = torch.tensor(X_arr[i:i + batch_size], dtype=torch.float32, device=dev)
-            out.append(torch.softmax(model(xb).double(), dim=1).cpu().numpy())
-    return np.concatenate(out)
+    (probs,) = _eval_in_batches(model, X, batch_size,
+                                lambda xb: [torch.softmax(model(xb).double(), dim=1)])
+    return probs

@@ -22,6 +22,10 @@ What goes on a slide: markdown and code cells with their outputs, except
 - cells tagged ``remove-cell``; inputs of cells tagged ``hide-input``; outputs of cells tagged
   ``hide-output``.
 
+Shared styles: nbconvert inlines about 260 KB of notebook CSS into every deck. The build moves
+each large ``<style>`` block into ``slides/css/<hash>.css`` (named by its content, so all decks
+share one copy) and links it in place, which keeps the cascade order and each deck small.
+
 Stored outputs come from ``python tools/run_notebooks.py``; rebuild the decks after it.
 """
 
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import re
 import sys
 import time
@@ -49,6 +54,9 @@ MATHJAX_URL = "mathjax/es5/tex-chtml.js"  # relative to the deck
 LESSON_GLOB = "[0-9][0-9]_*.ipynb"
 SKIP_TAGS = {"badges", "colab-setup"}
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+CSS_DIR = "css"  # relative to the deck
+INLINE_STYLE_LIMIT = 2000  # characters; larger <style> blocks go to a shared file
+STYLE_BLOCK = re.compile(r"<style([^>]*)>(.*?)</style>", flags=re.S)
 
 
 def lessons(root: Path = ROOT) -> list[Path]:
@@ -147,6 +155,40 @@ def external_urls(html: str) -> list[str]:
     return refs
 
 
+def externalise_styles(html: str, out_dir: Path) -> str:
+    """Move every ``<style>`` block longer than ``INLINE_STYLE_LIMIT`` into
+    ``out_dir/css/<sha1 of its text>.css`` and link it where the block stood."""
+
+    def replace(match: re.Match[str]) -> str:
+        css = match.group(2)
+        if len(css) <= INLINE_STYLE_LIMIT:
+            return match.group(0)
+        name = f"{CSS_DIR}/{hashlib.sha1(css.encode()).hexdigest()[:12]}.css"
+        target = out_dir / name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(css, encoding="utf-8")
+        return f'<link rel="stylesheet" href="{name}">'
+
+    return STYLE_BLOCK.sub(replace, html)
+
+
+def linked_css(html: str) -> list[str]:
+    """The deck's links to shared style sheets (``css/<hash>.css``)."""
+    return [r for r in scan(html).refs if r.startswith(CSS_DIR + "/")]
+
+
+def remove_unused_css(out_dir: Path) -> list[Path]:
+    """Delete shared style sheets that no deck in ``out_dir`` links any more."""
+    used = {name for deck in out_dir.glob("*.slides.html")
+            for name in linked_css(deck.read_text(encoding="utf-8"))}
+    stale = [css for css in (out_dir / CSS_DIR).glob("*.css")
+             if f"{CSS_DIR}/{css.name}" not in used]
+    for css in stale:
+        css.unlink()
+    return stale
+
+
 def build(notebook: Path, out_dir: Path = SLIDES) -> Path:
     """Export ``notebook`` to ``out_dir/NN_name.slides.html``; raise ``ValueError`` if the deck
     would load anything from the network."""
@@ -160,6 +202,7 @@ def build(notebook: Path, out_dir: Path = SLIDES) -> Path:
     if leaks:
         raise ValueError(f"{notebook.name}: the deck would load from the network: {leaks}")
     out_dir.mkdir(parents=True, exist_ok=True)
+    body = externalise_styles(body, out_dir)
     target = out_dir / deck_name(notebook)
     target.write_text(body, encoding="utf-8")
     return target
@@ -186,6 +229,7 @@ def main(argv: Iterable[str] | None = None) -> int:
                 deck = args.out / deck_name(nb)
                 if not deck.exists() or deck.read_text(encoding="utf-8") != fresh:
                     stale.append(deck.name)
+                stale += [css for css in linked_css(fresh) if not (args.out / css).exists()]
         for name in stale:
             print(f"stale or missing: {name}")
         if stale:
@@ -197,6 +241,9 @@ def main(argv: Iterable[str] | None = None) -> int:
         info = scan(deck.read_text(encoding="utf-8"))
         print(f"{deck.name}: {info.sections} sections, {info.notes} speaker notes, "
               f"{deck.stat().st_size / 1024:.0f} KiB, {time.perf_counter() - start:.1f} s")
+    if not args.notebooks:
+        for css in remove_unused_css(args.out):
+            print(f"removed unused {css.relative_to(args.out)}")
     return 0
 
 
