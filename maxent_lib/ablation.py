@@ -537,7 +537,13 @@ def paired_effects(records: Sequence[dict[str, Any]], metric: str, factor: str,
     ``factor != baseline``, the difference of ``metric`` from the baseline record with the same
     ``pair_on`` and ``within`` fields; per (``within``, factor value): ``n`` pairs, mean effect and
     its t-interval (``effect``, ``lo``, ``hi``) and whether the interval excludes 0
-    (``excludes_zero``). Introduced in lesson 05."""
+    (``excludes_zero``). Raises ``ValueError`` if a record lacks one of these fields or no record
+    is the baseline. Introduced in lesson 05."""
+    need = (metric, factor, *within, *pair_on)
+    for r in records:
+        missing = [k for k in need if k not in r]
+        if missing:
+            raise ValueError(f"a record lacks the field(s) {missing}")
     base = {}
     for r in records:
         if r[factor] == baseline:

@@ -12,9 +12,17 @@ interval by :func:`verdict`:
 - direction 0: **supported** if the interval lies inside [-margin, margin], **not supported** if
   it lies wholly outside it, **inconclusive** otherwise.
 
-Over several settings, :func:`overall` is the common verdict when all agree and **mixed**
-otherwise. The evidence comes from the stored results files (``results/*.jsonl``, written by
-``python -m maxent_lib ablate``), never from numbers typed in, or from cheap re-measurements.
+Over several settings of one source (one results file, or the re-measurement), :func:`overall`
+gives the common verdict when all agree; **mixed** only when the evidence points both ways (some
+settings support the claim, others contradict it); and **supported where conclusive** (or **not
+supported where conclusive**) when the conclusive settings agree and the rest are inconclusive:
+an interval containing 0 is no evidence, so it neither confirms nor weakens a verdict.
+Over several sources (the quick and the full profile differ in seeds and sizes),
+:func:`verdict_by_source` judges each source on its own and :func:`combined_verdict` gives their
+common verdict, or lists them per source (e.g. "supported (full); inconclusive (quick)") when they
+differ, so a small run never dilutes a large one. The evidence comes from the stored results
+files (``results/*.jsonl``, written by ``python -m maxent_lib ablate``), never from numbers
+typed in, or from cheap re-measurements.
 
 Introduced in lesson 07.
 """
@@ -33,6 +41,9 @@ from ._checks import as_finite_array
 from .ablation import load_results, paired_effects, t_interval
 
 VERDICTS: tuple[str, ...] = ("supported", "not supported", "inconclusive")
+#: The verdicts :func:`overall` can give over several settings.
+OVERALL_VERDICTS: tuple[str, ...] = VERDICTS + (
+    "supported where conclusive", "not supported where conclusive", "mixed")
 
 
 @dataclass(frozen=True)
@@ -104,7 +115,13 @@ def verdict(lo: float, hi: float, direction: int, margin: float = 0.0) -> str:
 
 
 def overall(verdicts: Sequence[str]) -> str:
-    """One verdict over several settings: the common one if all agree, else "mixed".
+    """One verdict over several settings of one source (see the module docstring):
+
+    - all settings agree: that verdict;
+    - some "supported" and some "not supported": "mixed" (the evidence points both ways);
+    - "supported" and "inconclusive" only: "supported where conclusive" (mirror for
+      "not supported"): inconclusive settings add no evidence either way.
+
     Raises ``ValueError`` on an empty list or an unknown verdict. Introduced in lesson 07."""
     if len(verdicts) == 0:
         raise ValueError("no verdicts to combine")
@@ -112,7 +129,39 @@ def overall(verdicts: Sequence[str]) -> str:
     if unknown:
         raise ValueError(f"unknown verdict(s) {unknown}; expected one of {VERDICTS}")
     distinct = set(verdicts)
-    return distinct.pop() if len(distinct) == 1 else "mixed"
+    if len(distinct) == 1:
+        return distinct.pop()
+    if {"supported", "not supported"} <= distinct:
+        return "mixed"
+    conclusive = (distinct - {"inconclusive"}).pop()
+    return f"{conclusive} where conclusive"
+
+
+def verdict_by_source(rows: Sequence[Evidence]) -> dict[str, str]:
+    """The :func:`overall` verdict of each source of ``rows`` (e.g. "full", "quick",
+    "re-measured"), in order of first appearance. Raises ``ValueError`` on no rows.
+    Introduced in lesson 07."""
+    if len(rows) == 0:
+        raise ValueError("no evidence to judge")
+    sources = list(dict.fromkeys(e.source for e in rows))
+    return {s: overall([e.verdict for e in rows if e.source == s]) for s in sources}
+
+
+def combined_verdict(by_source: dict[str, str]) -> str:
+    """One verdict over sources judged separately (:func:`verdict_by_source`): their common
+    verdict if they agree, else each with its source, e.g. "supported (full); inconclusive
+    (quick)". Sources are never pooled, so a small inconclusive run cannot turn a large run's
+    support into "mixed". Raises ``ValueError`` on no sources or an unknown verdict.
+    Introduced in lesson 07."""
+    if not by_source:
+        raise ValueError("no sources to combine")
+    unknown = sorted(set(by_source.values()) - set(OVERALL_VERDICTS))
+    if unknown:
+        raise ValueError(f"unknown verdict(s) {unknown}; expected one of {OVERALL_VERDICTS}")
+    distinct = set(by_source.values())
+    if len(distinct) == 1:
+        return distinct.pop()
+    return "; ".join(f"{v} ({s})" for s, v in by_source.items())
 
 
 def evidence_from_values(claim: Claim, values: Sequence[float], setting: str, dataset: str,
@@ -125,6 +174,14 @@ def evidence_from_values(claim: Claim, values: Sequence[float], setting: str, da
                     verdict(lo, hi, claim.direction, claim.margin), source)
 
 
+def _require_fields(records: Sequence[dict[str, Any]], fields: Sequence[str]) -> None:
+    """Raise ``ValueError`` naming the fields a record lacks."""
+    for r in records:
+        missing = [k for k in fields if k not in r]
+        if missing:
+            raise ValueError(f"a record lacks the field(s) {missing}")
+
+
 def paired_evidence(records: Sequence[dict[str, Any]], claim: Claim, factor: str, baseline: Any,
                     treatment: Any, within: Sequence[str] = (), source: str = "",
                     where: Callable[[dict[str, Any]], bool] | None = None,
@@ -132,10 +189,12 @@ def paired_evidence(records: Sequence[dict[str, Any]], claim: Claim, factor: str
     """Effect of ``treatment`` against ``baseline`` (values of the field ``factor``) on
     ``claim.metric``, paired by seed, one row per combination of the ``within`` fields (via
     :func:`maxent_lib.ablation.paired_effects`). ``where`` keeps only some records.
-    Raises ``ValueError`` if no pair is found. Introduced in lesson 07."""
+    Raises ``ValueError`` if a record lacks a field or no pair is found.
+    Introduced in lesson 07."""
     recs = [r for r in records if where is None or where(r)]
     if not recs:
         raise ValueError("no records left to compare")
+    _require_fields(recs, (factor, claim.metric, *within))
     keep = [r for r in recs if r[factor] in (baseline, treatment)]
     rows = paired_effects(keep, claim.metric, factor, baseline, within=within, level=level)
     rows = [r for r in rows if r[factor] == treatment]
@@ -156,7 +215,9 @@ def interaction_values(records: Sequence[dict[str, Any]], metric: str, factor: s
                        pair_on: Sequence[str] = ("seed",)) -> list[float]:
     """Per seed, (treatment - baseline at ``along = high``) - (treatment - baseline at
     ``along = low``): does the effect grow along ``along`` (depth, training-set size)?
-    Raises ``ValueError`` if no seed has all four records. Introduced in lesson 07."""
+    Raises ``ValueError`` if a record lacks a field or no seed has all four records.
+    Introduced in lesson 07."""
+    _require_fields(records, (metric, factor, along, *pair_on))
     table: dict[tuple, float] = {}
     for r in records:
         if r[factor] in (baseline, treatment) and r[along] in (low, high):
@@ -252,24 +313,30 @@ def format_claims(claims: Sequence[Claim]) -> str:
 
 def summarize_claims(claims: Sequence[Claim], rows: Sequence[Evidence]) -> str:
     """One markdown row per claim: its statement, the sources and data sets of its evidence, how
-    many settings were measured and how many support it, the range of the effects, and the
-    overall verdict ("not measured" without evidence). Introduced in lesson 07."""
+    many settings were measured and how many support it, the range of the effects, the verdict
+    of each source (:func:`verdict_by_source`, with its count of supporting settings) and the
+    combined verdict (:func:`combined_verdict`; "not measured" without evidence).
+    Introduced in lesson 07."""
     lines = ["| claim | lesson | statement | evidence | settings | supported in | effects "
-             "| verdict |", "|---|---|---|---|---|---|---|---|"]
+             "| by source | verdict |", "|---|---|---|---|---|---|---|---|---|"]
     for c in claims:
         mine = [e for e in rows if e.claim == c.key]
-        verdicts = [e.verdict for e in mine]
-        n_sup = sum(v == "supported" for v in verdicts)
-        final = overall(verdicts) if mine else "not measured"
+        n_sup = sum(e.verdict == "supported" for e in mine)
         statement = c.statement.replace("|", "\\|")
         where = "; ".join(sorted({f"{e.source}: {e.dataset}" for e in mine})) or "-"
         if mine:
             lo, hi = min(e.effect for e in mine), max(e.effect for e in mine)
             effects = f"{lo:+.3g}" if lo == hi else f"{lo:+.3g} to {hi:+.3g}"
+            by = verdict_by_source(mine)
+            counts = {s: (sum(e.verdict == "supported" for e in mine if e.source == s),
+                          sum(e.source == s for e in mine)) for s in by}
+            per_source = "; ".join(f"{s}: {v} ({counts[s][0]}/{counts[s][1]})"
+                                   for s, v in by.items())
+            final = combined_verdict(by)
         else:
-            effects = "-"
+            effects, per_source, final = "-", "-", "not measured"
         lines.append(f"| {c.key} | {c.lesson} | {statement} | {where} | {len(mine)} | {n_sup} "
-                     f"| {effects} | {final} |")
+                     f"| {effects} | {per_source} | {final} |")
     return "\n".join(lines)
 
 

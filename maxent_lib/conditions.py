@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from scipy.special import logsumexp
 
-from ._checks import as_finite_array, check_labels, check_same_length
+from ._checks import as_finite_array, check_labels, check_probabilities, check_same_length
 from .data import GaussianMixtureTask, SyntheticTask
 from .runtime import progress_bar
 from .softmax import SoftmaxRegression, log_softmax
@@ -474,9 +474,10 @@ def feasible_alternative(T: np.ndarray, probs: np.ndarray, step: float = 0.5,
     projected onto the null space of the constraints (row sums and class moments), and scaled to
     ``step`` of the largest step that keeps q >= 0. Used to check the theorem of lesson 03: a
     feasible distribution of Gibbs form has higher entropy than any other feasible one.
-    Introduced in lesson 03."""
+    Raises ``ValueError`` if a row of ``probs`` is not a distribution (negative, or not summing
+    to one). Introduced in lesson 03."""
     T_arr = as_finite_array(T, "T", ndim=2)
-    P = as_finite_array(probs, "probs", ndim=2)
+    P = check_probabilities(as_finite_array(probs, "probs", ndim=2), "probs")
     check_same_length("T", T_arr, "probs", P)
     if not 0 < step < 1:
         raise ValueError(f"step must lie strictly between 0 and 1, got {step}")

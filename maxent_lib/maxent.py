@@ -118,11 +118,19 @@ def solve_maxent(F: object, target: object, tol: float = 1e-12, max_iter: int = 
        are constant across states) are handled: lambda is the minimum-norm optimum.
 
     Stops when max_i |E_p[f_i] - target_i| <= tol * max(1, max |F|). Raises ``ValueError`` on bad
-    shapes or NaN/inf. Introduced in lesson 01.
+    shapes, NaN/inf, or a non-positive ``tol``, negative ``max_iter`` or ``boundary_tol``;
+    ``RuntimeError`` if Newton's method does not reach the constraints within ``max_iter`` steps.
+    Introduced in lesson 01.
     """
     F_arr, t_arr = _check_F_target(F, target)
-    if not tol > 0 or not np.isfinite(tol):
+    if not isinstance(tol, (int, float, np.integer, np.floating)) or not (
+            np.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a positive number, got {tol!r}")
+    if not isinstance(max_iter, (int, np.integer)) or isinstance(max_iter, bool) or max_iter < 0:
+        raise ValueError(f"max_iter must be a non-negative integer, got {max_iter!r}")
+    if not isinstance(boundary_tol, (int, float, np.integer, np.floating)) or not (
+            np.isfinite(boundary_tol) and boundary_tol >= 0):
+        raise ValueError(f"boundary_tol must be a non-negative number, got {boundary_tol!r}")
     margin = _interior_margin(F_arr, t_arr)
     if margin is None:
         raise ValueError(

@@ -66,6 +66,9 @@ class MLP(nn.Module):
 
     def layer(self, index: int, t: torch.Tensor) -> torch.Tensor:
         """Apply hidden layer ``index`` (0-based) to the features below it."""
+        if not 0 <= index < self.depth:
+            raise ValueError(f"layer index must lie in 0..{self.depth - 1} for a net of depth "
+                             f"{self.depth}, got {index}")
         out = self.act(self.layers[index](t))
         return t + out if (self.shortcut and index > 0) else out
 

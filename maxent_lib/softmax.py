@@ -62,6 +62,17 @@ def softmax(z: object, axis: int = -1) -> np.ndarray:
     return np.exp(log_softmax(z, axis=axis))
 
 
+def _is_real(x: object) -> bool:
+    """True for one real number (int, float, a NumPy scalar or 0-d array; not bool, not text)."""
+    if isinstance(x, (bool, np.bool_, str, bytes)) or np.ndim(x) != 0:
+        return False
+    try:
+        float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def _one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:
     out = np.zeros((len(y), n_classes))
     out[np.arange(len(y)), y] = 1.0
@@ -152,9 +163,9 @@ class SoftmaxRegression:
     cg_max_iter: int = 500
 
     def __init__(self, alpha: float = 0.0, tol: float = 1e-10, max_iter: int = 100) -> None:
-        if not np.isfinite(alpha) or alpha < 0:
+        if not _is_real(alpha) or not np.isfinite(alpha) or alpha < 0:
             raise ValueError(f"alpha must be a non-negative number, got {alpha!r}")
-        if not np.isfinite(tol) or tol <= 0:
+        if not _is_real(tol) or not np.isfinite(tol) or tol <= 0:
             raise ValueError(f"tol must be a positive number, got {tol!r}")
         if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
             raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")

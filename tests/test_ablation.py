@@ -158,6 +158,8 @@ def test_summaries():
     assert "0.615" in text and text.count("\n") == 2
     with pytest.raises(ValueError, match="no record"):
         A.paired_effects(recs, "test_acc", "arm", "missing")
+    with pytest.raises(ValueError, match="lacks the field"):
+        A.paired_effects(recs, "test_loss", "arm", "base")
 
 
 def test_ece_and_metrics():

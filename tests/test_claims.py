@@ -56,11 +56,44 @@ def test_verdict_rejects_bad_input() -> None:
 def test_overall() -> None:
     assert claims.overall(["supported"] * 3) == "supported"
     assert claims.overall(["not supported", "not supported"]) == "not supported"
-    assert claims.overall(["supported", "inconclusive"]) == "mixed"
+    assert claims.overall(["inconclusive"] * 2) == "inconclusive"
+    # inconclusive settings neither confirm nor weaken: no "mixed" without a contradiction
+    assert claims.overall(["supported", "inconclusive"]) == "supported where conclusive"
+    assert claims.overall(["inconclusive", "not supported"]) == "not supported where conclusive"
+    assert claims.overall(["supported", "not supported"]) == "mixed"
+    assert claims.overall(["supported", "inconclusive", "not supported"]) == "mixed"
     with pytest.raises(ValueError):
         claims.overall([])
     with pytest.raises(ValueError, match="unknown"):
         claims.overall(["maybe"])
+
+
+def _ev(verdict: str, source: str) -> claims.Evidence:
+    return claims.Evidence("C", "s", "d", 3, 0.0, -1.0, 1.0, verdict, source)
+
+
+def test_sources_are_judged_separately() -> None:
+    # the lesson-07 case: full supports in every setting, quick is inconclusive in every one
+    rows = [_ev("supported", "full")] * 2 + [_ev("inconclusive", "quick")] * 2
+    by = claims.verdict_by_source(rows)
+    assert by == {"full": "supported", "quick": "inconclusive"}
+    assert claims.combined_verdict(by) == "supported (full); inconclusive (quick)"
+    assert claims.combined_verdict({"full": "supported", "quick": "supported"}) == "supported"
+    # a source whose settings contradict each other is mixed, and says so in the combination
+    rows2 = [_ev("supported", "full"), _ev("supported", "quick"), _ev("not supported", "quick")]
+    assert claims.combined_verdict(claims.verdict_by_source(rows2)) == \
+        "supported (full); mixed (quick)"
+    summary = claims.summarize_claims([UP], [claims.Evidence(
+        "C", "s", "d", 3, 0.1, 0.05, 0.15, "supported", "full"), claims.Evidence(
+        "C", "s", "d", 3, 0.1, -0.05, 0.25, "inconclusive", "quick")])
+    assert ("| full: supported (1/1); quick: inconclusive (0/1) "
+            "| supported (full); inconclusive (quick) |") in summary
+    with pytest.raises(ValueError, match="no evidence"):
+        claims.verdict_by_source([])
+    with pytest.raises(ValueError, match="no sources"):
+        claims.combined_verdict({})
+    with pytest.raises(ValueError, match="unknown"):
+        claims.combined_verdict({"full": "maybe"})
 
 
 def _records(effect_at: dict[int, float], seeds: int = 4, noise: float = 0.002) -> list[dict]:
@@ -100,6 +133,14 @@ def test_paired_evidence_needs_pairs() -> None:
         claims.paired_evidence(recs, UP, "arm", "plain", "residual", where=lambda r: False)
 
 
+def test_missing_fields_raise_value_error() -> None:
+    recs = [{"arm": "plain", "seed": 0}, {"arm": "residual", "seed": 0}]
+    with pytest.raises(ValueError, match="lacks the field"):
+        claims.paired_evidence(recs, UP, "arm", "plain", "residual")
+    with pytest.raises(ValueError, match="lacks the field"):
+        claims.interaction_values(recs, "test_acc", "arm", "plain", "residual", "depth", 2, 8)
+
+
 def test_interaction_values_measure_growth_with_depth() -> None:
     recs = _records({2: 0.0, 8: 0.05}, noise=0.0)
     values = claims.interaction_values(recs, "test_acc", "arm", "plain", "residual",
@@ -115,8 +156,9 @@ def test_evidence_from_values_and_tables() -> None:
     table = claims.format_evidence([ev])
     assert "| G | n 500 | mnist1d | 3 | -0.030 |" in table and "supported" in table
     summary = claims.summarize_claims([UP, DOWN], [ev])
-    assert "| C | 05 | shortcuts help | - | 0 | 0 | - | not measured |" in summary
-    assert "| G | 06 | gap shrinks | quick: mnist1d | 1 | 1 | -0.03 | supported |" in summary
+    assert "| C | 05 | shortcuts help | - | 0 | 0 | - | - | not measured |" in summary
+    assert ("| G | 06 | gap shrinks | quick: mnist1d | 1 | 1 | -0.03 | quick: supported (1/1) "
+            "| supported |") in summary
     with pytest.raises(ValueError):
         claims.evidence_from_values(DOWN, [np.nan, 1.0], "s", "d", "q")
 

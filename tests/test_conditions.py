@@ -163,3 +163,40 @@ def test_bad_options_raise(shared_split):
         C.exact_condition_gaps(data.xor_task(), keep=[5], n_eval=10)
     with pytest.raises(ValueError, match="GaussianMixtureTask"):
         C.exact_condition_gaps(data.CirclesTask(), keep=[0], n_eval=10)
+
+
+def test_feasible_alternative_keeps_the_constraints_and_loses_entropy():
+    from maxent_lib import info
+    from maxent_lib.softmax import SoftmaxRegression, moment_residuals
+    task = data.shared_covariance_gaussians(n_classes=3, dim=2, seed=0)
+    X, y = task.sample(2000, seed=0)
+    p = SoftmaxRegression(alpha=0.0).fit(X, y).predict_proba(X)
+    q = C.feasible_alternative(X, p, step=0.5, seed=0)
+    assert q.min() >= 0 and np.allclose(q.sum(axis=1), 1.0)
+    np.testing.assert_allclose(q.T @ X, p.T @ X, atol=1e-8)       # same class moments
+    np.testing.assert_allclose(q.sum(axis=0), p.sum(axis=0), atol=1e-8)
+    assert np.abs(q - p).max() > 1e-3                              # a different distribution
+    assert np.abs(moment_residuals(X, y, q)).max() < 1e-8
+    assert info.entropy(q).mean() < info.entropy(p).mean()         # the Gibbs form wins
+
+
+def test_feasible_alternative_bad_input():
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(ValueError, match="sum to one"):
+        C.feasible_alternative(X, np.full((50, 2), 0.7))
+    with pytest.raises(ValueError, match="negative"):
+        C.feasible_alternative(X, np.tile([1.5, -0.5], (50, 1)))
+    with pytest.raises(ValueError, match="rows"):
+        C.feasible_alternative(X, np.full((40, 2), 0.5))
+    with pytest.raises(ValueError, match="step"):
+        C.feasible_alternative(X, np.full((50, 2), 0.5), step=1.0)
+
+
+def test_log_odds_affine_residual_zero_only_for_affine_log_odds():
+    T = np.random.default_rng(1).normal(size=(300, 2))
+    affine = np.stack([np.zeros(300), T @ [1.0, -2.0] + 0.5], axis=1)
+    quadratic = np.stack([np.zeros(300), T[:, 0] ** 2], axis=1)
+    assert C.log_odds_affine_residual(T, affine) < 1e-10
+    assert C.log_odds_affine_residual(T, quadratic) > 0.5
+    with pytest.raises(ValueError, match="two classes"):
+        C.log_odds_affine_residual(T, affine[:, :1])

@@ -44,6 +44,10 @@ def test_exercise_2():
     fb = lesson02.exercise_2(ce, model, T, y)
     assert fb.correct is False and "cross-entropy alone" in fb.message
     assert lesson02.exercise_2(np.nan, model, T, y).correct is None
+    fb = lesson02.exercise_2(np.array([right, right]), model, T, y)  # not one number
+    assert fb.correct is False and "shape" in fb.message
+    fb = lesson02.exercise_2("1.5", model, T, y)
+    assert fb.correct is False and "(8b)" in fb.message
 
 
 def test_exercise_3():
@@ -59,3 +63,7 @@ def test_exercise_3():
     assert fb.correct is False and "intercepts" in fb.message
     fb = lesson02.exercise_3(exercises.placeholder((3,)), exercises.placeholder(), W, b)
     assert fb.correct is None
+    fb = lesson02.exercise_3(w, "c", W, b)
+    assert fb.correct is False and "numeric" in fb.message
+    fb = lesson02.exercise_3(w, b, W, b)  # c must be one number, not both intercepts
+    assert fb.correct is False and "one number" in fb.message

@@ -49,3 +49,10 @@ def test_poisson_log_odds():
     assert no_prior.correct is False and "prior" in no_prior.message
     blank = lesson03.check_poisson_log_odds(3.0, 6.0, 0.25, exercises.placeholder((2,)))
     assert blank.correct is None
+
+
+def test_fc1_gap_odd_answers_get_feedback_not_an_exception():
+    X, y = DROPPED.sample(200, seed=5)
+    for answer in ("abc", np.array([1.0, 2.0]), [0.3], np.inf):
+        feedback = lesson03.check_fc1_gap(DROPPED, [1], X, y, answer)
+        assert feedback.correct is False and feedback.message

@@ -65,6 +65,8 @@ def test_dual_gradient_and_hessian():
     p, log_z = gibbs(F, lam)
     assert value == pytest.approx(log_z - lam @ target)
     np.testing.assert_allclose(grad, p @ F - target)
+    # Hessian = Cov_p[f], computed independently as a weighted covariance
+    np.testing.assert_allclose(hess, np.cov(F.T, aweights=p, bias=True), atol=1e-12)
 
 
 def test_redundant_and_collinear_features():
@@ -107,6 +109,12 @@ def test_bad_input(F, target, match):
 def test_bad_tol_and_dual_shapes():
     with pytest.raises(ValueError, match="tol"):
         solve_maxent(np.arange(3.0), 1.0, tol=0.0)
+    with pytest.raises(ValueError, match="tol"):
+        solve_maxent(np.arange(3.0), 1.0, tol="tiny")
+    with pytest.raises(ValueError, match="max_iter"):
+        solve_maxent(np.arange(3.0), 1.0, max_iter=-1)
+    with pytest.raises(ValueError, match="boundary_tol"):
+        solve_maxent(np.arange(3.0), 1.0, boundary_tol=-1.0)
     with pytest.raises(ValueError, match="lambdas"):
         dual(np.ones((3, 2)), [1.0, 1.0], [0.0])
     with pytest.raises(ValueError, match="lambdas"):

@@ -132,3 +132,26 @@ def test_training_bad_input(xor_split):
         models.grow_layerwise(2, 4, 2, 2, s.X_train, s.y_train, lr=-1.0, progress=False)
     with pytest.raises(ValueError, match="MLP"):
         models.layer_features(torch.nn.Linear(2, 2), s.X_train)
+
+
+def test_layer_index_out_of_range_raises():
+    net = models.MLP(2, 3, 2, 2)
+    with pytest.raises(ValueError, match="layer index"):
+        net.layer(2, torch.zeros(1, 3))
+    with pytest.raises(ValueError, match="layer index"):
+        net.layer(-1, torch.zeros(1, 3))
+
+
+def test_grow_layerwise_starts_from_the_end_to_end_initialisation(xor_split, monkeypatch):
+    """With training switched off, the grown net is exactly torch.manual_seed(seed); MLP(...)."""
+    monkeypatch.setattr(models, "_fit", lambda *a, **k: {"loss": [], "accuracy": []})
+    s = xor_split
+    grown = models.grow_layerwise(2, 4, 3, 2, s.X_train, s.y_train, activation="sigmoid",
+                                  seed=7, device="cpu", progress=False)
+    torch.manual_seed(7)
+    e2e = models.MLP(2, 4, 3, 2, activation="sigmoid")
+    for a, b in zip(grown.parameters(), e2e.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    torch.manual_seed(8)
+    other = models.MLP(2, 4, 3, 2, activation="sigmoid")
+    assert not torch.equal(next(grown.parameters()), next(other.parameters()))

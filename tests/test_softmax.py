@@ -94,6 +94,18 @@ def test_penalty_raises_training_entropy(overlapping):
     assert np.all(np.diff(h) > 0)
 
 
+@pytest.mark.parametrize("alpha", [0.0, 1e-2, 1e-1])
+def test_training_entropy_identity(overlapping, alpha):
+    """Strong duality: H(Y|X) = CE at the unpenalised optimum (lesson 02, (7)), and
+    H(Y|X) = CE + alpha ||W||^2 at the penalised one ((8b))."""
+    T, y = overlapping
+    model = SoftmaxRegression(alpha=alpha).fit(T, y)
+    h = conditional_entropy(model.predict_proba(T))
+    assert h == pytest.approx(model.log_loss(T, y) + alpha * np.sum(model.coef_**2), abs=1e-9)
+    if alpha > 0:  # the identity is not the penalised objective (which has alpha / 2)
+        assert abs(h - model.objective(T, y)) > 1e-6
+
+
 def test_separable_data_warns_and_stops():
     rng = np.random.default_rng(0)
     T = np.r_[rng.normal(-3, 0.5, size=(30, 2)), rng.normal(3, 0.5, size=(30, 2))]
@@ -148,6 +160,7 @@ def test_metrics():
 @pytest.mark.parametrize("kwargs, match", [
     ({"alpha": -1.0}, "alpha"), ({"alpha": np.nan}, "alpha"),
     ({"tol": 0.0}, "tol"), ({"max_iter": 0}, "max_iter"),
+    ({"alpha": "0.1"}, "alpha"), ({"alpha": None}, "alpha"), ({"tol": "small"}, "tol"),
 ])
 def test_bad_hyperparameters(kwargs, match):
     with pytest.raises(ValueError, match=match):

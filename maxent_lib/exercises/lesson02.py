@@ -36,18 +36,22 @@ def exercise_2(entropy_value: object, model: SoftmaxRegression, T: np.ndarray,
     """Exercise 2.2: the training conditional entropy from the log-loss and the weights alone."""
     expected = conditional_entropy(model.predict_proba(T))
     if not is_placeholder(entropy_value):
-        got = float(np.asarray(entropy_value, dtype=float))
+        try:
+            got = np.asarray(entropy_value, dtype=float)
+        except (TypeError, ValueError):
+            got = np.asarray(np.nan)
         ce = model.log_loss(T, y)
-        if np.isclose(got, ce + 0.5 * model.alpha * np.sum(model.coef_**2), rtol=1e-8):
+        if got.shape == () and np.isclose(got, ce + 0.5 * model.alpha * np.sum(model.coef_**2),
+                                          rtol=1e-8):
             return Feedback("Exercise 2.2", False, "that is the penalised objective: the identity "
                                                    "has alpha ||W||^2, without the factor 1/2.")
-        if np.isclose(got, ce, rtol=1e-8):
+        if got.shape == () and np.isclose(got, ce, rtol=1e-8):
             return Feedback("Exercise 2.2", False, "that is the cross-entropy alone; with a "
-                                                   "penalty the entropy is larger (identity 8).")
+                                                   "penalty the entropy is larger (identity 8b).")
     return check_close(
         "Exercise 2.2", entropy_value, expected, rtol=1e-8, atol=1e-10,
-        hint="use identity (8): H(Y|X) on the training set = training cross-entropy + "
-             "alpha ||W||_F^2 (model.log_loss and model.coef_).",
+        hint="use identity (8b): H(Y|X) on the training set = training cross-entropy + "
+             "alpha ||W||_F^2 (model.log_loss, model.alpha and model.coef_); one number.",
         success=f"H(Y|X) = {expected:.6f} nats, from the log-loss and the weights alone.")
 
 
@@ -57,14 +61,19 @@ def exercise_3(w: object, c: object, W: np.ndarray, b: np.ndarray) -> Feedback:
     if is_placeholder(w) or is_placeholder(c):
         return Feedback("Exercise 2.3", None, "replace both placeholders (w and c). Divide "
                                               "numerator and denominator of softmax by exp(s_1).")
-    got_w = np.asarray(w, dtype=float)
-    if got_w.shape == want_w.shape and np.allclose(got_w, -want_w) and np.isclose(c, -want_c):
+    try:
+        got_w, got_c = np.asarray(w, dtype=float), np.asarray(c, dtype=float)
+    except (TypeError, ValueError):
+        return Feedback("Exercise 2.3", False, "w must be a numeric array of shape "
+                                              f"{want_w.shape} and c one number.")
+    if (got_w.shape == want_w.shape and got_c.shape == () and np.allclose(got_w, -want_w)
+            and np.isclose(got_c, -want_c)):
         return Feedback("Exercise 2.3", False, "those give P(y=0|t): swap the order of the "
                                                "difference (class 1 minus class 0).")
     fb_w = check_close("Exercise 2.3", w, want_w, rtol=1e-8, atol=1e-10,
                        hint="w is a difference of two rows of W.", success="")
-    fb_c = check_close("Exercise 2.3", c, want_c, rtol=1e-8, atol=1e-10,
-                       hint="c is a difference of the two intercepts.", success="")
+    fb_c = check_close("Exercise 2.3", got_c, want_c, rtol=1e-8, atol=1e-10,
+                       hint="c is a difference of the two intercepts (one number).", success="")
     if not fb_w.correct:
         return fb_w
     if not fb_c.correct:

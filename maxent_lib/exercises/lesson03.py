@@ -32,6 +32,17 @@ def check_log_odds_weights(task: GaussianMixtureTask, answer: object) -> Feedbac
                 "T = x, which is why softmax regression is exactly right here.")
 
 
+def _is_scalar(answer: object) -> bool:
+    """True for a finite real number (or a size-1 array holding one), not a placeholder."""
+    if is_placeholder(answer):
+        return False
+    try:
+        arr = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return arr.size == 1 and bool(np.isfinite(arr).all())
+
+
 def check_fc1_gap(task: GaussianMixtureTask, keep: list[int], X: np.ndarray, y: np.ndarray,
                   answer: object) -> Feedback:
     """Exercise 2: the exact FC1 gap H(Y|T) - H(Y|X) on the sample (X, y) for T = x[keep],
@@ -43,7 +54,7 @@ def check_fc1_gap(task: GaussianMixtureTask, keep: list[int], X: np.ndarray, y: 
         return float(-np.mean((lj - logsumexp(lj, axis=1, keepdims=True))[idx, y]))
 
     expected = ce(task.marginal(keep), X[:, keep]) - ce(task, X)
-    if not is_placeholder(answer) and np.isfinite(answer) and abs(float(answer) + expected) < 1e-6:
+    if _is_scalar(answer) and abs(float(np.asarray(answer, float).ravel()[0]) + expected) < 1e-6:
         return Feedback("Lesson 03, exercise 2", False,
                         "the sign is flipped: the features lose information, so the Bayes CE on "
                         "T is the larger one and the gap CE(T) - CE(X) is positive.")
