@@ -11,6 +11,7 @@ Each module has one job and is introduced by a lesson notebook:
 - ``models``      MLPs, residual MLPs, layer-wise growth (lesson 04)
 - ``ensemble``    many small models trained as one stacked model (lessons 05-06)
 - ``ablation``    ablation grids with resumable results (lessons 05-06)
+- ``plots``       the course figure style (every lesson)
 - ``metrics``     accuracy, cross-entropy, predictive entropy, calibration error (lesson 06)
 - ``exercises``   answer checks for every lesson's exercises
 
