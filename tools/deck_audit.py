@@ -1,0 +1,492 @@
+"""Measure how the lecture decks look when projected: every slide of every deck in a real browser.
+
+Usage::
+
+    python tools/deck_audit.py                       # every deck in slides/, a table per deck
+    python tools/deck_audit.py slides/03_*.slides.html --slides   # one line per slide too
+    python tools/deck_audit.py --json audit.json     # the figures as JSON
+
+Each deck is opened from ``file://`` in headless Chromium (driven by Playwright for Python, with
+the system's browser: ``/usr/bin/chromium`` or ``$DECK_BROWSER``) in a window of
+:data:`VIEWPORT`. Every slide is shown with all its fragments, and measured in the slide's own
+coordinates (reveal.js's ``width`` x ``height``):
+
+- **too tall**: some content ends below the bottom of the frame (or the slide scrolls);
+- **code cut**: a code or text block (``pre``) is wider than its box or runs past the right edge;
+- **maths cut**: a display formula is wider than its line or runs past the right edge;
+- **small figures**: an image narrower than :data:`MIN_FIGURE_FRACTION` of the slide width;
+- **shrunk**: the deck's fitting had to scale the slide below :data:`MIN_FIT_SCALE` (text would
+  be too small to read from the back of a room);
+- **markers**: test markers (``NBVAL_...``) in the deck's text;
+- **notes**: slides that carry speaker notes (target: :data:`MIN_NOTES_COVERAGE`).
+
+Per deck also: the text of the speaker view's notes pane right after pressing ``s``, code and
+maths cut in the ``?print-pdf`` layout, and relative links that do not resolve (or that point at
+a lesson notebook instead of its deck).
+
+All thresholds live here; ``tests/test_decks_browser.py`` asserts them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+SLIDES = ROOT / "slides"
+
+# ---- the thresholds (one place) -------------------------------------------------------------
+#: Browser window of the audit: a common projector resolution.
+VIEWPORT: tuple[int, int] = (1280, 720)
+#: A figure must be at least this fraction of the slide's width.
+MIN_FIGURE_FRACTION: float = 0.5
+#: Images narrower than this (natural pixels) are icons, not figures.
+FIGURE_MIN_NATURAL_PX: int = 200
+#: Lowest zoom the decks' fitting may apply to a slide (below it, text gets too small).
+MIN_FIT_SCALE: float = 0.75
+#: Share of slides that must carry speaker notes.
+MIN_NOTES_COVERAGE: float = 0.75
+#: Pixels of slack before a box counts as overflowing (sub-pixel rounding).
+SLACK_PX: float = 2.0
+#: Browser candidates, in order (``$DECK_BROWSER`` first when set).
+BROWSERS: tuple[str, ...] = ("/usr/bin/chromium", "/usr/bin/chromium-browser",
+                             "/usr/bin/google-chrome")
+LAUNCH_ARGS: tuple[str, ...] = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+)
+LESSON_NOTEBOOK = re.compile(r"(^|/)\d\d_[\w-]+\.ipynb$")
+
+# One pass over the deck in the page: show each slide with all fragments, measure it.
+_MEASURE_JS = r"""
+async ({minFigure, minNatural, slack}) => {
+  const frames = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await MathJax.startup.promise;
+  }
+  if (window.courseDeck && window.courseDeck.ready) { await window.courseDeck.ready; }
+  await document.fonts.ready;
+  const cfg = Reveal.getConfig();
+  const W = cfg.width, H = cfg.height;
+  const result = [];
+  for (const slide of Reveal.getSlides()) {
+    const idx = Reveal.getIndices(slide);
+    const nf = slide.querySelectorAll('.fragment').length;
+    Reveal.slide(idx.h, idx.v || 0, nf ? nf - 1 : undefined);
+    await frames();
+    const scale = Reveal.getScale();
+    const frame = Reveal.getSlidesElement().getBoundingClientRect();
+    const X = x => (x - frame.left) / scale, Y = y => (y - frame.top) / scale;
+    let bottom = 0;
+    for (const el of slide.querySelectorAll('*')) {
+      if (el.closest('aside.notes, mjx-assistive-mml')) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      bottom = Math.max(bottom, Y(r.bottom));
+    }
+    const scrolls = slide.scrollHeight > slide.clientHeight + slack
+      && getComputedStyle(slide).overflowY !== 'visible';
+    let codeCut = 0, codeBlocks = 0;
+    for (const pre of slide.querySelectorAll('pre')) {
+      if (pre.closest('aside.notes')) continue;
+      codeBlocks += 1;
+      const r = pre.getBoundingClientRect();
+      if (pre.scrollWidth > pre.clientWidth + slack || X(r.right) > W + slack) codeCut += 1;
+    }
+    let mathCut = 0, maths = 0;
+    for (const mc of slide.querySelectorAll('mjx-container[display="true"]')) {
+      if (mc.closest('aside.notes')) continue;
+      maths += 1;
+      const m = mc.querySelector('mjx-math') || mc;
+      const r = mc.getBoundingClientRect(), q = m.getBoundingClientRect();
+      if (q.right > r.right + slack * scale || q.left < r.left - slack * scale
+          || X(q.right) > W + slack || X(q.left) < -slack) mathCut += 1;
+    }
+    let tableCut = 0;
+    for (const t of slide.querySelectorAll('table')) {
+      if (t.closest('aside.notes')) continue;
+      if (X(t.getBoundingClientRect().right) > W + slack) tableCut += 1;
+    }
+    const figures = [];
+    for (const img of slide.querySelectorAll('img')) {
+      if (img.closest('aside.notes') || img.naturalWidth < minNatural) continue;
+      figures.push(Math.round(img.getBoundingClientRect().width / scale));
+    }
+    const notes = (Reveal.getSlideNotes(slide) || '').replace(/<[^>]*>/g, ' ').trim();
+    const clone = slide.cloneNode(true);
+    clone.querySelectorAll('aside.notes, mjx-assistive-mml').forEach(e => e.remove());
+    const text = clone.textContent;
+    const heading = slide.querySelector('h1, h2, h3, h4');
+    result.push({
+      h: idx.h, v: idx.v || 0,
+      title: heading ? heading.textContent.replace('¶', '').trim().slice(0, 60) : '',
+      height: Math.round(bottom), scrolls,
+      fit_scale: parseFloat(slide.dataset.fitScale || '1'),
+      code_blocks: codeBlocks, code_cut: codeCut, maths, maths_cut: mathCut,
+      tables_cut: tableCut, figures,
+      markers: (text.match(/NBVAL_/g) || []).length + (notes.match(/NBVAL_/g) || []).length,
+      notes_chars: notes.length,
+      words: (text.match(/\S+/g) || []).length,
+    });
+  }
+  return {width: W, height: H, slides: result};
+}
+"""
+
+# Code and maths in the ?print-pdf layout (every page at once).
+_PRINT_JS = r"""
+async ({slack}) => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await MathJax.startup.promise;
+  }
+  if (window.courseDeck && window.courseDeck.ready) { await window.courseDeck.ready; }
+  for (let i = 0; i < 100 && !document.querySelector('.pdf-page'); i++) {
+    await new Promise(r => setTimeout(r, 50));
+  }
+  await new Promise(r => setTimeout(r, 200));
+  let codeCut = 0, mathCut = 0, pages = 0;
+  for (const page of document.querySelectorAll('.pdf-page')) {
+    pages += 1;
+    const pr = page.getBoundingClientRect();
+    for (const pre of page.querySelectorAll('pre')) {
+      if (pre.closest('aside.notes')) continue;
+      const r = pre.getBoundingClientRect();
+      if (pre.scrollWidth > pre.clientWidth + slack || r.right > pr.right + slack) codeCut += 1;
+    }
+    for (const mc of page.querySelectorAll('mjx-container[display="true"]')) {
+      const m = mc.querySelector('mjx-math') || mc;
+      const r = mc.getBoundingClientRect(), q = m.getBoundingClientRect();
+      if (q.right > r.right + slack || q.right > pr.right + slack) mathCut += 1;
+    }
+  }
+  return {pages, code_cut: codeCut, maths_cut: mathCut};
+}
+"""
+
+
+@dataclass
+class SlideAudit:
+    """The measurements of one slide (reveal.js indices ``h``/``v``), in slide pixels."""
+
+    h: int
+    v: int
+    title: str
+    height: int
+    scrolls: bool
+    fit_scale: float
+    code_blocks: int
+    code_cut: int
+    maths: int
+    maths_cut: int
+    tables_cut: int
+    figures: list[int]
+    markers: int
+    notes_chars: int
+    words: int
+
+    def too_tall(self, frame_height: int) -> bool:
+        return self.height > frame_height + SLACK_PX or self.scrolls
+
+    def small_figures(self, frame_width: int) -> int:
+        return sum(w < MIN_FIGURE_FRACTION * frame_width for w in self.figures)
+
+
+@dataclass
+class DeckAudit:
+    """One deck's slides, and its deck-wide checks."""
+
+    deck: str
+    width: int
+    height: int
+    slides: list[SlideAudit]
+    speaker_pane: str = ""
+    print_pages: int = 0
+    print_code_cut: int = 0
+    print_maths_cut: int = 0
+    bad_links: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts per deck: slides too tall, with code cut, maths cut, tables cut, small
+        figures, over-shrunk slides, markers, slides with notes, and the deck-wide checks."""
+        s = self.slides
+        return {
+            "deck": self.deck,
+            "frame": f"{self.width}x{self.height}",
+            "slides": len(s),
+            "too_tall": sum(x.too_tall(self.height) for x in s),
+            "code_cut": sum(x.code_cut > 0 for x in s),
+            "maths_cut": sum(x.maths_cut > 0 for x in s),
+            "tables_cut": sum(x.tables_cut > 0 for x in s),
+            "small_figures": sum(x.small_figures(self.width) for x in s),
+            "figures": sum(len(x.figures) for x in s),
+            "over_shrunk": sum(x.fit_scale < MIN_FIT_SCALE - 1e-3 for x in s),
+            "markers": sum(x.markers for x in s),
+            "notes": sum(x.notes_chars > 0 for x in s),
+            "notes_coverage": round(sum(x.notes_chars > 0 for x in s) / max(len(s), 1), 3),
+            "speaker_pane_on_open": bool(self.speaker_pane.strip()),
+            "print_code_cut": self.print_code_cut,
+            "print_maths_cut": self.print_maths_cut,
+            "bad_links": len(self.bad_links),
+        }
+
+    def problems(self) -> dict[str, list[str]]:
+        """Each failed check with the slides (``h.v title``) that fail it."""
+        def where(pred: Any) -> list[str]:
+            return [f"{x.h}.{x.v} {x.title}".strip() for x in self.slides if pred(x)]
+
+        found = {
+            "too tall": where(lambda x: x.too_tall(self.height)),
+            "code cut": where(lambda x: x.code_cut > 0),
+            "maths cut": where(lambda x: x.maths_cut > 0),
+            "table cut": where(lambda x: x.tables_cut > 0),
+            "small figure": where(lambda x: x.small_figures(self.width) > 0),
+            "shrunk below the minimum": where(lambda x: x.fit_scale < MIN_FIT_SCALE - 1e-3),
+            "test markers": where(lambda x: x.markers > 0),
+            "bad links": list(self.bad_links),
+        }
+        n = len(self.slides)
+        with_notes = sum(x.notes_chars > 0 for x in self.slides)
+        if n and with_notes / n < MIN_NOTES_COVERAGE:
+            found["notes coverage"] = [f"{with_notes}/{n} slides have speaker notes "
+                                       f"(need {MIN_NOTES_COVERAGE:.0%})"]
+        if not self.speaker_pane.strip():
+            found["speaker view"] = ["the notes pane is empty when the speaker view opens"]
+        if self.print_code_cut or self.print_maths_cut:
+            found["print-pdf"] = [f"{self.print_code_cut} code blocks and "
+                                  f"{self.print_maths_cut} formulas cut"]
+        return {k: v for k, v in found.items() if v}
+
+
+# ---- links (static) -------------------------------------------------------------------------
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            href = dict(attrs).get("href")
+            if href:
+                self.hrefs.append(href)
+
+
+def bad_links(deck: Path) -> list[str]:
+    """Relative links of ``deck`` that do not resolve to a file, or that point at a lesson
+    notebook (``NN_name.ipynb``) where the deck ``NN_name.slides.html`` is meant."""
+    parser = _Links()
+    parser.feed(deck.read_text(encoding="utf-8"))
+    bad = []
+    for href in parser.hrefs:
+        parts = urlsplit(href)
+        if parts.scheme or href.startswith(("#", "//")) or not parts.path:
+            continue
+        path = unquote(parts.path)
+        if LESSON_NOTEBOOK.search(path) and "/solutions/" not in path:
+            bad.append(f"{href} (a notebook, not a deck)")
+        elif not (deck.parent / path).exists():
+            bad.append(f"{href} (no such file)")
+    return bad
+
+
+# ---- the browser ----------------------------------------------------------------------------
+
+def find_browser() -> str | None:
+    """The Chromium executable to use (``$DECK_BROWSER`` or a system install), or None."""
+    env = os.environ.get("DECK_BROWSER")
+    for candidate in ([env] if env else []) + list(BROWSERS):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    return found
+
+
+def unavailable_reason() -> str | None:
+    """Why the browser audit cannot run here (None when it can)."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed (pip install playwright)"
+    if find_browser() is None:
+        return ("no Chromium found (apt-get install chromium, or set DECK_BROWSER to a "
+                "Chromium/Chrome executable)")
+    return None
+
+
+@contextmanager
+def browser_context() -> Iterator[Any]:
+    """A headless Chromium context (persistent, empty profile) with a :data:`VIEWPORT` window."""
+    from playwright.sync_api import sync_playwright
+
+    executable = find_browser()
+    if executable is None:
+        raise RuntimeError(unavailable_reason() or "no browser")
+    profile = tempfile.mkdtemp(prefix="deck-audit-")
+    try:
+        with sync_playwright() as pw:
+            ctx = pw.chromium.launch_persistent_context(
+                profile, executable_path=executable, headless=True, args=list(LAUNCH_ARGS),
+                viewport={"width": VIEWPORT[0], "height": VIEWPORT[1]})
+            try:
+                yield ctx
+            finally:
+                ctx.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _open(ctx: Any, url: str) -> Any:
+    page = ctx.new_page()
+    page.goto(url)
+    page.wait_for_function("window.Reveal && Reveal.isReady && Reveal.isReady()", timeout=30000)
+    return page
+
+
+def speaker_pane_text(ctx: Any, deck: Path, wait_s: float = 1.5) -> str:
+    """The text of the speaker view's notes pane, ``wait_s`` after pressing ``s`` on a freshly
+    opened deck (first slide)."""
+    page = _open(ctx, deck.resolve().as_uri())
+    try:
+        with page.expect_popup(timeout=10000) as info:
+            page.keyboard.press("s")
+        popup = info.value
+        popup.wait_for_load_state()
+        popup.wait_for_timeout(int(wait_s * 1000))
+        text = popup.evaluate(
+            "(() => { const e = document.querySelector('.speaker-controls-notes .value');"
+            " return e ? e.innerText : ''; })()")
+        popup.close()
+        return text or ""
+    finally:
+        page.close()
+
+
+def audit_deck(ctx: Any, deck: Path) -> DeckAudit:
+    """Measure every slide of ``deck`` (see the module docstring) in the browser ``ctx``."""
+    page = _open(ctx, deck.resolve().as_uri())
+    try:
+        data = page.evaluate(_MEASURE_JS, {"minFigure": MIN_FIGURE_FRACTION,
+                                           "minNatural": FIGURE_MIN_NATURAL_PX,
+                                           "slack": SLACK_PX})
+    finally:
+        page.close()
+    audit = DeckAudit(deck.name, int(data["width"]), int(data["height"]),
+                      [SlideAudit(**s) for s in data["slides"]])
+    page = _open(ctx, deck.resolve().as_uri() + "?print-pdf")
+    try:
+        printed = page.evaluate(_PRINT_JS, {"slack": SLACK_PX})
+    finally:
+        page.close()
+    audit.print_pages = printed["pages"]
+    audit.print_code_cut = printed["code_cut"]
+    audit.print_maths_cut = printed["maths_cut"]
+    audit.speaker_pane = speaker_pane_text(ctx, deck)
+    audit.bad_links = bad_links(deck)
+    return audit
+
+
+def decks(folder: Path = SLIDES) -> list[Path]:
+    """The decks ``NN_name.slides.html`` in ``folder``, sorted."""
+    return sorted(folder.glob("[0-9][0-9]_*.slides.html"))
+
+
+COLUMNS = ("slides", "too_tall", "code_cut", "maths_cut", "tables_cut", "small_figures",
+           "over_shrunk", "markers", "notes", "speaker_pane_on_open", "print_code_cut",
+           "print_maths_cut", "bad_links")
+
+
+def markdown_table(summaries: list[dict[str, Any]]) -> str:
+    """The per-deck counts as a markdown table with a total row."""
+    head = "| deck | frame | " + " | ".join(COLUMNS) + " |"
+    rows = [head, "|" + "---|" * (len(COLUMNS) + 2)]
+    for s in summaries:
+        rows.append(f"| {s['deck'].split('.')[0]} | {s['frame']} | "
+                    + " | ".join(str(s[c]) for c in COLUMNS) + " |")
+    total = {c: sum(int(s[c]) for s in summaries) for c in COLUMNS}
+    rows.append("| **all** | | " + " | ".join(str(total[c]) for c in COLUMNS) + " |")
+    return "\n".join(rows)
+
+
+def provenance(argv: list[str]) -> dict[str, Any]:
+    """What produced a record: the command, the repository commit (and whether decks differ
+    from it), the browser and the date."""
+    import datetime
+    import subprocess
+
+    def git(*cmd: str) -> str:
+        try:
+            return subprocess.run(["git", *cmd], cwd=ROOT, capture_output=True, text=True,
+                                  check=False).stdout.strip()
+        except OSError:
+            return ""
+
+    browser = find_browser() or ""
+    try:
+        version = subprocess.run([browser, "--version"], capture_output=True, text=True,
+                                 check=False).stdout.strip() if browser else ""
+    except OSError:
+        version = ""
+    return {
+        "command": "python tools/deck_audit.py " + " ".join(argv),
+        "commit": git("rev-parse", "HEAD"),
+        "decks_modified_since_commit": bool(git("status", "--porcelain", "--", "slides/")),
+        "browser": version,
+        "viewport": list(VIEWPORT),
+        "date": datetime.date.today().isoformat(),
+    }
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("decks", nargs="*", type=Path, help="default: every deck in slides/")
+    parser.add_argument("--json", type=Path, help="write the per-slide figures here")
+    parser.add_argument("--slides", action="store_true", help="also list every failing slide")
+    parser.add_argument("--record", type=Path,
+                        help="write the per-deck counts with their provenance (command, commit, "
+                             "browser, date) to this JSON file, e.g. slides/audit/after.json")
+    argv_list = list(argv) if argv is not None else sys.argv[1:]
+    args = parser.parse_args(argv_list)
+    reason = unavailable_reason()
+    if reason:
+        print(f"cannot audit the decks: {reason}", file=sys.stderr)
+        return 2
+    paths = args.decks or decks()
+    audits = []
+    with browser_context() as ctx:
+        for deck in paths:
+            audits.append(audit_deck(ctx, deck))
+    summaries = [a.summary() for a in audits]
+    print(f"viewport {VIEWPORT[0]}x{VIEWPORT[1]}; figures must be >= {MIN_FIGURE_FRACTION:.0%} "
+          f"of the slide width; notes on >= {MIN_NOTES_COVERAGE:.0%} of slides")
+    print(markdown_table(summaries))
+    if args.slides:
+        for a in audits:
+            for check, where in a.problems().items():
+                print(f"{a.deck}: {check}: {'; '.join(where)}")
+    if args.record:
+        args.record.parent.mkdir(parents=True, exist_ok=True)
+        args.record.write_text(json.dumps(
+            {"provenance": provenance(argv_list), "summaries": summaries,
+             "problems": {a.deck: a.problems() for a in audits}}, indent=1) + "\n",
+            encoding="utf-8")
+    if args.json:
+        args.json.write_text(json.dumps({"viewport": VIEWPORT, "decks": [
+            {"summary": a.summary(), "slides": [asdict(s) for s in a.slides],
+             "bad_links": a.bad_links} for a in audits]}, indent=1) + "\n", encoding="utf-8")
+    return 0 if not any(a.problems() for a in audits) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
