@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_probabilities
+from ._checks import as_finite_array, check_probabilities
+
+__all__ = ["cross_entropy", "entropy", "kl_divergence", "mutual_information"]
 
 
 def _xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -80,7 +82,7 @@ def mutual_information(joint: object) -> float:
     ``joint`` is a 2-D array of non-negative entries summing to one. I = H(X) + H(Y) - H(X, Y),
     0 <= I <= min(H(X), H(Y)). Introduced in lesson 01 (used in lesson 03 for FC1).
     """
-    arr = np.asarray(joint, dtype=np.float64)
+    arr = as_finite_array(joint, "joint")
     if arr.ndim != 2:
         raise ValueError(f"joint must be a 2-D table P(x, y), got shape {arr.shape}")
     flat = check_probabilities(arr.reshape(-1), "joint")

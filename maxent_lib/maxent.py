@@ -23,12 +23,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import linprog
 from scipy.special import logsumexp
 
-from ._checks import as_finite_array
+from ._checks import as_finite_array, check_int, check_number
 
-__all__ = ["MaxEntSolution", "dual", "gibbs", "solve_maxent"]
+__all__ = ["MAX_FEATURES", "MaxEntSolution", "dual", "gibbs", "solve_maxent"]
 
 
 @dataclass(frozen=True)
@@ -56,42 +57,105 @@ def _check_F_target(F: object, target: object) -> tuple[np.ndarray, np.ndarray]:
     return F_arr, t_arr
 
 
-def gibbs(F: object, lambdas: object) -> tuple[np.ndarray, float]:
-    """The Gibbs distribution p_k = exp(lambda . F[k]) / Z and log Z, computed stably.
-    Introduced in lesson 01."""
-    F_arr = as_finite_array(F, "F", ndim=(1, 2))
-    F_arr = F_arr[:, None] if F_arr.ndim == 1 else F_arr
+def _check_lambdas(lambdas: object, m: int) -> np.ndarray:
     lam = as_finite_array(lambdas, "lambdas", ndim=(0, 1)).reshape(-1)
-    if lam.shape[0] != F_arr.shape[1]:
-        raise ValueError(f"lambdas has {lam.shape[0]} entries but F has {F_arr.shape[1]} columns")
-    s = F_arr @ lam
+    if lam.shape[0] != m:
+        raise ValueError(f"lambdas has {lam.shape[0]} entries but F has {m} feature columns")
+    return lam
+
+
+def _scores(F: np.ndarray, lam: np.ndarray, what: str = "lambda . F[k]") -> np.ndarray:
+    with np.errstate(over="ignore", invalid="ignore"):
+        s = F @ lam
+    if not np.all(np.isfinite(s)):
+        raise ValueError(f"the scores {what} overflow float64 (|lambdas| times |F| is beyond "
+                         "1.8e308), so the Gibbs distribution and log Z cannot be computed; "
+                         "use smaller lambdas or rescale F")
+    return s
+
+
+def _gibbs(F: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, float]:
+    s = _scores(F, lam)
     log_z = float(logsumexp(s))
     return np.exp(s - log_z), log_z
 
 
+def _dual(F: np.ndarray, t: np.ndarray, lam: np.ndarray
+          ) -> tuple[float, np.ndarray, np.ndarray]:
+    p, _ = _gibbs(F, lam)
+    # D = log Z - lambda . t = logsumexp_k lambda . (F[k] - t): no cancellation of two large terms
+    with np.errstate(over="ignore", invalid="ignore"):
+        shifted = F - t
+    if not np.all(np.isfinite(shifted)):
+        raise ValueError("F - target overflows float64; rescale F and target")
+    value = float(logsumexp(_scores(shifted, lam, "lambda . (F[k] - target)")))
+    mean = p @ F
+    centred = F - mean
+    return value, mean - t, (centred * p[:, None]).T @ centred
+
+
+def gibbs(F: object, lambdas: object) -> tuple[np.ndarray, float]:
+    """The Gibbs distribution p_k = exp(lambda . F[k]) / Z and log Z, computed stably
+    (log-domain: log Z = logsumexp_k lambda . F[k]). Raises ``ValueError`` on bad shapes or
+    NaN/inf, and when the scores lambda . F[k] overflow float64 (log Z is then not representable).
+    Introduced in lesson 01."""
+    F_arr = as_finite_array(F, "F", ndim=(1, 2))
+    F_arr = F_arr[:, None] if F_arr.ndim == 1 else F_arr
+    return _gibbs(F_arr, _check_lambdas(lambdas, F_arr.shape[1]))
+
+
 def dual(F: object, target: object, lambdas: object) -> tuple[float, np.ndarray, np.ndarray]:
     """The dual D(lambda) = log Z(lambda) - lambda . target with its gradient E_p[f] - target and
-    Hessian Cov_p[f] (positive semi-definite, so D is convex). Introduced in lesson 01."""
+    Hessian Cov_p[f] (positive semi-definite, so D is convex). D is computed as
+    logsumexp_k lambda . (F[k] - target), which equals log Z - lambda . target without the
+    cancellation of two large terms at large lambda. Raises ``ValueError`` on bad shapes, NaN/inf,
+    or scores that overflow float64. Introduced in lesson 01."""
     F_arr, t_arr = _check_F_target(F, target)
-    lam = as_finite_array(lambdas, "lambdas", ndim=(0, 1)).reshape(-1)
-    if lam.shape != t_arr.shape:
-        raise ValueError(f"lambdas must have {t_arr.shape[0]} entries, got {lam.shape[0]}")
-    p, log_z = gibbs(F_arr, lam)
-    mean = p @ F_arr
-    centred = F_arr - mean
-    return log_z - float(lam @ t_arr), mean - t_arr, (centred * p[:, None]).T @ centred
+    lam = _check_lambdas(lambdas, F_arr.shape[1])
+    return _dual(F_arr, t_arr, lam)
+
+
+def _standardise(F: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                         np.ndarray, np.ndarray]:
+    """Affine map of each feature column onto [-1, 1]: F' = (F - c) / s, t' = (t - c) / s with c
+    the column's midrange and s a power of two at least its half-range (so the scaling is exact).
+    The max-ent distribution does not change (lambda' = lambda * s). Constant columns are
+    dropped: their constraint holds for every distribution or for none. Returns F', t', c, s and
+    the mask of kept columns."""
+    hi, lo = F.max(axis=0), F.min(axis=0)
+    c = hi / 2 + lo / 2  # no overflow even for entries near +-1.8e308
+    half = hi / 2 - lo / 2
+    keep = half > 0
+    for j in np.flatnonzero(~keep):
+        if not np.isclose(t[j], c[j], rtol=1e-9, atol=0.0):
+            raise ValueError(
+                f"infeasible constraints: feature {j} is constant (= {c[j]:.6g}) across the "
+                f"states, so every distribution has E[f_{j}] = {c[j]:.6g}, but its target is "
+                f"{t[j]:.6g}")
+    exponent = np.frexp(np.where(keep, half, 1.0))[1]  # half <= 2**exponent
+    s = np.ldexp(1.0, exponent)
+    with np.errstate(over="ignore"):
+        Fs = (F[:, keep] - c[keep]) / s[keep]
+        ts = (t[keep] - c[keep]) / s[keep]
+    if not (np.all(np.isfinite(Fs)) and np.all(np.isfinite(ts))):
+        raise ValueError("infeasible constraints: the target is further from the feature values "
+                         "than float64 can represent (target far outside the convex hull of F)")
+    return Fs, ts, c, s, keep
 
 
 def _interior_margin(F: np.ndarray, target: np.ndarray) -> float | None:
     """max over feasible q of min_k q_k (an LP), or None when no feasible q exists.
 
     Positive: ``target`` is in the relative interior of the hull (some feasible q has full
-    support). Zero: it is on the boundary (every feasible q has a zero entry)."""
+    support). Zero: it is on the boundary (every feasible q has a zero entry). ``F`` and
+    ``target`` should be standardised (:func:`_standardise`): the LP solver's feasibility
+    tolerance is absolute."""
     K, m = F.shape
     # variables (q_1..q_K, t); maximise t subject to q_k >= t, sum q = 1, F^T q = target
     c = np.r_[np.zeros(K), -1.0]
-    A_ub = np.hstack([-np.eye(K), np.ones((K, 1))])
-    A_eq = np.vstack([np.r_[np.ones(K), 0.0], np.hstack([F.T, np.zeros((m, 1))])])
+    A_ub = sparse.hstack([-sparse.eye(K), sparse.csr_matrix(np.ones((K, 1)))]).tocsr()
+    A_eq = sparse.vstack([sparse.csr_matrix(np.r_[np.ones(K), 0.0][None, :]),
+                          sparse.csr_matrix(np.hstack([F.T, np.zeros((m, 1))]))]).tocsr()
     b_eq = np.r_[1.0, target]
     res = linprog(c, A_ub=A_ub, b_ub=np.zeros(K), A_eq=A_eq, b_eq=b_eq,
                   bounds=[(0, None)] * K + [(0, 1)], method="highs")
@@ -102,36 +166,52 @@ def _interior_margin(F: np.ndarray, target: np.ndarray) -> float | None:
     return float(-res.fun)
 
 
+#: the most feature columns :func:`solve_maxent` accepts (it forms m x m matrices)
+MAX_FEATURES = 2000
+
+
 def solve_maxent(F: object, target: object, tol: float = 1e-12, max_iter: int = 200,
                  boundary_tol: float = 1e-9) -> MaxEntSolution:
     """Solve max H(p) subject to E_p[f] = target over K discrete states (module docstring).
 
     ``F`` has shape (K, m) (a 1-D ``F`` is one feature), ``target`` shape (m,). Steps:
 
+    0. Each feature column is mapped onto [-1, 1] by f' = (f - c) / s (c its midrange, s a power
+       of two), which leaves the max-ent distribution unchanged (lambda = lambda' / s) and makes
+       the solver independent of the features' units: features at scale 1e-12 or 1e15, or with a
+       large offset, are solved like features at scale 1. A feature constant across the states
+       is dropped (its lambda is 0) after checking that its target equals the constant.
     1. Feasibility, by a linear programme: if no distribution q has F^T q = target (the target
        is outside the convex hull of F's rows), raise ``ValueError`` ("infeasible"). If every
        feasible q gives zero probability to some state (max_q min_k q_k <= ``boundary_tol``: the
        target is on the boundary of the hull), raise ``ValueError`` too: the max-ent solution then
        has zeros, and no finite lambda reaches it (Gibbs form needs lambda -> infinity).
     2. Newton's method on the convex dual with a backtracking line search. The Newton system uses
-       the pseudo-inverse of Cov_p[f], so redundant or collinear features (including ones that
-       are constant across states) are handled: lambda is the minimum-norm optimum.
+       the pseudo-inverse of Cov_p[f], so redundant or collinear features are handled: lambda is
+       the minimum-norm optimum (in the standardised units).
 
-    Stops when max_i |E_p[f_i] - target_i| <= tol * max(1, max |F|). Raises ``ValueError`` on bad
-    shapes, NaN/inf, or a non-positive ``tol``, negative ``max_iter`` or ``boundary_tol``;
-    ``RuntimeError`` if Newton's method does not reach the constraints within ``max_iter`` steps.
+    Stops when every constraint holds to ``tol`` relative to its feature's range:
+    max_i |E_p[f_i] - target_i| / s_i <= tol. ``max_constraint_error`` is reported in the
+    features' own units. Raises ``ValueError`` on bad shapes, NaN/inf, more than
+    :data:`MAX_FEATURES` columns, a ``tol`` that is not a positive number (``True`` is not a
+    number), ``max_iter`` that is not a non-negative integer or ``boundary_tol`` that is not a
+    non-negative number, and when the log partition function overflows float64; ``RuntimeError``
+    if Newton's method does not reach the constraints within ``max_iter`` steps.
     Introduced in lesson 01.
     """
     F_arr, t_arr = _check_F_target(F, target)
-    if not isinstance(tol, (int, float, np.integer, np.floating)) or not (
-            np.isfinite(tol) and tol > 0):
-        raise ValueError(f"tol must be a positive number, got {tol!r}")
-    if not isinstance(max_iter, (int, np.integer)) or isinstance(max_iter, bool) or max_iter < 0:
-        raise ValueError(f"max_iter must be a non-negative integer, got {max_iter!r}")
-    if not isinstance(boundary_tol, (int, float, np.integer, np.floating)) or not (
-            np.isfinite(boundary_tol) and boundary_tol >= 0):
-        raise ValueError(f"boundary_tol must be a non-negative number, got {boundary_tol!r}")
-    margin = _interior_margin(F_arr, t_arr)
+    tol = check_number(tol, "tol", low=0.0, low_open=True)
+    max_iter = check_int(max_iter, "max_iter", low=0)
+    boundary_tol = check_number(boundary_tol, "boundary_tol", low=0.0)
+    K, m = F_arr.shape
+    if m > MAX_FEATURES:
+        raise ValueError(f"F has {m} feature columns; solve_maxent supports at most "
+                         f"{MAX_FEATURES} (it forms m x m matrices)")
+    Fs, ts, c, s, kept = _standardise(F_arr, t_arr)
+    if np.any(np.abs(ts) > 1 + 1e-7):
+        margin = None  # every feature value lies in [-1, 1], so every expectation does too
+    else:
+        margin = _interior_margin(Fs, ts)
     if margin is None:
         raise ValueError(
             f"infeasible constraints: the target {np.round(t_arr, 6).tolist()} lies outside the "
@@ -144,31 +224,45 @@ def solve_maxent(F: object, target: object, tol: float = 1e-12, max_iter: int = 
             "states, so the maximum-entropy distribution is not of Gibbs form with finite "
             "multipliers (lambda would have to go to infinity). Drop those states or move the "
             "target inside the hull")
-    scale = max(1.0, float(np.max(np.abs(F_arr))))
-    lam = np.zeros(F_arr.shape[1])
-    value, grad, hess = dual(F_arr, t_arr, lam)
+    lam_s = np.zeros(Fs.shape[1])
     n_iter = 0
-    while np.max(np.abs(grad)) > tol * scale and n_iter < max_iter:
-        w, V = np.linalg.eigh(hess)
-        keep = w > max(w[-1], 0.0) * 1e-13
-        step = -(V[:, keep] @ ((V[:, keep].T @ grad) / w[keep]))
-        slope = float(grad @ step)
-        if slope >= 0:  # numerically lost descent: use the gradient
-            step, slope = -grad, -float(grad @ grad)
-        t = 1.0
-        while True:
-            new_value, new_grad, new_hess = dual(F_arr, t_arr, lam + t * step)
-            if new_value <= value + 1e-4 * t * slope or -slope < 1e-14 or t < 1e-12:
-                break
-            t *= 0.5
-        lam, value, grad, hess = lam + t * step, new_value, new_grad, new_hess
-        n_iter += 1
-    error = float(np.max(np.abs(grad)))
-    if error > max(tol * scale, 1e-9 * scale):
-        raise RuntimeError(f"Newton's method did not reach the constraints after {n_iter} steps "
-                           f"(largest violation {error:.2e}); the target may be extremely close "
-                           "to the boundary of the convex hull")
-    p, log_z = gibbs(F_arr, lam)
+    if Fs.shape[1]:
+        value, grad, hess = _dual(Fs, ts, lam_s)
+        while np.max(np.abs(grad)) > tol and n_iter < max_iter:
+            w, V = np.linalg.eigh(hess)
+            keep = w > max(w[-1], 0.0) * 1e-13
+            step = -(V[:, keep] @ ((V[:, keep].T @ grad) / w[keep]))
+            slope = float(grad @ step)
+            if slope >= 0:  # numerically lost descent: use the gradient
+                step, slope = -grad, -float(grad @ grad)
+            t = 1.0
+            while True:
+                new_value, new_grad, new_hess = _dual(Fs, ts, lam_s + t * step)
+                if new_value <= value + 1e-4 * t * slope or -slope < 1e-14 or t < 1e-12:
+                    break
+                t *= 0.5
+            lam_s, value, grad, hess = lam_s + t * step, new_value, new_grad, new_hess
+            n_iter += 1
+        scaled_error = float(np.max(np.abs(grad)))
+        if scaled_error > max(tol, 1e-9):
+            raise RuntimeError(f"Newton's method did not reach the constraints after {n_iter} "
+                               f"steps (largest violation {scaled_error:.2e} of the feature's "
+                               "half-range); the target may be extremely close to the boundary "
+                               "of the convex hull")
+        error = float(np.max(np.abs(grad) * s[kept]))
+    else:  # every feature is constant: no constraint binds, the answer is uniform
+        error = float(np.max(np.abs(t_arr - c)))
+    p, log_z_s = _gibbs(Fs, lam_s)
+    lam = np.zeros(m)
+    lam[kept] = lam_s / s[kept]
+    # log Z(lambda) = log sum_k exp(lambda . F[k]) = log Z'(lambda') + lambda . c
+    with np.errstate(over="ignore", invalid="ignore"):
+        log_z = log_z_s + float(lam[kept] @ c[kept])
+    if not np.isfinite(log_z):
+        raise ValueError("the log partition function log Z = log sum_k exp(lambda . F[k]) "
+                         "overflows float64 for these features (a huge offset in F); the "
+                         "distribution is fine but cannot be reported with log Z; subtract a "
+                         "constant from F and target")
     with np.errstate(divide="ignore", invalid="ignore"):
         h = float(-np.sum(np.where(p > 0, p * np.log(p), 0.0)))
     return MaxEntSolution(p=p, lambdas=lam, entropy=h, log_partition=log_z, n_iter=n_iter,

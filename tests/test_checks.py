@@ -19,7 +19,7 @@ def test_as_finite_array_accepts_and_converts():
         ([1.0, np.inf], 1, "NaN or inf"),
         ([1.0, 2.0], 2, "dimension"),
         (np.zeros((0, 3)), 2, "empty"),
-        ("abc", None, "numeric"),
+        ("abc", None, "array of numbers"),
     ],
 )
 def test_as_finite_array_rejects(value, ndim, message):

@@ -103,7 +103,7 @@ def test_mutual_information():
     ([np.inf, 0.0], "NaN or inf"),
     ([], "empty"),
     (0.5, "scalar"),
-    ("abc", "numeric"),
+    ("abc", "array of numbers"),
 ])
 def test_entropy_rejects_bad_input(bad, match):
     with pytest.raises(ValueError, match=match):
