@@ -1,0 +1,246 @@
+"""Where the groups of an ablation grid are trained: in this process, or as tasks on Ray
+(introduced in the speed section of the README; used by lessons 05-06's grids through
+:func:`maxent_lib.ablation.run_grid`).
+
+A grid is trained as *groups* (lists of configs that share a shape, see
+:func:`maxent_lib.ablation.group_by_shape`); a picklable function ``train(group) -> records``
+trains one group. :func:`map_groups` yields each group's records as soon as that group is done:
+
+- ``executor="local"``: one group after another, in the given order, in this process.
+- ``executor="ray"``: each group (or each slice of at most ``max_group_size`` configs) is one
+  Ray task with its resources: ``gpus_per_task`` GPUs (1 on GPU machines, so that each task
+  has a GPU of its own) or ``cpus_per_task`` CPUs otherwise. Groups are submitted largest
+  estimated cost first (``cost``), at most one task per free slot, so that a few large groups
+  do not finish last on one worker while the others idle. A task whose worker process dies is
+  retried by Ray (``max_retries``) and trains its group again from the start.
+
+Only the caller (the driver) sees records, so the driver stays the only writer of a results
+file: resume and the file format do not depend on the executor, a killed worker loses at most
+the group it was training, and an interrupted driver loses at most the groups still in flight.
+A model's records do not depend on which process trains it: initialisation, batch order and the
+arithmetic are the same in every worker (the test compares a Ray run with a local one).
+
+Ray is optional (``pip install -e ".[ray]"``). With ``address=None`` a local Ray instance is
+started for the call and shut down after it (about 10 s of start-up on a 2-core CPU); with an
+address (``"ray://head:10001"`` or ``"auto"``) an existing cluster is used, with this library
+shipped to it as a runtime-environment module (its nodes need the course's requirements).
+When Ray is already initialised in this process (for example by :func:`ray_session`), it is
+used as it is and left running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+Config = dict[str, Any]
+Group = list[Config]
+Train = Callable[[Group], list[dict[str, Any]]]
+EXECUTORS: tuple[str, ...] = ("local", "ray")
+
+
+# ---------------------------------------------------------------------- helpers
+
+def _ray() -> Any:
+    try:
+        import ray
+    except ImportError as exc:
+        raise ImportError("executor='ray' needs Ray, an optional extra of the course: "
+                          "pip install -e \".[ray]\" (from the course folder)") from exc
+    return ray
+
+
+def available_cpus() -> int:
+    """CPU cores this process may run on (its affinity mask where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows
+        return os.cpu_count() or 1
+
+
+def slice_groups(groups: Sequence[Sequence[Config]], max_group_size: int | None
+                 ) -> list[Group]:
+    """Each group cut into consecutive slices of at most ``max_group_size`` configs (None: the
+    groups as they are). Slices of one group have sizes that differ by at most one."""
+    if max_group_size is None:
+        return [list(g) for g in groups]
+    if isinstance(max_group_size, bool) or not isinstance(max_group_size, int) \
+            or max_group_size < 1:
+        raise ValueError(f"max_group_size must be a positive integer or None, "
+                         f"got {max_group_size!r}")
+    out: list[Group] = []
+    for g in groups:
+        g = list(g)
+        parts = -(-len(g) // max_group_size)
+        base, extra = divmod(len(g), parts)
+        start = 0
+        for i in range(parts):  # the first `extra` slices hold one config more
+            stop = start + base + (i < extra)
+            out.append(g[start:stop])
+            start = stop
+    return out
+
+
+def group_cost(group: Sequence[Config], in_dim: int = 40, n_classes: int = 10) -> float:
+    """A rough relative training cost of a group of ablation configs (same shape), used only to
+    order Ray tasks largest first: models x optimizer steps x (FLOPs per model-step + a fixed
+    per-step overhead equal to the FLOPs of a width-32, depth-2 MLP step, because small models on
+    a CPU are bound by per-operation overhead rather than arithmetic)."""
+    from .ensemble import flops_per_model_step
+
+    c = group[0]
+    n = c.get("n_train") or 4000
+    bs = min(int(c.get("batch_size", 128)), n)
+    steps = int(c.get("epochs", 20)) * max(1, n // bs)
+    flops = flops_per_model_step(c.get("kind", "mlp"), in_dim, n_classes, int(c.get("width", 64)),
+                                 int(c.get("depth", 2)), bs)
+    overhead = flops_per_model_step("mlp", in_dim, n_classes, 32, 2, bs)
+    return len(group) * steps * (flops + overhead)
+
+
+def _check_positive(name: str, value: Any, allow_float: bool = False) -> None:
+    types = (int, float) if allow_float else (int,)
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, types) or value <= 0:
+        kind = "number" if allow_float else "integer"
+        raise ValueError(f"{name} must be a positive {kind} or None, got {value!r}")
+
+
+# ---------------------------------------------------------------------- Ray session
+
+@contextlib.contextmanager
+def ray_session(address: str | None = None, workers: int | None = None, *,
+                num_gpus: int | None = None, ship_library: bool = True) -> Iterator[Any]:
+    """Make sure Ray is running in this process for the block, and yield the ``ray`` module.
+
+    If Ray is already initialised, it is used as it is and left running. Otherwise, with
+    ``address=None`` a local instance is started with ``workers`` CPUs (default: the cores this
+    process may use) and ``num_gpus`` GPUs (default: those Ray detects), without dashboard and
+    with quiet logs, and it is shut down at the end of the block; with an address the existing
+    cluster is joined (and left at the end), shipping this library to it when ``ship_library``.
+    """
+    _check_positive("workers", workers)
+    ray = _ray()
+    if ray.is_initialized():
+        yield ray
+        return
+    kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.ERROR,
+                              "log_to_driver": True}
+    if address is None:
+        kwargs.update(num_cpus=workers or available_cpus(), num_gpus=num_gpus)
+    else:
+        kwargs["address"] = address
+        if ship_library:
+            kwargs["runtime_env"] = {"py_modules": [str(Path(__file__).resolve().parent)]}
+    # no usage reports (the course runs offline); Ray would hide GPUs from tasks with num_gpus=0
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
+    ray.init(**kwargs)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def _task_slots(ray: Any, workers: int | None, cpus_per_task: float, gpus_per_task: float
+                ) -> int:
+    """How many tasks may run at once: ``workers`` if given, else what the cluster holds."""
+    if workers is not None:
+        return workers
+    res = ray.cluster_resources()
+    if gpus_per_task:
+        return max(1, int(res.get("GPU", 0) // gpus_per_task))
+    return max(1, int(res.get("CPU", 1) // cpus_per_task))
+
+
+def _run_task(train: Train, group: Group) -> list[dict[str, Any]]:
+    return train(group)
+
+
+def warm_up(n: int) -> list[int]:
+    """Run ``n`` tasks that import torch and the library on Ray (already initialised) and return
+    their process ids: the workers' start-up, paid here instead of inside a timed run."""
+    ray = _ray()
+
+    def _ping(delay: float) -> int:
+        import maxent_lib.ablation  # noqa: F401  (the import is the point)
+
+        time.sleep(delay)
+        return os.getpid()
+
+    ping = ray.remote(num_cpus=1)(_ping)
+    return ray.get([ping.remote(0.5) for _ in range(n)])
+
+
+# ---------------------------------------------------------------------- the executors
+
+def map_groups(groups: Sequence[Sequence[Config]], train: Train, *, executor: str = "local",
+               address: str | None = None, workers: int | None = None,
+               cpus_per_task: float = 1, gpus_per_task: float = 0,
+               max_group_size: int | None = None,
+               cost: Callable[[Group], float] | None = None,
+               max_retries: int = 3) -> Iterator[list[dict[str, Any]]]:
+    """Train every group (after :func:`slice_groups` with ``max_group_size``) with ``train`` and
+    yield each one's records as soon as it is done: in order with ``executor="local"``, in order
+    of completion with ``"ray"`` (see the module docstring for the Ray options). ``train`` must
+    be picklable for Ray (a module-level function or a ``functools.partial`` of one).
+
+    Stopping the iteration early (an exception in the caller, Ctrl-C) cancels the Ray tasks
+    still queued or running; records already yielded are the caller's. An error raised inside
+    ``train`` is raised here (for Ray, as Ray's task error, which is also an instance of the
+    original exception's class). Raises ``ValueError`` on an unknown executor or bad numbers.
+    """
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {EXECUTORS}, got {executor!r}")
+    if not callable(train):
+        raise TypeError("train must be callable: train(group) -> list of records")
+    _check_positive("workers", workers)
+    _check_positive("cpus_per_task", cpus_per_task, allow_float=True)
+    if isinstance(gpus_per_task, bool) or not isinstance(gpus_per_task, (int, float)) \
+            or gpus_per_task < 0:
+        raise ValueError(f"gpus_per_task must be a number >= 0, got {gpus_per_task!r}")
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ValueError(f"max_retries must be an integer >= 0, got {max_retries!r}")
+    tasks = [g for g in slice_groups(groups, max_group_size) if g]
+    if executor == "local":
+        for g in tasks:
+            yield train(g)
+        return
+    yield from _map_ray(tasks, train, address, workers, cpus_per_task, gpus_per_task, cost,
+                        max_retries)
+
+
+def _map_ray(tasks: list[Group], train: Train, address: str | None, workers: int | None,
+             cpus_per_task: float, gpus_per_task: float,
+             cost: Callable[[Group], float] | None, max_retries: int
+             ) -> Iterator[list[dict[str, Any]]]:
+    local_cpus = None if address is not None or workers is None else \
+        max(1, int(workers * cpus_per_task))
+    with ray_session(address, local_cpus) as ray:
+        slots = _task_slots(ray, workers, cpus_per_task, gpus_per_task)
+        order = sorted(range(len(tasks)), key=lambda i: -cost(tasks[i])) if cost \
+            else list(range(len(tasks)))
+        remote = ray.remote(_run_task).options(num_cpus=cpus_per_task, num_gpus=gpus_per_task,
+                                               max_retries=max_retries,
+                                               retry_exceptions=False)
+        train_ref = ray.put(train)
+        queue, pending = deque(order), {}
+        try:
+            while queue or pending:
+                while queue and len(pending) < slots:
+                    i = queue.popleft()
+                    pending[remote.remote(train_ref, tasks[i])] = i
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                for ref in ready:
+                    del pending[ref]
+                    yield ray.get(ref)
+        finally:
+            for ref in pending:
+                ray.cancel(ref, force=True)
