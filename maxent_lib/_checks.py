@@ -340,13 +340,14 @@ def check_tensor(t: object, name: str, *, ndim: int | None = None, floating: boo
     return t
 
 
-def check_log_probabilities(log_probs: Any, name: str, atol: float | None = None) -> Any:
+def check_log_probabilities(log_probs: Any, name: str, atol: float | None = None, *,
+                            ndim: int | None = None) -> Any:
     """Check a floating tensor of log-probabilities over its last axis: no NaN or +inf, every
     entry <= 0 (up to rounding) and logsumexp over the last axis = 0 within ``atol`` (default 1e-3
     for float16/32, 1e-6 for float64). Catches probabilities or logits passed by mistake."""
     import torch
 
-    lp = check_tensor(log_probs, name, allow_neg_inf=True)
+    lp = check_tensor(log_probs, name, ndim=ndim, allow_neg_inf=True)
     tol = atol if atol is not None else (1e-6 if lp.dtype == torch.float64 else 1e-3)
     lse = torch.logsumexp(lp.double(), dim=-1).flatten()
     i = int(lse.abs().argmax())

@@ -14,14 +14,21 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._checks import check_labels, check_probabilities
+from ._checks import (
+    check_int,
+    check_labels,
+    check_log_probabilities,
+    check_probabilities,
+    check_tensor,
+)
+
+__all__ = ["expected_calibration_error", "stacked_metrics"]
 
 
 def expected_calibration_error(probs: object, y: object, n_bins: int = 15) -> float:
     """ECE of predicted distributions ``probs`` (n, K) against labels ``y`` (n,), with
     ``n_bins`` equal-width confidence bins on (0, 1]. Introduced in lesson 06."""
-    if not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
+    n_bins = check_int(n_bins, "n_bins", low=1, high=10**6)
     p = check_probabilities(probs, "probs")
     if p.ndim != 2:
         raise ValueError(f"probs must have shape (n, K), got {p.shape}")
@@ -38,10 +45,20 @@ def stacked_metrics(log_probs: torch.Tensor, y: torch.Tensor, n_bins: int = 15
     """Accuracy, cross-entropy (``loss``), predictive entropy and ECE of M models at once.
 
     ``log_probs`` (M, N, K) are log-probabilities, ``y`` (N,) labels. Returns a dict of
-    length-M float64 arrays. Introduced in lesson 06."""
-    if log_probs.dim() != 3 or y.dim() != 1 or log_probs.shape[1] != y.shape[0]:
+    length-M float64 arrays. Raises ``TypeError`` unless both are tensors (``log_probs``
+    floating, ``y`` integer), ``ValueError`` on wrong shapes, NaN or +inf, log-probabilities that
+    do not normalise (probabilities or logits passed by mistake), or labels out of 0..K-1.
+    Introduced in lesson 06."""
+    log_probs = check_log_probabilities(log_probs, "log_probs", ndim=3)
+    y = check_tensor(y, "y", ndim=1, floating=False)
+    n_bins = check_int(n_bins, "n_bins", low=1, high=10**6)
+    if log_probs.shape[1] != y.shape[0]:
         raise ValueError(f"need log_probs (M, N, K) and y (N,), got {tuple(log_probs.shape)} "
                          f"and {tuple(y.shape)}")
+    lo, hi, k = int(y.min()), int(y.max()), log_probs.shape[2]
+    if lo < 0 or hi >= k:
+        raise ValueError(f"y has label {lo if lo < 0 else hi}, out of range for {k} classes "
+                         f"(0..{k - 1})")
     lp = log_probs.double()
     y = y.to(lp.device).long()
     m, n, _ = lp.shape

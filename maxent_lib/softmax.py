@@ -22,7 +22,15 @@ from scipy.linalg import cho_factor, cho_solve
 from scipy.special import logsumexp
 from threadpoolctl import threadpool_limits
 
-from ._checks import as_finite_array, check_labels, check_probabilities, check_same_length
+from ._checks import (
+    as_finite_array,
+    check_int,
+    check_labels,
+    check_n_classes,
+    check_number,
+    check_probabilities,
+    check_same_length,
+)
 
 __all__ = [
     "NotConvergedWarning",
@@ -46,11 +54,19 @@ class NotConvergedWarning(UserWarning):
 
 
 def log_softmax(z: object, axis: int = -1) -> np.ndarray:
-    """log softmax(z) = z - logsumexp(z), computed stably. Introduced in lesson 02."""
+    """log softmax(z) = z - logsumexp(z), computed stably. Raises ``ValueError`` when the scores
+    of one row are spread so widely (beyond about 1.8e308) that a log-probability overflows
+    float64. Introduced in lesson 02."""
     arr = as_finite_array(z, "z")
     if arr.ndim == 0:
         raise ValueError("z must have at least one axis (the classes), got a scalar")
-    return arr - logsumexp(arr, axis=axis, keepdims=True)
+    axis = check_int(axis, "axis", low=-arr.ndim, high=arr.ndim - 1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = arr - logsumexp(arr, axis=axis, keepdims=True)
+    if not np.all(np.isfinite(out)):
+        raise ValueError("z has scores spread over more than float64 can hold (about 1.8e308), "
+                         "so some log-probabilities overflow; rescale z")
+    return out
 
 
 def softmax(z: object, axis: int = -1) -> np.ndarray:
@@ -60,17 +76,6 @@ def softmax(z: object, axis: int = -1) -> np.ndarray:
     so large scores do not overflow. Introduced in lesson 02.
     """
     return np.exp(log_softmax(z, axis=axis))
-
-
-def _is_real(x: object) -> bool:
-    """True for one real number (int, float, a NumPy scalar or 0-d array; not bool, not text)."""
-    if isinstance(x, (bool, np.bool_, str, bytes)) or np.ndim(x) != 0:
-        return False
-    try:
-        float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def _one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:
@@ -128,6 +133,16 @@ def conditional_entropy(probs: object) -> float:
     return float(np.mean(entropy(P)))
 
 
+def _feature_scale(T: np.ndarray, per_column: bool) -> np.ndarray:
+    """Powers of two that bring features whose largest magnitude lies outside [2**-10, 2**10]
+    to unit scale (1 for every other column, and for all-zero columns): per column, or one
+    number for all columns (then shaped (1,))."""
+    top = np.max(np.abs(T), axis=0) if per_column else np.array([np.max(np.abs(T))])
+    exponent = np.frexp(np.where(top > 0, top, 1.0))[1]  # top < 2**exponent
+    scale = np.ldexp(1.0, exponent)
+    return np.where((top > 0) & ((top < 2.0**-10) | (top > 2.0**10)), scale, 1.0)
+
+
 class SoftmaxRegression:
     """Multinomial logistic (softmax) regression, P(y=k | x) = softmax(W T(x) + b)_k, fitted to
     convergence: it minimises
@@ -163,15 +178,9 @@ class SoftmaxRegression:
     cg_max_iter: int = 500
 
     def __init__(self, alpha: float = 0.0, tol: float = 1e-10, max_iter: int = 100) -> None:
-        if not _is_real(alpha) or not np.isfinite(alpha) or alpha < 0:
-            raise ValueError(f"alpha must be a non-negative number, got {alpha!r}")
-        if not _is_real(tol) or not np.isfinite(tol) or tol <= 0:
-            raise ValueError(f"tol must be a positive number, got {tol!r}")
-        if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-            raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
-        self.alpha = float(alpha)
-        self.tol = float(tol)
-        self.max_iter = int(max_iter)
+        self.alpha = check_number(alpha, "alpha", low=0.0)
+        self.tol = check_number(tol, "tol", low=0.0, low_open=True)
+        self.max_iter = check_int(max_iter, "max_iter", low=1)
 
     # ------------------------------------------------------------------ objective and derivatives
     def _objective(self, theta: np.ndarray, X1: np.ndarray, Y: np.ndarray) -> float:
@@ -208,11 +217,17 @@ class SoftmaxRegression:
         v when alpha = 0 and for the bias only when alpha > 0; the gradient has no component
         there, so adding curvature along those directions changes nothing else. A relative ridge
         of 1e-12 covers constant features; an eigen-decomposition (pseudo-inverse) is the
-        fallback for anything worse."""
-        scale = max(float(np.max(np.diag(H))), 1e-300)
+        fallback for anything worse. With alpha > 0 the shift curvature and the ridge of the
+        biases are scaled to the biases' own curvature, so that a large alpha (weights' curvature
+        far above the biases') does not swamp the bias steps."""
+        h_diag = np.diag(H)
+        scale = max(float(np.max(h_diag)), 1e-300)
         D = np.eye(d) if self.alpha == 0 else np.diag(np.r_[np.zeros(d - 1), 1.0])
-        A = H + scale * np.kron(np.full((K, K), 1.0 / K), D)
-        A[np.diag_indices_from(A)] += 1e-12 * scale
+        shift = scale if self.alpha == 0 else max(float(np.max(h_diag[d - 1::d])), 1e-300)
+        A = H + shift * np.kron(np.full((K, K), 1.0 / K), D)
+        ridge = np.full(K * d, scale) if self.alpha == 0 else np.tile(np.r_[np.full(
+            d - 1, scale), shift], K)
+        A[np.diag_indices_from(A)] += 1e-12 * ridge
         try:
             return -cho_solve(cho_factor(A, lower=True, check_finite=False), g,
                               check_finite=False)
@@ -240,12 +255,15 @@ class SoftmaxRegression:
         diag = (P * (1 - P)).T @ (X1**2) / len(X1)
         diag[:, :-1] += self.alpha
         scale = max(float(diag.max()), 1e-300)
-        diag[:, cols] += scale / K
-        diag += 1e-12 * scale
+        shift = scale if self.alpha == 0 else max(float(diag[:, -1].max()), 1e-300)
+        ridge = np.full(d, scale)
+        ridge[cols] = shift
+        diag[:, cols] += shift / K
+        diag += 1e-12 * ridge
 
         def A(v: np.ndarray) -> np.ndarray:
-            out = self._hessp(v, P, X1) + 1e-12 * scale * v
-            out[:, cols] += scale * v[:, cols].mean(axis=0, keepdims=True)
+            out = self._hessp(v, P, X1) + 1e-12 * ridge * v
+            out[:, cols] += shift * v[:, cols].mean(axis=0, keepdims=True)
             return out
 
         gnorm = float(np.linalg.norm(G))
@@ -282,16 +300,34 @@ class SoftmaxRegression:
         :class:`NotConvergedWarning`."""
         # The matrices are small (K(m+1) <= ~1000): one BLAS thread is about as fast and avoids
         # OpenBLAS's threads spinning against each other on a busy laptop or Binder CPU.
-        with threadpool_limits(limits=1, user_api="blas"):
-            return self._fit(T, y, n_classes)
-
-    def _fit(self, T: object, y: object, n_classes: int | None) -> SoftmaxRegression:
         T_arr = as_finite_array(T, "T", ndim=2)
-        if n_classes is not None and (not isinstance(n_classes, (int, np.integer))
-                                      or n_classes < 2):
-            raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+        if n_classes is not None:
+            n_classes = check_n_classes(n_classes)
         y_arr = check_labels(y, n_classes)
         check_same_length("T", T_arr, "y", y_arr)
+        # Features far from unit scale are rescaled by powers of two (exact): with the penalty
+        # adjusted to match (alpha / sigma^2), the fitted model is the same, and the stopping
+        # rule max |gradient| <= tol is then measured in units where the features are O(1).
+        sigma = _feature_scale(T_arr, per_column=self.alpha == 0)
+        alpha = self.alpha
+        if alpha > 0 and sigma[0] != 1.0:  # sigma is one number when alpha > 0
+            with np.errstate(over="ignore", under="ignore"):
+                self.alpha = float(alpha / sigma[0] / sigma[0])
+            if not np.isfinite(self.alpha):
+                self.alpha = alpha
+                raise ValueError(f"T is at scale {sigma[0]:.3g}: with alpha = {alpha:g} the "
+                                 "penalty overwhelms the data term beyond float64's range; "
+                                 "rescale T (e.g. standardise its columns)")
+        try:
+            with threadpool_limits(limits=1, user_api="blas"):
+                self._fit(T_arr / sigma, y_arr, n_classes)
+        finally:
+            self.alpha = alpha
+        self.coef_ = self.coef_ / sigma
+        return self
+
+    def _fit(self, T_arr: np.ndarray, y_arr: np.ndarray,
+             n_classes: int | None) -> SoftmaxRegression:
         K = int(n_classes) if n_classes is not None else int(y_arr.max()) + 1
         if K < 2:
             raise ValueError("y holds a single class; softmax regression needs at least two")
