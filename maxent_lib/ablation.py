@@ -27,7 +27,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -166,52 +165,24 @@ def prepare_dataset(dataset: Dataset) -> PreparedData:
 def load_results(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The records in a JSON-lines results file (empty if it does not exist); a torn or
     malformed line is skipped with a warning. Introduced in lesson 05."""
-    p = Path(path)
-    if not p.exists():
-        return []
-    out = []
-    for i, line in enumerate(p.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            warnings.warn(f"skipping malformed line {i} of {p.name}", stacklevel=2)
-    return out
+    from .resultsfile import read_records  # locked, damage-tolerant results files
+
+    return read_records(path)
 
 
 def append_results(path: str | os.PathLike[str], records: Sequence[dict[str, Any]]) -> None:
     """Append ``records`` as JSON lines atomically: the old contents plus the new lines go to a
     temporary file in the same folder, which is flushed, fsynced and renamed over ``path``."""
-    p = Path(path)
-    old = p.read_text() if p.exists() else ""
-    if old and not old.endswith("\n"):
-        old += "\n"
-    text = old + "".join(json.dumps(r, sort_keys=True) + "\n" for r in records)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=p.name + ".", suffix=".tmp")
-    try:
-        os.chmod(tmp, p.stat().st_mode & 0o777 if p.exists() else 0o644)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from .resultsfile import append_records  # under a file lock; rows already stored skipped
+
+    append_records(path, records)
 
 
 def check_writable(path: str | os.PathLike[str]) -> Path:
     """Raise ``ValueError`` unless ``path``'s folder exists and a file can be written there."""
-    p = Path(path)
-    folder = p.parent if str(p.parent) else Path(".")
-    if p.is_dir():
-        raise ValueError(f"results path {str(p)!r} is a folder; give a file name (.jsonl)")
-    if not folder.is_dir():
-        raise ValueError(f"the folder of the results path {str(p)!r} does not exist")
-    if not os.access(folder, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
-        raise ValueError(f"cannot write the results path {str(p)!r}")
-    return p
+    from .resultsfile import check_writable as _check_writable
+
+    return _check_writable(path)
 
 
 # ---------------------------------------------------------------------- training one group

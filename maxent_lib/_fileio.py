@@ -1,0 +1,170 @@
+"""Safe file writing shared by the results files and the data cache: an inter-process lock on a
+lock file beside the target, and atomic replacement through a uniquely named temporary file.
+
+- :func:`file_lock` holds an exclusive lock on ``<target>.lock`` (POSIX ``fcntl.flock``, which
+  Linux and macOS both have, and which the kernel releases when the process dies, so a killed
+  writer never leaves a stale lock; ``msvcrt.locking`` on Windows; elsewhere an exclusively
+  created lock file with a stale-lock timeout).
+- :func:`atomic_write` writes a new version of a file to a temporary file created with
+  ``O_CREAT | O_EXCL`` and a random name in the same folder (so a planted symlink cannot redirect
+  the write), flushes and fsyncs it, and renames it over the target (``os.replace``: readers see
+  the old or the new file, never a mix). On any error the temporary file is removed and the
+  target is left as it was.
+- :func:`remove_stale_temps` removes temporary files that a writer killed between writing and
+  renaming left behind; call it while holding the lock, when no other writer can be mid-write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
+
+try:  # POSIX: Linux, macOS, the BSDs
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+try:  # pragma: no cover - Windows only
+    import msvcrt
+except ImportError:
+    msvcrt = None  # type: ignore[assignment]
+
+#: seconds after which a fallback lock file (no fcntl, no msvcrt) is considered abandoned
+STALE_LOCK_SECONDS = 600.0
+
+
+class LockTimeout(TimeoutError):
+    """The lock on a file could not be taken within the allowed time."""
+
+
+def lock_path(target: str | os.PathLike[str]) -> Path:
+    """The lock file of ``target``: ``<target>.lock`` in the same folder."""
+    p = Path(target)
+    return p.with_name(p.name + ".lock")
+
+
+def temp_prefix(target: str | os.PathLike[str]) -> str:
+    """The name prefix of ``target``'s temporary files: ``.<name>.`` (hidden, in its folder)."""
+    return f".{Path(target).name}."
+
+
+@contextlib.contextmanager
+def file_lock(target: str | os.PathLike[str], timeout: float | None = 120.0,
+              poll: float = 0.05) -> Iterator[Path]:
+    """Hold an exclusive inter-process lock for ``target`` (on ``<target>.lock``).
+
+    Waits up to ``timeout`` seconds (None: forever) and raises :class:`LockTimeout` after that.
+    Raises ``OSError`` if the lock file cannot be created (e.g. a read-only folder)."""
+    lp = lock_path(target)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    if fcntl is not None or msvcrt is not None:
+        fd = os.open(lp, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            while True:
+                try:
+                    if fcntl is not None:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    else:  # pragma: no cover - Windows
+                        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+                    break
+                except (BlockingIOError, PermissionError, OSError) as exc:
+                    if fcntl is not None and not isinstance(exc, BlockingIOError):
+                        raise
+                    if deadline is not None and time.monotonic() > deadline:
+                        raise LockTimeout(f"could not lock {lp} within {timeout:g} s: another "
+                                          "process holds it") from None
+                    time.sleep(poll)
+            try:
+                yield lp
+            finally:
+                if fcntl is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                else:  # pragma: no cover - Windows
+                    os.lseek(fd, 0, os.SEEK_SET)
+                    msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        finally:
+            os.close(fd)
+        return
+    # pragma: no cover - neither fcntl nor msvcrt: an exclusively created lock file
+    while True:  # pragma: no cover
+        try:
+            fd = os.open(lp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            os.write(fd, str(os.getpid()).encode())
+            os.close(fd)
+            break
+        except FileExistsError:
+            with contextlib.suppress(OSError):
+                if time.time() - lp.stat().st_mtime > STALE_LOCK_SECONDS:
+                    lp.unlink()
+                    continue
+            if deadline is not None and time.monotonic() > deadline:
+                raise LockTimeout(f"could not lock {lp} within {timeout:g} s") from None
+            time.sleep(poll)
+    try:  # pragma: no cover
+        yield lp
+    finally:  # pragma: no cover
+        with contextlib.suppress(OSError):
+            lp.unlink()
+
+
+def remove_stale_temps(target: str | os.PathLike[str], extra_prefixes: tuple[str, ...] = ()
+                       ) -> list[Path]:
+    """Delete temporary files of ``target`` left by a writer killed between write and rename
+    (names ``<prefix>*.tmp`` in its folder). Only call it while holding :func:`file_lock`."""
+    p = Path(target)
+    folder = p.parent if str(p.parent) else Path(".")
+    removed = []
+    for prefix in (temp_prefix(p), *extra_prefixes):
+        for stale in folder.glob(glob_escape(prefix) + "*.tmp"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+                removed.append(stale)
+    return removed
+
+
+def glob_escape(text: str) -> str:
+    """``text`` with the glob metacharacters ``*?[`` escaped."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
+
+
+def _new_file_mode(target: Path) -> int:
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def atomic_write(target: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> None:
+    """Replace ``target`` atomically by what ``write(f)`` writes to a binary file object.
+
+    The new content goes to a fresh temporary file in the same folder (``O_EXCL``, random name),
+    is flushed and fsynced, gets the target's permissions (or the umask's default), and is renamed
+    over ``target``; the folder is then fsynced. On any error (a full disk, a permission change,
+    an exception in ``write``) the temporary file is removed, ``target`` is unchanged and the
+    error is raised."""
+    p = Path(target)
+    folder = p.parent if str(p.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=temp_prefix(p), suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, _new_file_mode(p))
+        os.replace(tmp, p)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError, AttributeError):  # durability of the rename itself
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
