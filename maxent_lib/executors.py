@@ -34,6 +34,7 @@ import contextlib
 import logging
 import os
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -161,7 +162,10 @@ def _task_slots(ray: Any, workers: int | None, cpus_per_task: float, gpus_per_ta
 
 
 def _run_task(train: Train, group: Group) -> list[dict[str, Any]]:
-    return train(group)
+    # Ray hands arrays over read-only (shared memory); training only reads them
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return train(group)
 
 
 def warm_up(n: int) -> list[int]:
