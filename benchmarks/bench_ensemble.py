@@ -26,14 +26,18 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import time
 
-import numpy as np
-import torch
+# compile times are measured cold: no Inductor/Triton cache from an earlier run or case
+os.environ.setdefault("TORCHINDUCTOR_FORCE_DISABLE_CACHES", "1")
 
-from maxent_lib import ablation, ensemble
-from maxent_lib.metrics import stacked_metrics
-from maxent_lib.runtime import get_device
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from maxent_lib import ablation, ensemble  # noqa: E402
+from maxent_lib.metrics import stacked_metrics  # noqa: E402
+from maxent_lib.runtime import get_device  # noqa: E402
 
 
 def _sync(dev: torch.device) -> None:
