@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import random
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,16 @@ import numpy as np
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal, norm
 
-from ._checks import as_finite_array
+from . import _fileio
+from ._checks import (
+    MAX_CLASSES,
+    InputTypeError,
+    as_finite_array,
+    check_flag,
+    check_int,
+    check_number,
+    check_seed,
+)
 
 
 @dataclass(frozen=True)
@@ -42,10 +52,49 @@ class Split:
         return self.X_train, self.y_train, self.X_test, self.y_test
 
 
+#: the largest sample one call draws (larger requests are refused, not attempted)
+MAX_SAMPLES = 10**8
+
+
 def _check_sizes(n: int, name: str = "n") -> int:
-    if not isinstance(n, (int, np.integer)) or n <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {n!r}")
-    return int(n)
+    n = check_int(n, name)
+    if not 1 <= n <= MAX_SAMPLES:
+        raise ValueError(f"{name} must be a positive integer (at most {MAX_SAMPLES:,}), got {n}")
+    return n
+
+
+def _check_components(components: object) -> list[list[tuple[float, np.ndarray, np.ndarray]]]:
+    """Parse and check ``components[k] = [(weight, mean, cov), ...]``: finite positive weights,
+    finite means and covariances of one dimension, symmetric covariances (a tiny asymmetry from
+    rounding is symmetrised, so sampling and scoring use one matrix)."""
+    if isinstance(components, (str, bytes)) or not isinstance(components, Sequence):
+        raise InputTypeError(f"components must be a list (one entry per class) of lists of "
+                             f"(weight, mean, cov), got {type(components).__name__}")
+    out = []
+    for k, comps in enumerate(components):
+        if isinstance(comps, (str, bytes)) or not isinstance(comps, Sequence):
+            raise InputTypeError(f"components[{k}] must be a list of (weight, mean, cov), got "
+                                 f"{type(comps).__name__}")
+        parsed = []
+        for c, comp in enumerate(comps):
+            where = f"components[{k}][{c}]"
+            if isinstance(comp, (str, bytes)) or not isinstance(comp, Sequence) or len(comp) != 3:
+                raise InputTypeError(f"{where} must be a (weight, mean, cov) triple")
+            w = check_number(comp[0], f"{where} weight", low=0.0, low_open=True)
+            mean = as_finite_array(comp[1], f"{where} mean", ndim=1)
+            cov = as_finite_array(comp[2], f"{where} cov", ndim=2)
+            if cov.shape[0] == cov.shape[1] and not np.array_equal(cov, cov.T):
+                if not np.allclose(cov, cov.T, rtol=1e-10, atol=1e-12 * np.abs(cov).max()):
+                    raise ValueError(f"{where} cov must be symmetric (a covariance matrix)")
+                cov = (cov + cov.T) / 2
+            parsed.append((w, mean, cov))
+        out.append(parsed)
+    return out
+
+
+def _check_task_shape(n_classes: object, dim: object) -> tuple[int, int]:
+    n_classes = check_int(n_classes, "n_classes", low=2, high=MAX_CLASSES)
+    return n_classes, check_int(dim, "dim", low=1, high=1000)
 
 
 class SyntheticTask:
@@ -66,18 +115,24 @@ class SyntheticTask:
 
     def sample(self, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``n`` pairs (x, y): y from the class priors, x from its class density."""
-        return self._sample(_check_sizes(n), np.random.default_rng(seed))
+        return self._sample(_check_sizes(n), np.random.default_rng(check_seed(seed)))
 
     def posterior(self, X: np.ndarray) -> np.ndarray:
         """The true P(y | x), shape (n, K): Bayes' rule on the exact class densities."""
         X = as_finite_array(X, "X", ndim=2)
         if X.shape[1] != self.dim:
             raise ValueError(f"X must have {self.dim} columns for this task, got {X.shape[1]}")
-        lj = self.log_joint(X)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            lj = self.log_joint(X)
+        if np.any(np.isnan(lj) | (lj == np.inf)) or np.any(np.all(lj == -np.inf, axis=1)):
+            raise ValueError(f"X has points so far from every class (|x| up to "
+                             f"{np.abs(X).max():.3g}) that their class densities are not "
+                             "representable in float64, so the posterior cannot be computed")
         return np.exp(lj - logsumexp(lj, axis=1, keepdims=True))
 
     def split(self, n_train: int, n_test: int, seed: int = 0) -> Split:
         """Independent train and test samples (the test seed is derived from ``seed``)."""
+        seed = check_seed(seed)
         X_tr, y_tr = self.sample(n_train, seed)
         X_te, y_te = self.sample(n_test, seed + 10_000)
         return Split(X_tr, y_tr, X_te, y_te, self.n_classes, self.name)
@@ -98,12 +153,13 @@ class GaussianMixtureTask(SyntheticTask):
         priors: Sequence[float] | None = None,
         name: str = "gaussian mixture",
     ) -> None:
-        if len(components) < 2:
+        self.components = _check_components(components)
+        if len(self.components) < 2:
             raise ValueError("a classification task needs at least two classes")
-        self.components = [
-            [(float(w), np.asarray(m, float), np.asarray(c, float)) for w, m, c in comps]
-            for comps in components
-        ]
+        if not isinstance(name, str):
+            raise InputTypeError(f"name must be a string, got {type(name).__name__}")
+        if not self.components[0]:
+            raise ValueError("every class needs at least one Gaussian component")
         self.n_classes = len(self.components)
         self.dim = len(self.components[0][0][1])
         for comps in self.components:
@@ -117,7 +173,8 @@ class GaussianMixtureTask(SyntheticTask):
                                      f"({self.dim}, {self.dim})")
                 if np.any(np.linalg.eigvalsh(cov) <= 0):
                     raise ValueError("every covariance must be symmetric positive definite")
-        p = np.full(self.n_classes, 1.0 / self.n_classes) if priors is None else np.asarray(priors)
+        p = (np.full(self.n_classes, 1.0 / self.n_classes) if priors is None
+             else as_finite_array(priors, "priors", ndim=1))
         if p.shape != (self.n_classes,) or np.any(p <= 0) or abs(p.sum() - 1) > 1e-9:
             raise ValueError("priors must be positive and sum to one, one per class")
         self.priors = p.astype(float)
@@ -146,7 +203,10 @@ class GaussianMixtureTask(SyntheticTask):
         """The exact task seen through the coordinates ``keep`` only (a Gaussian's marginal is the
         Gaussian of the kept mean entries and covariance block). Models the features
         T(x) = x[keep], which lose information when a dropped coordinate was informative (FC1)."""
-        keep = [int(i) for i in keep]
+        if isinstance(keep, (str, bytes)) or not isinstance(keep, (Sequence, np.ndarray)):
+            raise InputTypeError(f"keep must be a list of coordinate indices, got "
+                                 f"{type(keep).__name__}")
+        keep = [check_int(i, "keep entry") for i in keep]
         if not keep or min(keep) < 0 or max(keep) >= self.dim or len(set(keep)) != len(keep):
             raise ValueError(
                 f"keep must list distinct coordinates in 0..{self.dim - 1}, got {keep}"
@@ -160,8 +220,9 @@ def shared_covariance_gaussians(n_classes: int = 3, dim: int = 2, separation: fl
     """Gaussian classes with one shared covariance: the class log-odds are affine in x, so
     softmax regression on T = x is exactly right (FC1 and FC2 hold). Means lie at random
     directions at distance ``separation`` from the origin. Introduced in lesson 03."""
-    rng = np.random.default_rng(seed)
-    _check_sizes(n_classes, "n_classes"), _check_sizes(dim, "dim")
+    n_classes, dim = _check_task_shape(n_classes, dim)
+    separation = check_number(separation, "separation", low=0.0)
+    rng = np.random.default_rng(check_seed(seed))
     A = rng.normal(size=(dim, dim))
     cov = A @ A.T / dim + 0.5 * np.eye(dim)
     means = rng.normal(size=(n_classes, dim))
@@ -173,8 +234,9 @@ def class_covariance_gaussians(n_classes: int = 3, dim: int = 2, separation: flo
                                seed: int = 0) -> GaussianMixtureTask:
     """Gaussian classes with their own covariances: the class log-odds are quadratic in x, so FC2
     fails for T = x and holds for T = (x, x x^T). Introduced in lesson 03."""
-    rng = np.random.default_rng(seed)
-    _check_sizes(n_classes, "n_classes"), _check_sizes(dim, "dim")
+    n_classes, dim = _check_task_shape(n_classes, dim)
+    separation = check_number(separation, "separation", low=0.0)
+    rng = np.random.default_rng(check_seed(seed))
     comps = []
     for k in range(n_classes):
         A = rng.normal(size=(dim, dim)) * (0.4 + 1.2 * k / max(n_classes - 1, 1))
@@ -187,6 +249,8 @@ def xor_task(spread: float = 0.35, distance: float = 1.0) -> GaussianMixtureTask
     """Two classes on the corners of a square (class 0 at (+,+) and (-,-), class 1 at (+,-) and
     (-,+)), each corner an isotropic Gaussian. No affine function of x separates them: FC2 fails
     for T = x; the product x1*x2 repairs it approximately. Introduced in lesson 03."""
+    spread = check_number(spread, "spread", low=1e-150, high=1e150)
+    distance = check_number(distance, "distance")
     cov = np.eye(2) * spread**2
     d = distance
     return GaussianMixtureTask(
@@ -200,12 +264,10 @@ class CirclesTask(SyntheticTask):
     posterior depends on |x| alone (the 1/(2 pi r) factor cancels). Introduced in lesson 04."""
 
     def __init__(self, radii: Sequence[float] = (1.0, 2.0), noise: float = 0.25) -> None:
-        self.radii = np.asarray(radii, float)
+        self.radii = as_finite_array(radii, "radii")
         if self.radii.ndim != 1 or len(self.radii) < 2 or np.any(self.radii <= 0):
             raise ValueError("radii must list at least two positive radii")
-        if noise <= 0:
-            raise ValueError("noise must be positive")
-        self.noise = float(noise)
+        self.noise = check_number(noise, "noise", low=0.0, low_open=True)
         self.n_classes, self.dim = len(self.radii), 2
         self.priors = np.full(self.n_classes, 1.0 / self.n_classes)
         self.name = "circles"
@@ -219,8 +281,9 @@ class CirclesTask(SyntheticTask):
     def log_joint(self, X: np.ndarray) -> np.ndarray:
         rho = np.linalg.norm(X, axis=1)[:, None]
         # r = +rho or r = -rho (angle turned by pi) give the same point
-        dens = norm.pdf(rho, self.radii, self.noise) + norm.pdf(-rho, self.radii, self.noise)
-        return np.log(self.priors) + np.log(np.maximum(dens, 1e-300))
+        log_dens = np.logaddexp(norm.logpdf(rho, self.radii, self.noise),
+                                norm.logpdf(-rho, self.radii, self.noise))
+        return np.log(self.priors) + log_dens
 
 
 def quadratic_features(X: np.ndarray) -> np.ndarray:
@@ -228,7 +291,12 @@ def quadratic_features(X: np.ndarray) -> np.ndarray:
     affine (lesson 03)."""
     X = as_finite_array(X, "X", ndim=2)
     i, j = np.triu_indices(X.shape[1])
-    return np.concatenate([X, X[:, i] * X[:, j]], axis=1)
+    with np.errstate(over="ignore"):
+        out = np.concatenate([X, X[:, i] * X[:, j]], axis=1)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"X has entries up to {np.abs(X).max():.3g} in magnitude, whose "
+                         "products overflow float64; rescale X")
+    return out
 
 
 # ---------------------------------------------------------------- MNIST-1D and digits
@@ -238,26 +306,89 @@ def cache_dir() -> Path:
     return Path(os.environ.get("MAXENT_DATA_DIR") or Path.home() / ".cache" / "maxent_course")
 
 
-def mnist1d(n_train: int = 4000, n_test: int = 1000, seed: int = 42, cache: bool = True) -> Split:
-    """MNIST-1D (Greydanus 2020): 10 classes, 40 features, generated locally by
-    ``mnist1d.data.make_dataset`` (never downloaded) and cached as ``.npz``.
+#: version of the cache format (bump to invalidate every cached file)
+_CACHE_FORMAT = 2
+_SPLIT_ARRAYS = ("X_train", "y_train", "X_test", "y_test")
 
-    The defaults give the standard 4000/1000 split. ``mnist1d`` reseeds Python's and NumPy's
-    global generators; their states are restored afterwards. Introduced in lesson 02.
-    """
-    n_train, n_test = _check_sizes(n_train, "n_train"), _check_sizes(n_test, "n_test")
+
+def _mnist1d_params(n_train: int, n_test: int, seed: int) -> dict[str, object]:
+    """Everything the generated data depend on: the sizes, the seed, every generation argument
+    of ``mnist1d.data.get_dataset_args`` (except its download URL) and the package version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from mnist1d.data import get_dataset_args
+
+    args = {k: v for k, v in vars(get_dataset_args()).items() if k != "url"}
     total = n_train + n_test
-    if total % 10:
-        raise ValueError("n_train + n_test must be a multiple of 10 (MNIST-1D is class-balanced)")
-    key = json.dumps({"n_train": n_train, "n_test": n_test, "seed": seed, "v": 1})
-    path = cache_dir() / f"mnist1d_{hashlib.sha1(key.encode()).hexdigest()[:12]}.npz"
-    if cache and path.exists():
-        with np.load(path) as f:
-            return Split(f["X_train"], f["y_train"], f["X_test"], f["y_test"], 10, "MNIST-1D")
+    args.update(num_samples=total, train_split=n_train / total, seed=seed)
+    try:
+        pkg = version("mnist1d")
+    except PackageNotFoundError:  # pragma: no cover - imported from a source tree
+        pkg = "unknown"
+    return {"format": _CACHE_FORMAT, "n_train": n_train, "n_test": n_test, "seed": seed,
+            "mnist1d": pkg, "args": args}
+
+
+def _params_hash(params: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
+
+
+def _arrays_hash(arrays: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for k in _SPLIT_ARRAYS:
+        a = np.ascontiguousarray(arrays[k])
+        h.update(f"{k}:{a.dtype.str}:{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _check_mnist1d_arrays(arrays: dict[str, np.ndarray], n_train: int, n_test: int) -> str | None:
+    """Why ``arrays`` are not a valid MNIST-1D split of these sizes, or None if they are."""
+    for k, n in (("train", n_train), ("test", n_test)):
+        X, y = arrays[f"X_{k}"], arrays[f"y_{k}"]
+        if X.dtype != np.float32 or X.shape != (n, 40):
+            return f"X_{k} has dtype {X.dtype} and shape {X.shape}, expected float32 ({n}, 40)"
+        if y.dtype != np.int64 or y.shape != (n,):
+            return f"y_{k} has dtype {y.dtype} and shape {y.shape}, expected int64 ({n},)"
+        if not np.all(np.isfinite(X)):
+            return f"X_{k} holds NaN or inf"
+        if y.min() < 0 or y.max() > 9:
+            return f"y_{k} holds labels outside 0..9 ({y.min()}..{y.max()})"
+    return None
+
+
+def _read_mnist1d_cache(path: Path, params: dict[str, object], n_train: int,
+                        n_test: int) -> Split | None:
+    """The cached split if ``path`` holds a valid one for ``params``; None if there is no file;
+    None with a warning if it is damaged or does not match (it is then regenerated)."""
+    if not os.path.lexists(path):
+        return None
+    problem: str | None
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in _SPLIT_ARRAYS}
+            stored_params, stored_hash = str(f["params"][()]), str(f["sha256"][()])
+        if stored_params != json.dumps(params, sort_keys=True):
+            problem = "it was generated with other parameters"
+        elif (problem := _check_mnist1d_arrays(arrays, n_train, n_test)) is None and (
+                _arrays_hash(arrays) != stored_hash):
+            problem = "its content does not match its checksum"
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is regenerated
+        problem = f"it cannot be read ({type(exc).__name__}: {exc})"
+    if problem is not None:
+        warnings.warn(f"the cached MNIST-1D file {path} is not valid: {problem}; "
+                      "regenerating it", stacklevel=3)
+        return None
+    return Split(arrays["X_train"], arrays["y_train"], arrays["X_test"], arrays["y_test"], 10,
+                 "MNIST-1D")
+
+
+def _generate_mnist1d(params: dict[str, object], n_train: int) -> Split:
     from mnist1d.data import get_dataset_args, make_dataset
 
     args = get_dataset_args()
-    args.num_samples, args.train_split, args.seed = total, n_train / total, seed
+    for k, v in params["args"].items():  # type: ignore[union-attr]
+        setattr(args, k, v)
     py_state, np_state = random.getstate(), np.random.get_state()
     try:
         d = make_dataset(args)
@@ -266,20 +397,86 @@ def mnist1d(n_train: int = 4000, n_test: int = 1000, seed: int = 42, cache: bool
         np.random.set_state(np_state)
     split = Split(d["x"].astype(np.float32), d["y"].astype(np.int64),
                   d["x_test"].astype(np.float32), d["y_test"].astype(np.int64), 10, "MNIST-1D")
-    if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez_compressed(tmp, **{k: getattr(split, k)
-                                    for k in ("X_train", "y_train", "X_test", "y_test")})
-        os.replace(tmp, path)
+    problem = _check_mnist1d_arrays({k: getattr(split, k) for k in _SPLIT_ARRAYS}, n_train,
+                                    int(params["n_test"]))  # type: ignore[arg-type]
+    if problem is not None:  # pragma: no cover - a changed mnist1d package
+        raise RuntimeError(f"mnist1d generated unexpected data: {problem}")
     return split
+
+
+def _write_mnist1d_cache(path: Path, split: Split, params: dict[str, object]) -> None:
+    arrays = {k: getattr(split, k) for k in _SPLIT_ARRAYS}
+    meta = {"params": np.array(json.dumps(params, sort_keys=True)),
+            "sha256": np.array(_arrays_hash(arrays))}
+    _fileio.atomic_write(path, lambda f: np.savez_compressed(f, **arrays, **meta))
+
+
+def mnist1d(n_train: int = 4000, n_test: int = 1000, seed: int = 42, cache: bool = True) -> Split:
+    """MNIST-1D (Greydanus 2020): 10 classes, 40 features, generated locally by
+    ``mnist1d.data.make_dataset`` (never downloaded) and cached as ``.npz``.
+
+    The defaults give the standard 4000/1000 split. ``mnist1d`` reseeds Python's and NumPy's
+    global generators; their states are restored afterwards.
+
+    The cache (in :func:`cache_dir`) is checked before it is served: the file's name and its
+    stored parameters are a hash of every generation parameter (sizes, seed, the generator's
+    arguments and version); the arrays must have the right shapes and dtypes (float32 (n, 40),
+    int64 (n,)), finite values, labels in 0..9 and match their stored SHA-256 checksum. A file
+    that fails any check (truncated, planted, written by other parameters) is regenerated with a
+    warning. Writes go through a uniquely named temporary file and an atomic rename, under a
+    lock, so processes generating the same data at once all get identical data; a cache folder
+    that cannot be written only costs the caching (a warning), never the data.
+    Introduced in lesson 02.
+    """
+    n_train, n_test = _check_sizes(n_train, "n_train"), _check_sizes(n_test, "n_test")
+    seed = check_int(seed, "seed", low=0, high=2**32 - 1)
+    cache = check_flag(cache, "cache")
+    total = n_train + n_test
+    if total % 10:
+        raise ValueError("n_train + n_test must be a multiple of 10 (MNIST-1D is class-balanced)")
+    if total > 10**6:
+        raise ValueError(f"n_train + n_test must be at most 1,000,000, got {total}")
+    params = _mnist1d_params(n_train, n_test, seed)
+    if not cache:
+        return _generate_mnist1d(params, n_train)
+    path = cache_dir() / f"mnist1d_{_params_hash(params)[:16]}.npz"
+    split = _read_mnist1d_cache(path, params, n_train, n_test)
+    if split is not None:
+        return split
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = _fileio.file_lock(path, timeout=300.0)
+        lock.__enter__()
+    except OSError as exc:  # read-only or missing cache folder, or a lock held too long
+        warnings.warn(f"cannot use the data cache folder {path.parent} ({exc}); generating "
+                      "MNIST-1D without caching it", stacklevel=2)
+        return _generate_mnist1d(params, n_train)
+    try:
+        # another process may have written it while this one waited for the lock
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            split = _read_mnist1d_cache(path, params, n_train, n_test)
+        if split is not None:
+            return split
+        split = _generate_mnist1d(params, n_train)
+        _fileio.remove_stale_temps(path)
+        try:
+            _write_mnist1d_cache(path, split, params)
+        except OSError as exc:
+            warnings.warn(f"could not write the data cache {path} ({exc}); the data are "
+                          "fine but will be generated again next time", stacklevel=2)
+        return split
+    finally:
+        lock.__exit__(None, None, None)
 
 
 def digits(test_fraction: float = 0.25, seed: int = 0) -> Split:
     """scikit-learn's bundled 8x8 digits (1,797 images, 64 pixels scaled to [0, 1]), split in a
     class-stratified way. Introduced in lesson 02."""
+    test_fraction = check_number(test_fraction, "test_fraction")
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction}")
+    seed = check_int(seed, "seed", low=0, high=2**32 - 1)
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -298,6 +495,9 @@ def load(name: str, seed: int = 0) -> Split:
         "xor": xor_task,
         "circles": CirclesTask,
     }
+    if not isinstance(name, str):
+        raise InputTypeError(f"name must be a data set name (str), got {type(name).__name__}")
+    seed = check_seed(seed)
     if name == "mnist1d":
         return mnist1d()
     if name == "digits":
