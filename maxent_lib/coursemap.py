@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._checks import InputTypeError, check_path
+
 #: One line per lesson: what it is for (the notebooks say the rest).
 LESSONS: dict[str, str] = {
     "00": "How to use the course; an environment check; this map.",
@@ -38,9 +40,20 @@ class LessonEntry:
 
 
 def _header(path: Path, n_cells: int = 6) -> list[str]:
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    cells = [c for c in nb.get("cells", []) if c.get("cell_type") == "markdown"][:n_cells]
-    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells]
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"cannot read the notebook {path.name}: {exc}") from exc
+    cells = nb.get("cells", []) if isinstance(nb, dict) else None
+    if not isinstance(cells, list):
+        raise ValueError(f"{path.name} is not a Jupyter notebook (no list of cells)")
+    texts = []
+    for c in cells:
+        if not isinstance(c, dict) or c.get("cell_type") != "markdown":
+            continue
+        src = c.get("source", "")
+        texts.append("".join(map(str, src)) if isinstance(src, list) else str(src))
+    return texts[:n_cells]
 
 
 def _stated_time(text: str) -> str:
@@ -58,7 +71,10 @@ def _stated_time(text: str) -> str:
 
 def read_entry(path: Path, number: str) -> LessonEntry:
     """Title and stated time of one lesson notebook (``"not stated"`` if its header has no
-    ``Time`` line)."""
+    ``Time`` line). Raises ``ValueError`` if the file is not a readable notebook."""
+    path = check_path(path, "path")
+    if not isinstance(number, str):
+        raise InputTypeError(f"number must be a lesson number such as '01', got {number!r}")
     texts = _header(path)
     title = next((m.group(1).strip() for t in texts
                   for m in [re.search(r"^#\s+(.+)$", t, flags=re.MULTILINE)] if m), path.stem)
@@ -70,7 +86,7 @@ def read_entry(path: Path, number: str) -> LessonEntry:
 def course_map(notebooks: str | Path = ".") -> list[LessonEntry]:
     """Every lesson of :data:`LESSONS`, read from ``notebooks/NN_*.ipynb``; a lesson whose notebook
     is not there is listed as "not written yet". Raises ``ValueError`` if the folder is missing."""
-    folder = Path(notebooks)
+    folder = check_path(notebooks, "notebooks")
     if not folder.is_dir():
         raise ValueError(f"notebooks folder not found: {folder}")
     entries = []
@@ -85,6 +101,9 @@ def course_map(notebooks: str | Path = ".") -> list[LessonEntry]:
 
 def format_map(entries: list[LessonEntry]) -> str:
     """The map as markdown: one row per lesson with its title, time and what it is for."""
+    if isinstance(entries, (str, bytes)) or not isinstance(entries, (list, tuple)) or not all(
+            isinstance(e, LessonEntry) for e in entries):
+        raise InputTypeError("entries must be a list of LessonEntry (from course_map)")
     rows = ["| # | Lesson | Time (as its header states) | What it is for |",
             "|---|---|---|---|"]
     for e in entries:

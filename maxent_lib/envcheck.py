@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._checks import InputTypeError, check_flag, check_path
+
 #: Distribution name -> module name, where they differ.
 IMPORT_NAMES: dict[str, str] = {
     "scikit-learn": "sklearn",
@@ -53,11 +55,15 @@ def read_pins(path: str | Path) -> dict[str, str]:
 
     Raises ``ValueError`` if the file does not exist or pins nothing.
     """
-    path = Path(path)
+    path = check_path(path, "path")
     if not path.is_file():
         raise ValueError(f"requirements file not found: {path.name}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read the requirements file {path.name}: {exc}") from exc
     pins: dict[str, str] = {}
-    for raw in path.read_text(encoding="utf-8").splitlines():
+    for raw in text.splitlines():
         line = raw.split(" #")[0].strip()
         match = _PIN.match(line)
         if match:
@@ -70,12 +76,15 @@ def read_pins(path: str | Path) -> dict[str, str]:
 def find_requirements(start: str | Path | None = None) -> Path | None:
     """The course's ``requirements.txt``: looked for in ``start`` (default: the working folder) and
     its parents, then next to the installed package. ``None`` if there is none."""
-    here = Path.cwd() if start is None else Path(start)
+    here = Path.cwd() if start is None else check_path(start, "start")
     candidates = [d / "requirements.txt" for d in (here.resolve(), *here.resolve().parents)]
     candidates.append(Path(__file__).resolve().parents[1] / "requirements.txt")
     for path in candidates:
-        if path.is_file() and "-e ." in path.read_text(encoding="utf-8"):
-            return path
+        try:
+            if path.is_file() and "-e ." in path.read_text(encoding="utf-8"):
+                return path
+        except (OSError, UnicodeDecodeError):
+            continue  # an unreadable file is not the course's requirements
     return None
 
 
@@ -86,8 +95,14 @@ def _base(version: str) -> str:
 def check_package(name: str, pinned: str, import_it: bool | None = None) -> PackageCheck:
     """Check one pinned package. ``import_it`` (default: for the lessons' packages) imports the
     module; otherwise it is only located."""
+    for arg, value in (("name", name), ("pinned", pinned)):
+        if not isinstance(value, str) or not value.strip():
+            raise InputTypeError(f"{arg} must be a non-empty string, got {value!r}")
+    if not _PIN.match(f"{name}=={pinned}"):
+        raise ValueError(f"{name}=={pinned} is not a package pin (name==version)")
     if import_it is None:
         import_it = name.lower() in LESSON_PACKAGES
+    import_it = check_flag(import_it, "import_it")
     try:
         installed: str | None = metadata.version(name)
     except metadata.PackageNotFoundError:
@@ -109,13 +124,24 @@ def check_package(name: str, pinned: str, import_it: bool | None = None) -> Pack
 
 def check_packages(pins: dict[str, str]) -> list[PackageCheck]:
     """Check every pin of ``pins`` (see :func:`read_pins`)."""
+    if not isinstance(pins, dict):
+        raise InputTypeError(f"pins must be a dict name -> version, got {type(pins).__name__}")
     if not pins:
         raise ValueError("no packages to check")
     return [check_package(name, version) for name, version in pins.items()]
 
 
+def _check_rows(rows: object) -> None:
+    if isinstance(rows, (str, bytes)) or not isinstance(rows, (list, tuple)):
+        raise InputTypeError(f"rows must be a list of PackageCheck, got {type(rows).__name__}")
+    for i, r in enumerate(rows):
+        if not isinstance(r, PackageCheck):
+            raise InputTypeError(f"rows[{i}] must be a PackageCheck, got {type(r).__name__}")
+
+
 def format_table(rows: list[PackageCheck]) -> str:
     """The checks as a plain-text table: package, pinned, installed, status, note."""
+    _check_rows(rows)
     header = ("package", "pinned", "installed", "status", "note")
     body = [(r.name, r.pinned, r.installed or "-", r.status, r.note) for r in rows]
     widths = [max(len(str(row[i])) for row in [header, *body]) for i in range(4)]
@@ -128,6 +154,7 @@ def format_table(rows: list[PackageCheck]) -> str:
 
 def summary(rows: list[PackageCheck]) -> str:
     """One plain sentence: all fine, or what to do."""
+    _check_rows(rows)
     missing = [r.name for r in rows if r.status in ("MISSING", "IMPORT FAILS")]
     differs = [r.name for r in rows if r.status == "VERSION DIFFERS"]
     if missing:

@@ -21,6 +21,8 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 import torch
 
+from ._checks import InputTypeError, check_flag, check_int
+
 Profile = Literal["quick", "full"]
 PROFILES: tuple[str, ...] = ("quick", "full")
 T = TypeVar("T")
@@ -44,6 +46,9 @@ def by_profile(quick: T, full: T, profile: str | None = None) -> T:
 
     Introduced in lesson 00: ``n_epochs = by_profile(quick=20, full=100)``.
     """
+    if profile is not None and not isinstance(profile, str):
+        raise InputTypeError(f"profile must be 'quick', 'full' or None, got "
+                             f"{type(profile).__name__}")
     chosen = get_profile() if profile is None else profile
     if chosen not in PROFILES:
         raise ValueError(f"profile must be 'quick' or 'full', got {chosen!r}")
@@ -61,6 +66,12 @@ def get_device(preference: str | None = None) -> torch.device:
 
     Raises ``ValueError`` for a device name torch does not know or a device that is not present.
     """
+    if preference is not None and not isinstance(preference, str):
+        if isinstance(preference, torch.device):
+            preference = str(preference)
+        else:
+            raise InputTypeError(f"preference must be a device name (str) or None, got "
+                                 f"{type(preference).__name__}")
     name = (preference or os.environ.get("MAXENT_DEVICE", "") or "auto").strip().lower()
     if name == "auto":
         if torch.cuda.is_available():
@@ -84,8 +95,7 @@ def get_device(preference: str | None = None) -> torch.device:
 def seed_everything(seed: int) -> np.random.Generator:
     """Seed Python's, NumPy's and torch's global generators and return a fresh
     ``numpy.random.Generator`` for code that prefers an explicit one. Introduced in lesson 00."""
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = check_int(seed, "seed", low=0, high=2**64 - 1)  # torch.manual_seed's range
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
     torch.manual_seed(int(seed))
@@ -120,5 +130,6 @@ def progress_bar(iterable: Iterable[T] | None = None, *, enabled: bool = True,
     Introduced in lesson 03."""
     from tqdm.auto import tqdm
 
+    enabled = check_flag(enabled, "enabled")
     quiet = os.environ.get("TQDM_DISABLE", "").strip().lower() in ("1", "true", "yes")
     return tqdm(iterable, disable=quiet or not enabled, **kwargs)

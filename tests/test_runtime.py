@@ -52,10 +52,13 @@ def test_seed_everything():
     rng = runtime.seed_everything(5)
     b = (random.random(), np.random.rand(), torch.rand(1).item(), rng.random())
     assert a == b
-    with pytest.raises(ValueError, match="non-negative integer"):
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
         runtime.seed_everything(-1)
-    with pytest.raises(ValueError, match="non-negative integer"):
-        runtime.seed_everything(1.5)
+    with pytest.raises(ValueError, match="seed must be an integer <="):
+        runtime.seed_everything(2**64)
+    for bad in (1.5, True, "3", None):  # wrong types: TypeError (also a ValueError)
+        with pytest.raises(TypeError, match="seed must be an integer"):
+            runtime.seed_everything(bad)
 
 
 def test_environment_report_has_the_basics():
