@@ -27,6 +27,7 @@ import argparse
 import json
 import math
 import os
+import sys
 import time
 
 # compile times are measured cold: no Inductor/Triton cache from an earlier run or case
@@ -165,8 +166,11 @@ def main() -> None:
         print(f"  width {width} M {m}: done ({r['seconds']:.1f} s stacked)", flush=True)
         if args.json:
             with open(args.json, "w") as f:
-                json.dump({"device": str(dev), "torch": torch.__version__,
-                           "threads": torch.get_num_threads(), "rows": rows}, f, indent=1)
+                json.dump({"command": "python " + " ".join(sys.argv),
+                           "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                           "load_average": os.getloadavg(), "device": str(dev),
+                           "torch": torch.__version__, "threads": torch.get_num_threads(),
+                           "rows": rows}, f, indent=1)
     cols = ["width", "models", "mode", "loop_us", "stacked_us", "ratio", "tflops",
             "acc_loop", "acc_stacked_subset", "max_param_diff"]
     if any(mode in COMPILE_MODES for mode, _ in modes):
