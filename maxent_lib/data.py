@@ -117,11 +117,15 @@ class SyntheticTask:
         """Draw ``n`` pairs (x, y): y from the class priors, x from its class density."""
         return self._sample(_check_sizes(n), np.random.default_rng(check_seed(seed)))
 
-    def posterior(self, X: np.ndarray) -> np.ndarray:
-        """The true P(y | x), shape (n, K): Bayes' rule on the exact class densities."""
+    def _check_X(self, X: object) -> np.ndarray:
         X = as_finite_array(X, "X", ndim=2)
         if X.shape[1] != self.dim:
             raise ValueError(f"X must have {self.dim} columns for this task, got {X.shape[1]}")
+        return X
+
+    def posterior(self, X: np.ndarray) -> np.ndarray:
+        """The true P(y | x), shape (n, K): Bayes' rule on the exact class densities."""
+        X = self._check_X(X)
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):
             lj = self.log_joint(X)
         if np.any(np.isnan(lj) | (lj == np.inf)) or np.any(np.all(lj == -np.inf, axis=1)):
@@ -133,6 +137,7 @@ class SyntheticTask:
     def split(self, n_train: int, n_test: int, seed: int = 0) -> Split:
         """Independent train and test samples (the test seed is derived from ``seed``)."""
         seed = check_seed(seed)
+        n_train, n_test = _check_sizes(n_train, "n_train"), _check_sizes(n_test, "n_test")
         X_tr, y_tr = self.sample(n_train, seed)
         X_te, y_te = self.sample(n_test, seed + 10_000)
         return Split(X_tr, y_tr, X_te, y_te, self.n_classes, self.name)
@@ -192,6 +197,7 @@ class GaussianMixtureTask(SyntheticTask):
         return X, y
 
     def log_joint(self, X: np.ndarray) -> np.ndarray:
+        X = self._check_X(X)
         out = np.empty((len(X), self.n_classes))
         for k, comps in enumerate(self.components):
             logs = [np.log(w) + multivariate_normal(mean, cov).logpdf(X).reshape(len(X))
@@ -279,6 +285,7 @@ class CirclesTask(SyntheticTask):
         return np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1), y
 
     def log_joint(self, X: np.ndarray) -> np.ndarray:
+        X = self._check_X(X)
         rho = np.linalg.norm(X, axis=1)[:, None]
         # r = +rho or r = -rho (angle turned by pi) give the same point
         log_dens = np.logaddexp(norm.logpdf(rho, self.radii, self.noise),

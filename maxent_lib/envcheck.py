@@ -127,7 +127,7 @@ def check_packages(pins: dict[str, str]) -> list[PackageCheck]:
     if not isinstance(pins, dict):
         raise InputTypeError(f"pins must be a dict name -> version, got {type(pins).__name__}")
     if not pins:
-        raise ValueError("no packages to check")
+        raise ValueError("pins is empty: no packages to check")
     return [check_package(name, version) for name, version in pins.items()]
 
 
