@@ -3,8 +3,10 @@
     python -m maxent_lib ablate --grid shortcut --profile quick --out results/x.jsonl
 
 Runs a predefined ablation grid (lessons 05-06) with a progress bar, appends every finished group
-to the results file (a rerun skips finished configs) and prints a summary table: mean and 95%
-t-interval of test accuracy over seeds per arm.
+to the results file (a rerun skips finished configs), writes ``NAME_provenance.json`` beside
+``NAME.jsonl`` (commit, hash of the training code, versions, device, this command, date) and
+prints a summary table: mean and 95% t-interval over seeds of test accuracy, with the training
+accuracy beside it, per arm.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; argument errors exit with status 2 and a plain message."""
     parser = _parser()
     args = parser.parse_args(argv)
+    command = " ".join(["python -m maxent_lib", *(sys.argv[1:] if argv is None else argv)])
     if args.grid not in ablation.GRIDS:
         parser.error(f"unknown grid {args.grid!r}; choose one of {', '.join(ablation.GRIDS)}")
     if args.profile is not None and args.profile not in PROFILES:
@@ -61,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         records = ablation.run_grid(configs, args.dataset, device=device,
                                     sequential=args.sequential, results_path=args.out,
-                                    progress=not args.no_progress, fast=not args.no_fast)
+                                    progress=not args.no_progress, fast=not args.no_fast,
+                                    command=command)
     except ValueError as exc:
         parser.error(str(exc))
     wall = time.perf_counter() - start
@@ -69,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = ablation.summarize(records, by, ("test_acc", "train_acc"))
     cols = [*by, "n", "test_acc_mean", "test_acc_lo", "test_acc_hi", "train_acc_mean"]
     print(ablation.format_table(rows, cols))
-    print(f"done: {len(records)} configs in {wall:.1f} s wall (finished ones skipped)")
+    print(f"done: {len(records)} configs in {wall:.1f} s wall (finished ones skipped); "
+          f"provenance: {ablation.provenance_path(args.out)}")
     return 0
 
 

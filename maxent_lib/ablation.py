@@ -1,76 +1,105 @@
-"""Ablation grids: many configurations, trained stacked by shape, with resumable results
-(introduced in lesson 05, used again in lesson 06).
+"""Ablation grids: many configurations, trained stacked by shape, with resumable results and
+provenance (introduced in lesson 05, used again in lessons 06-07).
 
 A *config* is a dict with the keys of :data:`DEFAULTS` (missing ones take the default):
-``kind`` ("mlp" or "cnn"), ``width``, ``depth``, ``shortcut``, ``weight_decay`` (decoupled,
-AdamW), ``dropout``, ``label_smoothing``, ``confidence_penalty`` (beta of ``loss - beta H(p)``),
-``seed``, ``epochs``, ``batch_size``, ``lr``, ``n_train`` (the first n_train training examples;
-None = all), ``stop_fraction`` (early stopping: report the model as it was after
-``ceil(stop_fraction * epochs)`` epochs) and ``arm`` (a free label for summaries).
+``kind`` ("mlp" or "cnn"), ``width``, ``depth``, ``shortcut``, ``init`` ("he" or "uniform",
+see :mod:`maxent_lib.ensemble`), ``weight_decay`` (decoupled, AdamW), ``dropout``,
+``label_smoothing``, ``confidence_penalty`` (beta of ``loss - beta H(p)``), ``early_stopping``
+(report the model at the epoch of best validation accuracy instead of the last one), ``seed``,
+``epochs``, ``batch_size``, ``lr``, ``lr_schedule``, ``n_train`` and ``n_val`` (see below),
+``arm`` (a free label for summaries) and ``profile`` (the profile of the grid it belongs to).
+
+Data. The training pool (MNIST-1D: 4000 examples) is split per model by its seed
+(:func:`data_split`): ``n_val`` validation examples, then the model's ``n_train`` training
+examples, from one permutation drawn from ``numpy.random.default_rng([seed, 2])``. So every seed
+trains on its own random subset (and the same seed on the same subset in every arm: paired
+comparisons), the validation split never overlaps the training set, and nothing is chosen on
+the fixed 1000-example test set: the early-stopping epoch and one softmax temperature per model
+(:func:`maxent_lib.metrics.fit_temperature`) are fitted on the validation split.
 
 :func:`run_grid` groups the configs by :data:`SHAPE_KEYS` (what must be equal to stack them) and
-trains each group as one :class:`maxent_lib.ensemble.StackedNet`; ``sequential=True`` trains the
-same configs one model at a time from the same initialisation and batches (the reference and the
-benchmark baseline). Results go to a JSON-lines file group by group (each write atomic: a temporary
-file, fsync, rename), keyed by a hash of the canonical config and the data set, so a rerun skips
-what is done and an interrupt loses no finished group. A CUDA out-of-memory error splits the group
-in half and retries.
+trains each group with :func:`train_group`, a pure function of (configs, data, device) that
+returns one record per config; ``sequential=True`` trains the same configs one model at a time
+(the reference path). Results go to a JSON-lines file group by group, keyed by a hash of the
+canonical config and the data set, so a rerun skips what is done; beside ``NAME.jsonl``,
+``NAME_provenance.json`` records the commit, the hash of the training code
+(:func:`code_hash`), versions, device, command and date. A CUDA out-of-memory error splits the
+group in half and retries.
 
-Summaries: :func:`t_interval` (mean and 95% t-interval over seeds), :func:`summarize` (per arm),
-:func:`paired_effects` (arm minus baseline, paired by seed).
+Summaries: :func:`t_interval`, :func:`summarize` (per arm), :func:`paired_effects` (arm minus
+baseline, paired by seed; refuses duplicates and mixed profiles or code).
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import hashlib
+import importlib.metadata
+import inspect
 import json
 import math
 import os
+import platform
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from scipy import stats
+from scipy import special
 
 from . import data as data_mod
-from . import ensemble
+from . import ensemble, metrics
 from ._checks import as_finite_array, check_labels, check_same_length
-from .metrics import stacked_metrics
 from .runtime import by_profile, get_device
 
+# ===== hashed training code: begin (see CODE_HASH_SOURCES) =====
 DEFAULTS: dict[str, Any] = {
-    "kind": "mlp", "width": 64, "depth": 2, "shortcut": False, "weight_decay": 0.0,
-    "dropout": 0.0, "label_smoothing": 0.0, "confidence_penalty": 0.0, "seed": 0,
-    "epochs": 20, "batch_size": 128, "lr": 1e-3, "n_train": None, "stop_fraction": 1.0,
-    "arm": "",
+    "kind": "mlp", "width": 64, "depth": 2, "shortcut": False, "init": "he",
+    "weight_decay": 0.0, "dropout": 0.0, "label_smoothing": 0.0, "confidence_penalty": 0.0,
+    "early_stopping": False, "seed": 0, "epochs": 20, "batch_size": 128, "lr": 1e-3,
+    "lr_schedule": "cosine", "n_train": None, "n_val": 400, "arm": "", "profile": "custom",
 }
-SHAPE_KEYS: tuple[str, ...] = ("kind", "width", "depth", "epochs", "batch_size", "lr", "n_train")
-METRICS: tuple[str, ...] = ("train_acc", "test_acc", "train_loss", "test_loss", "test_entropy",
-                            "test_ece", "gen_gap", "loss_gap")
+#: Fields that must be equal for configs to share a stack.
+SHAPE_KEYS: tuple[str, ...] = ("kind", "width", "depth", "epochs", "batch_size", "lr",
+                               "lr_schedule", "n_train", "n_val")
+#: Fields an arm of a grid may set (the treatment); all other config fields describe the setting.
+TREATMENT_KEYS: tuple[str, ...] = ("shortcut", "weight_decay", "dropout", "label_smoothing",
+                                   "confidence_penalty", "early_stopping")
+#: Labels that do not change training.
+LABEL_KEYS: tuple[str, ...] = ("arm", "profile")
+METRICS: tuple[str, ...] = ("train_acc", "val_acc", "test_acc", "train_loss", "val_loss",
+                            "test_loss", "test_loss_calibrated", "test_entropy", "test_ece",
+                            "gen_gap", "loss_gap")
+#: Test-set curves are evaluated at about this many evenly spaced epochs (and the last one).
+EVAL_POINTS = 30
 Dataset = str | tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-# ---------------------------------------------------------------------- configs and data
-
 def canonical_config(config: dict[str, Any], n_available: int | None = None) -> dict[str, Any]:
     """``config`` with defaults filled in, types normalised and values checked; ``n_train=None``
-    becomes ``n_available`` when that is given. Raises ``ValueError`` on unknown keys or bad values.
-    Introduced in lesson 05."""
+    becomes ``n_available - n_val`` when ``n_available`` (the training pool's size) is given.
+    Raises ``ValueError`` on unknown keys or bad values. Introduced in lesson 05."""
     if not isinstance(config, dict):
         raise ValueError(f"a config must be a dict, got {type(config).__name__}")
     unknown = sorted(set(config) - set(DEFAULTS))
     if unknown:
         raise ValueError(f"unknown config key(s) {unknown}; known keys: {sorted(DEFAULTS)}")
     c = {**DEFAULTS, **config}
-    if c["kind"] not in ensemble.KINDS:
-        raise ValueError(f"kind must be one of {ensemble.KINDS}, got {c['kind']!r}")
-    for k in ("width", "depth", "epochs", "batch_size"):
+    choices = {"kind": ensemble.KINDS, "init": ensemble.INITS,
+               "lr_schedule": ensemble.SCHEDULES}
+    for k, allowed in choices.items():
+        if c[k] not in allowed:
+            raise ValueError(f"{k} must be one of {allowed}, got {c[k]!r}")
+    for k in ("width", "depth", "epochs", "batch_size", "n_val"):
         v = c[k]
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ValueError(f"{k} must be a positive integer, got {v!r}")
@@ -78,31 +107,37 @@ def canonical_config(config: dict[str, Any], n_available: int | None = None) -> 
     if isinstance(c["seed"], bool) or not isinstance(c["seed"], (int, np.integer)) or c["seed"] < 0:
         raise ValueError(f"seed must be a non-negative integer, got {c['seed']!r}")
     c["seed"] = int(c["seed"])
-    if c["shortcut"] not in (0, 1, True, False):
-        raise ValueError(f"shortcut must be True or False, got {c['shortcut']!r}")
-    c["shortcut"] = bool(c["shortcut"])
+    for k in ("shortcut", "early_stopping"):
+        if c[k] not in (0, 1, True, False):
+            raise ValueError(f"{k} must be True or False, got {c[k]!r}")
+        c[k] = bool(c[k])
     ranges = {"weight_decay": (0, math.inf, False), "dropout": (0, 1, True),
               "label_smoothing": (0, 1, True), "confidence_penalty": (0, math.inf, False),
-              "lr": (0, math.inf, False), "stop_fraction": (0, 1, False)}
+              "lr": (0, math.inf, False)}
     for k, (lo, hi, open_hi) in ranges.items():
         try:
             v = float(c[k])
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{k} must be a number, got {c[k]!r}") from exc
         bad = not math.isfinite(v) or v < lo or v > hi or (open_hi and v >= hi)
-        if bad or (k in ("lr", "stop_fraction") and v <= 0):
+        if bad or (k == "lr" and v <= 0):
             raise ValueError(f"{k} = {v} is out of range")
         c[k] = v
+    if n_available is not None and c["n_val"] >= n_available:
+        raise ValueError(f"n_val = {c['n_val']} leaves no training examples in a pool of "
+                         f"{n_available}")
     if c["n_train"] is None and n_available is not None:
-        c["n_train"] = int(n_available)
+        c["n_train"] = int(n_available) - c["n_val"]
     if c["n_train"] is not None:
         v = c["n_train"]
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 2:
             raise ValueError(f"n_train must be an integer >= 2, got {v!r}")
-        if n_available is not None and v > n_available:
-            raise ValueError(f"n_train = {v} but the training set has only {n_available} examples")
+        if n_available is not None and v + c["n_val"] > n_available:
+            raise ValueError(f"n_train + n_val = {v} + {c['n_val']} but the training pool has "
+                             f"only {n_available} examples")
         c["n_train"] = int(v)
-    c["arm"] = str(c["arm"])
+    for k in LABEL_KEYS:
+        c[k] = str(c[k])
     return c
 
 
@@ -114,7 +149,7 @@ def config_key(config: dict[str, Any], dataset_id: str) -> str:
 
 @dataclass(frozen=True)
 class PreparedData:
-    """Standardised float32 arrays of a data set and its identity string."""
+    """Standardised float32 arrays of a data set, its name and a hash of its contents."""
 
     X_train: np.ndarray
     y_train: np.ndarray
@@ -122,16 +157,27 @@ class PreparedData:
     y_test: np.ndarray
     n_classes: int
     dataset_id: str
+    data_hash: str = ""
+
+
+def _content_hash(*arrays: np.ndarray) -> str:
+    h = hashlib.sha1()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(str((a.dtype.str, a.shape)).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()[:12]
 
 
 def prepare_dataset(dataset: Dataset) -> PreparedData:
     """Load a named data set (``maxent_lib.data.load``) or check a tuple
-    ``(X_train, y_train, X_test, y_test)``; standardise every feature with the training set's mean
-    and standard deviation. Introduced in lesson 05."""
+    ``(X_train, y_train, X_test, y_test)``; standardise every feature with the training pool's
+    mean and standard deviation (inputs only, no labels). ``data_hash`` hashes the raw arrays,
+    so records of different data never pair. Introduced in lesson 05."""
     if isinstance(dataset, str):
         split = data_mod.load(dataset)
         Xtr, ytr, Xte, yte = split.as_tuple()
-        ident = dataset
+        ident: str | None = dataset
     elif isinstance(dataset, (tuple, list)) and len(dataset) == 4:
         Xtr, ytr, Xte, yte = dataset
         ident = None
@@ -148,16 +194,27 @@ def prepare_dataset(dataset: Dataset) -> PreparedData:
     k = int(max(ytr.max(), yte.max())) + 1
     if k < 2:
         raise ValueError("the labels hold a single class; a classifier needs at least two")
+    digest = _content_hash(Xtr, ytr, Xte, yte)
     if ident is None:
-        h = hashlib.sha1()
-        for a in (Xtr, ytr, Xte, yte):
-            h.update(np.ascontiguousarray(a).tobytes())
-        ident = "arrays:" + h.hexdigest()[:12]
+        ident = "arrays:" + digest
     mu, sd = Xtr.mean(0), Xtr.std(0)
     sd = np.where(sd > 0, sd, 1.0)
     f32 = np.float32
     return PreparedData(((Xtr - mu) / sd).astype(f32), ytr, ((Xte - mu) / sd).astype(f32), yte,
-                        k, ident)
+                        k, ident, digest)
+
+
+def data_split(seed: int, n_pool: int, n_train: int, n_val: int) -> tuple[np.ndarray, np.ndarray]:
+    """Model ``seed``'s (training rows, validation rows) of a pool of ``n_pool`` examples: one
+    permutation from ``numpy.random.default_rng([seed, 2])``; its first ``n_val`` entries are the
+    validation split, the next ``n_train`` the training set (so a seed's smaller training sets
+    are nested in its larger ones). Introduced in lesson 06."""
+    if n_train < 1 or n_val < 1 or n_train + n_val > n_pool:
+        raise ValueError(f"n_train + n_val = {n_train} + {n_val} does not fit in a pool of "
+                         f"{n_pool}")
+    perm = np.random.default_rng([int(seed), 2]).permutation(n_pool)
+    return np.sort(perm[n_val:n_val + n_train]), np.sort(perm[:n_val])
+# ===== hashed training code: end =====
 
 
 # ---------------------------------------------------------------------- results file
@@ -187,18 +244,6 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
 
 # ---------------------------------------------------------------------- training one group
 
-@dataclass
-class GroupResult:
-    """A trained stack, its records and the data on the device (for feature diagnostics)."""
-
-    model: ensemble.StackedNet
-    records: list[dict[str, Any]]
-    X_train: torch.Tensor
-    y_train: torch.Tensor
-    X_test: torch.Tensor
-    y_test: torch.Tensor
-
-
 @contextlib.contextmanager
 def torch_threads(n: int | None) -> Iterator[None]:
     """Temporarily set torch's CPU thread count (None: leave it). Small stacked models are
@@ -222,17 +267,69 @@ def _is_oom(exc: BaseException) -> bool:
     return (oom is not None and isinstance(exc, oom)) or "out of memory" in str(exc).lower()
 
 
+# ===== hashed training code: begin (see CODE_HASH_SOURCES) =====
 def _round(x: float) -> float:
     return float(f"{float(x):.6g}")
+
+
+def eval_epochs(epochs: int) -> list[int]:
+    """The epochs after which validation and test accuracy are recorded (and early stopping may
+    stop): every ``ceil(epochs / EVAL_POINTS)``-th epoch and the last. Introduced in lesson 06."""
+    every = max(1, math.ceil(epochs / EVAL_POINTS))
+    return sorted(set(range(every, epochs + 1, every)) | {epochs})
+
+
+def late_gain(curve: Sequence[float], epochs_at: Sequence[int], epochs: int) -> float:
+    """Accuracy gained in the last fifth of training: the curve's last value minus its value at
+    the last recorded epoch <= 0.8 * epochs (a plateau check: small means trained to a plateau).
+    Introduced in lesson 05."""
+    start = [i for i, e in enumerate(epochs_at) if e <= 0.8 * epochs]
+    if not start:
+        return float("nan")
+    return float(curve[-1]) - float(curve[start[-1]])
+
+
+@dataclass
+class GroupResult:
+    """A trained stack, its records, the data and each model's (training, validation) rows."""
+
+    model: ensemble.StackedNet
+    records: list[dict[str, Any]]
+    data: PreparedData
+    splits: list[tuple[np.ndarray, np.ndarray]]
+    model_of: list[int] = field(default_factory=list)
+
+
+def _evaluate(model: ensemble.StackedNet, X: torch.Tensor, y: torch.Tensor,
+              tr: torch.Tensor, va: torch.Tensor, Xte: torch.Tensor, yte: torch.Tensor
+              ) -> dict[str, np.ndarray]:
+    """Training, validation and test metrics of every model, and the temperature fitted on the
+    validation split with the calibrated test metrics."""
+    out: dict[str, np.ndarray] = {}
+    m = metrics.per_model_metrics(ensemble.predict_log_proba(model, X[tr]), y[tr])
+    out.update({f"train_{k}": v for k, v in m.items()})
+    lp_val = ensemble.predict_log_proba(model, X[va])
+    out.update({f"val_{k}": v for k, v in metrics.per_model_metrics(lp_val, y[va]).items()})
+    temp = metrics.fit_temperature(lp_val, y[va])
+    lp_te = ensemble.predict_log_proba(model, Xte)
+    out.update({f"test_{k}": v for k, v in metrics.stacked_metrics(lp_te, yte).items()})
+    cal = metrics.stacked_metrics(metrics.apply_temperature(lp_te, temp), yte)
+    out.update(temperature=temp, test_loss_calibrated=cal["loss"], test_ece_calibrated=cal["ece"])
+    return out
 
 
 def fit_group(configs: Sequence[dict[str, Any]], data: PreparedData,
               device: torch.device | str | None = None, *, fast: bool = True,
               threads: int | None = 1) -> GroupResult:
     """Train canonical configs that share :data:`SHAPE_KEYS` as one stack and return the model,
-    one record per config and the device tensors. ``fast`` uses TF32 and a CUDA graph on a GPU
-    (falling back to eager if the capture fails); the CPU always runs eager, with ``threads``
-    torch threads (default 1, see :func:`torch_threads`). Introduced in lesson 05."""
+    one record per config and each model's data split. Configs that differ only in
+    ``early_stopping`` or in labels share one trained model (early stopping changes what is
+    reported, not how the model trains). ``fast`` uses TF32 and a CUDA graph on a GPU when no
+    model has dropout (falling back to eager if the capture fails); the CPU always runs eager,
+    with ``threads`` torch threads (default 1, see :func:`torch_threads`).
+
+    Every model's record depends only on its own config and the data: on the CPU it is bitwise
+    the same whatever else is in the group. Introduced in lesson 05."""
     if not configs:
         raise ValueError("fit_group needs at least one config")
     first = configs[0]
@@ -240,72 +337,321 @@ def fit_group(configs: Sequence[dict[str, Any]], data: PreparedData,
         if any(c[k] != first[k] for k in SHAPE_KEYS):
             raise ValueError("all configs of a group must share " + ", ".join(SHAPE_KEYS))
     dev = torch.device(device) if device is not None else get_device()
-    n = first["n_train"] or len(data.X_train)
-    Xtr = torch.as_tensor(data.X_train[:n], device=dev)
-    ytr = torch.as_tensor(data.y_train[:n], device=dev)
+    n_pool = len(data.X_train)
+    train_fields = [k for k in DEFAULTS if k not in ("early_stopping", *LABEL_KEYS)]
+    index: dict[tuple, int] = {}
+    models: list[dict[str, Any]] = []
+    model_of = []
+    for c in configs:
+        tk = tuple(c[k] for k in train_fields)
+        if tk not in index:
+            index[tk] = len(models)
+            models.append(c)
+        model_of.append(index[tk])
+    n_train = first["n_train"] or n_pool - first["n_val"]
+    splits = [data_split(c["seed"], n_pool, n_train, c["n_val"]) for c in models]
+    X = torch.as_tensor(data.X_train, device=dev)
+    y = torch.as_tensor(data.y_train, device=dev)
     Xte = torch.as_tensor(data.X_test, device=dev)
     yte = torch.as_tensor(data.y_test, device=dev)
-    col = {k: [c[k] for c in configs] for k in DEFAULTS}
+    tr = torch.as_tensor(np.stack([s[0] for s in splits]), device=dev)
+    va = torch.as_tensor(np.stack([s[1] for s in splits]), device=dev)
     epochs = first["epochs"]
-    stop_at = [max(1, math.ceil(f * epochs - 1e-9)) for f in col["stop_fraction"]]
-    use_fast = fast and dev.type == "cuda"
+    at = eval_epochs(epochs)
+    need_best = any(c["early_stopping"] for c in configs)
+    col = {k: [c[k] for c in models] for k in DEFAULTS}
+    use_fast = fast and dev.type == "cuda" and not any(d > 0 for d in col["dropout"])
 
-    def build() -> ensemble.StackedNet:
-        return ensemble.StackedNet(first["kind"], Xtr.shape[1], data.n_classes, first["width"],
-                                   first["depth"], col["seed"], shortcut=col["shortcut"],
-                                   dropout=col["dropout"], device=dev)
-
-    def attempt(mode: str) -> tuple[ensemble.StackedNet, dict[int, dict], list[list[float]], str]:
-        model = build()
-        snaps: dict[int, dict[str, float]] = {}
-        curve: list[list[float]] = []
+    def attempt(mode: str):
+        model = ensemble.StackedNet(first["kind"], X.shape[1], data.n_classes, first["width"],
+                                    first["depth"], col["seed"], shortcut=col["shortcut"],
+                                    dropout=col["dropout"], init=col["init"], device=dev)
+        m = model.m
+        curves: dict[str, list[np.ndarray]] = {"val": [], "test": []}
+        best = {"acc": np.full(m, -1.0), "loss": np.full(m, np.inf), "epoch": np.zeros(m, int)}
+        best_params = [p.detach().clone() for p in model.params] if need_best else []
 
         def on_epoch(e: int) -> None:
-            te = stacked_metrics(ensemble.predict_log_proba(model, Xte), yte)
-            curve.append(te["acc"].tolist())
-            if e in stop_at:
-                tr = stacked_metrics(ensemble.predict_log_proba(model, Xtr), ytr)
-                for i, s in enumerate(stop_at):
-                    if s == e:
-                        snaps[i] = {"train_acc": tr["acc"][i], "train_loss": tr["loss"][i],
-                                    "test_acc": te["acc"][i], "test_loss": te["loss"][i],
-                                    "test_entropy": te["entropy"][i], "test_ece": te["ece"][i],
-                                    "train_entropy": tr["entropy"][i]}
+            if e not in at:
+                return
+            va_m = metrics.per_model_metrics(ensemble.predict_log_proba(model, X[va]), y[va])
+            te_m = metrics.stacked_metrics(ensemble.predict_log_proba(model, Xte), yte)
+            curves["val"].append(va_m["acc"])
+            curves["test"].append(te_m["acc"])
+            better = (va_m["acc"] > best["acc"]) | ((va_m["acc"] == best["acc"])
+                                                    & (va_m["loss"] < best["loss"]))
+            best["acc"] = np.where(better, va_m["acc"], best["acc"])
+            best["loss"] = np.where(better, va_m["loss"], best["loss"])
+            best["epoch"] = np.where(better, e, best["epoch"])
+            if need_best and better.any():
+                rows = torch.as_tensor(np.flatnonzero(better), device=dev)
+                with torch.no_grad():
+                    for p, b in zip(model.params, best_params, strict=True):
+                        b[rows] = p[rows]
 
         settings = ensemble.TrainSettings(
             epochs=epochs, batch_size=first["batch_size"], lr=first["lr"],
             weight_decay=col["weight_decay"], label_smoothing=col["label_smoothing"],
-            confidence_penalty=col["confidence_penalty"], mode=mode, tf32=use_fast)
-        trainer = ensemble.train(model, Xtr, ytr, settings, on_epoch=on_epoch)
-        return model, snaps, curve, trainer.mode
+            confidence_penalty=col["confidence_penalty"], mode=mode, tf32=use_fast,
+            lr_schedule=first["lr_schedule"])
+        trainer = ensemble.train(model, X, y, settings, on_epoch=on_epoch,
+                                 subsets=tr.cpu().numpy())
+        final = _evaluate(model, X, y, tr, va, Xte, yte)
+        early = None
+        if need_best:  # evaluate the best-validation snapshot, then restore the final model
+            last = [p.detach().clone() for p in model.params]
+            with torch.no_grad():
+                for p, b in zip(model.params, best_params, strict=True):
+                    p.copy_(b)
+                early = _evaluate(model, X, y, tr, va, Xte, yte)
+                for p, b in zip(model.params, last, strict=True):
+                    p.copy_(b)
+        return model, final, early, curves, best, trainer.mode
 
     start = time.perf_counter()
     with torch_threads(threads if dev.type == "cpu" else None):
         try:
-            model, snaps, curve, mode = attempt("graph" if use_fast else "eager")
+            model, final, early, curves, best, mode = attempt("graph" if use_fast else "eager")
         except Exception as exc:  # a failed CUDA-graph capture falls back to the eager path
             if not use_fast or _is_oom(exc):
                 raise
             warnings.warn(f"CUDA-graph path failed ({exc!s:.120}); using eager", stacklevel=2)
-            model, snaps, curve, mode = attempt("eager")
+            model, final, early, curves, best, mode = attempt("eager")
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
     seconds = time.perf_counter() - start
-    curves = np.asarray(curve)  # (epochs, M)
+    val_curve, test_curve = np.asarray(curves["val"]), np.asarray(curves["test"])  # (evals, M)
+    chance = 1.0 / data.n_classes
     records = []
-    for i, c in enumerate(configs):
-        s = snaps[i]
-        rec = {**c, **{k: _round(v) for k, v in s.items()}}
-        rec["gen_gap"] = _round(s["train_acc"] - s["test_acc"])
-        rec["loss_gap"] = _round(s["test_loss"] - s["train_loss"])
-        rec["epoch_reported"] = stop_at[i]
-        rec["best_epoch"] = int(curves[:, i].argmax()) + 1
-        rec["best_test_acc"] = _round(curves[:, i].max())
-        rec["test_acc_curve"] = [_round(v) for v in curves[:, i]]
-        rec.update(seconds=_round(seconds / len(configs)), group_seconds=_round(seconds),
-                   group_size=len(configs), mode=mode, device=str(dev))
+    for c, i in zip(configs, model_of, strict=True):
+        src = early if c["early_stopping"] else final
+        assert src is not None
+        rec = {**c}
+        for k in ("train_acc", "train_loss", "train_entropy", "val_acc", "val_loss", "test_acc",
+                  "test_loss", "test_entropy", "test_ece", "temperature",
+                  "test_loss_calibrated", "test_ece_calibrated"):
+            rec[k] = _round(src[k][i])
+        rec["gen_gap"] = _round(src["train_acc"][i] - src["test_acc"][i])
+        rec["loss_gap"] = _round(src["test_loss"][i] - src["train_loss"][i])
+        rec["trained"] = bool(src["train_acc"][i] >= 2 * chance)
+        rec["n_classes"] = int(data.n_classes)
+        rec["epoch_reported"] = int(best["epoch"][i]) if c["early_stopping"] else epochs
+        rec["best_val_epoch"] = int(best["epoch"][i])
+        rec["eval_epochs"] = list(at)
+        rec["val_acc_curve"] = [_round(v) for v in val_curve[:, i]]
+        rec["test_acc_curve"] = [_round(v) for v in test_curve[:, i]]
+        rec["late_gain"] = _round(max(late_gain(val_curve[:, i], at, epochs),
+                                      late_gain(test_curve[:, i], at, epochs)))
+        rec.update(code_hash=code_hash(), data_hash=data.data_hash,
+                   seconds=_round(seconds / len(models)), group_seconds=_round(seconds),
+                   group_size=len(models), mode=mode, device=str(dev),
+                   torch_threads=torch.get_num_threads() if threads is None else threads)
         records.append(rec)
-    return GroupResult(model, records, Xtr, ytr, Xte, yte)
+    return GroupResult(model, records, data, splits, model_of)
+
+
+def train_group(configs: Sequence[dict[str, Any]], data: PreparedData,
+                device: torch.device | str | None = None, *, fast: bool = True,
+                threads: int | None = 1) -> list[dict[str, Any]]:
+    """The records of :func:`fit_group` (a pure function of the configs, the data and the
+    device: what an executor runs for one group). Introduced in lesson 05."""
+    return fit_group(configs, data, device, fast=fast, threads=threads).records
+# ===== hashed training code: end =====
+
+
+# ---------------------------------------------------------------------- code hash, provenance
+
+#: What :func:`code_hash` hashes: the source that decides a record's numbers. The whole of
+#: ``ensemble.py`` (models, initialisation, training), the marked sections of ``ablation.py``
+#: (configs, data splits, training a group, the record) and, of ``metrics.py``, the functions
+#: that compute a record's metrics. Not hashed: the data set (its contents are hashed into each
+#: record's ``data_hash``), summaries, file handling, plots.
+CODE_HASH_SOURCES: tuple[str, ...] = (
+    "maxent_lib/ensemble.py",
+    "maxent_lib/ablation.py (the sections between '# ===== hashed training code' markers)",
+    "maxent_lib/metrics.py: per_model_metrics, stacked_metrics, _metrics_core, "
+    "fit_temperature, apply_temperature",
+)
+_MARK_BEGIN = "# ===== hashed training code: begin"
+_MARK_END = "# ===== hashed training code: end"
+_HASHED_METRICS: tuple[str, ...] = ("per_model_metrics", "stacked_metrics", "_metrics_core",
+                                    "fit_temperature", "apply_temperature")
+
+
+def _marked_sections(text: str) -> str:
+    parts, inside = [], False
+    for line in text.splitlines(keepends=True):
+        if line.startswith(_MARK_BEGIN):
+            inside = True
+        elif line.startswith(_MARK_END):
+            inside = False
+        elif inside:
+            parts.append(line)
+    return "".join(parts)
+
+
+@lru_cache(maxsize=1)
+def code_hash() -> str:
+    """SHA-256 (first 16 hex digits) of the training source listed in
+    :data:`CODE_HASH_SOURCES`, as this process imported it: records whose ``code_hash``
+    differs came from other code and are stale. Introduced in lesson 05."""
+    h = hashlib.sha256()
+    h.update(Path(inspect.getfile(ensemble)).read_bytes())
+    h.update(_marked_sections(Path(__file__).read_text(encoding="utf-8")).encode())
+    for name in _HASHED_METRICS:
+        h.update(inspect.getsource(getattr(metrics, name)).encode())
+    return h.hexdigest()[:16]
+
+
+def _git(*args: str) -> str | None:
+    root = Path(__file__).resolve().parents[1]
+    try:
+        out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                             timeout=20, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout
+
+
+def _git_state() -> dict[str, Any]:
+    """The commit of the checkout (None outside git), whether tracked files differ from it, and
+    whether the hashed training files do."""
+    commit = _git("rev-parse", "HEAD")
+    if commit is None:
+        return {"commit": None, "dirty": None, "training_code_dirty": None}
+    status = _git("status", "--porcelain", "--untracked-files=no") or ""
+    files = ["maxent_lib/ensemble.py", "maxent_lib/ablation.py", "maxent_lib/metrics.py"]
+    code = _git("status", "--porcelain", "--", *files) or ""
+    return {"commit": commit.strip(), "dirty": bool(status.strip()),
+            "training_code_dirty": bool(code.strip())}
+
+
+def _versions() -> dict[str, str | None]:
+    def version(pkg: str) -> str | None:
+        try:
+            return importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "numpy": np.__version__, "mnist1d": version("mnist1d")}
+
+
+def describe_device(device: torch.device | str) -> str:
+    """The device in words: the GPU's name, or the CPU's model and torch's thread count."""
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        return f"{dev} ({torch.cuda.get_device_name(dev)})"
+    if dev.type == "cpu":
+        name = platform.processor() or platform.machine()
+        with contextlib.suppress(OSError):
+            for line in Path("/proc/cpuinfo").read_text().splitlines():
+                if line.startswith("model name"):
+                    name = line.split(":", 1)[1].strip()
+                    break
+        return f"cpu ({name}, {os.cpu_count()} cores)"
+    return str(dev)
+
+
+def provenance(command: str | None = None, device: torch.device | str = "cpu"
+               ) -> dict[str, Any]:
+    """Provenance of results made now by this code: ``commit`` (with ``dirty`` and
+    ``training_code_dirty`` flags), ``code_hash`` (:func:`code_hash`) and ``code_hash_sources``,
+    ``versions`` (python, torch, numpy, mnist1d), ``device``, ``command`` (default: this
+    process's command line) and ``created`` (UTC, ISO 8601). Introduced in lesson 05."""
+    return {**_git_state(), "code_hash": code_hash(),
+            "code_hash_sources": list(CODE_HASH_SOURCES), "versions": _versions(),
+            "device": describe_device(device),
+            "command": command if command is not None else " ".join([sys.executable,
+                                                                     *sys.argv]),
+            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
+
+
+def provenance_path(results_path: str | os.PathLike[str]) -> Path:
+    """``NAME_provenance.json`` beside ``NAME.jsonl``."""
+    p = Path(results_path)
+    return p.with_name(p.stem + "_provenance.json")
+
+
+def load_provenance(results_path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The provenance stored beside a results file, or None if there is none.
+    Raises ``ValueError`` if it is not a JSON object. Introduced in lesson 05."""
+    path = provenance_path(results_path)
+    if not path.is_file():
+        return None
+    try:
+        out = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path.name} is not a JSON object: {exc}") from exc
+    if not isinstance(out, dict):
+        raise ValueError(f"{path.name} is not a JSON object")
+    return out
+
+
+def _write_json(path: Path, obj: dict[str, Any]) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=1, sort_keys=True)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _update_provenance(results_path: Path, prov: dict[str, Any], n_records: int,
+                       finished: bool) -> None:
+    """Write the provenance beside the results: the first run's ``created`` is kept, every run
+    (command, device, start, end) is listed under ``runs``."""
+    path = provenance_path(results_path)
+    old = load_provenance(results_path) or {}
+    if old.get("code_hash") != prov["code_hash"]:
+        old = {}
+    runs = [r for r in old.get("runs", []) if r.get("run") != prov["run"]]
+    runs.append({"run": prov["run"], "command": prov["command"], "device": prov["device"],
+                 "started": prov["created"],
+                 "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+                 if finished else None})
+    top = {k: v for k, v in prov.items() if k != "run"}
+    _write_json(path, {**top, "created": old.get("created", prov["created"]), "runs": runs,
+                       "records": n_records})
+
+
+@dataclass
+class StoredResults:
+    """A stored results file read with its provenance: ``current`` is True when its code hash
+    equals this code's (:func:`code_hash`); ``why`` says why not."""
+
+    path: Path
+    records: list[dict[str, Any]]
+    provenance: dict[str, Any] | None
+    current: bool
+    why: str
+
+
+def load_stored(path: str | os.PathLike[str]) -> StoredResults:
+    """Read a results file and its provenance and decide whether they are current: every record
+    and the provenance carry this code's hash. Stale results are for display only: lessons
+    05-07 draw no verdict from them. Introduced in lesson 05."""
+    p = Path(path)
+    records = load_results(p)
+    prov = load_provenance(p)
+    now = code_hash()
+    hashes = {r.get("code_hash") for r in records}
+    if not records:
+        why, ok = "no records", False
+    elif prov is None:
+        why, ok = "no provenance file", False
+    elif prov.get("code_hash") is None:
+        why, ok = "its provenance has no code hash (written before code hashes existed)", False
+    elif prov.get("code_hash") != now:
+        why, ok = f"made by other code (hash {prov.get('code_hash')}, current {now})", False
+    elif hashes != {now}:
+        why, ok = "some records carry another code hash", False
+    else:
+        why, ok = "made by the current code", True
+    return StoredResults(p, records, prov, ok, why)
 
 
 # ---------------------------------------------------------------------- the grid runner
@@ -320,7 +666,7 @@ def group_by_shape(configs: Sequence[dict[str, Any]]) -> list[list[dict[str, Any
 
 def _train_records(configs: list[dict[str, Any]], data: PreparedData, dev: torch.device,
                    fast: bool, threads: int | None) -> list[dict[str, Any]]:
-    return fit_group(configs, data, dev, fast=fast, threads=threads).records
+    return train_group(configs, data, dev, fast=fast, threads=threads)
 
 
 def _run_splitting(configs: list[dict[str, Any]], data: PreparedData, dev: torch.device,
@@ -346,20 +692,24 @@ def _run_splitting(configs: list[dict[str, Any]], data: PreparedData, dev: torch
 def run_grid(configs: Sequence[dict[str, Any]], dataset: Dataset = "mnist1d", *,
              device: torch.device | str | None = None, sequential: bool = False,
              results_path: str | os.PathLike[str] | None = None, progress: bool = True,
-             fast: bool = True, threads: int | None = 1) -> list[dict[str, Any]]:
+             fast: bool = True, threads: int | None = 1,
+             command: str | None = None) -> list[dict[str, Any]]:
     """Train every config and return one record per config (in the given order): the canonical
-    config plus ``key``, ``dataset``, ``train_acc``, ``test_acc``, ``train_loss``, ``test_loss``
-    (cross-entropy, nats), ``test_entropy`` (mean predictive entropy, nats), ``test_ece``,
-    ``gen_gap`` (train minus test accuracy), ``loss_gap`` (test minus train loss),
-    ``epoch_reported``, ``best_epoch``, ``test_acc_curve`` (per epoch), ``seconds`` (per model),
-    ``path`` ("stacked" or "sequential"), ``mode`` and ``device``.
+    config plus the metrics of :func:`fit_group` (``train_acc``, ``val_acc``, ``test_acc``,
+    the losses, ``test_loss_calibrated``, ``temperature``, ``test_entropy``, ``test_ece``,
+    ``gen_gap``, ``loss_gap``, ``trained``, ``epoch_reported``, ``best_val_epoch``, the
+    accuracy curves and ``late_gain``), ``code_hash``, ``data_hash``, ``key``, ``dataset``,
+    ``path`` ("stacked" or "sequential"), ``mode``, ``device`` and timings (schema in
+    ``results/README.md``).
 
     Configs that share :data:`SHAPE_KEYS` are trained as one stack (``sequential=False``) or one
-    at a time with the same initialisation and batches (``sequential=True``). With
-    ``results_path`` (JSON lines) finished groups are appended atomically and a rerun skips
-    configs already there. ``device="auto"``/None picks CUDA, MPS or the CPU.
-    On the CPU, training uses ``threads`` torch threads (default 1, see
-    :func:`torch_threads`; None leaves torch's setting). Introduced in lesson 05.
+    at a time (``sequential=True``); on the CPU both give bitwise the same records. With
+    ``results_path`` (JSON lines) finished groups are appended and a rerun skips configs
+    already there; ``NAME_provenance.json`` is written beside it (:func:`provenance`, with
+    ``command``). A results file written by other code (another :func:`code_hash`) is refused:
+    move it away first. ``device="auto"``/None picks CUDA, MPS or the CPU; on the CPU, training
+    uses ``threads`` torch threads (default 1, see :func:`torch_threads`).
+    Introduced in lesson 05.
     """
     from .runtime import progress_bar
 
@@ -368,25 +718,37 @@ def run_grid(configs: Sequence[dict[str, Any]], dataset: Dataset = "mnist1d", *,
     configs = list(configs)
     if not configs:
         raise ValueError("configs is empty")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                or threads < 1):
+        raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
     dev = get_device(None if device is None else str(device))
     path = check_writable(results_path) if results_path is not None else None
     data = prepare_dataset(dataset)
     canon = [canonical_config(c, len(data.X_train)) for c in configs]
-    keys = [config_key(c, data.dataset_id) for c in canon]
+    ident = f"{data.dataset_id}#{data.data_hash}"
+    keys = [config_key(c, ident) for c in canon]
     done: dict[str, dict[str, Any]] = {}
+    prov: dict[str, Any] | None = None
     if path is not None:
-        done = {r["key"]: r for r in load_results(path) if "key" in r}
+        old = load_results(path)
+        other = sorted({str(r.get("code_hash")) for r in old} - {code_hash()})
+        if other:
+            raise ValueError(f"{path.name} holds results of other code (code hash {other}, "
+                             f"current {code_hash()}): move it away or choose another path")
+        done = {r["key"]: r for r in old if "key" in r}
+        prov = {**provenance(command, dev), "run": os.urandom(6).hex()}
+        _update_provenance(path, prov, len(done), finished=False)
     todo, seen = [], set(done)
-    for c, k in zip(canon, keys, strict=False):
+    for c, k in zip(canon, keys, strict=True):
         if k not in seen:
             seen.add(k)
-            todo.append({**c, "_key": k})
+            todo.append(c)
     bar = progress_bar(total=len(todo), desc="ablation", unit="model", enabled=progress)
 
     def sink(records: list[dict[str, Any]]) -> None:
         out = []
         for r in records:
-            key = r.pop("_key")
+            key = config_key({k: r[k] for k in DEFAULTS}, ident)
             out.append({**r, "key": key, "dataset": data.dataset_id,
                         "path": "sequential" if sequential else "stacked"})
         if path is not None:
@@ -395,8 +757,6 @@ def run_grid(configs: Sequence[dict[str, Any]], dataset: Dataset = "mnist1d", *,
             done[r["key"]] = r
         bar.update(len(out))
 
-    if threads is not None and (not isinstance(threads, int) or threads < 1):
-        raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
     try:
         for group in group_by_shape(todo):
             if sequential:
@@ -406,57 +766,84 @@ def run_grid(configs: Sequence[dict[str, Any]], dataset: Dataset = "mnist1d", *,
                 _run_splitting(group, data, dev, fast, threads, sink)
     finally:
         bar.close()
+        if path is not None and prov is not None:
+            _update_provenance(path, prov, len(done), finished=True)
     return [done[k] for k in keys]
 
 
 # ---------------------------------------------------------------------- predefined grids
 
 def shortcut_grid(profile: str | None = None) -> list[dict[str, Any]]:
-    """Lesson 05's grid: plain vs residual, MLP and 1-D CNN, several depths and seeds on
-    MNIST-1D. Quick: depths 2-8, 3 seeds; full: depths 2-32, 8 seeds."""
+    """Lesson 05's grid: plain vs residual, MLP and 1-D CNN, several depths, He initialisation,
+    8 seeds, on MNIST-1D (each seed its own validation split of 400 and the other 3600 training
+    examples). Quick: depths 2, 4, 8, MLP width 128, CNN 16 channels, 30 epochs; full: depths
+    2-32, CNN 32 channels, 60 epochs. Cosine learning rate from 3e-3, batch 128."""
+    name = by_profile("quick", "full", profile)
     depths = by_profile((2, 4, 8), (2, 4, 8, 16, 32), profile)
-    seeds = range(by_profile(3, 8, profile))
-    epochs = by_profile(20, 60, profile)
-    widths = {"mlp": by_profile(32, 128, profile), "cnn": by_profile(8, 32, profile)}
+    widths = {"mlp": 128, "cnn": by_profile(16, 32, profile)}
+    epochs = by_profile(30, 60, profile)
     return [{"kind": kind, "width": widths[kind], "depth": d, "shortcut": s, "seed": seed,
-             "epochs": epochs, "batch_size": 128, "lr": 1e-3,
-             "arm": ("residual" if s else "plain")}
-            for kind in ("mlp", "cnn") for d in depths for s in (False, True) for seed in seeds]
+             "epochs": epochs, "batch_size": 128, "lr": 3e-3, "lr_schedule": "cosine",
+             "init": "he", "arm": ("residual" if s else "plain"), "profile": name}
+            for kind in ("mlp", "cnn") for d in depths for s in (False, True)
+            for seed in range(8)]
 
 
-REGULARIZATION_ARMS: dict[str, dict[str, float]] = {
+def init_demo_grid(profile: str | None = None) -> list[dict[str, Any]]:
+    """Lesson 05's separate demonstration of initialisation: plain and residual MLPs of depth 32
+    (width 64), initialised "uniform" (torch's default) or "he", 2 seeds (quick, 15 epochs) or
+    4 (full, 30 epochs). Not part of any verdict."""
+    name = by_profile("quick", "full", profile)
+    return [{"kind": "mlp", "width": 64, "depth": 32, "shortcut": s, "init": init,
+             "seed": seed, "epochs": by_profile(15, 30, profile), "batch_size": 128,
+             "lr": 3e-3, "lr_schedule": "cosine",
+             "arm": f"{'residual' if s else 'plain'}, {init}", "profile": name}
+            for init in ("uniform", "he") for s in (False, True)
+            for seed in range(by_profile(2, 4, profile))]
+
+
+REGULARIZATION_ARMS: dict[str, dict[str, Any]] = {
     "baseline": {},
     "weight decay 0.5": {"weight_decay": 0.5},
     "dropout 0.3": {"dropout": 0.3},
     "label smoothing 0.1": {"label_smoothing": 0.1},
     "confidence penalty 0.3": {"confidence_penalty": 0.3},
-    "early stop at 1/4": {"stop_fraction": 0.25},
+    "early stopping": {"early_stopping": True},
 }
 
 
 def regularization_grid(profile: str | None = None) -> list[dict[str, Any]]:
     """Lesson 06's grid: each regulariser of :data:`REGULARIZATION_ARMS` against the baseline, at
-    several training-set sizes and seeds (MLP, 2 hidden layers, 60 epochs). Quick: width 128,
-    sizes 250 and 1000, 3 seeds; full: width 256, sizes 250, 1000, 4000, 8 seeds, more arms."""
+    several training-set sizes, 8 seeds (each seed its own random training subset and
+    validation split of 400), MLP with 2 hidden layers, cosine learning rate from 3e-3, batch
+    64, and epochs chosen per size for about the same number of steps (at least 60 epochs).
+    Quick: width 128, sizes 250 and 1000; full: width 256, sizes 250, 1000 and 3600, more arms.
+    """
+    name = by_profile("quick", "full", profile)
     arms = dict(REGULARIZATION_ARMS)
     if by_profile(False, True, profile):
         arms.update({"weight decay 0.1": {"weight_decay": 0.1}, "dropout 0.1": {"dropout": 0.1},
                      "label smoothing 0.2": {"label_smoothing": 0.2},
-                     "confidence penalty 1": {"confidence_penalty": 1.0},
-                     "early stop at 1/2": {"stop_fraction": 0.5}})
-    sizes = by_profile((250, 1000), (250, 1000, 4000), profile)
-    seeds = range(by_profile(3, 8, profile))
-    epochs = 60
+                     "confidence penalty 1": {"confidence_penalty": 1.0}})
+    sizes = by_profile((250, 1000), (250, 1000, 3600), profile)
     width = by_profile(128, 256, profile)
-    return [{"kind": "mlp", "width": width, "depth": 2, "seed": seed, "epochs": epochs,
-             "batch_size": 64, "lr": 1e-3, "n_train": n, "arm": arm, **extra}
-            for n in sizes for arm, extra in arms.items() for seed in seeds]
+    bs = 64
+    return [{"kind": "mlp", "width": width, "depth": 2, "seed": seed,
+             "epochs": max(60, math.ceil(REG_STEPS / (n // bs))), "batch_size": bs, "lr": 3e-3,
+             "lr_schedule": "cosine", "n_train": n, "n_val": 400, "arm": arm, "profile": name,
+             **extra}
+            for n in sizes for arm, extra in arms.items() for seed in range(8)]
 
+
+#: Optimizer steps the regularisation grid aims at for every training-set size.
+REG_STEPS = 900
 
 GRIDS: dict[str, Callable[[str | None], list[dict[str, Any]]]] = {
-    "shortcut": shortcut_grid, "regularization": regularization_grid}
+    "shortcut": shortcut_grid, "regularization": regularization_grid,
+    "init_demo": init_demo_grid}
 GRID_SUMMARY: dict[str, tuple[str, ...]] = {
-    "shortcut": ("kind", "depth", "arm"), "regularization": ("n_train", "arm")}
+    "shortcut": ("kind", "depth", "arm"), "regularization": ("n_train", "arm"),
+    "init_demo": ("arm",)}
 
 
 # ---------------------------------------------------------------------- summaries
@@ -470,7 +857,8 @@ def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, flo
     mean = float(v.mean())
     if len(v) < 2:
         return mean, float("nan"), float("nan")
-    half = float(stats.t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
+    quantile = special.stdtrit(len(v) - 1, (1 + level) / 2)  # stats.t.ppf, without overhead
+    half = float(quantile * v.std(ddof=1) / math.sqrt(len(v)))
     return mean, mean - half, mean + half
 
 
@@ -490,7 +878,7 @@ def summarize(records: Sequence[dict[str, Any]], by: Sequence[str],
         groups.setdefault(tuple(r[k] for k in by), []).append(r)
     rows = []
     for key, rs in groups.items():
-        row: dict[str, Any] = dict(zip(by, key, strict=False))
+        row: dict[str, Any] = dict(zip(by, key, strict=True))
         row["n"] = len(rs)
         for m in metrics:
             vals = [float(r[m]) for r in rs]
@@ -501,39 +889,93 @@ def summarize(records: Sequence[dict[str, Any]], by: Sequence[str],
     return rows
 
 
+def did_not_train(record: dict[str, Any]) -> bool:
+    """True when a model's training accuracy is below twice chance (``trained`` is False): it
+    did not learn its training data, and it enters no generalisation verdict.
+    Introduced in lesson 05."""
+    if "trained" in record:
+        return not bool(record["trained"])
+    return float(record["train_acc"]) < 2.0 / int(record.get("n_classes", 10))
+
+
+def pairing_fields(factor: str, pair_on: Sequence[str] = ("seed",)) -> list[str]:
+    """The fields that must be equal for two records to form a pair when comparing values of
+    ``factor``: every config field except ``factor`` and ``pair_on`` (and, when ``factor`` is an
+    arm or a treatment field, except every :data:`TREATMENT_KEYS` field and ``arm``), plus the
+    data set. Introduced in lesson 05."""
+    drop = {factor, *pair_on}
+    if factor in (*TREATMENT_KEYS, "arm"):
+        drop |= {*TREATMENT_KEYS, "arm"}
+    return [k for k in DEFAULTS if k not in drop] + ["dataset", "data_hash"]
+
+
 def paired_effects(records: Sequence[dict[str, Any]], metric: str, factor: str,
                    baseline: Any, within: Sequence[str] = (), pair_on: Sequence[str] = ("seed",),
                    level: float = 0.95) -> list[dict[str, Any]]:
-    """Effect of each value of ``factor`` against ``baseline``: for every record with
-    ``factor != baseline``, the difference of ``metric`` from the baseline record with the same
-    ``pair_on`` and ``within`` fields; per (``within``, factor value): ``n`` pairs, mean effect and
-    its t-interval (``effect``, ``lo``, ``hi``) and whether the interval excludes 0
-    (``excludes_zero``). Raises ``ValueError`` if a record lacks one of these fields or no record
-    is the baseline. Introduced in lesson 05."""
+    """Effect of each value of ``factor`` against ``baseline``, paired by ``pair_on`` (the seed).
+
+    A treatment record pairs with the baseline record that agrees with it on every field of
+    :func:`pairing_fields` (every config field except the factor, the treatment and the seed)
+    and on ``pair_on``. Per setting (those fields) and factor value: ``n`` pairs, the per-pair
+    differences ``diffs`` (with their ``seeds``), the mean ``effect`` and its t-interval
+    (``lo``, ``hi``) and ``excludes_zero``. ``within`` names the fields shown in the output;
+    settings that differ in a field not in ``within`` raise ``ValueError`` (add the field, or
+    filter the records).
+
+    Raises ``ValueError`` if a record lacks ``metric``, ``factor``, ``within`` or ``pair_on``;
+    if no record is the baseline; on duplicate rows (two records with the same setting, factor
+    value and seed); and if the records come from different profiles or code hashes (fields
+    ``profile`` and ``code_hash``). Introduced in lesson 05."""
     need = (metric, factor, *within, *pair_on)
     for r in records:
         missing = [k for k in need if k not in r]
         if missing:
             raise ValueError(f"a record lacks the field(s) {missing}")
-    base = {}
-    for r in records:
-        if r[factor] == baseline:
-            base[tuple(r[k] for k in (*within, *pair_on))] = float(r[metric])
+    for fld, what in (("profile", "profiles"), ("code_hash", "code hashes")):
+        vals = {r.get(fld) for r in records}
+        if len(vals) > 1:
+            raise ValueError(f"the records mix {what} {sorted(map(str, vals))}: compare records "
+                             "of one run only")
+    keys = pairing_fields(factor, pair_on)
+    setting_of = [tuple(r.get(k) for k in keys) for r in records]
+    seen: dict[tuple, int] = {}
+    for i, r in enumerate(records):
+        row = (setting_of[i], r[factor], tuple(r[k] for k in pair_on))
+        if row in seen:
+            raise ValueError(f"duplicate rows: two records with {factor} = {r[factor]!r}, "
+                             + ", ".join(f"{k} = {r[k]!r}" for k in pair_on)
+                             + " and the same setting")
+        seen[row] = i
+    base = {(s, tuple(r[k] for k in pair_on)): float(r[metric])
+            for s, r in zip(setting_of, records, strict=True) if r[factor] == baseline}
     if not base:
         raise ValueError(f"no record has {factor} == {baseline!r}")
-    diffs: dict[tuple, list[float]] = {}
-    for r in records:
+    diffs: dict[tuple, list[tuple[Any, float]]] = {}
+    label_of: dict[tuple, tuple] = {}
+    for s, r in zip(setting_of, records, strict=True):
         if r[factor] == baseline:
             continue
-        b = base.get(tuple(r[k] for k in (*within, *pair_on)))
-        if b is not None:
-            diffs.setdefault((*(r[k] for k in within), r[factor]), []).append(float(r[metric]) - b)
+        pair = tuple(r[k] for k in pair_on)
+        b = base.get((s, pair))
+        if b is None:
+            continue
+        label = tuple(r[k] for k in within)
+        if label_of.setdefault((label, r[factor]), s) != s:
+            varying = [k for k, a, c in zip(keys, label_of[(label, r[factor])], s, strict=True)
+                       if a != c]
+            raise ValueError(f"records with the same {list(within)} differ in {varying}: add "
+                             "them to `within` or filter the records")
+        diffs.setdefault((label, r[factor]), []).append((pair, float(r[metric]) - b))
     rows = []
-    for key, d in diffs.items():
-        mean, lo, hi = t_interval(d, level)
-        row = dict(zip((*within, factor), key, strict=False))
-        row.update(metric=metric, n=len(d), effect=mean, lo=lo, hi=hi,
-                   excludes_zero=bool(len(d) > 1 and (lo > 0 or hi < 0)))
+    for (label, value), d in diffs.items():
+        d.sort(key=lambda t: t[0])
+        vals = [x for _, x in d]
+        mean, lo, hi = t_interval(vals, level)
+        row = dict(zip(within, label, strict=True))
+        row[factor] = value
+        row.update(metric=metric, n=len(vals), effect=mean, lo=lo, hi=hi,
+                   excludes_zero=bool(len(vals) > 1 and (lo > 0 or hi < 0)),
+                   diffs=vals, seeds=[p[0] if len(p) == 1 else p for p, _ in d])
         rows.append(row)
     return rows
 
@@ -545,6 +987,6 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
 
     cells = [[fmt(r.get(c, "")) for c in columns] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=False))]
-    lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths, strict=False)) for row in cells]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
     return "\n".join(lines)

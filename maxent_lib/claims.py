@@ -1,28 +1,41 @@
-"""The paper's claims against the course's measurements (lesson 07).
+"""The paper's claims against the course's measurements, with verdicts a statistician would sign
+(lesson 07).
 
-A claim predicts the sign of an effect: ``direction = +1`` (the effect is positive, e.g. shortcuts
-raise test accuracy), ``-1`` (negative, e.g. regularisation shrinks the generalisation gap) or
-``0`` (no effect, within a stated ``margin``). The evidence for it in one setting (a data set, an
-architecture, a depth, a training-set size) is an effect with a 95% interval over seeds
-(:func:`maxent_lib.ablation.t_interval` of paired differences), and the verdict is read off the
-interval by :func:`verdict`:
+A claim predicts the sign of an effect: ``direction = +1`` (positive, e.g. shortcuts raise test
+accuracy), ``-1`` (negative) or ``0`` (no effect). It is tested in a *family* of settings (an
+architecture and depth, an arm and a training-set size, ...); in each setting the evidence is a
+set of per-seed paired differences ``d_s`` (treatment minus baseline, same seed: same
+initialisation, batch order, training subset and validation split).
 
-- direction +-1: **supported** if the whole interval lies on the predicted side of 0,
-  **not supported** if it lies wholly on the other side, **inconclusive** if it contains 0;
-- direction 0: **supported** if the interval lies inside [-margin, margin], **not supported** if
-  it lies wholly outside it, **inconclusive** otherwise.
+The rule (:func:`family_verdict`), with a ``margin`` below which an effect counts as negligible
+(at least the test set's resolution: a difference of a few test points is never called up or
+down):
 
-Over several settings of one source (one results file, or the re-measurement), :func:`overall`
-gives the common verdict when all agree; **mixed** only when the evidence points both ways (some
-settings support the claim, others contradict it); and **supported where conclusive** (or **not
-supported where conclusive**) when the conclusive settings agree and the rest are inconclusive:
-an interval containing 0 is no evidence, so it neither confirms nor weakens a verdict.
-Over several sources (the quick and the full profile differ in seeds and sizes),
-:func:`verdict_by_source` judges each source on its own and :func:`combined_verdict` gives their
-common verdict, or lists them per source (e.g. "supported (full); inconclusive (quick)") when they
-differ, so a small run never dilutes a large one. The evidence comes from the stored results
-files (``results/*.jsonl``, written by ``python -m maxent_lib ablate``), never from numbers
-typed in, or from cheap re-measurements.
+1. In every setting with n >= 2 seeds, two one-sided t-tests on the mean difference mu:
+   "up" (H0: mu <= +margin) and "down" (H0: mu >= -margin), with n - 1 degrees of freedom.
+2. Holm's step-down procedure over all 2k one-sided tests of the k settings controls the
+   family-wise error at ``alpha``: the chance of any wrong "up" or "down" call, when no setting
+   has an effect beyond the margin, is at most ``alpha`` (whatever the settings' dependence).
+3. In every setting, the equivalence test TOST (Schuirmann 1987): mu lies inside
+   (-margin, +margin) if both one-sided tests of H0: mu <= -margin and H0: mu >= +margin reject
+   at ``alpha`` (p_equiv = the larger of their p-values). "Negligible" for a family needs every
+   setting negligible (an intersection-union test, which needs no multiplicity correction).
+4. The verdict: **supported** if some settings are called in the predicted direction and none
+   against it; **contradicted** if some are called against it and none in it; **mixed** if both;
+   **negligible** if no setting is called and every setting is negligible; **inconclusive**
+   otherwise (wide intervals that cover the margin: no evidence either way). For a "no effect"
+   claim (direction 0) any call is a contradiction, and "negligible" is the predicted outcome.
+
+``tests/test_claims.py`` simulates null families (10 and 30 settings, 8 seeds, true effect 0):
+the rule gives a directional verdict in at most about ``alpha`` of them, and at a clear effect
+it says "supported" in at least 90%.
+
+What an interval over seeds covers: the randomness that varies with the seed (initialisation,
+batch order, dropout masks, the training subset and the validation split drawn from the
+4000-example pool), not the fixed 1000-example test set nor the pool itself. Claims true by
+construction (theorems, identities, a regulariser whose objective rewards entropy) are labelled
+so and counted as no evidence. Evidence comes from stored results files made by the current
+code (:func:`maxent_lib.ablation.load_stored`); stale files give no verdict.
 
 Introduced in lesson 07.
 """
@@ -31,70 +44,200 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import special
 
 from ._checks import as_finite_array
-from .ablation import load_results, paired_effects, t_interval
+from .ablation import did_not_train, load_results, paired_effects, t_interval
 
+#: The verdicts of :func:`family_verdict`.
+FAMILY_VERDICTS: tuple[str, ...] = ("supported", "contradicted", "mixed", "negligible",
+                                    "inconclusive")
+#: A setting's call: up or down (after Holm), negligible (TOST), unclear, or too few seeds.
+CALLS: tuple[str, ...] = ("up", "down", "negligible", "unclear", "too few seeds")
+#: The one-interval reading of exercise 7.1 (margin 0, one setting).
 VERDICTS: tuple[str, ...] = ("supported", "not supported", "inconclusive")
-#: The verdicts :func:`overall` can give over several settings.
-OVERALL_VERDICTS: tuple[str, ...] = VERDICTS + (
-    "supported where conclusive", "not supported where conclusive", "mixed")
+#: Margins at the test set's resolution: 0.01 of accuracy is 10 of the 1000 test points;
+#: cross-entropies and entropies in nats.
+MARGINS: dict[str, float] = {"test_acc": 0.01, "gen_gap": 0.01, "test_loss": 0.02,
+                             "test_loss_calibrated": 0.02, "test_entropy": 0.02}
+#: Two nets "fit their training data comparably" if their mean training accuracies differ by at
+#: most this much; otherwise a difference in test accuracy is about optimisation.
+FIT_TOLERANCE = 0.05
 
 
-@dataclass(frozen=True)
-class Claim:
-    """A claim of the paper, made testable: the metric, the predicted sign of the effect and,
-    for a "no effect" claim, the margin within which an effect counts as none."""
+def _check_direction_margin(direction: int, margin: float) -> None:
+    if direction not in (-1, 0, 1) or isinstance(direction, bool):
+        raise ValueError(f"direction must be -1, 0 or +1, got {direction!r}")
+    if not isinstance(margin, (int, float)) or not math.isfinite(margin) or margin < 0:
+        raise ValueError(f"margin must be a non-negative number, got {margin!r}")
+    if direction == 0 and margin == 0:
+        raise ValueError("a 'no effect' claim (direction 0) needs a positive margin")
 
-    key: str
-    lesson: str
-    statement: str
-    metric: str
-    direction: int
-    margin: float = 0.0
 
-    def __post_init__(self) -> None:
-        if self.direction not in (-1, 0, 1):
-            raise ValueError(f"direction must be -1, 0 or +1, got {self.direction!r}")
-        if not math.isfinite(self.margin) or self.margin < 0:
-            raise ValueError(f"margin must be a non-negative number, got {self.margin!r}")
-        if self.direction == 0 and self.margin == 0:
-            raise ValueError("a 'no effect' claim (direction 0) needs a positive margin")
-
+# ---------------------------------------------------------------------- the rule
 
 @dataclass(frozen=True)
-class Evidence:
-    """One setting's measurement for a claim: effect (mean over ``n`` seeds) and its interval."""
+class SettingTest:
+    """One setting of a family: seeds, mean effect, 95% t-interval (unadjusted), the one-sided
+    p-values (``p_up``, ``p_down``), the TOST p-value and the call after Holm."""
 
-    claim: str
     setting: str
-    dataset: str
     n: int
     effect: float
     lo: float
     hi: float
+    p_up: float
+    p_down: float
+    p_equiv: float
+    call: str
+
+
+@dataclass(frozen=True)
+class FamilyResult:
+    """The verdict of a family with every setting's test (:func:`family_tests`)."""
+
     verdict: str
-    source: str
+    settings: tuple[SettingTest, ...]
+    direction: int
+    margin: float
+    alpha: float
+
+    def count(self, call: str) -> int:
+        """How many settings got ``call``."""
+        return sum(s.call == call for s in self.settings)
+
+    def summary(self) -> str:
+        """E.g. "2 up, 0 down, 5 negligible, 3 unclear of 10"."""
+        parts = [f"{self.count(c)} {c}" for c in ("up", "down", "negligible", "unclear")]
+        few = self.count("too few seeds")
+        if few:
+            parts.append(f"{few} with too few seeds")
+        return ", ".join(parts) + f" of {len(self.settings)}"
+
+
+def one_sided_pvalues(values: Sequence[float], margin: float) -> tuple[float, float, float]:
+    """``(p_up, p_down, p_equiv)`` of per-seed differences: one-sided t-tests of
+    H0: mu <= +margin and H0: mu >= -margin, and the TOST p-value for |mu| < margin (the larger
+    of the p-values of H0: mu <= -margin and H0: mu >= +margin). With fewer than 2 values all
+    three are NaN. Introduced in lesson 07."""
+    v = as_finite_array(values, "values", ndim=1)
+    if not math.isfinite(margin) or margin < 0:
+        raise ValueError(f"margin must be a non-negative number, got {margin!r}")
+    n = len(v)
+    if n < 2:
+        return math.nan, math.nan, math.nan
+    mean, sd = float(v.mean()), float(v.std(ddof=1))
+    se, df = sd / math.sqrt(n), n - 1
+
+    def sf(x: float) -> float:  # P(T >= x / se) for a t variable T with df degrees of freedom
+        if se == 0:
+            return 0.0 if x > 0 else 1.0
+        return float(special.stdtr(df, -x / se))
+
+    p_up = sf(mean - margin)          # H0: mu <= +margin
+    p_down = sf(-(mean + margin))     # H0: mu >= -margin
+    p_above_low = sf(mean + margin)   # H0: mu <= -margin
+    p_below_high = sf(margin - mean)  # H0: mu >= +margin
+    return p_up, p_down, max(p_above_low, p_below_high)
+
+
+def holm(pvalues: Sequence[float], alpha: float = 0.05) -> np.ndarray:
+    """Holm's step-down rejections (a boolean array): sort the m p-values, reject the i-th
+    smallest (i = 0, 1, ...) while p_(i) <= alpha / (m - i), and stop at the first that is not.
+    Controls the family-wise error rate at ``alpha`` (Holm 1979). Introduced in lesson 07."""
+    p = as_finite_array(pvalues, "pvalues", ndim=1) if len(pvalues) else np.zeros(0)
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie strictly between 0 and 1, got {alpha}")
+    reject = np.zeros(len(p), dtype=bool)
+    for i, j in enumerate(np.argsort(p, kind="stable")):
+        if p[j] > alpha / (len(p) - i):
+            break
+        reject[j] = True
+    return reject
+
+
+def family_tests(effects: Sequence[Sequence[float]], direction: int, *, margin: float,
+                 alpha: float = 0.05, settings: Sequence[str] | None = None) -> FamilyResult:
+    """Every setting's test and the family's verdict by the rule of the module docstring.
+    ``effects``: one array of per-seed paired differences per setting; ``settings``: their
+    names. Raises ``ValueError`` on an empty family, NaN/inf, a bad direction, margin or alpha.
+    Introduced in lesson 07."""
+    _check_direction_margin(direction, margin)
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie strictly between 0 and 1, got {alpha}")
+    if isinstance(effects, np.ndarray) and effects.ndim == 2:
+        effects = list(effects)
+    if len(effects) == 0:
+        raise ValueError("effects is empty: a family needs at least one setting")
+    names = [str(s) for s in settings] if settings is not None else \
+        [f"setting {i + 1}" for i in range(len(effects))]
+    if len(names) != len(effects):
+        raise ValueError(f"settings has {len(names)} names for {len(effects)} settings")
+    arrays = [as_finite_array(e, f"effects[{i}]", ndim=1) for i, e in enumerate(effects)]
+    ps = [one_sided_pvalues(a, margin) for a in arrays]
+    testable = [i for i, a in enumerate(arrays) if len(a) >= 2]
+    flat = [p for i in testable for p in ps[i][:2]]
+    rej = holm(flat, alpha) if flat else np.zeros(0, dtype=bool)
+    up = {i: bool(rej[2 * j]) for j, i in enumerate(testable)}
+    down = {i: bool(rej[2 * j + 1]) for j, i in enumerate(testable)}
+    rows = []
+    for i, a in enumerate(arrays):
+        mean, lo, hi = t_interval(a) if len(a) else (math.nan, math.nan, math.nan)
+        if len(a) < 2:
+            call = "too few seeds"
+        elif up[i]:
+            call = "up"
+        elif down[i]:
+            call = "down"
+        elif ps[i][2] <= alpha:
+            call = "negligible"
+        else:
+            call = "unclear"
+        rows.append(SettingTest(names[i], len(a), mean, lo, hi, *ps[i], call))
+    calls = [r.call for r in rows]
+    n_up, n_down = calls.count("up"), calls.count("down")
+    if direction == 0:
+        verdict = "contradicted" if n_up or n_down else \
+            "negligible" if all(c == "negligible" for c in calls) else "inconclusive"
+    else:
+        n_for, n_against = (n_up, n_down) if direction > 0 else (n_down, n_up)
+        if n_for and n_against:
+            verdict = "mixed"
+        elif n_for:
+            verdict = "supported"
+        elif n_against:
+            verdict = "contradicted"
+        elif all(c == "negligible" for c in calls):
+            verdict = "negligible"
+        else:
+            verdict = "inconclusive"
+    return FamilyResult(verdict, tuple(rows), direction, float(margin), float(alpha))
+
+
+def family_verdict(effects: Sequence[Sequence[float]], direction: int, *, margin: float,
+                   alpha: float = 0.05) -> str:
+    """The verdict on a claim from a family of settings: ``effects`` is a list of per-setting
+    arrays of per-seed paired differences, ``direction`` the predicted sign (+1, -1, or 0 for
+    "no effect"), ``margin`` the smallest effect that counts. Returns "supported",
+    "contradicted", "mixed", "negligible" or "inconclusive" (see the module docstring: Holm over
+    the settings' one-sided tests against +-margin, TOST for "negligible").
+    Introduced in lesson 07."""
+    return family_tests(effects, direction, margin=margin, alpha=alpha).verdict
 
 
 def verdict(lo: float, hi: float, direction: int, margin: float = 0.0) -> str:
-    """The verdict of an interval ``[lo, hi]`` on a claim that predicts ``direction`` (see the
-    module docstring). A NaN interval (one seed: no interval) is "inconclusive".
-
-    Raises ``ValueError`` if ``lo > hi``, an end is infinite, ``direction`` is not -1, 0, +1, or
-    ``margin`` is negative (or 0 with direction 0). Introduced in lesson 07.
-    """
-    if direction not in (-1, 0, 1):
-        raise ValueError(f"direction must be -1, 0 or +1, got {direction!r}")
-    if not math.isfinite(margin) or margin < 0:
-        raise ValueError(f"margin must be a non-negative number, got {margin!r}")
-    if direction == 0 and margin == 0:
-        raise ValueError("a 'no effect' claim (direction 0) needs a positive margin")
+    """The reading of one interval ``[lo, hi]`` (exercise 7.1): for direction +-1 "supported"
+    if it lies wholly beyond +margin on the predicted side, "not supported" if wholly beyond
+    -margin on the other side, else "inconclusive"; for direction 0 "supported" if it lies
+    inside [-margin, margin], "not supported" if wholly outside. A NaN interval is
+    "inconclusive". For a family of one setting with margin 0 this is :func:`family_verdict`'s
+    rule at level 95% (two one-sided tests at 2.5% each). Introduced in lesson 07."""
+    _check_direction_margin(direction, margin)
     if math.isnan(lo) or math.isnan(hi):
         return "inconclusive"
     if math.isinf(lo) or math.isinf(hi):
@@ -107,121 +250,132 @@ def verdict(lo: float, hi: float, direction: int, margin: float = 0.0) -> str:
         if lo > margin or hi < -margin:
             return "not supported"
         return "inconclusive"
-    if direction * lo > 0 and direction * hi > 0:
+    lo_, hi_ = (lo, hi) if direction > 0 else (-hi, -lo)
+    if lo_ > margin:
         return "supported"
-    if direction * lo < 0 and direction * hi < 0:
+    if hi_ < -margin:
         return "not supported"
     return "inconclusive"
 
 
-def overall(verdicts: Sequence[str]) -> str:
-    """One verdict over several settings of one source (see the module docstring):
+# ---------------------------------------------------------------------- claims and families
 
-    - all settings agree: that verdict;
-    - some "supported" and some "not supported": "mixed" (the evidence points both ways);
-    - "supported" and "inconclusive" only: "supported where conclusive" (mirror for
-      "not supported"): inconclusive settings add no evidence either way.
+@dataclass(frozen=True)
+class Claim:
+    """A claim of the paper, made testable: the metric, the predicted sign, the margin, and its
+    status: "empirical" (judged by :func:`family_verdict`), "theorem" (proved in a lesson and
+    checked numerically: true by construction, no evidence) or "by construction"."""
 
-    Raises ``ValueError`` on an empty list or an unknown verdict. Introduced in lesson 07."""
-    if len(verdicts) == 0:
-        raise ValueError("no verdicts to combine")
-    unknown = sorted(set(verdicts) - set(VERDICTS))
-    if unknown:
-        raise ValueError(f"unknown verdict(s) {unknown}; expected one of {VERDICTS}")
-    distinct = set(verdicts)
-    if len(distinct) == 1:
-        return distinct.pop()
-    if {"supported", "not supported"} <= distinct:
-        return "mixed"
-    conclusive = (distinct - {"inconclusive"}).pop()
-    return f"{conclusive} where conclusive"
+    key: str
+    lesson: str
+    statement: str
+    metric: str
+    direction: int
+    margin: float = 0.0
+    status: str = "empirical"
 
-
-def verdict_by_source(rows: Sequence[Evidence]) -> dict[str, str]:
-    """The :func:`overall` verdict of each source of ``rows`` (e.g. "full", "quick",
-    "re-measured"), in order of first appearance. Raises ``ValueError`` on no rows.
-    Introduced in lesson 07."""
-    if len(rows) == 0:
-        raise ValueError("no evidence to judge")
-    sources = list(dict.fromkeys(e.source for e in rows))
-    return {s: overall([e.verdict for e in rows if e.source == s]) for s in sources}
+    def __post_init__(self) -> None:
+        _check_direction_margin(self.direction, self.margin)
+        if self.status not in ("empirical", "theorem", "by construction"):
+            raise ValueError(f"status must be empirical, theorem or by construction, "
+                             f"got {self.status!r}")
 
 
-def combined_verdict(by_source: dict[str, str]) -> str:
-    """One verdict over sources judged separately (:func:`verdict_by_source`): their common
-    verdict if they agree, else each with its source, e.g. "supported (full); inconclusive
-    (quick)". Sources are never pooled, so a small inconclusive run cannot turn a large run's
-    support into "mixed". Raises ``ValueError`` on no sources or an unknown verdict.
-    Introduced in lesson 07."""
-    if not by_source:
-        raise ValueError("no sources to combine")
-    unknown = sorted(set(by_source.values()) - set(OVERALL_VERDICTS))
-    if unknown:
-        raise ValueError(f"unknown verdict(s) {unknown}; expected one of {OVERALL_VERDICTS}")
-    distinct = set(by_source.values())
-    if len(distinct) == 1:
-        return distinct.pop()
-    return "; ".join(f"{v} ({s})" for s, v in by_source.items())
+@dataclass
+class Family:
+    """The evidence for one claim: per setting, the per-seed paired differences; settings left
+    out (e.g. "did not train") with the reason; where the records came from."""
+
+    claim: Claim
+    source: str
+    settings: list[str] = field(default_factory=list)
+    effects: list[np.ndarray] = field(default_factory=list)
+    excluded: list[tuple[str, str]] = field(default_factory=list)
+    note: str = ""
+
+    def judge(self, alpha: float = 0.05) -> FamilyResult | None:
+        """The family's :func:`family_tests` (None when no setting is left)."""
+        if not self.effects:
+            return None
+        return family_tests(self.effects, self.claim.direction, margin=self.claim.margin,
+                            alpha=alpha, settings=self.settings)
 
 
-def evidence_from_values(claim: Claim, values: Sequence[float], setting: str, dataset: str,
-                         source: str, level: float = 0.95) -> Evidence:
-    """Evidence from per-seed effects ``values`` (one number per seed): mean, t-interval, verdict.
-    Introduced in lesson 07."""
-    v = as_finite_array(values, "values", ndim=1)
-    mean, lo, hi = t_interval(v, level)
-    return Evidence(claim.key, setting, dataset, len(v), mean, lo, hi,
-                    verdict(lo, hi, claim.direction, claim.margin), source)
+def _pairs(records: Sequence[dict[str, Any]], metric: str, factor: str, baseline: Any,
+           treatment: Any, within: Sequence[str]) -> list[dict[str, Any]]:
+    keep = [r for r in records if r[factor] in (baseline, treatment)]
+    rows = paired_effects(keep, metric, factor, baseline, within=within)
+    return [r for r in rows if r[factor] == treatment]
 
 
-def _require_fields(records: Sequence[dict[str, Any]], fields: Sequence[str]) -> None:
-    """Raise ``ValueError`` naming the fields a record lacks."""
-    for r in records:
-        missing = [k for k in fields if k not in r]
-        if missing:
-            raise ValueError(f"a record lacks the field(s) {missing}")
+def _trained_seeds(records: Sequence[dict[str, Any]], where: Callable[[dict[str, Any]], bool]
+                   ) -> set[Any]:
+    return {r["seed"] for r in records if where(r) and not did_not_train(r)}
 
 
-def paired_evidence(records: Sequence[dict[str, Any]], claim: Claim, factor: str, baseline: Any,
-                    treatment: Any, within: Sequence[str] = (), source: str = "",
-                    where: Callable[[dict[str, Any]], bool] | None = None,
-                    level: float = 0.95) -> list[Evidence]:
-    """Effect of ``treatment`` against ``baseline`` (values of the field ``factor``) on
-    ``claim.metric``, paired by seed, one row per combination of the ``within`` fields (via
-    :func:`maxent_lib.ablation.paired_effects`). ``where`` keeps only some records.
-    Raises ``ValueError`` if a record lacks a field or no pair is found.
-    Introduced in lesson 07."""
-    recs = [r for r in records if where is None or where(r)]
-    if not recs:
-        raise ValueError("no records left to compare")
-    _require_fields(recs, (factor, claim.metric, *within))
-    keep = [r for r in recs if r[factor] in (baseline, treatment)]
-    rows = paired_effects(keep, claim.metric, factor, baseline, within=within, level=level)
-    rows = [r for r in rows if r[factor] == treatment]
-    if not rows:
-        raise ValueError(f"no {factor} = {treatment!r} record pairs with {baseline!r} by seed")
-    datasets = sorted({str(r.get("dataset", "?")) for r in keep})
-    out = []
-    for r in rows:
-        setting = ", ".join(f"{k} {r[k]}" for k in within) or "all"
-        out.append(Evidence(claim.key, setting, "/".join(datasets), int(r["n"]), float(r["effect"]),
-                            float(r["lo"]), float(r["hi"]),
-                            verdict(r["lo"], r["hi"], claim.direction, claim.margin), source))
-    return out
+def paired_family(records: Sequence[dict[str, Any]], claim: Claim, factor: str, baseline: Any,
+                  treatments: Sequence[Any], within: Sequence[str], source: str,
+                  check_fit: bool = False) -> Family:
+    """A family of paired effects of ``claim.metric``: one setting per treatment (a value of
+    ``factor``) and combination of the ``within`` fields, paired by seed against ``baseline``
+    (:func:`maxent_lib.ablation.paired_effects`). A pair in which either net did not train
+    (:func:`maxent_lib.ablation.did_not_train`) is left out; a setting left with fewer than two
+    pairs is excluded ("did not train"). With ``check_fit``, a setting whose two arms' mean
+    training accuracies differ by more than :data:`FIT_TOLERANCE` is excluded too (not a
+    comparison of generalisation). Introduced in lesson 07."""
+    fam = Family(claim, source)
+    for t in treatments:
+        for row in _pairs(records, claim.metric, factor, baseline, t, within):
+            label = ", ".join([str(t)] * (factor == "arm" and len(treatments) > 1)
+                              + [f"{k} {row[k]}" for k in within])
+            setting = {k: row[k] for k in within}
+
+            def here(r: dict[str, Any], value: Any, s: dict[str, Any] = setting) -> bool:
+                return r[factor] == value and all(r[k] == v for k, v in s.items())
+
+            ok = _trained_seeds(records, lambda r, v=baseline: here(r, v)) & \
+                _trained_seeds(records, lambda r, v=t: here(r, v))
+            vals = [d for s, d in zip(row["seeds"], row["diffs"], strict=True) if s in ok]
+            if len(vals) < 2:
+                fam.excluded.append((label, f"did not train ({len(row['diffs']) - len(vals)} "
+                                            f"of {len(row['diffs'])} pairs)"))
+                continue
+            if check_fit:
+                fit = _pairs(records, "train_acc", factor, baseline, t, within)
+                gap = [r for r in fit if all(r[k] == v for k, v in setting.items())]
+                dtrain = float(np.mean([d for s, d in zip(gap[0]["seeds"], gap[0]["diffs"],
+                                                          strict=True) if s in ok]))
+                if abs(dtrain) > FIT_TOLERANCE:
+                    fam.excluded.append((label, f"training accuracy differs by {dtrain:+.3f}: "
+                                                "optimisation, not generalisation"))
+                    continue
+            fam.settings.append(label)
+            fam.effects.append(np.asarray(vals, dtype=float))
+    return fam
 
 
 def interaction_values(records: Sequence[dict[str, Any]], metric: str, factor: str,
                        baseline: Any, treatment: Any, along: str, low: Any, high: Any,
-                       pair_on: Sequence[str] = ("seed",)) -> list[float]:
+                       pair_on: Sequence[str] = ("seed",), trained_only: bool = True
+                       ) -> list[float]:
     """Per seed, (treatment - baseline at ``along = high``) - (treatment - baseline at
-    ``along = low``): does the effect grow along ``along`` (depth, training-set size)?
-    Raises ``ValueError`` if a record lacks a field or no seed has all four records.
+    ``along = low``): does the effect grow along ``along`` (depth, training-set size)? Seeds in
+    which one of the four nets did not train are left out (``trained_only``). Raises
+    ``ValueError`` if a record lacks a field, on duplicate rows, or if no seed has all four.
     Introduced in lesson 07."""
-    _require_fields(records, (metric, factor, along, *pair_on))
+    for r in records:
+        missing = [k for k in (metric, factor, along, *pair_on) if k not in r]
+        if missing:
+            raise ValueError(f"a record lacks the field(s) {missing}")
     table: dict[tuple, float] = {}
     for r in records:
         if r[factor] in (baseline, treatment) and r[along] in (low, high):
-            table[(r[factor], r[along], *(r[k] for k in pair_on))] = float(r[metric])
+            if trained_only and "train_acc" in r and did_not_train(r):
+                continue
+            key = (r[factor], r[along], *(r[k] for k in pair_on))
+            if key in table:
+                raise ValueError(f"duplicate rows for {key}")
+            table[key] = float(r[metric])
     seeds = sorted({k[2:] for k in table})
     values = []
     for s in seeds:
@@ -237,6 +391,187 @@ def interaction_values(records: Sequence[dict[str, Any]], metric: str, factor: s
     return values
 
 
+# ---------------------------------------------------------------------- the paper's claims
+
+#: The paper's claims as the course states them, with the lesson that derives each one.
+PAPER_CLAIMS: tuple[Claim, ...] = (
+    Claim("C0", "04", "The central claim: a DNN is a recursive max-ent solution whose layers "
+          "move the features toward FC1 and FC2; measured as: each layer lowers the excess "
+          "CE_lin(T) - CE_flex(X) of the linear read-out (probes on held-out data)",
+          "change of total gap per layer (nats)", -1, margin=0.02),
+    Claim("C1", "02", "Softmax regression trained by cross-entropy meets the max-ent moment "
+          "constraints; with an L2 penalty they are relaxed by exactly -alpha W",
+          "max |R + alpha W|", 0, margin=1e-6, status="theorem"),
+    Claim("C2", "03", "Under FC1 and FC2 (shared-covariance Gaussians) softmax regression "
+          "recovers P(Y|X): no FC2 gap", "fc2_gap (nats)", 0, margin=5e-3, status="theorem"),
+    Claim("C3", "03", "When FC2 fails (class-specific covariances) the linear read-out is "
+          "biased: FC2 gap > 0", "fc2_gap (nats)", +1, status="theorem"),
+    Claim("C4", "03", "When FC1 fails (a coordinate dropped) information is lost: FC1 gap > 0",
+          "fc1_gap (nats)", +1, status="theorem"),
+    Claim("C5", "05", "Shortcuts improve generalisation of deep nets: residual minus plain test "
+          "accuracy > 0 (depths above the shallowest; both nets trained, comparable fit)",
+          "test_acc", +1, margin=MARGINS["test_acc"]),
+    Claim("C6", "05", "The benefit of shortcuts grows with depth (deepest minus shallowest)",
+          "test_acc", +1, margin=MARGINS["test_acc"]),
+    Claim("C7", "06", "Regularisation improves generalisation: higher test accuracy than the "
+          "unregularised baseline", "test_acc", +1, margin=MARGINS["test_acc"]),
+    Claim("C7c", "06", "Regularisation improves the predicted probabilities beyond calibration: "
+          "lower test cross-entropy than the baseline, both after temperature scaling",
+          "test_loss_calibrated", -1, margin=MARGINS["test_loss_calibrated"]),
+    Claim("C8", "06", "Weight decay raises the predictive entropy (the max-ent direction)",
+          "test_entropy", +1, margin=MARGINS["test_entropy"]),
+    Claim("C8b", "06", "Label smoothing and the confidence penalty raise the predictive entropy",
+          "test_entropy", +1, margin=MARGINS["test_entropy"], status="by construction"),
+    Claim("C9", "06", "Regularisation shrinks the generalisation gap (train minus test "
+          "accuracy)", "gen_gap", -1, margin=MARGINS["gen_gap"]),
+    Claim("C10", "06", "Regularisation helps most with little data: its test-accuracy gain is "
+          "larger at the smallest training set than at the largest", "test_acc", +1,
+          margin=MARGINS["test_acc"]),
+)
+ENTROPY_BY_CONSTRUCTION: tuple[str, ...] = ("label smoothing", "confidence penalty")
+
+
+def claim(key: str) -> Claim:
+    """The claim of :data:`PAPER_CLAIMS` with this key. Introduced in lesson 07."""
+    for c in PAPER_CLAIMS:
+        if c.key == key:
+            return c
+    raise ValueError(f"unknown claim {key!r}; known: {[c.key for c in PAPER_CLAIMS]}")
+
+
+def shortcut_families(records: Sequence[dict[str, Any]], source: str) -> list[Family]:
+    """Claims C5 and C6 from the shortcut grid's records (lesson 05): C5, residual minus plain
+    test accuracy at every depth above the shallowest, per architecture (nets that trained and
+    fit comparably); C6, the gain at the deepest minus the shallowest depth, per architecture.
+    Introduced in lesson 07."""
+    recs = [r for r in records if r.get("init", "he") == "he"]
+    depths = sorted({r["depth"] for r in recs})
+    c5 = paired_family([r for r in recs if r["depth"] > depths[0]], claim("C5"), "arm",
+                       "plain", ["residual"], ("kind", "depth"), source, check_fit=True)
+    c6 = Family(claim("C6"), source)
+    if len(depths) > 1:
+        for kind in sorted({r["kind"] for r in recs}):
+            mine = [r for r in recs if r["kind"] == kind]
+            label = f"kind {kind}, depth {depths[-1]} vs {depths[0]}"
+            try:
+                vals = interaction_values(mine, "test_acc", "arm", "plain", "residual",
+                                          along="depth", low=depths[0], high=depths[-1])
+            except ValueError:
+                c6.excluded.append((label, "did not train"))
+                continue
+            c6.settings.append(label)
+            c6.effects.append(np.asarray(vals))
+    return [c5, c6]
+
+
+def regularization_families(records: Sequence[dict[str, Any]], source: str) -> list[Family]:
+    """Claims C7, C7c, C8, C8b, C9 and C10 from the regularisation grid's records (lesson 06):
+    every arm against the baseline at every training-set size, paired by seed (C8: the weight
+    decay arms; C8b: the arms whose objective rewards entropy, by construction), and C10 the
+    test-accuracy gain at the smallest minus the largest size, per arm.
+    Introduced in lesson 07."""
+    arms = sorted({r["arm"] for r in records} - {"baseline"})
+    entropy_arms = [a for a in arms if a.startswith(ENTROPY_BY_CONSTRUCTION)]
+    out = [paired_family(records, claim("C7"), "arm", "baseline", arms, ("n_train",), source),
+           paired_family(records, claim("C7c"), "arm", "baseline", arms, ("n_train",), source),
+           paired_family(records, claim("C8"), "arm", "baseline",
+                         [a for a in arms if a.startswith("weight decay")], ("n_train",),
+                         source),
+           paired_family(records, claim("C8b"), "arm", "baseline", entropy_arms,
+                         ("n_train",), source),
+           paired_family(records, claim("C9"), "arm", "baseline", arms, ("n_train",), source)]
+    sizes = sorted({r["n_train"] for r in records})
+    c10 = Family(claim("C10"), source)
+    if len(sizes) > 1:
+        for arm in arms:
+            vals = interaction_values(records, "test_acc", "arm", "baseline", arm,
+                                      along="n_train", low=sizes[-1], high=sizes[0])
+            c10.settings.append(f"{arm}, n_train {sizes[0]} vs {sizes[-1]}")
+            c10.effects.append(np.asarray(vals))
+    out.append(c10)
+    return out
+
+
+def verdict_table(families: Sequence[Family], alpha: float = 0.05,
+                  claims: Sequence[Claim] = PAPER_CLAIMS,
+                  theorem_checks: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """One row per claim: key, statement, evidence (source, settings, seeds, exclusions),
+    the settings' calls and the verdict: the family verdict for empirical claims, "theorem
+    (checked: ...)" or "by construction" otherwise, "not measured" without evidence.
+    ``theorem_checks`` maps a theorem's key to its numerical check. Introduced in lesson 07."""
+    rows = []
+    for c in claims:
+        fams = [f for f in families if f.claim.key == c.key]
+        seeds = sorted({len(e) for f in fams for e in f.effects})
+        evidence = "; ".join(
+            f"{f.source}: {len(f.effects)} settings" + (f", {len(f.excluded)} excluded"
+                                                        if f.excluded else "")
+            for f in fams) or "-"
+        if seeds:
+            evidence += f"; {min(seeds)}-{max(seeds)} seeds" if len(seeds) > 1 \
+                else f"; {seeds[0]} seeds"
+        results = [(f, f.judge(alpha)) for f in fams]
+        calls = "; ".join(f"{f.source}: {res.summary()}" for f, res in results if res) or "-"
+        if c.status == "theorem":
+            check = (theorem_checks or {}).get(c.key)
+            final = "theorem" + (f" (checked: {check})" if check else "")
+        elif c.status == "by construction":
+            final = "by construction (no evidence)"
+        elif not any(res for _, res in results):
+            final = "not measured"
+        else:
+            final = "; ".join(f"{res.verdict} ({f.source})" for f, res in results if res)
+            if len({res.verdict for _, res in results if res}) == 1:
+                final = next(res.verdict for _, res in results if res)
+        rows.append({"claim": c.key, "lesson": c.lesson, "statement": c.statement,
+                     "metric": c.metric, "margin": f"{c.margin:g}", "evidence": evidence,
+                     "calls": calls, "verdict": final})
+    return rows
+
+
+def format_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    """Rows as a markdown table with the given columns (``|`` escaped).
+    Introduced in lesson 07."""
+    def cell(v: Any) -> str:
+        return str(v).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def family_rows(family: Family, alpha: float = 0.05, digits: int = 3) -> list[dict[str, str]]:
+    """One row per setting of a family (effect, 95% interval, p-values, call) and one per
+    excluded setting. Introduced in lesson 07."""
+    res = family.judge(alpha)
+    out = []
+
+    def num(x: float) -> str:
+        return f"{x:+.{digits}f}" if math.isfinite(x) else "n/a"
+
+    for s in res.settings if res else ():
+        out.append({"claim": family.claim.key, "setting": s.setting, "seeds": str(s.n),
+                    "effect": num(s.effect), "95% interval": f"[{num(s.lo)}, {num(s.hi)}]",
+                    "p up": f"{s.p_up:.2g}", "p down": f"{s.p_down:.2g}",
+                    "p equiv": f"{s.p_equiv:.2g}", "call": s.call})
+    for label, why in family.excluded:
+        out.append({"claim": family.claim.key, "setting": label, "call": f"excluded: {why}"})
+    return out
+
+
+def format_claims(claims: Sequence[Claim]) -> str:
+    """The claims as a markdown table: key, lesson, statement, metric, predicted effect, status.
+    Introduced in lesson 07."""
+    sign = {1: "> +{m:g}", -1: "< -{m:g}", 0: "within +-{m:g}"}
+    rows = [{"claim": c.key, "lesson": c.lesson, "statement": c.statement, "metric": c.metric,
+             "predicted effect": sign[c.direction].format(m=c.margin), "status": c.status}
+            for c in claims]
+    return format_rows(rows, ["claim", "lesson", "statement", "metric", "predicted effect",
+                              "status"])
+
+
+# ---------------------------------------------------------------------- stored results
+
 def find_results_dir(start: str | Path | None = None) -> Path | None:
     """The course's ``results/`` folder: in ``start`` (default: the working folder) or a parent,
     else next to the installed package; ``None`` if there is none. Introduced in lesson 07."""
@@ -251,7 +586,8 @@ def find_results_dir(start: str | Path | None = None) -> Path | None:
 
 def load_grid(results_dir: str | Path, grid: str) -> dict[str, list[dict[str, Any]]]:
     """The stored records of one ablation grid, by profile: ``{"full": [...], "quick": [...]}``
-    from ``<grid>_full.jsonl`` and ``<grid>_quick.jsonl`` (a missing file gives no entry).
+    from ``<grid>_full.jsonl`` and ``<grid>_quick.jsonl`` (a missing file gives no entry),
+    whether current or stale (see :func:`maxent_lib.ablation.load_stored`).
     Introduced in lesson 07."""
     folder = Path(results_dir)
     if not folder.is_dir():
@@ -264,152 +600,48 @@ def load_grid(results_dir: str | Path, grid: str) -> dict[str, list[dict[str, An
     return out
 
 
-def load_provenance(results_dir: str | Path, grid: str, profile: str) -> dict[str, Any] | None:
-    """The provenance of a stored grid (``<grid>_<profile>_provenance.json``: command, device,
-    versions, date), or ``None`` if there is none. Introduced in lesson 07."""
-    import json
+# ---------------------------------------------------------------------- theorems, re-measured
 
-    path = Path(results_dir) / f"{grid}_{profile}_provenance.json"
-    if not path.is_file():
-        return None
-    try:
-        return dict(json.loads(path.read_text(encoding="utf-8")))
-    except (json.JSONDecodeError, TypeError, ValueError) as exc:
-        raise ValueError(f"{path.name} is not a JSON object: {exc}") from exc
+@dataclass(frozen=True)
+class Check:
+    """A numerical check of a theorem: the claim, where, the numbers (mean and range over
+    tasks) and whether it came out as the theorem says."""
 
-
-def format_evidence(rows: Sequence[Evidence], digits: int = 3) -> str:
-    """The evidence as a markdown table: claim, setting, data set, seeds, effect, 95% interval,
-    verdict, source. Introduced in lesson 07."""
-    lines = ["| claim | setting | data | seeds | effect | 95% interval | verdict | source |",
-             "|---|---|---|---|---|---|---|---|"]
-    def num(x: float) -> str:
-        return f"{x:+.1e}" if x != 0 and abs(x) < 10 ** -digits else f"{x:+.{digits}f}"
-
-    for e in rows:
-        if np.isnan(e.lo):
-            interval = "n/a (one seed)"
-        elif e.n == 1 and e.lo == e.hi:
-            interval = "exact (one fit)"
-        else:
-            interval = f"[{num(e.lo)}, {num(e.hi)}]"
-        setting, dataset = (x.replace("|", "\\|") for x in (e.setting, e.dataset))
-        lines.append(f"| {e.claim} | {setting} | {dataset} | {e.n} | {num(e.effect)} "
-                     f"| {interval} | {e.verdict} | {e.source} |")
-    return "\n".join(lines)
+    claim: str
+    setting: str
+    n: int
+    value: float
+    lo: float
+    hi: float
+    holds: bool
 
 
-def format_claims(claims: Sequence[Claim]) -> str:
-    """The claims as a markdown table: key, lesson, statement, metric, predicted effect.
-    Introduced in lesson 07."""
-    sign = {1: "> 0", -1: "< 0", 0: "= 0 (within +-{m:g})"}
-    lines = ["| claim | lesson | statement | metric | predicted effect |", "|---|---|---|---|---|"]
-    for c in claims:
-        pred = sign[c.direction].format(m=c.margin)
-        statement, metric = (x.replace("|", "\\|") for x in (c.statement, c.metric))
-        lines.append(f"| {c.key} | {c.lesson} | {statement} | {metric} | {pred} |")
-    return "\n".join(lines)
-
-
-def summarize_claims(claims: Sequence[Claim], rows: Sequence[Evidence]) -> str:
-    """One markdown row per claim: its statement, the sources and data sets of its evidence, how
-    many settings were measured and how many support it, the range of the effects, the verdict
-    of each source (:func:`verdict_by_source`, with its count of supporting settings) and the
-    combined verdict (:func:`combined_verdict`; "not measured" without evidence).
-    Introduced in lesson 07."""
-    lines = ["| claim | lesson | statement | evidence | settings | supported in | effects "
-             "| by source | verdict |", "|---|---|---|---|---|---|---|---|---|"]
-    for c in claims:
-        mine = [e for e in rows if e.claim == c.key]
-        n_sup = sum(e.verdict == "supported" for e in mine)
-        statement = c.statement.replace("|", "\\|")
-        where = "; ".join(sorted({f"{e.source}: {e.dataset}" for e in mine})) or "-"
-        if mine:
-            lo, hi = min(e.effect for e in mine), max(e.effect for e in mine)
-            effects = f"{lo:+.3g}" if lo == hi else f"{lo:+.3g} to {hi:+.3g}"
-            by = verdict_by_source(mine)
-            counts = {s: (sum(e.verdict == "supported" for e in mine if e.source == s),
-                          sum(e.source == s for e in mine)) for s in by}
-            per_source = "; ".join(f"{s}: {v} ({counts[s][0]}/{counts[s][1]})"
-                                   for s, v in by.items())
-            final = combined_verdict(by)
-        else:
-            effects, per_source, final = "-", "-", "not measured"
-        lines.append(f"| {c.key} | {c.lesson} | {statement} | {where} | {len(mine)} | {n_sup} "
-                     f"| {effects} | {per_source} | {final} |")
-    return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------- the paper's claims
-
-#: The paper's claims as the course states them, with the lesson that derives each one.
-PAPER_CLAIMS: tuple[Claim, ...] = (
-    Claim("C1", "02", "Softmax regression trained by cross-entropy meets the max-ent moment "
-          "constraints; with an L2 penalty they are relaxed by exactly -alpha W",
-          "max |R + alpha W|", 0, margin=1e-6),
-    Claim("C2", "03", "Under FC1 and FC2 (shared-covariance Gaussians) softmax regression "
-          "recovers P(Y|X): no FC2 gap", "fc2_gap (nats)", 0, margin=5e-3),
-    Claim("C3", "03", "When FC2 fails (class-specific covariances) the linear read-out is "
-          "biased: FC2 gap > 0", "fc2_gap (nats)", +1),
-    Claim("C4", "03", "When FC1 fails (a coordinate dropped) information is lost: FC1 gap > 0",
-          "fc1_gap (nats)", +1),
-    Claim("C5", "05", "Shortcuts improve generalisation of deep nets: residual minus plain test "
-          "accuracy > 0 at the deepest depth", "test_acc", +1),
-    Claim("C6", "05", "The benefit of shortcuts grows with depth (deepest minus shallowest)",
-          "test_acc", +1),
-    Claim("C7", "06", "Regularisation improves generalisation: lower test cross-entropy than "
-          "the unregularised baseline", "test_loss", -1),
-    Claim("C8", "06", "Weight decay, label smoothing and the confidence penalty raise the "
-          "predictive entropy (the max-ent direction)", "test_entropy", +1),
-    Claim("C9", "06", "Regularisation shrinks the generalisation gap (train minus test "
-          "accuracy)", "gen_gap", -1),
-    Claim("C10", "06", "Regularisation helps most with little data: its test-accuracy gain is "
-          "larger at the smallest training set than at the largest", "test_acc", +1),
-)
-ENTROPY_ARMS: tuple[str, ...] = ("weight decay", "label smoothing", "confidence penalty")
-
-
-def claim(key: str) -> Claim:
-    """The claim of :data:`PAPER_CLAIMS` with this key. Introduced in lesson 07."""
-    for c in PAPER_CLAIMS:
-        if c.key == key:
-            return c
-    raise ValueError(f"unknown claim {key!r}; known: {[c.key for c in PAPER_CLAIMS]}")
-
-
-def exact_evidence(c: Claim, value: float, setting: str, dataset: str, source: str) -> Evidence:
-    """Evidence from one exact number (no seeds): the "interval" is the point itself.
-    Introduced in lesson 07."""
-    v = float(value)
-    if not math.isfinite(v):
-        raise ValueError(f"value must be finite, got {value!r}")
-    return Evidence(c.key, setting, dataset, 1, v, v, v, verdict(v, v, c.direction, c.margin),
-                    source)
-
-
-def remeasure_exact_claims(seeds: Sequence[int] = range(5), n_population: int = 20_000,
-                           n_eval: int = 10_000, alpha: float = 1e-2) -> list[Evidence]:
-    """Cheap re-measurements of claims C1-C4 (a few seconds on a CPU).
+def remeasure_theorems(seeds: Sequence[int] = range(5), n_population: int = 20_000,
+                       n_eval: int = 10_000, alpha: float = 1e-2) -> list[Check]:
+    """Numerical checks of the theorems C1-C4 (a few seconds on a CPU); they are true by
+    construction, so these are checks of the code and of the sampling error, not evidence.
 
     C1: softmax regression with penalty ``alpha`` on the 8x8 digits and MNIST-1D; the number is
-    max |R + alpha W| with R the moment residuals (zero in exact arithmetic). C2-C4: the exact
-    FC gaps (:func:`maxent_lib.conditions.exact_condition_gaps`) on one random task per seed:
-    shared-covariance Gaussians (C2), class-specific covariances (C3), and 3-D shared-covariance
-    Gaussians with the last coordinate dropped (C4). Introduced in lesson 07.
+    max |R + alpha W| with R the moment residuals (zero in exact arithmetic; holds if < 1e-6).
+    C2-C4: the exact FC gaps (:func:`maxent_lib.conditions.exact_condition_gaps`) on one random
+    task per seed: shared-covariance Gaussians (C2: |gap| < 5e-3), class-specific covariances
+    (C3: gap > 0) and 3-D shared-covariance Gaussians with the last coordinate dropped (C4: gap
+    > 0); value is the mean over tasks, lo and hi the smallest and largest.
+    Introduced in lesson 07.
     """
     from . import conditions, data
     from .softmax import SoftmaxRegression, moment_residuals
 
     seeds = list(seeds)
     if len(seeds) < 2:
-        raise ValueError("give at least two seeds (an interval needs two values)")
-    rows = []
+        raise ValueError("give at least two seeds (two random tasks)")
+    out = []
     for name in ("digits", "mnist1d"):
         split = data.load(name)
         model = SoftmaxRegression(alpha=alpha).fit(split.X_train, split.y_train)
         R = moment_residuals(split.X_train, split.y_train, model.predict_proba(split.X_train))
-        rows.append(exact_evidence(claim("C1"), float(np.max(np.abs(R + alpha * model.coef_))),
-                                   f"alpha {alpha:g}", split.name, "re-measured"))
+        v = float(np.max(np.abs(R + alpha * model.coef_)))
+        out.append(Check("C1", f"{split.name}, alpha {alpha:g}", 1, v, v, v, v < 1e-6))
     gaps: dict[str, list[float]] = {"C2": [], "C3": [], "C4": []}
     for s in seeds:
         kw = {"n_population": n_population, "n_eval": n_eval, "seed": s}
@@ -422,69 +654,19 @@ def remeasure_exact_claims(seeds: Sequence[int] = range(5), n_population: int = 
     names = {"C2": "shared-covariance Gaussians", "C3": "class-covariance Gaussians",
              "C4": "3-D Gaussians, x3 dropped"}
     for key, values in gaps.items():
-        rows.append(evidence_from_values(claim(key), values, f"{len(seeds)} random tasks",
-                                         names[key], "re-measured"))
-    return rows
-
-
-def shortcut_evidence(records: Sequence[dict[str, Any]], source: str,
-                      all_depths: bool = False) -> list[Evidence]:
-    """Claims C5 and C6 from the shortcut grid's records (lesson 05), per architecture: the
-    residual-minus-plain test accuracy at the deepest depth (every depth with ``all_depths``),
-    and its growth from the shallowest to the deepest depth, paired by seed.
-    Introduced in lesson 07."""
-    rows: list[Evidence] = []
-    for kind in sorted({r["kind"] for r in records}):
-        mine = [r for r in records if r["kind"] == kind]
-        depths = sorted({r["depth"] for r in mine})
-        keep = mine if all_depths else [r for r in mine if r["depth"] == depths[-1]]
-        rows += paired_evidence(keep, claim("C5"), "arm", "plain", "residual",
-                                within=("kind", "depth"), source=source)
-        if len(depths) > 1:
-            values = interaction_values(mine, "test_acc", "arm", "plain", "residual",
-                                        along="depth", low=depths[0], high=depths[-1])
-            rows.append(evidence_from_values(
-                claim("C6"), values, f"kind {kind}, depth {depths[-1]} vs {depths[0]}",
-                "/".join(sorted({str(r.get("dataset", "?")) for r in mine})), source))
-    return rows
-
-
-def regularization_evidence(records: Sequence[dict[str, Any]], source: str) -> list[Evidence]:
-    """Claims C7-C10 from the regularisation grid's records (lesson 06): every arm against the
-    baseline at every training-set size (C7, C9), the entropy-raising arms (C8), and the gain
-    at the smallest minus the largest training set (C10), paired by seed.
-    Introduced in lesson 07."""
-    arms = sorted({r["arm"] for r in records} - {"baseline"})
-    sizes = sorted({r["n_train"] for r in records})
-    data_name = "/".join(sorted({str(r.get("dataset", "?")) for r in records}))
-    rows: list[Evidence] = []
-    for key in ("C7", "C8", "C9"):
-        for arm in arms:
-            if key == "C8" and not arm.startswith(ENTROPY_ARMS):
-                continue
-            found = paired_evidence(records, claim(key), "arm", "baseline", arm,
-                                    within=("n_train",), source=source)
-            rows += [Evidence(e.claim, f"{arm}, {e.setting}", e.dataset, e.n, e.effect, e.lo,
-                              e.hi, e.verdict, e.source) for e in found]
-    if len(sizes) > 1:
-        for arm in arms:
-            values = interaction_values(records, "test_acc", "arm", "baseline", arm,
-                                        along="n_train", low=sizes[-1], high=sizes[0])
-            rows.append(evidence_from_values(claim("C10"), values,
-                                             f"{arm}, n_train {sizes[0]} vs {sizes[-1]}",
-                                             data_name, source))
-    return rows
-
-
-def shortcut_effect_by_depth(records: Sequence[dict[str, Any]]
-                             ) -> dict[str, tuple[np.ndarray, ...]]:
-    """For plotting C5 depth by depth: per architecture, arrays (depths, effect, lo, hi) of the
-    residual-minus-plain test accuracy (95% interval over seeds). Introduced in lesson 07."""
-    out = {}
-    for kind in sorted({r["kind"] for r in records}):
-        rows = paired_evidence([r for r in records if r["kind"] == kind], claim("C5"), "arm",
-                               "plain", "residual", within=("depth",))
-        rows.sort(key=lambda e: int(e.setting.split()[-1]))
-        out[kind] = tuple(np.array(v, dtype=float) for v in zip(
-            *[(int(e.setting.split()[-1]), e.effect, e.lo, e.hi) for e in rows], strict=True))
+        v = np.asarray(values)
+        holds = bool(np.all(np.abs(v) < 5e-3)) if key == "C2" else bool(np.all(v > 0))
+        out.append(Check(key, f"{names[key]}, {len(v)} random tasks", len(v), float(v.mean()),
+                         float(v.min()), float(v.max()), holds))
     return out
+
+
+def theorem_summary(checks: Sequence[Check]) -> dict[str, str]:
+    """Per theorem, a one-line statement of its numerical checks (for :func:`verdict_table`)."""
+    out: dict[str, list[str]] = {}
+    for c in checks:
+        val = f"{c.value:.1e}" if abs(c.value) < 1e-3 else f"{c.value:.3f}"
+        out.setdefault(c.claim, []).append(
+            f"{c.setting}: {val}" + ("" if c.n == 1 else f" [{c.lo:.3g}, {c.hi:.3g}]")
+            + ("" if c.holds else " (FAILS)"))
+    return {k: "; ".join(v) for k, v in out.items()}

@@ -1,5 +1,6 @@
-"""Tests of maxent_lib.ablation and maxent_lib.metrics: grouping, stacked = sequential, resume,
-atomic append, out-of-memory splitting, summaries and bad input."""
+"""Tests of maxent_lib.ablation and the metrics it records: grouping, stacked = sequential (bit
+for bit), per-seed data splits, early stopping on the validation split, temperature scaling,
+resume, provenance and stale results, pairing rules, summaries and bad input."""
 
 import json
 import warnings
@@ -7,10 +8,16 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from scipy import stats
+from scipy import optimize, stats
 
 from maxent_lib import ablation as A
-from maxent_lib.metrics import expected_calibration_error, stacked_metrics
+from maxent_lib.metrics import (
+    apply_temperature,
+    expected_calibration_error,
+    fit_temperature,
+    per_model_metrics,
+    stacked_metrics,
+)
 
 
 @pytest.fixture(scope="module")
@@ -28,44 +35,140 @@ def data():
 
 
 def _grid():
-    base = {"width": 16, "depth": 2, "epochs": 4, "batch_size": 32, "lr": 3e-3}
-    cfgs = [{**base, "seed": s, "shortcut": sc} for s in (0, 1) for sc in (False, True)]
+    base = {"width": 16, "depth": 2, "epochs": 4, "batch_size": 32, "lr": 3e-3, "n_val": 60}
+    cfgs = [{**base, "seed": s, "shortcut": sc, "dropout": 0.2 * sc} for s in (0, 1)
+            for sc in (False, True)]
     cfgs += [{**base, "seed": s, "depth": 3, "weight_decay": 0.1} for s in (0, 1)]
     cfgs += [{**base, "seed": 0, "kind": "cnn", "width": 4}]
     return cfgs  # three shape groups: 4 + 2 + 1
 
 
-def test_stacked_equals_sequential(data):
+def _strip(r):
+    skip = {"seconds", "group_seconds", "group_size", "path", "mode"}
+    return {k: v for k, v in r.items() if k not in skip}
+
+
+def test_stacked_equals_sequential_bitwise(data):
     stacked = A.run_grid(_grid(), data, device="cpu", progress=False)
     seq = A.run_grid(_grid(), data, device="cpu", progress=False, sequential=True)
     assert [r["path"] for r in seq] == ["sequential"] * 7
     for a, b in zip(stacked, seq, strict=True):
-        assert a["key"] == b["key"]
-        for m in ("test_acc", "train_acc", "test_loss", "test_ece"):
-            assert abs(a[m] - b[m]) < 1e-3, m
-    # "within 1 point of test accuracy on average"
-    mean_stacked = np.mean([r["test_acc"] for r in stacked])
-    assert abs(mean_stacked - np.mean([r["test_acc"] for r in seq])) <= 0.01
+        assert _strip(a) == _strip(b)  # every metric, dropout included
     r = stacked[0]
-    for k in (*A.METRICS, "test_entropy", "seconds", "test_acc_curve", "best_epoch", "key"):
-        assert k in r
+    for k in (*A.METRICS, "test_entropy", "seconds", "test_acc_curve", "val_acc_curve",
+              "best_val_epoch", "key", "code_hash", "data_hash", "temperature", "trained",
+              "late_gain", "init"):
+        assert k in r, k
     assert len(r["test_acc_curve"]) == 4 and r["test_acc"] > 0.5  # learnable toy task
+    assert r["n_train"] == 240 and r["n_val"] == 60 and r["init"] == "he"
     assert r["group_size"] == 4 and stacked[-1]["group_size"] == 1
 
 
-def test_early_stopping_reports_earlier_epoch(data):
-    cfg = {"width": 16, "epochs": 4, "batch_size": 32, "seed": 0}
-    full, early = A.run_grid([cfg, {**cfg, "stop_fraction": 0.5}], data, device="cpu",
+def test_record_does_not_depend_on_its_group(data):
+    """A config's record is the same alone, in its grid, or after the grid is cut in pieces."""
+    whole = A.run_grid(_grid(), data, device="cpu", progress=False)
+    for i in (1, 3, 5):
+        alone = A.run_grid([_grid()[i]], data, device="cpu", progress=False)[0]
+        assert _strip(alone) == _strip(whole[i])
+
+
+def test_each_seed_draws_its_own_split():
+    tr0, va0 = A.data_split(0, 4000, 1000, 400)
+    tr1, va1 = A.data_split(1, 4000, 1000, 400)
+    assert len(tr0) == 1000 and len(va0) == 400 and not set(tr0) & set(va0)
+    assert set(tr0) != set(tr1) and set(va0) != set(va1)
+    big, va_big = A.data_split(0, 4000, 3600, 400)
+    assert set(tr0) <= set(big) and np.array_equal(va0, va_big)  # nested sizes, same val
+    with pytest.raises(ValueError, match="pool"):
+        A.data_split(0, 100, 90, 20)
+
+
+def test_records_use_the_seed_split(data):
+    cfg = {"width": 8, "epochs": 2, "batch_size": 32, "n_train": 100, "n_val": 50}
+    rec = A.fit_group([A.canonical_config(cfg, 300)], A.prepare_dataset(data), "cpu")
+    tr, va = rec.splits[0]
+    want_tr, want_va = A.data_split(0, 300, 100, 50)
+    np.testing.assert_array_equal(tr, want_tr)
+    np.testing.assert_array_equal(va, want_va)
+    assert rec.records[0]["n_train"] == 100
+
+
+def test_early_stopping_reports_the_best_validation_epoch(data):
+    cfg = {"width": 16, "epochs": 6, "batch_size": 32, "seed": 0, "lr": 3e-2, "n_val": 60}
+    full, early = A.run_grid([cfg, {**cfg, "early_stopping": True}], data, device="cpu",
                              progress=False)
-    assert full["epoch_reported"] == 4 and early["epoch_reported"] == 2
-    assert early["test_acc"] == pytest.approx(full["test_acc_curve"][1], abs=1e-6)
+    assert full["epoch_reported"] == 6 and early["epoch_reported"] == full["best_val_epoch"]
+    e = early["epoch_reported"]
+    curve = full["val_acc_curve"]
+    assert curve[e - 1] == max(curve) and early["val_acc"] == pytest.approx(curve[e - 1])
+    assert early["test_acc"] == pytest.approx(full["test_acc_curve"][e - 1], abs=1e-6)
+    assert early["group_size"] == 1  # one model trained for both records
+
+
+def test_eval_epochs_and_late_gain():
+    assert A.eval_epochs(10) == list(range(1, 11))
+    at = A.eval_epochs(300)
+    assert at[-1] == 300 and len(at) <= A.EVAL_POINTS + 1 and at[0] == 10
+    assert A.late_gain([0.1, 0.5, 0.6, 0.61, 0.63], [1, 2, 3, 4, 5], 5) == pytest.approx(0.02)
+    assert A.late_gain([0.1, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.61, 0.62], list(range(1, 11)),
+                       10) == pytest.approx(0.02)
+
+
+def test_fit_temperature_minimises_the_held_out_loss():
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=(400, 5)) * 1.5
+    p = np.exp(base) / np.exp(base).sum(1, keepdims=True)
+    y = torch.as_tensor(np.array([rng.choice(5, p=row) for row in p]))
+    z = torch.as_tensor(base[None] * np.array([4.0, 0.5, 1.0])[:, None, None])  # T* near 4, .5, 1
+    lp = torch.log_softmax(z, -1)
+    temps = fit_temperature(lp, y)
+    for m in range(3):
+        def nll(log_t, m=m):
+            return float(torch.nn.functional.cross_entropy(z[m] / np.exp(log_t), y))
+        best = optimize.minimize_scalar(nll, bounds=(-3, 3), method="bounded",
+                                        options={"xatol": 1e-10}).x
+        assert temps[m] == pytest.approx(np.exp(best), rel=1e-4)
+        assert 0.1 < temps[m] < 10
+    cal = apply_temperature(lp, temps)
+    assert torch.equal(cal.argmax(-1), lp.argmax(-1))  # no prediction changes
+    before = stacked_metrics(lp, y)["loss"]
+    after = stacked_metrics(cal, y)["loss"]
+    assert np.all(after <= before + 1e-12)
+    per = fit_temperature(lp, y.view(1, -1).expand(3, -1))
+    np.testing.assert_allclose(per, temps)
+    with pytest.raises(ValueError):
+        fit_temperature(lp, y[:10])
+    with pytest.raises(ValueError, match="temperature"):
+        apply_temperature(lp, [1.0, -1.0, 1.0])
+
+
+def test_calibrated_loss_is_fitted_on_validation_only(data):
+    """The temperature is the one that minimises the validation loss (never the test loss)."""
+    cfg = A.canonical_config({"width": 16, "epochs": 8, "batch_size": 32, "lr": 3e-2,
+                              "n_val": 60}, 300)
+    d = A.prepare_dataset(data)
+    res = A.fit_group([cfg], d, "cpu")
+    _, va = res.splits[0]
+    from maxent_lib import ensemble
+    lp_val = ensemble.predict_log_proba(res.model, torch.as_tensor(d.X_train[va]))
+    t = fit_temperature(lp_val, torch.as_tensor(d.y_train[va]))
+    assert res.records[0]["temperature"] == pytest.approx(float(t[0]), rel=1e-5)
+    lp_te = ensemble.predict_log_proba(res.model, torch.as_tensor(d.X_test))
+    cal = stacked_metrics(apply_temperature(lp_te, t), torch.as_tensor(d.y_test))["loss"][0]
+    assert res.records[0]["test_loss_calibrated"] == pytest.approx(cal, rel=1e-5)
+
+
+def test_did_not_train():
+    assert A.did_not_train({"train_acc": 0.15, "n_classes": 10})
+    assert not A.did_not_train({"train_acc": 0.25, "n_classes": 10})
+    assert A.did_not_train({"trained": False, "train_acc": 0.9})
 
 
 class Crash(Exception):
     """Stands for an interrupt or a crash in the middle of a grid."""
 
 
-def test_resume_and_interrupt(data, tmp_path, monkeypatch):
+def test_resume_and_interrupt_give_the_same_records(data, tmp_path, monkeypatch):
     path = tmp_path / "res.jsonl"
     real = A._train_records
     calls, armed = [], [True]
@@ -89,19 +192,48 @@ def test_resume_and_interrupt(data, tmp_path, monkeypatch):
     calls.clear()
     again = A.run_grid(_grid(), data, device="cpu", progress=False, results_path=path)
     assert calls == [] and [r["key"] for r in again] == [r["key"] for r in out]
+    fresh = A.run_grid(_grid(), data, device="cpu", progress=False)  # never interrupted
+    assert [_strip(r) for r in fresh] == [_strip(r) for r in out]
 
 
-def test_torn_line_is_skipped(tmp_path):
-    path = tmp_path / "r.jsonl"
-    A.append_results(path, [{"key": "a", "x": 1}])
-    with open(path, "a") as f:
-        f.write('{"key": "b", "x":')  # a torn write
-    with pytest.warns(UserWarning, match="malformed"):
-        assert [r["key"] for r in A.load_results(path)] == ["a"]
-    A.append_results(path, [{"key": "c"}])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        assert [r["key"] for r in A.load_results(path)] == ["a", "c"]
+def test_provenance_is_written_by_the_run(data, tmp_path):
+    path = tmp_path / "grid_quick.jsonl"
+    recs = A.run_grid(_grid()[:2], data, device="cpu", progress=False, results_path=path,
+                      command="python -m maxent_lib ablate --grid x")
+    prov = json.loads((tmp_path / "grid_quick_provenance.json").read_text())
+    for k in ("commit", "dirty", "code_hash", "versions", "device", "command", "created"):
+        assert k in prov, k
+    assert prov["code_hash"] == A.code_hash() == recs[0]["code_hash"]
+    assert set(prov["versions"]) >= {"python", "torch", "numpy", "mnist1d"}
+    assert prov["command"] == "python -m maxent_lib ablate --grid x" and prov["records"] == 2
+    assert prov["device"].startswith("cpu") and prov["runs"][0]["finished"]
+    stored = A.load_stored(path)
+    assert stored.current and len(stored.records) == 2
+    A.run_grid(_grid()[:3], data, device="cpu", progress=False, results_path=path, command="b")
+    prov2 = A.load_provenance(path)
+    assert prov2["created"] == prov["created"] and len(prov2["runs"]) == 2
+    assert prov2["records"] == 3
+
+
+def test_stale_results_are_refused_and_flagged(data, tmp_path):
+    path = tmp_path / "old.jsonl"
+    A.append_results(path, [{"key": "x", "code_hash": "0000", "test_acc": 0.5}])
+    with pytest.raises(ValueError, match="other code"):
+        A.run_grid(_grid()[:1], data, device="cpu", progress=False, results_path=path)
+    stored = A.load_stored(path)
+    assert not stored.current and "provenance" in stored.why
+    (tmp_path / "old_provenance.json").write_text('{"device": "GPU"}')
+    assert "no code hash" in A.load_stored(path).why
+    (tmp_path / "old_provenance.json").write_text(json.dumps({"code_hash": A.code_hash()}))
+    assert "another code hash" in A.load_stored(path).why
+
+
+def test_code_hash_covers_the_training_source():
+    h = A.code_hash()
+    assert len(h) == 16 and h == A.code_hash()
+    section = A._marked_sections(open(A.__file__).read())
+    assert "def fit_group" in section and "def data_split" in section
+    assert "def paired_effects" not in section and "def load_results" not in section
 
 
 def test_oom_splits_the_group(data, monkeypatch):
@@ -132,8 +264,12 @@ def test_grids_and_grouping():
         groups = A.group_by_shape(canon)
         assert sum(len(g) for g in groups) == len(quick)
         assert all(len({tuple(c[k] for k in A.SHAPE_KEYS) for c in g}) == 1 for g in groups)
+        assert {c["profile"] for c in quick} == {"quick"}
+        assert len({A.config_key(c, "d") for c in canon}) == len(canon)  # no duplicates
     depths = {c["depth"] for c in A.GRIDS["shortcut"]("full")}
     assert max(depths) == 32 and max(c["depth"] for c in A.GRIDS["shortcut"]("quick")) == 8
+    assert {c["init"] for c in A.GRIDS["shortcut"]("quick")} == {"he"}
+    assert {c["init"] for c in A.GRIDS["init_demo"]("quick")} == {"he", "uniform"}
 
 
 def test_t_interval_matches_scipy():
@@ -145,21 +281,55 @@ def test_t_interval_matches_scipy():
     assert np.isnan(A.t_interval([1.0])[1])
 
 
-def test_summaries():
-    recs = [{"arm": a, "seed": s, "n_train": 10, "test_acc": 0.5 + 0.1 * (a == "x") + 0.01 * s}
+def _recs(**extra):
+    return [{"arm": a, "seed": s, "n_train": 10, "width": 8,
+             "test_acc": 0.5 + 0.1 * (a == "x") + 0.01 * s, **extra}
             for a in ("base", "x") for s in range(4)]
+
+
+def test_summaries():
+    recs = _recs()
     rows = A.summarize(recs, ["arm"], ["test_acc"])
     assert [r["n"] for r in rows] == [4, 4]
     assert rows[1]["test_acc_mean"] == pytest.approx(0.615)
     eff = A.paired_effects(recs, "test_acc", "arm", "base", within=["n_train"])
     assert len(eff) == 1 and eff[0]["effect"] == pytest.approx(0.1)
     assert eff[0]["n"] == 4 and eff[0]["lo"] == pytest.approx(0.1)  # identical differences
+    assert eff[0]["seeds"] == [0, 1, 2, 3] and eff[0]["diffs"] == pytest.approx([0.1] * 4)
     text = A.format_table(rows, ["arm", "n", "test_acc_mean"])
     assert "0.615" in text and text.count("\n") == 2
     with pytest.raises(ValueError, match="no record"):
         A.paired_effects(recs, "test_acc", "arm", "missing")
     with pytest.raises(ValueError, match="lacks the field"):
         A.paired_effects(recs, "test_loss", "arm", "base")
+
+
+def test_pairing_refuses_duplicates_and_mixed_runs():
+    recs = _recs()
+    with pytest.raises(ValueError, match="duplicate"):
+        A.paired_effects(recs + recs[:1], "test_acc", "arm", "base", within=["n_train"])
+    mixed = _recs(profile="quick")[:4] + _recs(profile="full")[4:]
+    with pytest.raises(ValueError, match="profiles"):
+        A.paired_effects(mixed, "test_acc", "arm", "base")
+    mixed = _recs(code_hash="a")[:4] + _recs(code_hash="b")[4:]
+    with pytest.raises(ValueError, match="code hashes"):
+        A.paired_effects(mixed, "test_acc", "arm", "base")
+
+
+def test_pairing_keys_include_every_config_field():
+    """Records that differ in a setting field (here the width) never pair, and a setting field
+    that varies but is not in `within` is an error rather than a silent mix."""
+    recs = _recs(width=8) + _recs(width=16)
+    with pytest.raises(ValueError, match="width"):
+        A.paired_effects(recs, "test_acc", "arm", "base", within=["n_train"])
+    rows = A.paired_effects(recs, "test_acc", "arm", "base", within=["n_train", "width"])
+    assert sorted(r["width"] for r in rows) == [8, 16] and all(r["n"] == 4 for r in rows)
+    # a baseline of another width is not a partner
+    lone = [r for r in _recs(width=8) if r["arm"] == "base"] + \
+        [r for r in _recs(width=16) if r["arm"] == "x"]
+    assert A.paired_effects(lone, "test_acc", "arm", "base") == []
+    assert "weight_decay" not in A.pairing_fields("arm") and "width" in A.pairing_fields("arm")
+    assert "arm" in A.pairing_fields("depth") and "seed" not in A.pairing_fields("depth")
 
 
 def test_ece_and_metrics():
@@ -175,14 +345,19 @@ def test_ece_and_metrics():
     assert expected_calibration_error(p, y) == pytest.approx(want)
     onehot = np.eye(4)[y]
     assert expected_calibration_error(onehot, y) == pytest.approx(0.0)
-    m = stacked_metrics(torch.log(torch.as_tensor(p)).unsqueeze(0), torch.as_tensor(y))
+    lp = torch.log(torch.as_tensor(p)).unsqueeze(0)
+    m = stacked_metrics(lp, torch.as_tensor(y))
     assert m["acc"][0] == pytest.approx((pred == y).mean())
     assert m["loss"][0] == pytest.approx(-np.log(p[np.arange(500), y]).mean())
     assert m["entropy"][0] == pytest.approx(-(p * np.log(p)).sum(1).mean())
+    per = per_model_metrics(lp.expand(2, -1, -1), torch.as_tensor(np.stack([y, y])))
+    np.testing.assert_allclose(per["ece"], m["ece"][0])
     with pytest.raises(ValueError, match="sum to one"):
         expected_calibration_error(p * 2, y)
     with pytest.raises(ValueError, match="out of range"):
         expected_calibration_error(p, y + 4)
+    with pytest.raises(ValueError):
+        per_model_metrics(lp, torch.as_tensor(y))
 
 
 def test_bad_input(data, tmp_path):
@@ -192,8 +367,15 @@ def test_bad_input(data, tmp_path):
         A.canonical_config({"dropout": 1.0})
     with pytest.raises(ValueError, match="shortcut"):
         A.canonical_config({"shortcut": "yes"})
+    with pytest.raises(ValueError, match="init"):
+        A.canonical_config({"init": "xavier"})
+    with pytest.raises(ValueError, match="lr_schedule"):
+        A.canonical_config({"lr_schedule": "step"})
     with pytest.raises(ValueError, match="n_train"):
-        A.canonical_config({"n_train": 5000}, 4000)
+        A.canonical_config({"n_train": 3800}, 4000)
+    with pytest.raises(ValueError, match="n_val"):
+        A.canonical_config({"n_val": 4000}, 4000)
+    assert A.canonical_config({}, 4000)["n_train"] == 3600
     with pytest.raises(ValueError, match="empty"):
         A.run_grid([], data)
     with pytest.raises(ValueError, match="unknown data set"):
@@ -211,7 +393,11 @@ def test_bad_input(data, tmp_path):
 
 def test_results_are_json_lines(data, tmp_path):
     path = tmp_path / "r.jsonl"
-    A.run_grid([{"width": 8, "epochs": 1, "batch_size": 64}], data, progress=False,
-               results_path=path, device="cpu")
+    A.run_grid([{"width": 8, "epochs": 1, "batch_size": 64, "n_val": 50}], data,
+               progress=False, results_path=path, device="cpu")
     lines = path.read_text().splitlines()
-    assert len(lines) == 1 and json.loads(lines[0])["dataset"].startswith("arrays:")
+    rec = json.loads(lines[0])
+    assert len(lines) == 1 and rec["dataset"].startswith("arrays:")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert A.load_results(path)[0]["key"] == rec["key"]

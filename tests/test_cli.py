@@ -1,6 +1,7 @@
 """Tests of the command line ``python -m maxent_lib ablate``: clear errors (exit status 2),
 a run with a summary table, and resume."""
 
+import json
 import subprocess
 import sys
 
@@ -52,8 +53,21 @@ def test_run_and_resume(tiny_grid, tmp_path, capsys):
     assert "test_acc_mean" in text and "plain" in text and "residual" in text
     lines = out.read_text().splitlines()
     assert len(lines) == 4
+    prov = json.loads((tmp_path / "tiny_provenance.json").read_text())
+    assert prov["command"] == "python -m maxent_lib " + " ".join(argv)
+    assert prov["code_hash"] == ablation.code_hash() and prov["records"] == 4
+    assert "train_acc_mean" in text and "provenance" in text
     assert main(argv) == 0  # a rerun trains nothing and appends nothing
     assert out.read_text().splitlines() == lines
+
+
+def test_results_of_other_code_are_refused(tiny_grid, tmp_path, capsys):
+    out = tmp_path / "old.jsonl"
+    out.write_text(json.dumps({"key": "k", "code_hash": "0123456789abcdef"}) + "\n")
+    with pytest.raises(SystemExit) as exc:
+        main(["ablate", "--grid", "tiny", "--dataset", "gaussians", "--device", "cpu",
+              "--out", str(out), "--no-progress"])
+    assert exc.value.code == 2 and "other code" in capsys.readouterr().err
 
 
 def test_module_entry_point(tmp_path):
