@@ -459,6 +459,42 @@ def train_group(configs: Sequence[dict[str, Any]], data: PreparedData,
 # ===== hashed training code: end =====
 
 
+def unseen_rows(result: GroupResult, i: int) -> np.ndarray:
+    """The rows of the training pool that model ``i`` of a fitted group never saw (neither its
+    training set nor its validation split): where lessons 05 and 07 fit their feature probes.
+    Introduced in lesson 05."""
+    tr, va = result.splits[i]
+    return np.setdiff1d(np.arange(len(result.data.X_train)), np.concatenate([tr, va]))
+
+
+def heldout_layer_gaps(result: GroupResult, i: int, layers: Sequence[int],
+                       include_input: bool = False, n_bootstrap: int = 300,
+                       progress: bool = False) -> list[dict[str, Any]]:
+    """FC1 and FC2 gaps (:func:`maxent_lib.conditions.layerwise_condition_gaps`) of model
+    ``i``'s hidden layers ``layers`` (1-based), with the probes fitted on pool rows the model
+    never saw (:func:`unseen_rows`) and scored on the test set; ``include_input`` prepends the
+    raw input as layer 0 (its FC1 gap is 0 by definition). Introduced in lesson 05."""
+    from . import conditions
+
+    if not layers or min(layers) < 1 or max(layers) > result.model.depth:
+        raise ValueError(f"layers must lie in 1..{result.model.depth}, got {list(layers)}")
+    rows = unseen_rows(result, i)
+    if len(rows) < 20:
+        raise ValueError(f"model {i} left only {len(rows)} unseen rows to fit probes on")
+    d = result.data
+    dev = result.model.params[0].device
+    X_fit, X_te = d.X_train[rows], d.X_test
+    f_fit = ensemble.features(result.model, torch.as_tensor(X_fit, device=dev))
+    f_te = ensemble.features(result.model, torch.as_tensor(X_te, device=dev))
+    fit = [f_fit[layer - 1][i].cpu().numpy() for layer in layers]
+    test = [f_te[layer - 1][i].cpu().numpy() for layer in layers]
+    if include_input:
+        fit, test = [X_fit, *fit], [X_te, *test]
+    return conditions.layerwise_condition_gaps(fit, test, d.y_train[rows], d.y_test, X_fit,
+                                               X_te, n_bootstrap=n_bootstrap,
+                                               n_classes=d.n_classes, progress=progress)
+
+
 # ---------------------------------------------------------------------- code hash, provenance
 
 #: What :func:`code_hash` hashes: the source that decides a record's numbers. The whole of
@@ -978,6 +1014,42 @@ def paired_effects(records: Sequence[dict[str, Any]], metric: str, factor: str,
                    diffs=vals, seeds=[p[0] if len(p) == 1 else p for p, _ in d])
         rows.append(row)
     return rows
+
+
+def compare_records(rerun: Sequence[dict[str, Any]], stored: Sequence[dict[str, Any]],
+                    metrics: Sequence[str] = ("train_acc", "test_acc", "test_loss",
+                                              "test_loss_calibrated")) -> dict[str, Any]:
+    """Match re-run records with stored ones by ``key`` and compare ``metrics``: ``matched``
+    (how many), ``missing`` (re-run keys not stored), ``max_diff`` (largest absolute
+    difference over the metrics), ``identical`` (every metric equal), ``by_arm`` (per arm: the
+    largest difference and whether all were equal). Introduced in lesson 05."""
+    by_key = {r["key"]: r for r in stored}
+    missing = [r["key"] for r in rerun if r["key"] not in by_key]
+    worst, arms = 0.0, {}
+    for r in rerun:
+        s = by_key.get(r["key"])
+        if s is None:
+            continue
+        d = max(abs(float(r[m]) - float(s[m])) for m in metrics)
+        worst = max(worst, d)
+        arm = arms.setdefault(r.get("arm", ""), {"n": 0, "max_diff": 0.0})
+        arm["n"] += 1
+        arm["max_diff"] = max(arm["max_diff"], d)
+    for a in arms.values():
+        a["identical"] = a["max_diff"] == 0.0
+    matched = len(rerun) - len(missing)
+    return {"matched": matched, "missing": missing, "max_diff": worst,
+            "identical": matched > 0 and worst == 0.0, "by_arm": arms}
+
+
+def plateau_summary(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Did the models train to a plateau? ``max_late_gain`` (the largest accuracy gained in the
+    last fifth of training, validation or test, see :func:`late_gain`), ``still_improving``
+    (how many gained more than 0.02) and ``did_not_train`` (how many). Introduced in lesson 05."""
+    gains = [float(r["late_gain"]) for r in records]
+    return {"models": len(records), "max_late_gain": max(gains),
+            "still_improving": sum(g > 0.02 for g in gains),
+            "did_not_train": sum(did_not_train(r) for r in records)}
 
 
 def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:

@@ -401,3 +401,34 @@ def test_results_are_json_lines(data, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert A.load_results(path)[0]["key"] == rec["key"]
+
+
+def test_compare_records_and_plateau_summary():
+    a = [{"key": "k1", "arm": "x", "test_acc": 0.5, "train_acc": 0.9, "late_gain": 0.001,
+          "trained": True},
+         {"key": "k2", "arm": "y", "test_acc": 0.6, "train_acc": 0.9, "late_gain": 0.03,
+          "trained": False}]
+    same = A.compare_records(a, a, ("test_acc", "train_acc"))
+    assert same["identical"] and same["matched"] == 2 and same["max_diff"] == 0.0
+    b = [dict(a[0]), dict(a[1], test_acc=0.61)]
+    diff = A.compare_records(a, b, ("test_acc",))
+    assert not diff["identical"] and diff["max_diff"] == pytest.approx(0.01)
+    assert diff["by_arm"]["x"]["identical"] and not diff["by_arm"]["y"]["identical"]
+    assert A.compare_records(a, b[:1], ("test_acc",))["missing"] == ["k2"]
+    plat = A.plateau_summary(a)
+    assert plat == {"models": 2, "max_late_gain": 0.03, "still_improving": 1,
+                    "did_not_train": 1}
+
+
+def test_heldout_layer_gaps_use_unseen_rows(data):
+    cfg = A.canonical_config({"width": 8, "depth": 2, "epochs": 3, "batch_size": 32,
+                              "n_train": 120, "n_val": 40}, 300)
+    res = A.fit_group([cfg], A.prepare_dataset(data), "cpu")
+    rows = A.unseen_rows(res, 0)
+    tr, va = res.splits[0]
+    assert len(rows) == 140 and not set(rows) & (set(tr) | set(va))
+    gaps = A.heldout_layer_gaps(res, 0, [1, 2], include_input=True, n_bootstrap=20)
+    assert len(gaps) == 3 and gaps[0]["fc1_gap"] == 0.0 and gaps[0]["n_train"] == 140
+    assert all(g["n_test"] == 200 for g in gaps)
+    with pytest.raises(ValueError, match="layers"):
+        A.heldout_layer_gaps(res, 0, [3])
