@@ -76,8 +76,9 @@ def _scores(F: np.ndarray, lam: np.ndarray, what: str = "lambda . F[k]") -> np.n
 
 def _gibbs(F: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, float]:
     s = _scores(F, lam)
-    log_z = float(logsumexp(s))
-    return np.exp(s - log_z), log_z
+    w = np.exp(s - s.max())  # the largest weight is 1: no overflow, full precision
+    total = float(w.sum())
+    return w / total, float(s.max() + np.log(total))
 
 
 def _dual(F: np.ndarray, t: np.ndarray, lam: np.ndarray

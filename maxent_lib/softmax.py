@@ -62,7 +62,10 @@ def log_softmax(z: object, axis: int = -1) -> np.ndarray:
         raise ValueError("z must have at least one axis (the classes), got a scalar")
     axis = check_int(axis, "axis", low=-arr.ndim, high=arr.ndim - 1)
     with np.errstate(over="ignore", invalid="ignore"):
-        out = arr - logsumexp(arr, axis=axis, keepdims=True)
+        # (z - max) - log sum exp(z - max): subtracting the maximum first keeps full precision
+        # even when every score is large (z - logsumexp(z) would lose it to rounding)
+        shifted = arr - np.max(arr, axis=axis, keepdims=True)
+        out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
     if not np.all(np.isfinite(out)):
         raise ValueError("z has scores spread over more than float64 can hold (about 1.8e308), "
                          "so some log-probabilities overflow; rescale z")

@@ -1,0 +1,297 @@
+"""Property-based tests (hypothesis) of the mathematical core: information measures, the discrete
+max-ent solver, softmax and softmax regression, and the evaluation metrics. Each property is a
+statement of the lessons that must hold for every input hypothesis draws, including inputs at
+extreme scales where the library rescales or works in the log domain."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from maxent_lib import info, maxent, metrics
+from maxent_lib._checks import as_finite_array, check_labels
+from maxent_lib.softmax import (
+    SoftmaxRegression,
+    log_softmax,
+    mean_cross_entropy,
+    moment_residuals,
+    softmax,
+)
+
+FAST = settings(max_examples=40, deadline=None)
+SLOW = settings(max_examples=15, deadline=None)
+
+
+@st.composite
+def distributions(draw, k=None, batch=None):
+    """Probability vectors (or a batch of them), some with zero entries."""
+    k = draw(st.integers(1, 7)) if k is None else k
+    shape = (k,) if batch is None else (batch, k)
+    w = draw(arrays(np.float64, shape, elements=st.floats(0, 1)))
+    w = np.where(w < 0.2, 0.0, w)  # zeros, to exercise 0 log 0 = 0
+    w[..., 0] += 1e-3
+    return w / w.sum(axis=-1, keepdims=True)
+
+
+@st.composite
+def joints(draw):
+    rows, cols = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    return draw(distributions(rows * cols)).reshape(rows, cols)
+
+
+@st.composite
+def interior_problems(draw):
+    """(F, target, q): features of K states, a target F^T q with q in the simplex's interior."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    K, m = int(rng.integers(2, 9)), int(rng.integers(1, 4))
+    F = rng.normal(size=(K, m))
+    q = rng.dirichlet(np.ones(K) * 2)
+    return F, F.T @ q, q
+
+
+# ------------------------------------------------------------------------------ info
+
+@FAST
+@given(st.data())
+def test_cross_entropy_is_entropy_plus_kl_and_kl_is_nonnegative(data):
+    k = data.draw(st.integers(1, 7))
+    p, q = data.draw(distributions(k)), data.draw(distributions(k))
+    kl = info.kl_divergence(p, q)
+    assert kl >= 0
+    if np.isfinite(kl):
+        assert info.cross_entropy(p, q) == pytest.approx(info.entropy(p) + kl, abs=1e-10)
+    assert info.kl_divergence(p, p) == pytest.approx(0.0, abs=1e-12)
+
+
+@FAST
+@given(distributions(), st.randoms(use_true_random=False))
+def test_entropy_is_permutation_invariant_and_bounded(p, rnd):
+    perm = list(range(len(p)))
+    rnd.shuffle(perm)
+    assert info.entropy(p[perm]) == pytest.approx(info.entropy(p), abs=1e-12)
+    assert -1e-12 <= info.entropy(p) <= np.log(len(p)) + 1e-12
+
+
+@FAST
+@given(st.integers(1, 5), st.integers(2, 6), st.data())
+def test_batched_measures_equal_row_by_row(n, k, data):
+    P, Q = data.draw(distributions(k, batch=n)), data.draw(distributions(k, batch=n))
+    np.testing.assert_allclose(info.entropy(P), [info.entropy(p) for p in P], atol=1e-12)
+    np.testing.assert_allclose(info.kl_divergence(P, Q),
+                               [info.kl_divergence(p, q) for p, q in zip(P, Q, strict=True)])
+
+
+@FAST
+@given(joints())
+def test_mutual_information_bounds_and_symmetry(joint):
+    mi = info.mutual_information(joint)
+    hx, hy = info.entropy(joint.sum(1)), info.entropy(joint.sum(0))
+    assert -1e-12 <= mi <= min(hx, hy) + 1e-10
+    assert info.mutual_information(joint.T) == pytest.approx(mi, abs=1e-10)
+
+
+@FAST
+@given(st.data())
+def test_independent_variables_have_zero_mutual_information(data):
+    px, py = data.draw(distributions()), data.draw(distributions())
+    assert info.mutual_information(np.outer(px, py)) == pytest.approx(0.0, abs=1e-10)
+
+
+# ------------------------------------------------------------------------------ maxent
+
+@SLOW
+@given(interior_problems(), st.integers(-250, 250), st.floats(-1e3, 1e3))
+def test_max_ent_is_invariant_to_units_and_offsets(problem, exponent, shift):
+    """Changing the features' units (any power of ten in 1e-250..1e250) or adding an offset
+    changes nothing in the max-ent distribution: the solver standardises the features."""
+    F, target, _ = problem
+    ref = maxent.solve_maxent(F, target)
+    s = 10.0**exponent
+    moved = maxent.solve_maxent(F * s + shift * s, target * s + shift * s)
+    np.testing.assert_allclose(moved.p, ref.p, atol=1e-7)
+    if np.linalg.matrix_rank(F - F.mean(0)) == F.shape[1]:  # otherwise lambda is not unique
+        np.testing.assert_allclose(moved.lambdas * s, ref.lambdas, rtol=1e-5, atol=1e-6)
+    assert moved.entropy == pytest.approx(ref.entropy, abs=1e-8)
+
+
+@SLOW
+@given(interior_problems())
+def test_max_ent_beats_every_feasible_distribution_by_exactly_the_kl(problem):
+    F, target, q = problem
+    sol = maxent.solve_maxent(F, target)
+    assert np.max(np.abs(F.T @ sol.p - target)) < 1e-8
+    assert info.entropy(q) == pytest.approx(sol.entropy - info.kl_divergence(q, sol.p),
+                                            abs=1e-8)
+
+
+@SLOW
+@given(interior_problems(), arrays(np.float64, 3, elements=st.floats(-3, 3)))
+def test_weak_duality_dual_is_an_upper_bound_on_the_entropy(problem, lam):
+    """For every lambda, D(lambda) = log Z - lambda . target >= H(p*); equality at lambda*."""
+    F, target, _ = problem
+    lam = lam[: F.shape[1]]
+    sol = maxent.solve_maxent(F, target)
+    value, grad, hess = maxent.dual(F, target, lam)
+    assert value >= sol.entropy - 1e-9
+    p, _ = maxent.gibbs(F, lam)
+    np.testing.assert_allclose(grad, p @ F - target, atol=1e-10)
+    assert np.all(np.linalg.eigvalsh(hess) >= -1e-10)
+    assert maxent.dual(F, target, sol.lambdas)[0] == pytest.approx(sol.entropy, abs=1e-8)
+
+
+@FAST
+@given(arrays(np.float64, (5, 2), elements=st.floats(-10, 10)),
+       arrays(np.float64, 2, elements=st.floats(-1e200, 1e200)), st.floats(-1e3, 1e3))
+def test_gibbs_is_a_distribution_at_any_lambda_and_ignores_constant_shifts(F, lam, c):
+    try:
+        p, log_z = maxent.gibbs(F, lam)
+    except ValueError as exc:  # only when lambda . F overflows float64
+        assert "overflow" in str(exc)
+        assert not np.all(np.isfinite(F @ lam)) or np.max(np.abs(F @ lam)) > 1e307
+        return
+    assert np.all(p >= 0) and p.sum() == pytest.approx(1.0, abs=1e-12) and np.isfinite(log_z)
+    if np.max(np.abs(lam)) < 1e3:
+        shifted, _ = maxent.gibbs(F + c, lam)  # adds lambda . c to every state's score
+        np.testing.assert_allclose(shifted, p, atol=1e-9)
+
+
+# ------------------------------------------------------------------------------ softmax
+
+@FAST
+@given(arrays(np.float64, (4, 5), elements=st.floats(-1e300, 1e300)), st.floats(-1e300, 1e300))
+def test_softmax_is_a_distribution_and_shift_invariant(z, c):
+    assume(np.all(np.ptp(z, axis=1) < 1e307))
+    p = softmax(z)
+    assert np.all(p >= 0) and np.allclose(p.sum(axis=1), 1.0)
+    assert np.all(p[np.arange(len(z)), z.argmax(axis=1)] >= p.max(axis=1) - 1e-15)
+    zc = z + c
+    if np.all(np.isfinite(zc)) and np.max(np.abs(z)) < 1e15 and abs(c) < 1e15:
+        np.testing.assert_allclose(softmax(zc), p, atol=1e-6)
+    lp = log_softmax(z)
+    np.testing.assert_allclose(np.exp(lp), p, atol=1e-12)
+
+
+@st.composite
+def classification_data(draw):
+    """Overlapping classes (so the unpenalised optimum is finite): (T, y, K)."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n, m, K = int(rng.integers(30, 80)), int(rng.integers(1, 4)), int(rng.integers(2, 4))
+    y = np.r_[np.arange(K), np.arange(K), rng.integers(0, K, n - 2 * K)]
+    T = rng.normal(size=(n, m)) + 0.5 * y[:, None]
+    T[: 2 * K] = 0.0  # every class sits at the same point twice: never separable
+    return T, y, K
+
+
+@SLOW
+@given(classification_data(), st.integers(-120, 120))
+def test_softmax_regression_meets_the_moments_at_any_feature_scale(problem, exponent):
+    """The max-ent constraints hold at the optimum (model moments = empirical moments), and the
+    fitted probabilities do not depend on the features' units."""
+    T, y, K = problem
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = SoftmaxRegression().fit(T, y, n_classes=K)
+        scaled = SoftmaxRegression().fit(T * 10.0**exponent, y, n_classes=K)
+    assume(ref.converged_ and not ref.separable_)
+    P = ref.predict_proba(T)
+    assert np.max(np.abs(moment_residuals(T, y, P))) < 1e-8
+    np.testing.assert_allclose(scaled.predict_proba(T * 10.0**exponent), P, atol=1e-6)
+
+
+@SLOW
+@given(classification_data(), st.floats(1e-3, 1e8))
+def test_penalised_residuals_are_minus_alpha_w(problem, alpha):
+    T, y, K = problem
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = SoftmaxRegression(alpha=alpha).fit(T, y, n_classes=K)
+    assert model.converged_
+    R = moment_residuals(T, y, model.predict_proba(T))
+    np.testing.assert_allclose(R, -alpha * model.coef_, atol=1e-8)
+
+
+@SLOW
+@given(classification_data(), st.randoms(use_true_random=False))
+def test_relabelling_classes_permutes_the_model(problem, rnd):
+    T, y, K = problem
+    perm = list(range(K))
+    rnd.shuffle(perm)
+    perm = np.array(perm)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = SoftmaxRegression(alpha=1e-3).fit(T, y, n_classes=K).predict_proba(T)
+        b = SoftmaxRegression(alpha=1e-3).fit(T, perm[y], n_classes=K).predict_proba(T)
+    np.testing.assert_allclose(b[:, perm], a, atol=1e-7)
+
+
+# ------------------------------------------------------------------------------ metrics
+
+@st.composite
+def predictions(draw):
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    M, N, K = int(rng.integers(1, 4)), int(rng.integers(5, 60)), int(rng.integers(2, 5))
+    logits = rng.normal(size=(M, N, K)) * draw(st.sampled_from([0.1, 1.0, 10.0, 1e3]))
+    return torch.log_softmax(torch.as_tensor(logits), -1), torch.as_tensor(
+        rng.integers(0, K, N))
+
+
+@FAST
+@given(predictions(), st.integers(1, 30))
+def test_stacked_metrics_ranges_and_agreement_with_single_models(pred, n_bins):
+    lp, y = pred
+    out = metrics.stacked_metrics(lp, y, n_bins)
+    K = lp.shape[2]
+    assert np.all((out["acc"] >= 0) & (out["acc"] <= 1))
+    assert np.all(out["loss"] >= 0)
+    assert np.all((out["entropy"] >= -1e-12) & (out["entropy"] <= np.log(K) + 1e-12))
+    assert np.all((out["ece"] >= 0) & (out["ece"] <= 1))
+    for m in range(lp.shape[0]):
+        probs = lp[m].exp().numpy()
+        probs = probs / probs.sum(1, keepdims=True)
+        assert out["ece"][m] == pytest.approx(
+            metrics.expected_calibration_error(probs, y.numpy(), n_bins), abs=1e-9)
+        nll = -lp[m, torch.arange(len(y)), y].double().mean().item()
+        assert out["loss"][m] == pytest.approx(nll, rel=1e-12, abs=1e-12)
+        if np.all(probs[np.arange(len(y)), y.numpy()] > 0):
+            assert out["loss"][m] == pytest.approx(mean_cross_entropy(probs, y.numpy()),
+                                                   rel=1e-9, abs=1e-9)
+        one = metrics.stacked_metrics(lp[m:m + 1], y, n_bins)
+        assert one["acc"][0] == out["acc"][m] and one["ece"][0] == pytest.approx(out["ece"][m])
+
+
+@FAST
+@given(predictions(), st.randoms(use_true_random=False))
+def test_metrics_do_not_depend_on_the_order_of_examples(pred, rnd):
+    lp, y = pred
+    order = list(range(len(y)))
+    rnd.shuffle(order)
+    a = metrics.stacked_metrics(lp, y)
+    b = metrics.stacked_metrics(lp[:, order], y[order])
+    for k in a:
+        np.testing.assert_allclose(a[k], b[k], atol=1e-12)
+
+
+# ------------------------------------------------------------------------------ validation
+
+@FAST
+@given(arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 4)),
+              elements=st.floats(allow_nan=False, allow_infinity=False)))
+def test_finite_arrays_pass_unchanged(x):
+    np.testing.assert_array_equal(as_finite_array(x, "X", ndim=2), x)
+    if np.max(np.abs(x)) < 3e38:  # representable in float32
+        np.testing.assert_array_equal(as_finite_array(x.astype(np.float32), "X"),
+                                      x.astype(np.float32).astype(np.float64))
+
+
+@FAST
+@given(arrays(np.int64, st.integers(1, 20), elements=st.integers(-3, 12)), st.integers(1, 10))
+def test_labels_accepted_exactly_when_in_range(y, k):
+    if y.min() >= 0 and y.max() < k:
+        np.testing.assert_array_equal(check_labels(y, k), y)
+    else:
+        with pytest.raises(ValueError, match="label"):
+            check_labels(y, k)
