@@ -1,8 +1,14 @@
-"""tools/build_slides.py: every lesson builds to an offline reveal.js deck with speaker notes."""
+"""tools/build_slides.py: every lesson builds to an offline reveal.js deck; what a notebook's cell
+metadata asks for (skip, summary, notes, hide-input) and what the build does by itself (markers
+removed, long cells shortened, figures sized, links to decks, the title slide's notes).
+How the decks look in a browser is tested in tests/test_decks_browser.py."""
 
 from __future__ import annotations
 
+import base64
 import importlib.util
+import io
+import re
 import sys
 from pathlib import Path
 
@@ -19,58 +25,164 @@ spec.loader.exec_module(build_slides)
 SLIDES = ROOT / "slides"
 MIN_SECTIONS = 5  # a lesson has a title, several sections, a summary and exercises
 LESSONS = build_slides.lessons(ROOT)
+PENDING = build_slides.PENDING_LESSONS
 
 
-def _local_refs_exist(html: str) -> list[str]:
-    """Relative script/stylesheet references that do not resolve inside slides/."""
+def _pending(notebook: Path, what: str) -> pytest.MarkDecorator:
+    return pytest.mark.xfail(notebook.stem in PENDING, strict=True,
+                             reason=f"{notebook.stem} has not had the deck pass yet ({what})")
+
+
+def _lesson_params(what: str) -> list:
+    return [pytest.param(p, id=p.stem, marks=_pending(p, what)) for p in LESSONS]
+
+
+def _local_refs_exist(html: str, *folders: Path) -> list[str]:
+    """Relative script/stylesheet references that resolve in none of ``folders`` (default
+    slides/): the vendored assets live in slides/, a fresh build's style sheets beside it."""
     missing = []
     for ref in build_slides.scan(html).refs:
         if ref.startswith("data:"):
             continue
-        if not (SLIDES / ref.split("?")[0].split("#")[0]).is_file():
+        path = ref.split("?")[0].split("#")[0]
+        if not any((folder / path).is_file() for folder in folders or (SLIDES,)):
             missing.append(ref)
     return missing
 
 
-@pytest.fixture(scope="module")
-def sample_deck(tmp_path_factory: pytest.TempPathFactory) -> str:
+def _png(width_in: float, height_in: float, dpi: int) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(width_in, height_in), dpi=dpi)
+    ax.plot([0, 1], [0, 1])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def sample_notebook(folder: Path) -> Path:
+    """A small lesson that uses every deck feature (also used by the browser test)."""
     md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    slide = {"slideshow": {"slide_type": "slide"}}
+    notes = {"slideshow": {"slide_type": "notes"}}
     nb = nbformat.v4.new_notebook()
     warn = code("import warnings; warnings.warn('noise'); print('shown')")
     warn.outputs = [nbformat.v4.new_output("stream", name="stderr", text="UserWarning: noise\n"),
                     nbformat.v4.new_output("stream", name="stdout", text="shown\n")]
-    slide = {"slideshow": {"slide_type": "slide"}}
+    long_code = code("# NBVAL_CHECK_OUTPUT\n" + "\n".join(
+        f"value_{i} = {i} * 2  # a line of plumbing that the deck shortens" for i in range(30))
+        + "\nprint('long line: ' + 'x' * 150)")
+    long_code.outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                                text="".join(f"row {i}\n" for i in range(40)))]
+    figure = code("plt.plot(x)", metadata={"tags": ["hide-input"]})
+    figure.outputs = [nbformat.v4.new_output("display_data",
+                                             data={"image/png": _png(6, 3.5, 80),
+                                                   "text/plain": "<Figure>"})]
+    table = "| k | value |\n|---|---|\n" + "".join(f"| {i} | {i * i} |\n" for i in range(30))
+    summarised = code("big_table()", metadata={"deck": {"summary": "The table: **30 rows**."}})
+    summarised.outputs = [nbformat.v4.new_output("stream", name="stdout", text="SECRET ROWS\n")]
+    wide_maths = " + ".join(f"\\lambda_{{{i}}} f_{{{i}}}(k)" for i in range(40))
+    tall = "\n\n".join(f"Paragraph {i} of a long derivation, which the deck has to continue on "
+                       "another slide because it does not fit on one." for i in range(24))
     nb.cells = [
-        md("# 01 · Sample", metadata={"slideshow": {"slide_type": "slide"}}),
+        md("# 01 · Sample", metadata=slide),
         md("[![Binder](b.svg)](x)", metadata={"tags": ["badges"]}),
         code("SETUP_CELL = 1", metadata={"tags": ["colab-setup"]}),
-        md("## 1. Gibbs form\n$p(k) = e^{\\lambda k}/Z$", metadata=slide),
-        md("Say this aloud.", metadata={"slideshow": {"slide_type": "notes"}}),
+        md("- **Time:** (measured by tools/run_notebooks.py)"),
+        md("> **Lecturer's note.** Open with the question.", metadata=notes),
+        md("## 1. Gibbs form\n$p(k) = e^{\\lambda k}/Z$\n\n$$\\log Z = " + wide_maths + "$$",
+           metadata=slide),
+        md("> **Lecturer's note.** Say this aloud.", metadata=notes),
         warn,
         code("PLUMBING = 2", metadata={"slideshow": {"slide_type": "skip"}}),
-        md("## Summary", metadata={"slideshow": {"slide_type": "slide"}}),
+        code("ALSO_PLUMBING = 3", metadata={"tags": ["deck-skip"],
+                                            "slideshow": {"slide_type": "slide"}}),
+        md("## 2. Long things", metadata={"slideshow": {"slide_type": "-"}}),
+        md("Speaker notes: an old-style note.", metadata=notes),
+        long_code,
+        md("## 3. A figure\n\n" + table, metadata=slide),
+        md("> **Lecturer's note.** Point at the crossing.", metadata=notes),
+        figure,
+        summarised,
+        md("## 4. A derivation\n\n" + tall, metadata=slide),
+        md("> **Lecturer's note.** Go slowly.", metadata=notes),
+        md("## Summary\n\nNext: [lesson 02](02_next.ipynb), the [solutions](solutions/x.ipynb).",
+           metadata=slide),
+        md("> **Lecturer's note.** Recap in one sentence.", metadata=notes),
     ]
-    folder = tmp_path_factory.mktemp("nb")
     path = folder / "01_sample.ipynb"
     nbformat.write(nb, path)
-    deck = build_slides.build(path, folder / "out")
+    nbformat.write(nbformat.v4.new_notebook(), folder / "02_next.ipynb")
+    return path
+
+
+@pytest.fixture(scope="module")
+def sample_deck(tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder = tmp_path_factory.mktemp("nb")
+    deck = build_slides.build(sample_notebook(folder), folder / "out",
+                              timings={"runs": {"01_sample.ipynb": {"quick": {
+                                  "seconds": 12.3, "machine": "a 2-core CPU"}}}})
     assert deck.name == "01_sample.slides.html"
     return deck.read_text(encoding="utf-8")
 
 
+def _notes(html: str) -> list[str]:
+    return re.findall(r'<aside class="notes">(.*?)</aside>', html, flags=re.S)
+
+
 def test_sample_deck_structure(sample_deck: str) -> None:
     info = build_slides.scan(sample_deck)
-    assert info.sections >= 3 and info.notes == 1
+    assert info.sections >= 5
     assert "<title>01 · Sample slides</title>" in sample_deck
-    assert "Say this aloud." in sample_deck.split('<aside class="notes">')[1]
     assert "\\lambda" in sample_deck  # maths is left for MathJax
+    assert "width: 1280" in sample_deck and "height: 720" in sample_deck
+    assert "courseDeckFit(" in sample_deck  # the fitting step runs before reveal.js starts
+
+
+def test_lecturer_notes_lose_their_label_in_the_deck(sample_deck: str) -> None:
+    notes = " ".join(_notes(sample_deck))
+    for text in ("Open with the question.", "Say this aloud.", "an old-style note.",
+                 "Point at the crossing."):
+        assert text in notes
+    assert "Lecturer" not in notes and "Speaker notes" not in notes
+
+
+def test_title_slide_notes_give_the_outline_and_time(sample_deck: str) -> None:
+    first = sample_deck.split("</section>", 1)[0]
+    assert "Outline:" in first and "1. Gibbs form" in first and "Summary" in first
+    assert "12 s on a 2-core CPU" in first
+    assert "Open with the question." in first
 
 
 def test_sample_deck_hides_plumbing_and_noise(sample_deck: str) -> None:
     assert "shown" in sample_deck
     assert "UserWarning: noise" not in sample_deck  # stderr dropped
-    for hidden in ("SETUP_CELL", "PLUMBING", "b.svg"):  # colab-setup, skip, badges
-        assert hidden not in sample_deck
+    for hidden in ("SETUP_CELL", "PLUMBING", "ALSO_PLUMBING", "b.svg", "NBVAL", "plt.plot",
+                   "SECRET ROWS", "big_table"):
+        assert hidden not in sample_deck, hidden
+    assert "The table: <strong>30 rows</strong>." in sample_deck
+
+
+def test_sample_deck_shortens_long_cells(sample_deck: str) -> None:
+    assert "value_14" in sample_deck and "value_20" not in sample_deck
+    assert "more lines in the notebook" in sample_deck  # code and text output
+    assert "row 10" in sample_deck and "row 30" not in sample_deck
+    assert "more rows in the notebook" in sample_deck
+    assert "<td>10</td>" in sample_deck and "<td>20</td>" not in sample_deck
+
+
+def test_sample_deck_links_point_at_decks(sample_deck: str) -> None:
+    assert 'href="02_next.slides.html"' in sample_deck
+    assert 'href="../solutions/x.ipynb"' in sample_deck  # other links: relative to the deck
+
+
+def test_sample_deck_figure_is_sized(sample_deck: str) -> None:
+    width = int(re.search(r"<img [^>]*?width=\"?(\d+)", sample_deck, flags=re.S).group(1))
+    assert width >= build_slides.FIGURE_MIN_FRACTION * build_slides.FRAME[0]
 
 
 def test_sample_deck_is_offline(sample_deck: str) -> None:
@@ -78,13 +190,98 @@ def test_sample_deck_is_offline(sample_deck: str) -> None:
     refs = build_slides.scan(sample_deck).refs
     assert "reveal.js/dist/reveal.js" in refs and "reveal.js/plugin/notes/notes.js" in refs
     assert "mathjax/es5/tex-chtml.js" in refs
-    assert _local_refs_exist(sample_deck) == []
+
+
+def test_a_skipped_slide_start_moves_to_the_next_cell(tmp_path: Path) -> None:
+    md = nbformat.v4.new_markdown_cell
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [md("# 01 · T", metadata={"slideshow": {"slide_type": "slide"}}),
+                md("gone", metadata={"slideshow": {"slide_type": "slide"},
+                                     "tags": ["deck-skip"]}),
+                md("kept")]
+    out = build_slides.prepare(nb, "01_t", timings={})
+    assert [c.source for c in out.cells] == ["# 01 · T", "kept"]
+    assert build_slides.slide_type(out.cells[1]) == "slide"
 
 
 def test_external_urls_are_detected() -> None:
     html = ('<script src="https://cdn.example/x.js"></script><link rel="stylesheet" '
             'href="//cdn.example/y.css"><style>@import url("https://fonts.example/z.css");</style>')
     assert len(build_slides.external_urls(html)) == 3
+
+
+def test_note_format_round_trip() -> None:
+    written = build_slides.format_note("Stress this.\n\nThen that.")
+    assert written.startswith("> **Lecturer's note.** Stress this.")
+    assert all(line.startswith(">") for line in written.splitlines())
+    assert build_slides.note_text(written) == "Stress this.\n\nThen that."
+    assert build_slides.note_text("Speaker notes: old style") == "old style"
+
+
+def test_note_lint_finds_unlabelled_notes() -> None:
+    nb = nbformat.v4.new_notebook()
+    notes = {"slideshow": {"slide_type": "notes"}}
+    nb.cells = [nbformat.v4.new_markdown_cell("Stress this.", metadata=notes),
+                nbformat.v4.new_markdown_cell(build_slides.format_note("Fine."), metadata=notes),
+                nbformat.v4.new_code_cell("x = 1", metadata=notes)]
+    problems = build_slides.note_problems(nb)
+    assert len(problems) == 2 and "cell 0" in problems[0] and "markdown" in problems[1]
+
+
+@pytest.mark.parametrize(("size", "expected_width"), [
+    ((880, 495), 996),    # course style 16:9: as large as fits 1200 x 560
+    ((480, 280), 960),    # old small figure: scaled up
+    ((1210, 495), 1200),  # two panels: the text column's width
+    ((400, 400), 870),    # square: at least FIGURE_MIN_FRACTION of the slide
+])
+def test_figure_size(size: tuple[int, int], expected_width: int) -> None:
+    w, h = build_slides.figure_size(*size)
+    assert w == expected_width
+    assert w >= build_slides.MIN_FIGURE_FRACTION / build_slides.MIN_FIT_SCALE * 1280
+    assert abs(h / w - size[1] / size[0]) < 0.01
+
+
+def test_shortening_helpers() -> None:
+    assert build_slides.strip_markers("# NBVAL_CHECK_OUTPUT\nx = 1  # NBVAL_IGNORE_OUTPUT\n") \
+        == "x = 1\n"
+    assert build_slides.visual_lines("a" * 250 + "\nb") == 4
+    short = build_slides.shorten_code("\n".join(f"l{i}" for i in range(20)), 5)
+    assert short.splitlines()[-1] == "# ... 16 more lines in the notebook"
+    html = "<table><tbody>" + "".join(f"<tr><td>{i}</td></tr>" for i in range(9)) + \
+        "</tbody></table>"
+    cut = build_slides.shorten_html_tables(html, 4)
+    assert cut.count("<tr>") == 4 and "6 more rows" in cut
+    assert build_slides.shorten_html_tables(html, 9) == html
+
+
+@pytest.mark.skipif(not LESSONS, reason="no lesson notebooks yet")
+@pytest.mark.parametrize("notebook", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_deck(notebook: Path, tmp_path: Path) -> None:
+    html = build_slides.build(notebook, tmp_path, link_dir=SLIDES).read_text(encoding="utf-8")
+    info = build_slides.scan(html)
+    assert info.sections >= MIN_SECTIONS, f"only {info.sections} slides"
+    assert info.notes >= 1, "no speaker notes (cells with slide_type 'notes')"
+    assert build_slides.external_urls(html) == []
+    assert _local_refs_exist(html, tmp_path, SLIDES) == []
+    assert "NBVAL_" not in html
+
+
+@pytest.mark.parametrize("notebook", _lesson_params("lecturer's notes"))
+def test_lesson_notes_are_marked_for_students(notebook: Path) -> None:
+    """Every notes cell is a labelled quote, and the title slide has a lecturer's note."""
+    assert build_slides.lint(notebook) == []
+
+
+@pytest.mark.parametrize("notebook", _lesson_params("deck not rebuilt"))
+def test_committed_deck_is_current(notebook: Path) -> None:
+    """slides/ holds this lesson's deck, rebuilt after the notebook last changed."""
+    assert build_slides.stale_decks([notebook], SLIDES) == [], \
+        "run `python tools/build_slides.py`"
+
+
+def test_check_passes_with_pending_lessons() -> None:
+    """`--check` fails only for decks of lessons that are not pending."""
+    assert build_slides.main(["--check"]) == 0, "run `python tools/build_slides.py`"
 
 
 def test_vendored_assets_are_small_and_licensed() -> None:
@@ -95,20 +292,3 @@ def test_vendored_assets_are_small_and_licensed() -> None:
     assert size < 5 * 2**20, f"vendored assets are {size / 2**20:.1f} MiB"
     theme = (SLIDES / "reveal.js/dist/theme/white.css").read_text(encoding="utf-8")
     assert "fonts.googleapis" not in theme and "http" not in theme.split("@import")[1][:80]
-
-
-@pytest.mark.skipif(not LESSONS, reason="no lesson notebooks yet")
-@pytest.mark.parametrize("notebook", LESSONS, ids=[p.stem for p in LESSONS])
-def test_lesson_deck(notebook: Path, tmp_path: Path) -> None:
-    html = build_slides.build(notebook, tmp_path).read_text(encoding="utf-8")
-    info = build_slides.scan(html)
-    assert info.sections >= MIN_SECTIONS, f"only {info.sections} slides"
-    assert info.notes >= 1, "no speaker notes (cells with slide_type 'notes')"
-    assert build_slides.external_urls(html) == []
-    assert _local_refs_exist(html) == []
-
-
-@pytest.mark.skipif(not LESSONS, reason="no lesson notebooks yet")
-def test_committed_decks_are_current() -> None:
-    """slides/ holds one deck per lesson, rebuilt after the notebooks last changed."""
-    assert build_slides.main(["--check"]) == 0, "run `python tools/build_slides.py`"

@@ -24,7 +24,8 @@ Per deck also: the text of the speaker view's notes pane right after pressing ``
 maths cut in the ``?print-pdf`` layout, and relative links that do not resolve (or that point at
 a lesson notebook instead of its deck).
 
-All thresholds live here; ``tests/test_decks_browser.py`` asserts them.
+The limits come from ``tools/build_slides.py`` (one place); ``tests/test_decks_browser.py``
+asserts them on every committed deck.
 """
 
 from __future__ import annotations
@@ -47,17 +48,35 @@ from urllib.parse import unquote, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 SLIDES = ROOT / "slides"
 
-# ---- the thresholds (one place) -------------------------------------------------------------
-#: Browser window of the audit: a common projector resolution.
-VIEWPORT: tuple[int, int] = (1280, 720)
+
+def _load_build_slides() -> Any:
+    """tools/build_slides.py, which holds every limit of the decks (one place)."""
+    import importlib.util
+
+    name = "tools_build_slides"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("build_slides.py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+build_slides = _load_build_slides()
+# ---- the thresholds: read from tools/build_slides.py ----------------------------------------
+#: Browser window of the audit: the decks' frame, a common projector resolution.
+VIEWPORT: tuple[int, int] = build_slides.FRAME
 #: A figure must be at least this fraction of the slide's width.
-MIN_FIGURE_FRACTION: float = 0.5
+MIN_FIGURE_FRACTION: float = build_slides.MIN_FIGURE_FRACTION
 #: Images narrower than this (natural pixels) are icons, not figures.
-FIGURE_MIN_NATURAL_PX: int = 200
+FIGURE_MIN_NATURAL_PX: int = build_slides.FIGURE_MIN_NATURAL_PX
 #: Lowest zoom the decks' fitting may apply to a slide (below it, text gets too small).
-MIN_FIT_SCALE: float = 0.75
+MIN_FIT_SCALE: float = build_slides.MIN_FIT_SCALE
 #: Share of slides that must carry speaker notes.
-MIN_NOTES_COVERAGE: float = 0.75
+MIN_NOTES_COVERAGE: float = build_slides.MIN_NOTES_COVERAGE
+#: Seconds after pressing "s" by which the speaker view's notes pane must show the notes.
+SPEAKER_PANE_WAIT_S: float = 0.3
 #: Pixels of slack before a box counts as overflowing (sub-pixel rounding).
 SLACK_PX: float = 2.0
 #: Browser candidates, in order (``$DECK_BROWSER`` first when set).
@@ -354,7 +373,7 @@ def _open(ctx: Any, url: str) -> Any:
     return page
 
 
-def speaker_pane_text(ctx: Any, deck: Path, wait_s: float = 1.5) -> str:
+def speaker_pane_text(ctx: Any, deck: Path, wait_s: float = SPEAKER_PANE_WAIT_S) -> str:
     """The text of the speaker view's notes pane, ``wait_s`` after pressing ``s`` on a freshly
     opened deck (first slide)."""
     page = _open(ctx, deck.resolve().as_uri())
@@ -402,6 +421,24 @@ def decks(folder: Path = SLIDES) -> list[Path]:
     return sorted(folder.glob("[0-9][0-9]_*.slides.html"))
 
 
+@contextmanager
+def fresh_builds(build: bool) -> Iterator[Path]:
+    """slides/, or (``build``) a temporary folder beside it holding fresh builds of every lesson
+    and links to the vendored assets, removed afterwards."""
+    if not build:
+        yield SLIDES
+        return
+    folder = Path(tempfile.mkdtemp(prefix=".deck-build-", dir=ROOT))
+    try:
+        for asset in ("reveal.js", "mathjax"):
+            (folder / asset).symlink_to(SLIDES / asset, target_is_directory=True)
+        for notebook in build_slides.lessons(ROOT):
+            build_slides.build(notebook, folder)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 COLUMNS = ("slides", "too_tall", "code_cut", "maths_cut", "tables_cut", "small_figures",
            "over_shrunk", "markers", "notes", "speaker_pane_on_open", "print_code_cut",
            "print_maths_cut", "bad_links")
@@ -442,6 +479,7 @@ def provenance(argv: list[str]) -> dict[str, Any]:
         "command": "python tools/deck_audit.py " + " ".join(argv),
         "commit": git("rev-parse", "HEAD"),
         "decks_modified_since_commit": bool(git("status", "--porcelain", "--", "slides/")),
+        "notebooks_modified_since_commit": bool(git("status", "--porcelain", "--", "notebooks/")),
         "browser": version,
         "viewport": list(VIEWPORT),
         "date": datetime.date.today().isoformat(),
@@ -453,6 +491,9 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("decks", nargs="*", type=Path, help="default: every deck in slides/")
     parser.add_argument("--json", type=Path, help="write the per-slide figures here")
     parser.add_argument("--slides", action="store_true", help="also list every failing slide")
+    parser.add_argument("--build-first", action="store_true",
+                        help="audit fresh builds of the lesson notebooks (in a temporary folder "
+                             "beside slides/) instead of the committed decks")
     parser.add_argument("--record", type=Path,
                         help="write the per-deck counts with their provenance (command, commit, "
                              "browser, date) to this JSON file, e.g. slides/audit/after.json")
@@ -462,11 +503,12 @@ def main(argv: Iterable[str] | None = None) -> int:
     if reason:
         print(f"cannot audit the decks: {reason}", file=sys.stderr)
         return 2
-    paths = args.decks or decks()
     audits = []
-    with browser_context() as ctx:
-        for deck in paths:
-            audits.append(audit_deck(ctx, deck))
+    with fresh_builds(args.build_first) as folder:
+        paths = args.decks or decks(folder)
+        with browser_context() as ctx:
+            for deck in paths:
+                audits.append(audit_deck(ctx, deck))
     summaries = [a.summary() for a in audits]
     print(f"viewport {VIEWPORT[0]}x{VIEWPORT[1]}; figures must be >= {MIN_FIGURE_FRACTION:.0%} "
           f"of the slide width; notes on >= {MIN_NOTES_COVERAGE:.0%} of slides")
