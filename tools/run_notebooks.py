@@ -16,12 +16,31 @@ that notebook: it is not written, and the script exits with status 1 after the o
 
 Prints one line per notebook: wall time, peak resident memory of the kernel process (Linux:
 ``VmHWM`` from ``/proc``, exact; elsewhere: sampled with psutil after each cell) and the number of
-code cells; then a table to paste into the README.
+code cells.
+
+**The timing table.** Every successful run is also recorded in ``results/timings.json`` (per
+notebook and profile: seconds, peak MiB, the machine, the date, the command), and the README's
+timing table (between ``<!-- timings:start -->`` and ``<!-- timings:end -->``) and each lesson
+header's ``**Time:**`` line are rewritten from that file, so they cannot disagree
+(``tests/test_run_notebooks.py`` checks it). A header's Time line is one line (or list item)
+that starts with ``**Time:**``; write ``- **Time:** (measured by tools/run_notebooks.py)`` in a
+new lesson and the next run fills it in. Other commands::
+
+    python tools/run_notebooks.py --sync-docs          # rewrite README and headers from the file
+    python tools/run_notebooks.py --sync-docs notebooks/05_shortcuts.ipynb   # README + one header
+    python tools/run_notebooks.py --check-docs         # exit 1 if they disagree with it
+    python tools/run_notebooks.py --import-log results/05_shortcuts_full_h200.log
+        # record a script run's time from its log (the /usr/bin/time line at its end); README
+
+When the whole course is run, lesson 00 runs last, so that its course map (read from the
+lesson headers) shows the times just measured.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
 import re
 import sys
@@ -30,6 +49,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbclient import NotebookClient
@@ -37,7 +57,16 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
+TIMINGS = ROOT / "results" / "timings.json"
+README = ROOT / "README.md"
+TABLE_START = "<!-- timings:start -->"
+TABLE_END = "<!-- timings:end -->"
 MACHINE_PATH = re.compile(r"(?<![\w.])/(?:work|tmp|root|home|Users)/[^\s'\"<>)\]]*")
+#: A lesson header's Time line: an optional list marker, then ``**Time:**``.
+TIME_LINE = re.compile(r"^(?P<prefix>[ \t]*(?:[-*+][ \t]+)?)\*\*Time:?\*\*:?", flags=re.I)
+#: The line ``/usr/bin/time -f "NAME: %e s wall, %M KB max RSS"`` writes at the end of a log.
+TIME_LOG = re.compile(r"^(?P<name>\d\d_[\w-]+): (?P<s>[\d.]+) s wall, (?P<kb>\d+) KB max RSS",
+                      flags=re.M)
 
 
 @dataclass
@@ -53,9 +82,12 @@ class RunResult:
 
 
 def default_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
-    """Lessons (``NN_*.ipynb``) in order, then their solutions."""
-    return sorted(folder.glob("[0-9][0-9]_*.ipynb")) + sorted(
-        (folder / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    """Lessons 01-07 in order, their solutions, then lesson 00 (its course map shows the lesson
+    headers' times, so it runs after them)."""
+    lessons = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+    first = [p for p in lessons if p.name.startswith("00_")]
+    rest = [p for p in lessons if p not in first]
+    return rest + sorted((folder / "solutions").glob("[0-9][0-9]_*.ipynb")) + first
 
 
 def _peak_rss_mib(pid: int) -> float | None:
@@ -173,14 +205,253 @@ def table(results: list[RunResult], profile: str) -> str:
     return "\n".join(rows)
 
 
+# ---- the timing table -----------------------------------------------------------------------
+
+def machine_description(device: str) -> str:
+    """How a table names the machine: "a 2-core CPU", or the GPU's name ("one NVIDIA H200")."""
+    if device.startswith("cuda"):
+        try:
+            import torch
+
+            if torch.cuda.is_available():
+                return "one " + torch.cuda.get_device_name(torch.device(device))
+        except Exception:  # noqa: BLE001 - the description falls back to the CPU
+            pass
+    if device == "mps":
+        return "Apple silicon (MPS)"
+    return f"a {os.cpu_count()}-core CPU"
+
+
+def load_timings(path: Path = TIMINGS) -> dict[str, Any]:
+    """The timing table (``{"runs": {notebook: {profile: entry}}}``); empty if there is none."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    data.setdefault("runs", {})
+    return data
+
+
+def save_timings(data: dict[str, Any], path: Path = TIMINGS) -> None:
+    data["about"] = ("Wall time (kernel start included) and peak memory of each notebook run "
+                     "top to bottom, per profile, written by tools/run_notebooks.py; the README "
+                     "table and the lesson headers' Time lines are generated from this file.")
+    data["runs"] = {k: data["runs"][k] for k in sorted(data["runs"])}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def record(data: dict[str, Any], result: RunResult, profile: str, machine: str,
+           command: str) -> None:
+    """Store one successful run in the table ``data`` (in place)."""
+    if not result.ok:
+        return
+    data["runs"].setdefault(result.notebook, {})[profile] = {
+        "seconds": round(result.seconds, 1),
+        "peak_mib": round(result.peak_mib) if result.peak_mib is not None else None,
+        "machine": machine,
+        "complete": True,
+        "how": "tools/run_notebooks.py",
+        "command": command,
+        "date": datetime.date.today().isoformat(),
+    }
+
+
+def import_log(path: Path) -> tuple[str, str, dict[str, Any]]:
+    """A script run's (notebook, profile, entry) from its log: the notebook, seconds and max
+    RSS from the ``/usr/bin/time`` line at its end, the profile, machine and date from its header,
+    and whether it finished (a ``timeout`` exit, status 124, means it was cut)."""
+    text = path.read_text(encoding="utf-8")
+    match = list(TIME_LOG.finditer(text))
+    if not match:
+        raise ValueError(f"{path}: no '/usr/bin/time' line (NAME: S s wall, KB KB max RSS)")
+    last = match[-1]
+    profile = re.search(r"\b(quick|full) profile", text)
+    machine = re.search(r"\bon (one NVIDIA [A-Z0-9]+[\w-]*)", text)
+    date = re.search(r"\b(\d{4}-\d{2}-\d{2})\b", text)
+    entry = {
+        "seconds": float(last.group("s")),
+        "peak_mib": round(int(last.group("kb")) / 1024),
+        "machine": machine.group(1) if machine else "unknown machine",
+        "complete": "non-zero status 124" not in text,
+        "how": "script run (see the log)",
+        "command": f"python tools/run_notebooks.py --import-log {path.relative_to(ROOT)}"
+        if path.resolve().is_relative_to(ROOT) else f"--import-log {path.name}",
+        "log": path.relative_to(ROOT).as_posix() if path.resolve().is_relative_to(ROOT)
+        else path.name,
+        "date": date.group(1) if date else "",
+    }
+    return last.group("name") + ".ipynb", profile.group(1) if profile else "full", entry
+
+
+def describe(entry: dict[str, Any] | None, memory: bool = False) -> str:
+    """One run as a table cell or header phrase: "30 s on a 2-core CPU"; a cut run reads
+    "over 90 s on ... (stopped at 90 s)"."""
+    if not entry:
+        return "not measured yet"
+    seconds = f"{entry['seconds']:.0f} s"
+    text = (f"{seconds} on {entry['machine']}" if entry.get("complete", True)
+            else f"over {seconds} on {entry['machine']} (stopped at {seconds})")
+    if entry.get("how", "").startswith("script"):
+        text += ", as a script"
+    if memory and entry.get("peak_mib"):
+        text += f", {entry['peak_mib']} MiB peak"
+    return text
+
+
+def _lesson_title(notebook: Path) -> str:
+    try:
+        nb = nbformat.read(notebook, as_version=4)
+    except (OSError, ValueError):
+        return notebook.stem
+    for cell in nb.cells:
+        match = re.search(r"^#\s+(.+)$", cell.source, flags=re.M) if cell.cell_type == "markdown" \
+            else None
+        if match:
+            return " ".join(match.group(1).replace("·", " ").split())
+    return notebook.stem
+
+
+def readme_table(data: dict[str, Any], folder: Path = NOTEBOOKS) -> str:
+    """The README's timing table: one row per lesson, quick and full profile."""
+    rows = ["| Lesson | quick profile | peak memory (quick) | full profile |",
+            "|---|---|---|---|"]
+    for nb in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
+        runs = data["runs"].get(nb.name, {})
+        quick = runs.get("quick")
+        mem = f"{quick['peak_mib']} MiB" if quick and quick.get("peak_mib") else "-"
+        rows.append(f"| {_lesson_title(nb)} | {describe(quick)} | {mem} | "
+                    f"{describe(runs.get('full'))} |")
+    return "\n".join(rows)
+
+
+def header_text(data: dict[str, Any], name: str) -> str:
+    """A lesson header's Time line (without its list marker), from the table."""
+    runs = data["runs"].get(name, {})
+    return (f"**Time:** quick profile: {describe(runs.get('quick'), memory=True)}; "
+            f"full profile: {describe(runs.get('full'))} (measured: `results/timings.json`).")
+
+
+def _header_cells(nb: nbformat.NotebookNode, n: int = 6) -> list[nbformat.NotebookNode]:
+    return [c for c in nb.cells if c.cell_type == "markdown"][:n]
+
+
+def stated_time(notebook: Path) -> str | None:
+    """The Time line of a lesson's header (its first line only), or None if it has none."""
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in _header_cells(nb):
+        for line in cell.source.splitlines():
+            match = TIME_LINE.match(line)
+            if match:
+                return line[len(match.group("prefix")):].rstrip()
+    return None
+
+
+def _replace_time_line(source: str, text: str) -> str:
+    """``source`` with its Time line (and the lines that continue it) replaced by ``text``."""
+    lines = source.split("\n")
+    for i, line in enumerate(lines):
+        match = TIME_LINE.match(line)
+        if not match:
+            continue
+        j = i + 1
+        while j < len(lines) and lines[j].strip() and not re.match(
+                r"^\s*([-*+]\s|\*\*|#|>)", lines[j]):
+            j += 1
+        return "\n".join(lines[:i] + [match.group("prefix") + text] + lines[j:])
+    return source
+
+
+def sync_header(notebook: Path, data: dict[str, Any], write: bool = True) -> bool:
+    """Rewrite the Time line of ``notebook``'s header from the table; True if it changed (or,
+    with ``write=False``, would change). A header without a Time line is left alone."""
+    nb = nbformat.read(notebook, as_version=4)
+    text = header_text(data, notebook.name)
+    for cell in _header_cells(nb):
+        if any(TIME_LINE.match(line) for line in cell.source.splitlines()):
+            new = _replace_time_line(cell.source, text)
+            if new == cell.source:
+                return False
+            if write:
+                cell.source = new
+                out = nbformat.writes(nb, version=4)
+                notebook.write_text(out if out.endswith("\n") else out + "\n", encoding="utf-8")
+            return True
+    return False
+
+
+def sync_readme(data: dict[str, Any], readme: Path = README, write: bool = True,
+                folder: Path = NOTEBOOKS) -> bool:
+    """Rewrite the README's table between the timing markers; True if it changed."""
+    text = readme.read_text(encoding="utf-8")
+    if TABLE_START not in text or TABLE_END not in text:
+        raise ValueError(f"{readme.name} has no {TABLE_START} ... {TABLE_END} markers")
+    head, rest = text.split(TABLE_START, 1)
+    _, tail = rest.split(TABLE_END, 1)
+    new = f"{head}{TABLE_START}\n{readme_table(data, folder)}\n{TABLE_END}{tail}"
+    if new != text and write:
+        readme.write_text(new, encoding="utf-8")
+    return new != text
+
+
+def docs_out_of_date(data: dict[str, Any], notebooks: Iterable[Path], readme: Path = README,
+                     folder: Path = NOTEBOOKS) -> list[str]:
+    """The README and the lesson headers that disagree with the table (nothing is written);
+    a lesson whose header has no Time line is listed too."""
+    stale = ["README.md"] if sync_readme(data, readme, write=False, folder=folder) else []
+    for nb in notebooks:
+        if stated_time(nb) is None:
+            stale.append(f"{nb.name} (its header has no **Time:** line)")
+        elif sync_header(nb, data, write=False):
+            stale.append(nb.name)
+    return stale
+
+
+def shows_headers(notebook: Path) -> bool:
+    """True if the notebook's output shows the lessons' headers (it builds the course map)."""
+    nb = nbformat.read(notebook, as_version=4)
+    return any(c.cell_type == "code" and "course_map(" in c.source for c in nb.cells)
+
+
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: lessons, then solutions")
     parser.add_argument("--profile", default="quick", choices=["quick", "full"])
     parser.add_argument("--device", default="cpu", help="MAXENT_DEVICE for the kernel (cpu)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell (600)")
-    parser.add_argument("--no-write", action="store_true", help="run only; keep the files as is")
-    args = parser.parse_args(list(argv) if argv is not None else None)
+    parser.add_argument("--no-write", action="store_true",
+                        help="run only; keep the notebooks as they are (times are still recorded)")
+    parser.add_argument("--machine", help="how the timing table names this machine "
+                                          "(default: 'a N-core CPU' or the GPU's name)")
+    parser.add_argument("--sync-docs", action="store_true",
+                        help="only rewrite the README table and lesson headers from the file")
+    parser.add_argument("--check-docs", action="store_true",
+                        help="only check that README and lesson headers agree with the file")
+    parser.add_argument("--import-log", type=Path, action="append", default=[],
+                        help="record the time of a script run from its log, then sync")
+    argv_list = list(argv) if argv is not None else sys.argv[1:]
+    args = parser.parse_args(argv_list)
+    lessons = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if args.check_docs:
+        stale = docs_out_of_date(load_timings(), args.notebooks or lessons)
+        for name in stale:
+            print(f"out of date with results/timings.json: {name}")
+        return 1 if stale else 0
+    if args.import_log:  # record, and refresh the README table (headers: --sync-docs)
+        data = load_timings()
+        for log in args.import_log:
+            name, profile, entry = import_log(log.resolve())
+            data["runs"].setdefault(name, {})[profile] = entry
+            print(f"{name} ({profile}): {describe(entry, memory=True)}")
+        save_timings(data)
+        print("README.md " + ("rewritten" if sync_readme(data) else "up to date"))
+        return 0
+    if args.sync_docs:  # the README, and the headers of the given lessons (default: all)
+        data = load_timings()
+        changed = ["README.md"] if sync_readme(data) else []
+        changed += [nb.name for nb in (args.notebooks or lessons) if sync_header(nb, data)]
+        print("rewrote " + (", ".join(changed) if changed else "nothing (all up to date)"))
+        return 0
     notebooks = [p.resolve() for p in args.notebooks] or default_notebooks()
     env = {"MAXENT_PROFILE": args.profile, "MAXENT_DEVICE": args.device, "TQDM_DISABLE": "1",
            "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
@@ -188,6 +459,9 @@ def main(argv: Iterable[str] | None = None) -> int:
 
     print(f"profile {args.profile}, device {args.device}, {os.cpu_count()} cores, "
           f"{platform.processor() or platform.machine()}")
+    machine = args.machine or machine_description(args.device)
+    command = "python tools/run_notebooks.py " + " ".join(
+        a if not Path(a).is_absolute() else Path(a).name for a in argv_list)
     results = []
     for path in notebooks:
         res = run(path, args.timeout, env, write=not args.no_write)
@@ -196,6 +470,18 @@ def main(argv: Iterable[str] | None = None) -> int:
         print(f"{res.notebook:<32} {res.seconds:7.1f} s  peak {mem:>9}  {res.cells:3d} code cells"
               f"  {status}", flush=True)
         results.append(res)
+        if res.ok and path.parent.resolve() == NOTEBOOKS.resolve():  # lessons, not solutions
+            data = load_timings()
+            record(data, res, args.profile, machine, command)
+            save_timings(data)
+            if not args.no_write and sync_header(path, data) and shows_headers(path):
+                # its output shows the lesson headers (lesson 00's course map), its own Time
+                # line included: run it once more so the map shows the time just recorded
+                again = run(path, args.timeout, env, write=True)
+                print(f"{path.name:<32} re-run for its course map: "
+                      f"{'ok' if again.ok else 'FAILED: ' + again.error}", flush=True)
+            if README.exists() and TABLE_START in README.read_text(encoding="utf-8"):
+                sync_readme(data)
     print()
     print(table(results, args.profile))
     return 0 if all(r.ok for r in results) else 1
