@@ -23,14 +23,16 @@ flipped when they are hardened. Run ``python tests/test_badinput.py`` for the fi
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import importlib
 import inspect
 import json
 import math
-import os
+import random
 import re
+import shutil
 import signal
 import sys
 import tempfile
@@ -172,7 +174,18 @@ def _names_argument(message: str, names: tuple[str, ...]) -> bool:
 
 
 def run_case(case: Case, timeout: float = TIMEOUT_S) -> tuple[str, str]:
-    """(outcome, detail) of one case; outcomes as in the module docstring."""
+    """(outcome, detail) of one case; outcomes as in the module docstring. The global random
+    states (some cases seed them) are restored afterwards."""
+    states = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    try:
+        return _run_case(case, timeout)
+    finally:
+        random.setstate(states[0])
+        np.random.set_state(states[1])
+        torch.set_rng_state(states[2])
+
+
+def _run_case(case: Case, timeout: float) -> tuple[str, str]:
     try:
         with _time_limit(timeout), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -352,6 +365,7 @@ YT = torch.as_tensor(Y3)
 TASK = data.shared_covariance_gaussians(n_classes=3, dim=2, seed=0)
 CIRCLES = data.CirclesTask()
 TMP = Path(tempfile.mkdtemp(prefix="maxent_badinput_"))
+atexit.register(shutil.rmtree, TMP, ignore_errors=True)
 REQ = TMP / "requirements.txt"
 REQ.write_text("numpy==2.4.6\n-e .\n")
 NOTEBOOKS = TMP / "notebooks"
@@ -363,7 +377,6 @@ DAMAGED_NB.write_text('{"cells": [')
 RESULTS = TMP / "r.jsonl"
 ROWS = envcheck.check_packages({"numpy": np.__version__})
 ENTRIES = coursemap.course_map(NOTEBOOKS)
-os.environ.setdefault("MAXENT_DATA_DIR", str(TMP / "cache"))
 
 
 @dataclasses.dataclass

@@ -303,3 +303,37 @@ def test_bad_paths(tmp_path):
         A.check_writable(tmp_path)
     assert R.read_records(tmp_path / "nothing.jsonl") == []
     assert R.append_records(tmp_path / "r.jsonl", []) == 0
+
+
+def test_fallback_lock_without_fcntl(tmp_path, monkeypatch):
+    """Where neither fcntl nor msvcrt exists, an exclusively created lock file serialises the
+    writers, and a lock file abandoned longer than STALE_LOCK_SECONDS is taken over."""
+    monkeypatch.setattr(_fileio, "fcntl", None)
+    monkeypatch.setattr(_fileio, "msvcrt", None)
+    path = tmp_path / "r.jsonl"
+    errors = []
+
+    def writer(name):
+        try:
+            for i in range(40):
+                R.append_records(path, [{"key": f"{name}-{i}"}])
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in "ab"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    keys = [r["key"] for r in _lines(path)]
+    assert len(keys) == len(set(keys)) == 80
+    assert not _fileio.lock_path(path).exists()  # released
+    stale = _fileio.lock_path(path)
+    stale.write_text("12345")
+    old = stale.stat().st_mtime - _fileio.STALE_LOCK_SECONDS - 10
+    os.utime(stale, (old, old))
+    assert R.append_records(path, [{"key": "after-stale"}]) == 1
+    stale.write_text("12345")  # a fresh lock held by someone else: wait, then a clear error
+    with pytest.raises(R.ResultsFileError, match="could not lock"):
+        R.append_records(path, [{"key": "blocked"}], lock_timeout=0.2)
