@@ -1,6 +1,7 @@
 """Command line of the course library (lessons 05-06):
 
     python -m maxent_lib ablate --grid shortcut --profile quick --out results/x.jsonl
+    python -m maxent_lib ablate --grid shortcut --out results/x.jsonl --executor ray --workers 2
 
 Runs a predefined ablation grid (lessons 05-06) with a progress bar, appends every finished group
 to the results file (a rerun skips finished configs), writes ``NAME_provenance.json`` beside
@@ -16,7 +17,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from . import ablation
+from . import ablation, executors
 from .runtime import PROFILES, get_device
 
 
@@ -38,6 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     a.add_argument("--limit", type=int, default=None,
                    help="run only the first N configs of the grid (a smoke test)")
+    a.add_argument("--executor", default="local", choices=executors.EXECUTORS,
+                   help="local: train the groups in this process (default); ray: as Ray tasks "
+                   "(needs the extra: pip install -e \".[ray]\")")
+    a.add_argument("--ray-address", default=None,
+                   help="an existing Ray cluster (e.g. ray://head:10001, or auto); default: "
+                   "start a local Ray instance for the run")
+    a.add_argument("--workers", type=int, default=None,
+                   help="Ray tasks at once (default: every CPU core, or one per GPU)")
     return p
 
 
@@ -57,6 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
     if args.limit is not None and args.limit < 1:
         parser.error(f"--limit must be a positive integer, got {args.limit}")
+    if args.executor == "local" and (args.workers is not None or args.ray_address is not None):
+        parser.error("--workers and --ray-address need --executor ray")
+    try:
+        executors.check_executor(args.executor, args.workers, args.ray_address)
+    except (ValueError, ImportError) as exc:
+        parser.error(str(exc).replace("workers must", "--workers must"))
     configs = ablation.GRIDS[args.grid](args.profile)[: args.limit]
     print(f"grid {args.grid!r}: {len(configs)} configs on {device}; results -> {args.out}",
           flush=True)
@@ -65,7 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         records = ablation.run_grid(configs, args.dataset, device=device,
                                     sequential=args.sequential, results_path=args.out,
                                     progress=not args.no_progress, fast=not args.no_fast,
-                                    command=command)
+                                    command=command, executor=args.executor,
+                                    workers=args.workers, ray_address=args.ray_address)
     except ValueError as exc:
         parser.error(str(exc))
     wall = time.perf_counter() - start

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import functools
 import hashlib
 import importlib.metadata
 import inspect
@@ -57,7 +58,7 @@ import torch
 from scipy import special
 
 from . import data as data_mod
-from . import ensemble, metrics
+from . import ensemble, executors, metrics
 from ._checks import as_finite_array, check_labels, check_same_length
 from .runtime import by_profile, get_device
 
@@ -725,11 +726,21 @@ def _run_splitting(configs: list[dict[str, Any]], data: PreparedData, dev: torch
     sink(records)
 
 
+def _group_records(configs: list[dict[str, Any]], data: PreparedData, dev: torch.device,
+                   fast: bool, threads: int | None) -> list[dict[str, Any]]:
+    """Every record of one group, out-of-memory splits included: what one executor task runs."""
+    out: list[dict[str, Any]] = []
+    _run_splitting(configs, data, dev, fast, threads, out.extend)
+    return out
+
+
 def run_grid(configs: Sequence[dict[str, Any]], dataset: Dataset = "mnist1d", *,
              device: torch.device | str | None = None, sequential: bool = False,
              results_path: str | os.PathLike[str] | None = None, progress: bool = True,
              fast: bool = True, threads: int | None = 1,
-             command: str | None = None) -> list[dict[str, Any]]:
+             command: str | None = None, executor: str = "local",
+             workers: int | None = None, ray_address: str | None = None,
+             max_group_size: int | None = None) -> list[dict[str, Any]]:
     """Train every config and return one record per config (in the given order): the canonical
     config plus the metrics of :func:`fit_group` (``train_acc``, ``val_acc``, ``test_acc``,
     the losses, ``test_loss_calibrated``, ``temperature``, ``test_entropy``, ``test_ece``,
@@ -745,6 +756,12 @@ def run_grid(configs: Sequence[dict[str, Any]], dataset: Dataset = "mnist1d", *,
     ``command``). A results file written by other code (another :func:`code_hash`) is refused:
     move it away first. ``device="auto"``/None picks CUDA, MPS or the CPU; on the CPU, training
     uses ``threads`` torch threads (default 1, see :func:`torch_threads`).
+
+    ``executor="ray"`` trains the groups (or slices of at most ``max_group_size`` configs) as
+    Ray tasks, ``workers`` at a time (default: all CPU cores, or one task per GPU), on a local
+    Ray instance or the cluster at ``ray_address`` (see :mod:`maxent_lib.executors`); records
+    come back to this process, which alone writes the results file, so the records, the file,
+    resume and provenance are those of the default ``executor="local"``.
     Introduced in lesson 05.
     """
     from .runtime import progress_bar
@@ -757,6 +774,7 @@ def run_grid(configs: Sequence[dict[str, Any]], dataset: Dataset = "mnist1d", *,
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
                                 or threads < 1):
         raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
+    executors.check_executor(executor, workers, ray_address, max_group_size)
     dev = get_device(None if device is None else str(device))
     path = check_writable(results_path) if results_path is not None else None
     data = prepare_dataset(dataset)
@@ -793,13 +811,18 @@ def run_grid(configs: Sequence[dict[str, Any]], dataset: Dataset = "mnist1d", *,
             done[r["key"]] = r
         bar.update(len(out))
 
+    groups = group_by_shape(todo)
+    tasks = [[c] for g in groups for c in g] if sequential else groups
+    train = functools.partial(_group_records, data=data, dev=dev, fast=fast, threads=threads)
+    cost = functools.partial(executors.group_cost, in_dim=data.X_train.shape[1],
+                             n_classes=data.n_classes)
     try:
-        for group in group_by_shape(todo):
-            if sequential:
-                for c in group:
-                    _run_splitting([c], data, dev, fast, threads, sink)
-            else:
-                _run_splitting(group, data, dev, fast, threads, sink)
+        for records in executors.map_groups(
+                tasks, train, executor=executor, address=ray_address, workers=workers,
+                cpus_per_task=(threads or 1) if dev.type == "cpu" else 1,
+                gpus_per_task=1 if dev.type == "cuda" else 0, max_group_size=max_group_size,
+                cost=cost):
+            sink(records)
     finally:
         bar.close()
         if path is not None and prov is not None:

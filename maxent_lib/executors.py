@@ -114,6 +114,23 @@ def _check_positive(name: str, value: Any, allow_float: bool = False) -> None:
         raise ValueError(f"{name} must be a positive {kind} or None, got {value!r}")
 
 
+def check_executor(executor: str, workers: int | None = None, address: str | None = None,
+                   max_group_size: int | None = None) -> None:
+    """Raise ``ValueError`` on an unknown executor, a bad ``workers`` or ``max_group_size``, or
+    Ray-only options (``workers``, ``address``) given to the local executor; ``ImportError``
+    with the install command when ``executor="ray"`` and Ray is missing."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {EXECUTORS}, got {executor!r}")
+    _check_positive("workers", workers)
+    slice_groups([], max_group_size)
+    if address is not None and (not isinstance(address, str) or not address.strip()):
+        raise ValueError(f"the Ray address must be a non-empty string, got {address!r}")
+    if executor == "local" and (workers is not None or address is not None):
+        raise ValueError("workers and the Ray address apply to executor='ray' only")
+    if executor == "ray":
+        _ray()
+
+
 # ---------------------------------------------------------------------- Ray session
 
 @contextlib.contextmanager
@@ -205,7 +222,7 @@ def map_groups(groups: Sequence[Sequence[Config]], train: Train, *, executor: st
         raise ValueError(f"executor must be one of {EXECUTORS}, got {executor!r}")
     if not callable(train):
         raise TypeError("train must be callable: train(group) -> list of records")
-    _check_positive("workers", workers)
+    check_executor(executor, workers, address, max_group_size)
     _check_positive("cpus_per_task", cpus_per_task, allow_float=True)
     if isinstance(gpus_per_task, bool) or not isinstance(gpus_per_task, (int, float)) \
             or gpus_per_task < 0:
@@ -246,5 +263,5 @@ def _map_ray(tasks: list[Group], train: Train, address: str | None, workers: int
                     del pending[ref]
                     yield ray.get(ref)
         finally:
-            for ref in pending:
-                ray.cancel(ref, force=True)
+            for ref in pending:  # queued tasks are dropped, running ones interrupted
+                ray.cancel(ref)

@@ -9,6 +9,7 @@ import signal
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from maxent_lib import executors as E
@@ -139,3 +140,116 @@ def test_ray_interrupted_keeps_finished_groups(ray_local):
     assert time.perf_counter() - start < 5
     # nothing of the interrupted run is left: the next run gets every slot
     assert len(list(E.map_groups(groups[:2], _toy_train, executor="ray", workers=2))) == 2
+
+
+# ---------------------------------------------------------------------- run_grid and the CLI on Ray
+
+TIMINGS = {"seconds", "group_seconds"}
+
+
+def _toy_data():
+    rng = np.random.default_rng(0)
+    means = rng.normal(size=(3, 16))
+
+    def sample(n):
+        y = rng.integers(0, 3, n)
+        return (means[y] + rng.normal(size=(n, 16))).astype(np.float32), y
+
+    return (*sample(300), *sample(200))
+
+
+def _toy_grid():
+    base = {"width": 16, "depth": 2, "epochs": 3, "batch_size": 32, "lr": 3e-3, "n_val": 60}
+    cfgs = [{**base, "seed": s, "shortcut": sc, "dropout": 0.2 * sc} for s in (0, 1)
+            for sc in (False, True)]
+    cfgs += [{**base, "seed": s, "depth": 3, "weight_decay": 0.1} for s in (0, 1)]
+    cfgs += [{**base, "seed": 0, "kind": "cnn", "width": 4}]
+    return cfgs  # three shape groups: 4 + 2 + 1
+
+
+def _without(records, skip=TIMINGS):
+    return [{k: v for k, v in r.items() if k not in skip} for r in records]
+
+
+def test_run_grid_on_ray_equals_local(ray_local, tmp_path):
+    from maxent_lib import ablation as A
+
+    data = _toy_data()
+    local = A.run_grid(_toy_grid(), data, device="cpu", progress=False)
+    path = tmp_path / "grid.jsonl"
+    remote = A.run_grid(_toy_grid(), data, device="cpu", progress=False, executor="ray",
+                        workers=2, results_path=path)
+    assert _without(remote) == _without(local)  # every field but the timings, dropout included
+    stored = A.load_results(path)
+    assert sorted(r["key"] for r in stored) == sorted(r["key"] for r in local)
+    assert A.load_provenance(path)["records"] == 7
+    # resume: a rerun trains nothing and appends nothing
+    text = path.read_text()
+    again = A.run_grid(_toy_grid(), data, device="cpu", progress=False, executor="ray",
+                       workers=2, results_path=path)
+    assert path.read_text() == text and _without(again) == _without(local)
+    # groups sliced into one-model tasks: the same numbers (models do not depend on their stack)
+    sliced = A.run_grid(_toy_grid(), data, device="cpu", progress=False, executor="ray",
+                        workers=2, max_group_size=1)
+    assert _without(sliced, TIMINGS | {"group_size"}) == _without(local, TIMINGS | {"group_size"})
+
+
+def test_run_grid_interrupted_driver_resumes(ray_local, tmp_path, monkeypatch):
+    from maxent_lib import ablation as A
+
+    data = _toy_data()
+    path = tmp_path / "grid.jsonl"
+    append = A.append_results
+
+    def append_then_interrupt(p, records):  # Ctrl-C right after the first group is written
+        append(p, records)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(A, "append_results", append_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        A.run_grid(_toy_grid(), data, device="cpu", progress=False, executor="ray",
+                   workers=2, results_path=path)
+    monkeypatch.setattr(A, "append_results", append)
+    first = A.load_results(path)
+    assert 0 < len(first) < 7  # one finished group kept, the others lost with the driver
+    resumed = A.run_grid(_toy_grid(), data, device="cpu", progress=False, executor="ray",
+                         workers=2, results_path=path)
+    assert len(A.load_results(path)) == 7
+    local = A.run_grid(_toy_grid(), data, device="cpu", progress=False)
+    assert _without(resumed) == _without(local)
+    assert len(A.load_provenance(path)["runs"]) == 2
+
+
+def test_cli_on_ray(ray_local, tmp_path, monkeypatch, capsys):
+    from maxent_lib import ablation as A
+    from maxent_lib.__main__ import main
+
+    monkeypatch.setitem(A.GRIDS, "tiny", lambda profile=None: _toy_grid()[:4])
+    monkeypatch.setitem(A.GRID_SUMMARY, "tiny", ("shortcut",))
+    out = tmp_path / "tiny.jsonl"
+    argv = ["ablate", "--grid", "tiny", "--dataset", "gaussians", "--device", "cpu",
+            "--out", str(out), "--no-progress"]
+    assert main([*argv, "--executor", "ray", "--workers", "2"]) == 0
+    assert len(out.read_text().splitlines()) == 4
+    assert "--executor ray" in A.load_provenance(out)["command"]
+    local = tmp_path / "local.jsonl"
+    assert main([*argv[:-2], str(local), "--no-progress"]) == 0
+    def by_key(path):  # Ray appends groups in the order they finish
+        return sorted(_without(A.load_results(path)), key=lambda r: r["key"])
+
+    assert by_key(out) == by_key(local)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--workers", "2"], "need --executor ray"),
+    (["--ray-address", "auto"], "need --executor ray"),
+    (["--executor", "ray", "--workers", "0"], "--workers must be a positive integer"),
+    (["--executor", "dask"], "invalid choice"),
+])
+def test_cli_executor_errors(extra, message, tmp_path, capsys):
+    from maxent_lib.__main__ import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["ablate", "--grid", "shortcut", "--out", str(tmp_path / "r.jsonl"), *extra])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
