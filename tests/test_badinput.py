@@ -944,3 +944,31 @@ if __name__ == "__main__":  # python tests/test_badinput.py: the figures
     for f in p2["failures"]:
         print("  still failing:", *f)
     sys.exit(0)
+
+
+def test_the_harness_can_fail():
+    """Each outcome the suite reports is reachable: the classification is not vacuous."""
+    def nan_result():
+        return np.array([np.nan])
+
+    def raise_plain(exc):
+        def f():
+            raise exc
+        return f
+
+    examples = [
+        (Case("x", "sleeps", lambda: time.sleep(5), "value", ("a",)), "hang"),
+        (Case("x", "nan", nan_result, "value", ("a",)), "silent_nan"),
+        (Case("x", "accepts", lambda: 1.0, "type", ("a",)), "wrong"),
+        (Case("x", "keyerror", raise_plain(KeyError("a")), "value", ("a",)), "other"),
+        (Case("x", "typeerror_for_value", raise_plain(TypeError("a bad")), "value", ("a",)),
+         "other"),
+        (Case("x", "unnamed", raise_plain(ValueError("bad input")), "value", ("alpha",)),
+         "unclear"),
+        (Case("x", "named", raise_plain(ValueError("alpha must be > 0")), "value", ("alpha",)),
+         "clean"),
+        (Case("x", "wrong_answer", lambda: 2.0, "ok", check=lambda v: v == 1.0), "wrong"),
+        (Case("x", "nan_answer", nan_result, "ok"), "silent_nan"),
+    ]
+    for case, outcome in examples:
+        assert run_case(case, timeout=0.3)[0] == outcome, case.label

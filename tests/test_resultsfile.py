@@ -337,3 +337,35 @@ def test_fallback_lock_without_fcntl(tmp_path, monkeypatch):
     stale.write_text("12345")  # a fresh lock held by someone else: wait, then a clear error
     with pytest.raises(R.ResultsFileError, match="could not lock"):
         R.append_records(path, [{"key": "blocked"}], lock_timeout=0.2)
+
+
+def test_writer_killed_between_write_and_rename(tmp_path):
+    """A writer SIGKILLed after writing its temporary file and before renaming it: the lock is
+    released by the kernel, the results file is intact, and the next append removes the stale
+    temporary file."""
+    import signal
+    import time
+
+    path = tmp_path / "r.jsonl"
+    R.append_records(path, [{"key": "a"}])
+    before = path.read_bytes()
+    script = textwrap.dedent("""
+        import os, sys, time
+        os.replace = lambda *args: time.sleep(600)  # hang between write and rename
+        from maxent_lib.resultsfile import append_records
+        append_records(sys.argv[1], [{"key": "b"}])
+    """)
+    child = subprocess.Popen([sys.executable, "-c", script, str(path)], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".r.jsonl.*.tmp")):
+            assert child.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    assert list(tmp_path.glob(".r.jsonl.*.tmp"))  # the kill left a temporary file
+    assert path.read_bytes() == before
+    assert R.append_records(path, [{"key": "c"}], lock_timeout=5) == 1
+    assert not list(tmp_path.glob(".r.jsonl.*.tmp"))
+    assert [r["key"] for r in R.read_records(path)] == ["a", "c"]
