@@ -1,63 +1,162 @@
-"""The course's one figure style (every lesson calls :func:`use_course_style` once).
+"""The course's one figure style; every lesson calls :func:`use_course_style` once, in its imports
+cell, and sets no ``figsize`` or ``dpi`` of its own.
 
-Figures are drawn at a size and font that read on a laptop screen and, scaled up in the lecture
-decks, from the back of a room: 8 x 4.5 inches (16:9), 110 dpi in the notebook, 13-point text,
-thick lines, a colour cycle that stays distinguishable in black and white (markers and line
-styles differ too). Log axes print major labels only, so minor ticks never collide.
+Figures are drawn to read on a laptop screen and, in the lecture decks, from the back of a room:
 
-Introduced in lesson 00.
+- one panel is :data:`FIGSIZE` = 8 x 4.5 inches (16:9, the shape of a slide), two or three panels
+  side by side :data:`FIGSIZE_WIDE` = 10 x 4.5 inches;
+- :data:`DPI` = 110 dots per inch in the stored notebooks (880 x 495 pixels for one panel): the
+  decks show a figure as large as fits 1200 x 560 slide pixels (``tools/build_slides.py``), so
+  its tick labels (14 pt, 21 pixels in the notebook) are about 24 pixels on a 1280 x 720 slide,
+  and at least :data:`MIN_DECK_TEXT_PX` even on a slide zoomed out as far as the decks go;
+- 14-16 pt text, thick lines, a colour-blind-safe colour cycle in which each colour has its
+  own line style (and :data:`MARKERS` to match), so figures read in black and white;
+- log axes print plain major labels only (:func:`plain_log_axis`), category labels wrap instead of
+  rotating (:func:`category_axis`), and a bar of height zero is drawn as a visible mark with its
+  value (:func:`annotate_bars`), so it does not look like missing data.
+
+Introduced in lesson 00 (every lesson from 01 on uses it).
 """
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-#: Width and height (inches) of a one-panel figure; two panels use (11, 4.5).
+#: Width and height (inches) of a one-panel figure (16:9).
 FIGSIZE: tuple[float, float] = (8.0, 4.5)
+#: Width and height (inches) of a figure with two or three panels side by side.
+FIGSIZE_WIDE: tuple[float, float] = (10.0, 4.5)
 #: Resolution of figures stored in the notebooks (the decks scale them up).
 DPI: int = 110
+#: Smallest text (tick labels) in points.
+MIN_FONT_PT: float = 14.0
+#: Tick labels must be at least this many pixels tall on a 1280 x 720 slide, even on a slide the
+#: deck zooms out to its minimum (checked by tests).
+MIN_DECK_TEXT_PX: float = 16.0
+#: The Okabe-Ito colours (safe for colour-blind readers); the first three also stay apart in grey
+#: (black, light, mid), and every colour comes with its own line style (the default cycle) and
+#: a marker (pass ``marker=MARKERS[i]`` where points matter), so figures read in black and white.
+COLORS: tuple[str, ...] = ("#000000", "#E69F00", "#0072B2", "#CC79A7", "#009E73", "#D55E00")
+MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P")
+LINESTYLES: tuple[str, ...] = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))
+
+
+def _cycler() -> Any:
+    from cycler import cycler
+
+    return cycler(color=list(COLORS)) + cycler(linestyle=list(LINESTYLES))
+
 
 COURSE_STYLE: dict[str, Any] = {
     "figure.figsize": FIGSIZE,
     "figure.dpi": DPI,
     "savefig.dpi": DPI,
     "figure.constrained_layout.use": True,
-    "font.size": 13,
-    "axes.titlesize": 14,
-    "axes.labelsize": 13,
-    "xtick.labelsize": 12,
-    "ytick.labelsize": 12,
-    "legend.fontsize": 12,
+    "font.size": 15,
+    "axes.titlesize": 16,
+    "axes.labelsize": 15,
+    "xtick.labelsize": MIN_FONT_PT,
+    "ytick.labelsize": MIN_FONT_PT,
+    "legend.fontsize": MIN_FONT_PT,
     "legend.frameon": False,
+    "figure.titlesize": 17,
     "lines.linewidth": 2.2,
     "lines.markersize": 7,
+    "errorbar.capsize": 3,
     "axes.grid": True,
     "grid.alpha": 0.3,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    "axes.formatter.useoffset": False,
 }
 
 
 def use_course_style() -> None:
-    """Apply :data:`COURSE_STYLE` to matplotlib's global settings (idempotent).
-    Introduced in lesson 00."""
+    """Apply :data:`COURSE_STYLE` (and the grey-safe colour, marker and line-style cycle) to
+    matplotlib's global settings; calling it again changes nothing. Introduced in lesson 00."""
     import matplotlib as mpl
 
     mpl.rcParams.update(COURSE_STYLE)
+    mpl.rcParams["axes.prop_cycle"] = _cycler()
 
 
-def plain_log_axis(ax: Any, axis: str = "x", ticks: Any = None) -> None:
-    """Make a log axis print plain numbers at ``ticks`` (default: the data's own values are
-    left to matplotlib) and no minor labels, so "16" and "32" never collide with "3x10^0".
-    Introduced in lesson 05."""
-    from matplotlib.ticker import NullFormatter, ScalarFormatter
+def plain_log_axis(ax: Any, axis: str = "x", ticks: Iterable[float] | None = None) -> None:
+    """Make a log axis print plain numbers ("16", "32", "0.01") at its major ticks, or at
+    ``ticks`` when given (e.g. the depths of an ablation), and nothing at the minor ticks, so
+    labels such as "3x10^0" never collide with "16" and "32". Introduced in lesson 05."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     if axis not in ("x", "y"):
         raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
     target = ax.xaxis if axis == "x" else ax.yaxis
     if ticks is not None:
-        (ax.set_xticks if axis == "x" else ax.set_yticks)(list(ticks))
-    fmt = ScalarFormatter()
-    fmt.set_scientific(False)
-    target.set_major_formatter(fmt)
+        values = [float(t) for t in ticks]
+        if not values or any(not t > 0 for t in values):
+            raise ValueError("ticks must be positive numbers on a log axis")
+        (ax.set_xticks if axis == "x" else ax.set_yticks)(values)
+    target.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
     target.set_minor_formatter(NullFormatter())
+
+
+def wrap_labels(labels: Sequence[str], width: int = 12) -> list[str]:
+    """Category labels broken into lines of at most ``width`` characters (at spaces), so they
+    fit side by side without rotation. Introduced in lesson 06."""
+    if width < 1:
+        raise ValueError(f"width must be a positive number of characters, got {width}")
+    return ["\n".join(textwrap.wrap(str(label), width)) or str(label) for label in labels]
+
+
+def category_axis(ax: Any, labels: Sequence[str], axis: str = "x", width: int = 12) -> None:
+    """Put ``labels`` at positions 0, 1, ... of ``axis``, wrapped (:func:`wrap_labels`) and
+    horizontal, instead of crowded or rotated. Introduced in lesson 06."""
+    if axis not in ("x", "y"):
+        raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
+    positions = list(range(len(labels)))
+    text = wrap_labels(labels, width)
+    if axis == "x":
+        ax.set_xticks(positions, text, rotation=0, ha="center")
+    else:
+        ax.set_yticks(positions, text, rotation=0)
+
+
+def annotate_bars(ax: Any, bars: Any, fmt: str = "{:.2g}", zero_tol: float = 0.0) -> list[Any]:
+    """Write each bar's value next to it; a bar of height (or width, for ``barh``) within
+    ``zero_tol`` of zero also gets a short thick mark on the axis line, so it reads as "zero",
+    not as missing. Returns the text objects. Introduced in lesson 03."""
+    texts = []
+    horizontal = getattr(bars, "orientation", "vertical") == "horizontal"
+    for bar in bars:
+        value = bar.get_width() if horizontal else bar.get_height()
+        x = bar.get_x() + bar.get_width() / 2
+        y = bar.get_y() + bar.get_height() / 2
+        if abs(value) <= zero_tol:
+            if horizontal:
+                ax.plot([0, 0], [bar.get_y(), bar.get_y() + bar.get_height()],
+                        color=bar.get_facecolor(), lw=4, solid_capstyle="butt", marker="")
+            else:
+                ax.plot([bar.get_x(), bar.get_x() + bar.get_width()], [0, 0],
+                        color=bar.get_facecolor(), lw=4, solid_capstyle="butt", marker="")
+        if horizontal:
+            texts.append(ax.annotate(fmt.format(value), (max(value, 0), y), xytext=(4, 0),
+                                     textcoords="offset points", va="center", ha="left"))
+        else:
+            texts.append(ax.annotate(fmt.format(value), (x, max(value, 0)), xytext=(0, 3),
+                                     textcoords="offset points", ha="center", va="bottom"))
+    return texts
+
+
+def deck_text_px(fig: Any, shown_width_px: float) -> float:
+    """Height in pixels of the figure's smallest text (its tick labels, or the smallest font
+    in the style) when the figure is shown ``shown_width_px`` wide, e.g. on a slide.
+    Introduced in lesson 00."""
+    import matplotlib as mpl
+
+    if shown_width_px <= 0:
+        raise ValueError(f"shown_width_px must be positive, got {shown_width_px}")
+    sizes = [t.get_fontsize() for ax in fig.axes
+             for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_text()]
+    smallest = min(sizes) if sizes else mpl.rcParams["font.size"]
+    natural_width = fig.get_figwidth() * fig.dpi
+    return smallest * fig.dpi / 72.0 * shown_width_px / natural_width
