@@ -33,7 +33,9 @@ from typing import Any
 import numpy as np
 import torch
 from scipy.special import logsumexp
+from threadpoolctl import threadpool_limits
 
+from . import quadrature
 from ._checks import as_finite_array, check_labels, check_probabilities, check_same_length
 from .data import GaussianMixtureTask, SyntheticTask
 from .runtime import progress_bar
@@ -260,10 +262,18 @@ def _check_split(T_train: object, y_train: object, T_test: object, y_test: objec
     return Ttr, ytr, Tte, yte, K
 
 
-def _entropy_of_labels(y: np.ndarray, K: int) -> float:
-    p = np.bincount(y, minlength=K) / len(y)
-    p = p[p > 0]
-    return float(-(p * np.log(p)).sum())
+def _label_surprisal(y: np.ndarray, K: int, priors: object = None) -> np.ndarray:
+    """Per-point -log p(y_i): p = ``priors`` if given, else the label frequencies of ``y``
+    itself, so that the mean is H(Y) (known, or the plug-in estimate on these points)."""
+    if priors is None:
+        p = np.bincount(y, minlength=K) / len(y)
+    else:
+        p = check_probabilities(as_finite_array(priors, "priors", ndim=1), "priors")
+        if len(p) != K:
+            raise ValueError(f"priors must have one entry per class ({K}), got {len(p)}")
+        if np.any(p[y] <= 0):
+            raise ValueError("priors give probability 0 to a class that occurs in y")
+    return -np.log(p[y])
 
 
 def feature_condition_gaps(
@@ -271,7 +281,7 @@ def feature_condition_gaps(
     X_train: np.ndarray | None = None, X_test: np.ndarray | None = None, *,
     alpha: float = DEFAULT_ALPHA, n_bootstrap: int = 1000, seed: int = 0,
     n_classes: int | None = None, confidence: float = 0.95,
-    input_losses: np.ndarray | None = None,
+    input_losses: np.ndarray | None = None, priors: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Measure FC1 and FC2 for features T on a train/test split (all cross-entropies in nats,
     means over the test points).
@@ -285,14 +295,20 @@ def feature_condition_gaps(
       X), ``total_gap`` = CE_lin(T) - CE_flex(X), each with a ``*_ci`` = (lo, hi): a paired
       percentile bootstrap interval (``n_bootstrap`` resamples of the test points, level
       ``confidence``);
-    - ``entropy_y`` = H(Y) from the training label frequencies and ``mi_lower_bound`` =
-      H(Y) - CE_flex(T) <= I(T; Y) (Barber & Agakov), with ``mi_lower_bound_ci``;
+    - ``entropy_y`` = H(Y), from ``priors`` when given, else the plug-in entropy of the *test*
+      labels (the same points as the cross-entropies), and ``mi_lower_bound`` =
+      H(Y) - CE_flex(T), with ``mi_lower_bound_ci``. Its expectation over test samples is at
+      most I(T; Y) (Barber & Agakov: for the fitted probe q, H(Y) - E[-log q(Y|T)] <= I(T; Y);
+      the plug-in H(Y) is biased low, which keeps the bound); one sample's value can exceed
+      I(T; Y) by sampling noise;
     - ``acc_linear``, ``acc_flexible`` (test accuracies), ``n_train``, ``n_test``, and
       ``losses``: the per-test-point losses {"linear", "flexible", "flexible_input"}.
 
     ``input_losses`` (per-test-point losses of the probe on X, e.g. ``losses["flexible_input"]``
     of an earlier call on the same split) skips refitting the probe on X; X_test is then not
-    needed. A gap near 0 whose interval covers 0 means "holds, as far as this probe can tell".
+    needed. The intervals hold the fitted probes fixed: they cover test-point variability only,
+    not the training sample or the probe's refit, and cover the population gaps too rarely
+    (lesson 03 measures it); :func:`repeated_split_gaps` gives intervals that include both.
     Typical cost: 1-3 s on a 2-core CPU for n = 2000-4000, d <= 64.
     Raises ``ValueError`` on bad shapes, NaN/inf, labels out of range or a one-class y_train.
     Introduced in lesson 03.
@@ -325,7 +341,8 @@ def feature_condition_gaps(
         return paired_bootstrap_ci(a, b, n_bootstrap=n_bootstrap, confidence=confidence,
                                    seed=seed)
 
-    h_y = _entropy_of_labels(ytr, K)
+    h_losses = _label_surprisal(yte, K, priors)
+    h_y = float(h_losses.mean())
     out: dict[str, Any] = {
         "ce_linear": float(loss_lin.mean()), "ce_flexible": float(loss_flex.mean()),
         "ce_flexible_input": None,
@@ -337,8 +354,7 @@ def feature_condition_gaps(
         "n_train": len(ytr), "n_test": len(yte), "alpha": float(alpha),
         "losses": {"linear": loss_lin, "flexible": loss_flex, "flexible_input": input_losses},
     }
-    lo, hi = ci(np.full_like(loss_flex, h_y), loss_flex)
-    out["mi_lower_bound_ci"] = (lo, hi)
+    out["mi_lower_bound_ci"] = ci(h_losses, loss_flex)
     if input_losses is not None:
         out["ce_flexible_input"] = float(input_losses.mean())
         out["fc1_gap"] = float(loss_flex.mean() - input_losses.mean())
@@ -374,46 +390,373 @@ def layerwise_condition_gaps(
     return results
 
 
+# ---------------------------------------------------------------- intervals that include refits
+
+def split_t_interval(values: Sequence[float], test_fraction: float,
+                     confidence: float = 0.95) -> tuple[float, float]:
+    """The corrected repeated-split t interval (Nadeau & Bengio 2003) for the mean of J
+    estimates from J random train/test splits of one sample: mean +- t_{J-1} s sqrt(1/J + r),
+    with s the sd of the J values and r = n_test / n_train = ``test_fraction`` /
+    (1 - ``test_fraction``). The term r corrects for the splits sharing data (the J estimates
+    are correlated); without it the interval would only reflect the spread between splits.
+    Needs J >= 2. Introduced in lesson 03."""
+    v = as_finite_array(values, "values", ndim=1)
+    if len(v) < 2:
+        raise ValueError(f"need at least two split estimates, got {len(v)}")
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}")
+    from scipy.stats import t as student_t
+
+    half = (student_t.ppf(0.5 + confidence / 2, len(v) - 1) * v.std(ddof=1)
+            * np.sqrt(1 / len(v) + test_fraction / (1 - test_fraction)))
+    return float(v.mean() - half), float(v.mean() + half)
+
+
+def _one_se_choice(loss_lin: np.ndarray, loss_mlp: np.ndarray) -> bool:
+    """True (use the MLP) when it beats the linear probe on the validation points by more than
+    one standard error of the paired mean difference (the one-standard-error rule)."""
+    d = loss_lin - loss_mlp
+    return bool(d.mean() > d.std(ddof=1) / np.sqrt(len(d)))
+
+
+def layerwise_repeated_split_gaps(
+    features: Sequence[np.ndarray], y: np.ndarray, X: np.ndarray | None = None, *,
+    n_splits: int = 10, test_fraction: float = 0.3, val_fraction: float = 0.2,
+    alpha: float = DEFAULT_ALPHA, confidence: float = 0.95, seed: int = 0,
+    n_classes: int | None = None, priors: np.ndarray | None = None, select: bool = True,
+    probe: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """FC1 and FC2 gaps of several feature sets T_1..T_G of the same n points (e.g. the layers
+    of one net, on data it never saw), by repeated sample splitting with refits.
+
+    For each of ``n_splits`` random splits of the n points (seed ``[seed, j]``) into a training
+    part and a test part (``test_fraction``): on the training part, fit softmax regression on
+    every T_g (penalty ``alpha``, standardised T) and a flexible probe on every T_g and on X; on
+    the test part, compute CE_lin(T_g), CE_flex(T_g), CE_flex(X) and so the split's gaps
+    FC2 = CE_lin(T) - CE_flex(T), FC1 = CE_flex(T) - CE_flex(X), total = CE_lin(T) - CE_flex(X).
+    The flexible probes of all splits and feature sets are trained together
+    (:class:`maxent_lib.probes.StackedProbes`; ``probe`` passes its settings, e.g. ``width``),
+    each starting from the softmax regression fitted on its fitting part (affine part at that
+    solution, MLP output at zero), so it only has to learn what a linear read-out misses.
+
+    With ``select=True`` the flexible read-out of a split is the better, on the probe's
+    validation part (``val_fraction`` of the training part), of softmax regression and the MLP
+    probe, by the one-standard-error rule: the MLP only if it wins by more than one standard
+    error. The read-out family then contains the linear model exactly, which removes most of the
+    MLP's excess cross-entropy where a linear read-out is already right.
+
+    Each gap is the mean over splits, with the corrected repeated-split t interval
+    (:func:`split_t_interval`). It covers what varies between splits: which points train and
+    which test, and the probes' refits (initialisation, batch order, early stopping). It is an
+    interval for the gap that probes trained on ``n_train`` points measure; the estimator's
+    bias with respect to the population gap is not in it: the flexible probe's excess over the
+    Bayes cross-entropy (it makes FC2 gaps too small where the MLP is chosen, and moves FC1 gaps
+    by the difference of the probes' excesses on T and on X). Lesson 03 measures the coverage
+    for population gaps by simulation.
+
+    Returns one dict per feature set, with ``ce_linear``, ``ce_flexible``,
+    ``ce_flexible_input``, ``fc2_gap``, ``fc1_gap``, ``total_gap`` (FC1 and total: None without
+    X), each gap with ``*_ci`` (None for one split), ``entropy_y`` (from ``priors`` when given,
+    else the plug-in entropy of each split's test labels) and ``mi_lower_bound`` =
+    H(Y) - CE_flex(T) with ``mi_lower_bound_ci`` (its expectation is at most I(T; Y)),
+    ``acc_linear``, ``acc_flexible``, ``mlp_chosen`` (fraction of splits whose flexible
+    read-out on T is the MLP), ``splits`` (each quantity per split, as arrays), ``n_splits``,
+    ``n_train``, ``n_test`` (per split), ``interval`` (what the interval covers).
+    Raises ``ValueError`` on bad shapes, NaN/inf, labels out of range, too few points or bad
+    options. Introduced in lesson 03.
+    """
+    if not isinstance(features, (list, tuple)) or not features:
+        raise ValueError("features must be a non-empty list of (n, d) arrays, one per set")
+    y_arr = check_labels(y, n_classes)
+    feats = [as_finite_array(F, f"features[{i}]", ndim=2) for i, F in enumerate(features)]
+    for i, F in enumerate(feats):
+        check_same_length(f"features[{i}]", F, "y", y_arr)
+    if n_classes is not None and (not isinstance(n_classes, (int, np.integer)) or n_classes < 2):
+        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+    K = int(n_classes) if n_classes is not None else int(y_arr.max()) + 1
+    if len(np.unique(y_arr)) < 2:
+        raise ValueError("y holds a single class; the conditions need at least two")
+    if not isinstance(n_splits, (int, np.integer)) or n_splits < 1:
+        raise ValueError(f"n_splits must be a positive integer, got {n_splits!r}")
+    for name, v in (("test_fraction", test_fraction), ("val_fraction", val_fraction),
+                    ("confidence", confidence)):
+        if not 0 < v < 1:
+            raise ValueError(f"{name} must lie strictly between 0 and 1, got {v}")
+    x_index = None
+    if X is not None:
+        X_arr = as_finite_array(X, "X", ndim=2)
+        check_same_length("X", X_arr, "y", y_arr)
+        x_index = next((i for i, F in enumerate(feats) if F.shape == X_arr.shape
+                        and np.array_equal(F, X_arr)), None)
+        if x_index is None:
+            feats.append(X_arr)
+            x_index = len(feats) - 1
+    n, G, J = len(y_arr), len(feats), int(n_splits)
+    n_test = int(round(test_fraction * n))
+    n_train = n - n_test
+    n_val = int(round(val_fraction * n_train))
+    if n_test < 2 or n_val < 2 or n_train - n_val < 2:
+        raise ValueError(f"{n} points are too few to split into training, validation and test "
+                         "parts; give more points")
+
+    d_max = max(F.shape[1] for F in feats)
+    splits = []
+    Zf, yf, Zv, yv, Zt, seeds, dims, W_init, b_init = [], [], [], [], [], [], [], [], []
+    lin_test, lin_val = np.empty((J, G, n_test)), np.empty((J, G, n_val))
+    acc_lin = np.empty((J, G))
+    for j in range(J):
+        perm = np.random.default_rng([int(seed), j]).permutation(n)
+        te, tr = perm[:n_test], perm[n_test:]
+        val, fit = tr[:n_val], tr[n_val:]
+        splits.append((te, val, fit))
+        for g, F in enumerate(feats):
+            mu, sd = _standardiser(F[tr])
+            Z = (F - mu) / sd
+            full = SoftmaxRegression(alpha=alpha).fit(Z[tr], y_arr[tr], n_classes=K)
+            lp = log_softmax(full.decision_function(Z[te]))
+            lin_test[j, g] = point_losses(lp, y_arr[te])
+            acc_lin[j, g] = np.mean(lp.argmax(1) == y_arr[te])
+            part = SoftmaxRegression(alpha=alpha).fit(Z[fit], y_arr[fit], n_classes=K)
+            lin_val[j, g] = point_losses(log_softmax(part.decision_function(Z[val])),
+                                         y_arr[val])
+            W0 = np.zeros((d_max, K))
+            W0[:F.shape[1]] = part.coef_.T
+            W_init.append(W0)
+            b_init.append(part.intercept_)
+            pad = np.zeros((n, d_max))
+            pad[:, :F.shape[1]] = Z
+            Zf.append(pad[fit])
+            Zv.append(pad[val])
+            Zt.append(pad[te])
+            yf.append(y_arr[fit])
+            yv.append(y_arr[val])
+            seeds.append(int(np.random.default_rng([int(seed), j, g, 11]).integers(2**31)))
+            dims.append(F.shape[1])
+    from .probes import StackedProbes
+
+    probes = StackedProbes(**(probe or {})).fit(np.stack(Zf), np.stack(yf), np.stack(Zv),
+                                                np.stack(yv), K, seeds, dims,
+                                                (np.stack(W_init), np.stack(b_init)))
+    lp_val = probes.predict_log_proba(np.stack(Zv))
+    lp_test = probes.predict_log_proba(np.stack(Zt))
+    flex_test = np.empty((J, G, n_test))
+    acc_flex, chosen = np.empty((J, G)), np.zeros((J, G), bool)
+    h_y = np.empty(J)
+    for j, (te, val, _) in enumerate(splits):
+        h_y[j] = _label_surprisal(y_arr[te], K, priors).mean()
+        for g in range(G):
+            i = j * G + g
+            mlp_val = point_losses(lp_val[i], y_arr[val])
+            chosen[j, g] = (not select) or _one_se_choice(lin_val[j, g], mlp_val)
+            if chosen[j, g]:
+                flex_test[j, g] = point_losses(lp_test[i], y_arr[te])
+                acc_flex[j, g] = np.mean(lp_test[i].argmax(1) == y_arr[te])
+            else:
+                flex_test[j, g], acc_flex[j, g] = lin_test[j, g], acc_lin[j, g]
+    ce_lin, ce_flex = lin_test.mean(axis=2), flex_test.mean(axis=2)   # (J, G)
+
+    def summary(v: np.ndarray) -> tuple[float, tuple[float, float] | None]:
+        ci = split_t_interval(v, test_fraction, confidence) if J > 1 else None
+        return float(v.mean()), ci
+
+    results = []
+    for g in range(len(features)):
+        per = {"ce_linear": ce_lin[:, g], "ce_flexible": ce_flex[:, g],
+               "fc2_gap": ce_lin[:, g] - ce_flex[:, g], "entropy_y": h_y,
+               "mi_lower_bound": h_y - ce_flex[:, g]}
+        if x_index is not None:
+            per["ce_flexible_input"] = ce_flex[:, x_index]
+            per["fc1_gap"] = ce_flex[:, g] - ce_flex[:, x_index]
+            per["total_gap"] = ce_lin[:, g] - ce_flex[:, x_index]
+        out: dict[str, Any] = {"ce_flexible_input": None, "fc1_gap": None, "fc1_gap_ci": None,
+                               "total_gap": None, "total_gap_ci": None}
+        for key, v in per.items():
+            out[key] = float(v.mean())
+            if key.endswith("_gap") or key == "mi_lower_bound":
+                out[key], out[key + "_ci"] = summary(v)
+        out.update({
+            "acc_linear": float(acc_lin[:, g].mean()), "acc_flexible": float(acc_flex[:, g].mean()),
+            "mlp_chosen": float(chosen[:, g].mean()),
+            "mlp_chosen_input": None if x_index is None else float(chosen[:, x_index].mean()),
+            "splits": per, "n_splits": J, "n_train": n_train, "n_test": n_test,
+            "alpha": float(alpha), "confidence": float(confidence),
+            "interval": ("corrected repeated-split t interval (Nadeau & Bengio 2003) over "
+                         f"{J} splits: training/test assignment and probe refits vary"
+                         if J > 1 else "none (one split)"),
+        })
+        results.append(out)
+    return results
+
+
+def repeated_split_gaps(T: np.ndarray, y: np.ndarray, X: np.ndarray | None = None,
+                        **kwargs: Any) -> dict[str, Any]:
+    """:func:`layerwise_repeated_split_gaps` for one feature set T (an (n, d) array); the
+    keyword arguments are the same. Introduced in lesson 03."""
+    return layerwise_repeated_split_gaps([T], y, X, **kwargs)[0]
+
+
 # ---------------------------------------------------------------- the truth, where it is known
+
+def _log_posterior(task: SyntheticTask, X: np.ndarray) -> np.ndarray:
+    lj = task.log_joint(X)  # log P(y | x) = log P(x, y) - log P(x), stable where P(y|x) ~ 0
+    return lj - logsumexp(lj, axis=1, keepdims=True)
+
+
+def soft_label_softmax(T: np.ndarray, P: np.ndarray, weights: np.ndarray, alpha: float = 0.0,
+                       tol: float = 1e-10, max_iter: int = 100,
+                       ) -> Callable[[np.ndarray], np.ndarray]:
+    """The softmax regression that minimises the expected cross-entropy against known
+    posteriors,
+
+        sum_i w_i sum_k P[i, k] (-log softmax(W z_i + b)_k) + (alpha/2) ||W||^2,
+
+    on features standardised with the weighted mean and sd (``weights`` w >= 0, summing to one:
+    quadrature weights, or 1/n for a sample). With quadrature nodes this is the
+    population-optimal linear read-out q* of lesson 03, with no sampled labels. Newton's method
+    with a backtracking line search on the parameters of classes 1..K-1 (class 0's are fixed at
+    0, which removes the softmax's shift invariance), to max |gradient| <= ``tol``. Returns
+    T -> log q*(y | T), shape (n, K). Raises ``ValueError`` on bad shapes, NaN/inf, rows of P
+    that are not distributions, or weights that are negative or do not sum to one.
+    Introduced in lesson 03."""
+    T_arr = as_finite_array(T, "T", ndim=2)
+    P_arr = check_probabilities(as_finite_array(P, "P", ndim=2), "P")
+    w = as_finite_array(weights, "weights", ndim=1)
+    check_same_length("T", T_arr, "P", P_arr)
+    check_same_length("T", T_arr, "weights", w)
+    if np.any(w < 0) or abs(w.sum() - 1.0) > 1e-9:
+        raise ValueError("weights must be non-negative and sum to one")
+    mu = w @ T_arr
+    sd = np.sqrt(w @ (T_arr - mu) ** 2)
+    sd[sd < 1e-12] = 1.0
+    X1 = np.hstack([(T_arr - mu) / sd, np.ones((len(T_arr), 1))])
+    n, d = X1.shape
+    K = P_arr.shape[1]
+    pen = np.r_[np.full(d - 1, float(alpha)), 0.0]
+
+    def objective(th: np.ndarray) -> tuple[float, np.ndarray]:
+        S = np.zeros((n, K))
+        S[:, 1:] = X1 @ th.T
+        lq = S - logsumexp(S, axis=1, keepdims=True)
+        return float(-(w @ (P_arr * lq).sum(axis=1)) + 0.5 * np.sum(pen * th**2)), lq
+
+    theta = np.zeros((K - 1, d))
+    f, lq = objective(theta)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for _ in range(max_iter):
+            Q1 = np.exp(lq[:, 1:])
+            G = ((Q1 - P_arr[:, 1:]) * w[:, None]).T @ X1 + pen * theta
+            if np.max(np.abs(G)) <= tol:
+                break
+            Xw = X1 * w[:, None]
+            H = np.zeros((K - 1, d, K - 1, d))
+            for k in range(K - 1):
+                for m in range(K - 1):
+                    c = Q1[:, k] * ((k == m) - Q1[:, m])
+                    H[k, :, m, :] = (Xw * c[:, None]).T @ X1
+                H[k, :, k, :] += np.diag(pen)
+            H = H.reshape((K - 1) * d, (K - 1) * d)
+            H[np.diag_indices_from(H)] += 1e-12 * max(float(np.max(np.diag(H))), 1e-300)
+            step = -np.linalg.solve(H, G.ravel()).reshape(theta.shape)
+            slope, t = float(G.ravel() @ step.ravel()), 1.0
+            new_f, new_lq = objective(theta + step)
+            while new_f > f + 1e-4 * t * slope and t > 1e-10:
+                t *= 0.5
+                new_f, new_lq = objective(theta + t * step)
+            if new_f > f:  # no descent left in float64
+                break
+            theta, f, lq = theta + t * step, new_f, new_lq
+
+    def log_proba(T_new: np.ndarray) -> np.ndarray:
+        Z = (np.asarray(T_new, float) - mu) / sd
+        S = np.zeros((len(Z), K))
+        S[:, 1:] = Z @ theta[:, :-1].T + theta[:, -1]
+        return S - logsumexp(S, axis=1, keepdims=True)
+
+    return log_proba
+
+
+_GAP_KEYS = ("ce_bayes_input", "ce_bayes_features", "ce_linear_best", "fc1_gap", "fc2_gap",
+             "total_gap", "kl_fc1", "kl_fc2")
+
+
+def _exact_values(task: SyntheticTask, feature_task: SyntheticTask, keep: list[int],
+                  features: Callable[[np.ndarray], np.ndarray], alpha: float,
+                  full: tuple[np.ndarray, np.ndarray], marginal: tuple[np.ndarray, np.ndarray],
+                  fit: tuple[np.ndarray, np.ndarray]) -> tuple[dict[str, float], np.ndarray]:
+    """The exact quantities from three weighted point sets: ``full`` (x, w) for expectations over
+    P(x), ``marginal`` (t, w) for expectations over the distribution of x[keep], ``fit`` (t, w)
+    on which q* is fitted. Also returns the per-point values on ``full`` (for standard errors)."""
+    t_fit, w_fit = fit
+    lin = soft_label_softmax(features(t_fit), np.exp(_log_posterior(feature_task, t_fit)),
+                             w_fit, alpha)
+    X, w = full
+    lp_x = _log_posterior(task, X)
+    lp_t = _log_posterior(feature_task, X[:, keep])
+    lq = lin(features(X[:, keep]))
+    P_x = np.exp(lp_x)
+    per_point = np.stack([-(P_x * lp_x).sum(1), -(P_x * lp_t).sum(1), -(P_x * lq).sum(1)], 1)
+    ce_x, ce_t, ce_lin = (float(v) for v in w @ per_point)
+    # KL(p || q) = sum_k p_k (log p_k - log q_k), from log-probabilities (no underflow)
+    kl1 = float(w @ (P_x * (lp_x - lp_t)).sum(1))
+    t_m, w_m = marginal
+    lp_m = _log_posterior(feature_task, t_m)
+    kl2 = float(w_m @ (np.exp(lp_m) * (lp_m - lin(features(t_m)))).sum(1))
+    values = {"ce_bayes_input": ce_x, "ce_bayes_features": ce_t, "ce_linear_best": ce_lin,
+              "fc1_gap": ce_t - ce_x, "fc2_gap": ce_lin - ce_t, "total_gap": ce_lin - ce_x,
+              "kl_fc1": kl1, "kl_fc2": kl2}
+    return values, per_point
+
 
 def exact_condition_gaps(
     task: SyntheticTask, keep: Sequence[int] | None = None,
     transform: Callable[[np.ndarray], np.ndarray] | None = None, *,
     X_test: np.ndarray | None = None, y_test: np.ndarray | None = None,
     n_eval: int = 20_000, n_population: int = 50_000, alpha: float = 0.0, seed: int = 0,
+    method: str = "auto", n_nodes: int | None = None,
 ) -> dict[str, Any]:
-    """The exact counterparts of :func:`feature_condition_gaps` for a synthetic task with known
-    P(Y|X), for the features T(x) = transform(x[keep]) (``keep`` defaults to every coordinate,
-    ``transform`` to the identity; it must be one-to-one, like
-    :func:`maxent_lib.data.quadratic_features`, so that T loses exactly what ``keep`` drops).
+    """The exact counterparts of the measured gaps for a synthetic task with known P(Y|X), for
+    the features T(x) = transform(x[keep]) (``keep`` defaults to every coordinate, ``transform``
+    to the identity; it must be one-to-one, like :func:`maxent_lib.data.quadratic_features`, so
+    that T loses exactly what ``keep`` drops). No label is ever sampled: every expectation
+    integrates the labels out with the exact posterior, E_x sum_k P(k|x) g(x, k).
 
-    - ``ce_bayes_input`` = E[-log P(Y | X)]: the Bayes cross-entropy H(Y | X);
-    - ``ce_bayes_features`` = E[-log P(Y | T)] = H(Y | T), with P(y | T) from
+    Returns a dict with (nats)
+
+    - ``ce_bayes_input`` = H(Y|X) = E_x sum_k P(k|x) (-log P(k|x));
+    - ``ce_bayes_features`` = H(Y|T) = E_x sum_k P(k|x) (-log P(k|T(x))), with P(y|T) from
       ``task.marginal(keep)`` (a :class:`~maxent_lib.data.GaussianMixtureTask` is needed to drop
       coordinates);
-    - ``ce_linear_best``: the CE of the population-optimal softmax regression on T, approximated
-      by fitting :class:`~maxent_lib.softmax.SoftmaxRegression` (penalty ``alpha``, default 0) on
-      ``n_population`` fresh points;
-    - ``fc1_gap`` = H(Y|T) - H(Y|X) = I(X; Y) - I(T; Y) >= 0, ``fc2_gap`` = CE_lin* - H(Y|T) >= 0;
-    - ``entropy_y`` = H(Y) from the priors, ``mi_input`` = H(Y) - CE_bayes(X) and
-      ``mi_features`` = H(Y) - CE_bayes(T) (sample estimates of I(X;Y), I(T;Y)).
+    - ``ce_linear_best`` = CE_lin* = E_x sum_k P(k|x) (-log q*(k|T(x))), q* the
+      population-optimal softmax regression on T (penalty ``alpha`` on standardised T, default
+      0), fitted by :func:`soft_label_softmax` against the exact posteriors;
+    - ``fc1_gap`` = H(Y|T) - H(Y|X), ``fc2_gap`` = CE_lin* - H(Y|T), ``total_gap`` =
+      CE_lin* - H(Y|X), and the two terms of lesson 03's decomposition computed separately,
+      ``kl_fc1`` = E_x KL(P(Y|x) || P(Y|T(x))) and ``kl_fc2`` = E_T KL(P(Y|T) || q*(Y|T)) (the
+      latter over the distribution of T, on its own nodes), with
+      total_gap = kl_fc1 + kl_fc2, each >= 0;
+    - ``entropy_y`` = H(Y) from the priors, ``mi_input`` = I(X;Y) = H(Y) - H(Y|X),
+      ``mi_features`` = I(T;Y) = H(Y) - H(Y|T);
+    - ``method``, ``accuracy`` (an estimate of the largest error of the CE and gap values, in
+      nats), ``n_eval`` (points or nodes of the expectation over x), ``n_population`` (points or
+      nodes q* was fitted on).
 
-    The expectations are averages over ``(X_test, y_test)`` when given (so they pair with a
-    probe's estimates on the same points), else over ``n_eval`` fresh points (seed ``seed+1``).
-    Introduced in lesson 03.
+    ``method``: ``"quadrature"`` (deterministic, :mod:`maxent_lib.quadrature`, ``n_nodes`` per
+    axis; ``accuracy`` is the change from a rule with 3/4 as many nodes per axis; ``seed``,
+    ``n_eval`` and ``n_population`` are not used), ``"monte_carlo"`` (expectations over
+    ``n_eval`` fresh points, seed ``seed + 1``, q* fitted on ``n_population`` points, seed
+    ``seed + 2``, labels integrated out; ``accuracy`` = 2 standard errors), or ``"auto"``
+    (quadrature where the task and its marginal have a rule, else Monte Carlo). With
+    ``X_test``, the expectation over x is the average over those points (``method`` is then
+    ``"points"``; q* as for ``"auto"``); ``y_test`` is not needed (labels are integrated out)
+    and, if given, only checked. Introduced in lesson 03.
     """
     if not isinstance(task, SyntheticTask):
         raise ValueError(f"task must be a SyntheticTask with a known posterior, got "
                          f"{type(task).__name__}")
-    if (X_test is None) != (y_test is None):
-        raise ValueError("give both X_test and y_test, or neither")
-    if X_test is None:
-        X_test, y_test = task.sample(n_eval, seed=seed + 1)
-    X_te = as_finite_array(X_test, "X_test", ndim=2)
-    if X_te.shape[1] != task.dim:
-        raise ValueError(f"X_test must have {task.dim} columns for this task, got {X_te.shape[1]}")
-    y_te = check_labels(y_test, task.n_classes, "y_test")
-    check_same_length("X_test", X_te, "y_test", y_te)
+    if method not in ("auto", "quadrature", "monte_carlo"):
+        raise ValueError(f"method must be 'auto', 'quadrature' or 'monte_carlo', got {method!r}")
     keep_list = list(range(task.dim)) if keep is None else [int(k) for k in keep]
     if keep_list != list(range(task.dim)):
         if not isinstance(task, GaussianMixtureTask):
@@ -422,26 +765,63 @@ def exact_condition_gaps(
         feature_task: SyntheticTask = task.marginal(keep_list)
     else:
         feature_task = task
+    can_quad = quadrature.has_quadrature(task) and quadrature.has_quadrature(feature_task)
+    if method == "quadrature" and not can_quad:
+        raise ValueError(f"no quadrature rule for this task ({type(task).__name__}, "
+                         f"{task.dim}-D); use method='monte_carlo'")
+    use_quad = can_quad and method != "monte_carlo"
 
-    def features(X: np.ndarray) -> np.ndarray:
-        T = X[:, keep_list]
+    def features(T: np.ndarray) -> np.ndarray:
         return T if transform is None else np.asarray(transform(T), float)
 
-    def bayes_ce(t: SyntheticTask, X: np.ndarray) -> float:
-        lj = t.log_joint(X)  # log P(y | x) = log P(x, y) - log P(x), stable where P(y|x) ~ 0
-        return float(point_losses(lj - logsumexp(lj, axis=1, keepdims=True), y_te).mean())
+    def mc(n: int, s: int) -> tuple[np.ndarray, np.ndarray]:
+        X, _ = task.sample(n, seed=s)
+        return X, np.full(len(X), 1.0 / len(X))
 
-    ce_x = bayes_ce(task, X_te)
-    ce_t = bayes_ce(feature_task, X_te[:, keep_list])
-    X_pop, y_pop = task.sample(n_population, seed=seed + 2)
-    lin = linear_probe(features(X_pop), y_pop, task.n_classes, alpha)
-    ce_lin = float(point_losses(lin(features(X_te)), y_te).mean())
+    points = None
+    if X_test is not None:
+        X_te = as_finite_array(X_test, "X_test", ndim=2)
+        if X_te.shape[1] != task.dim:
+            raise ValueError(f"X_test must have {task.dim} columns for this task, "
+                             f"got {X_te.shape[1]}")
+        if y_test is not None:
+            check_same_length("X_test", X_te, "y_test", check_labels(y_test, task.n_classes,
+                                                                     "y_test"))
+        points = (X_te, np.full(len(X_te), 1.0 / len(X_te)))
+    elif y_test is not None:
+        raise ValueError("y_test was given without X_test")
+
+    def run(n_ax: int | None) -> tuple[dict[str, float], np.ndarray, int, int]:
+        if use_quad:
+            fit = quadrature.quadrature_nodes(feature_task, n_ax)
+            full = points or quadrature.quadrature_nodes(task, n_ax)
+            marginal = fit if points is None else (full[0][:, keep_list], full[1])
+        else:
+            Xp, wp = mc(n_population, seed + 2)
+            fit = (Xp[:, keep_list], wp)
+            full = points or mc(n_eval, seed + 1)
+            marginal = (full[0][:, keep_list], full[1])
+        vals, per_point = _exact_values(task, feature_task, keep_list, features, alpha, full,
+                                        marginal, fit)
+        return vals, per_point, len(full[1]), len(fit[1])
+
+    vals, per_point, n_x, n_fit = run(n_nodes)
+    if use_quad and points is None:
+        n_ax = n_nodes if n_nodes is not None else quadrature._default_n(task)
+        coarse, _, _, _ = run(max(8, (3 * int(n_ax)) // 4))
+        accuracy = max(abs(vals[k] - coarse[k]) for k in _GAP_KEYS)
+        used = "quadrature"
+    else:
+        diffs = np.stack([per_point[:, 0], per_point[:, 1], per_point[:, 2],
+                          per_point[:, 1] - per_point[:, 0], per_point[:, 2] - per_point[:, 1],
+                          per_point[:, 2] - per_point[:, 0]], axis=1)
+        accuracy = float(2 * np.max(diffs.std(axis=0, ddof=1)) / np.sqrt(len(diffs)))
+        used = "points" if points is not None else "monte_carlo"
     h_y = float(-(task.priors * np.log(task.priors)).sum())
     return {
-        "ce_bayes_input": ce_x, "ce_bayes_features": ce_t, "ce_linear_best": ce_lin,
-        "fc1_gap": ce_t - ce_x, "fc2_gap": ce_lin - ce_t, "total_gap": ce_lin - ce_x,
-        "entropy_y": h_y, "mi_input": h_y - ce_x, "mi_features": h_y - ce_t,
-        "n_eval": len(y_te), "n_population": int(n_population),
+        **vals, "entropy_y": h_y, "mi_input": h_y - vals["ce_bayes_input"],
+        "mi_features": h_y - vals["ce_bayes_features"], "method": used,
+        "accuracy": float(accuracy), "n_eval": int(n_x), "n_population": int(n_fit),
     }
 
 

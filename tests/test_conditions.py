@@ -54,7 +54,8 @@ def test_probe_is_close_to_the_exact_gaps():
     task = data.class_covariance_gaussians(seed=0)
     s = task.split(2000, 3000, seed=3)
     r = C.feature_condition_gaps(s.X_train, s.y_train, s.X_test, s.y_test, n_bootstrap=100)
-    e = C.exact_condition_gaps(task, X_test=s.X_test, y_test=s.y_test, n_population=20_000)
+    e = C.exact_condition_gaps(task, X_test=s.X_test, y_test=s.y_test)
+    assert e["method"] == "points" and e["n_eval"] == 3000
     assert abs(r["ce_flexible"] - e["ce_bayes_input"]) < 0.03
     assert abs(r["fc2_gap"] - e["fc2_gap"]) < 0.05
     assert e["fc2_gap"] > 0.3
@@ -68,8 +69,11 @@ def test_identities_and_keys(shared_split):
                                  n_bootstrap=100)
     assert r["fc1_gap"] + r["fc2_gap"] == pytest.approx(r["total_gap"])
     assert r["mi_lower_bound"] == pytest.approx(r["entropy_y"] - r["ce_flexible"])
-    freq = np.bincount(s.y_train) / len(s.y_train)
+    freq = np.bincount(s.y_test) / len(s.y_test)  # H(Y) on the same points as the CEs
     assert r["entropy_y"] == pytest.approx(-(freq * np.log(freq)).sum())
+    known = C.feature_condition_gaps(s.X_train, s.y_train, s.X_test, s.y_test,
+                                     n_bootstrap=20, priors=np.full(3, 1 / 3))
+    assert known["entropy_y"] == pytest.approx(np.log(3))
     for key in ("fc1_gap", "fc2_gap", "total_gap", "mi_lower_bound"):
         lo, hi = r[key + "_ci"]
         assert lo <= r[key] <= hi
@@ -102,13 +106,14 @@ def test_layerwise_fits_input_probe_once(shared_split):
 
 def test_exact_gaps_quadratic_features_repair_fc2():
     task = data.class_covariance_gaussians(seed=0)
-    plain = C.exact_condition_gaps(task, n_eval=5000, n_population=10_000)
-    quad = C.exact_condition_gaps(task, transform=data.quadratic_features, n_eval=5000,
-                                  n_population=10_000)
+    plain = C.exact_condition_gaps(task)
+    quad = C.exact_condition_gaps(task, transform=data.quadratic_features)
+    assert plain["method"] == quad["method"] == "quadrature"
     assert plain["fc2_gap"] > 0.3
-    assert abs(quad["fc2_gap"]) < 0.01
+    assert abs(quad["fc2_gap"]) < 1e-6  # quadratic log-odds are affine in (x, xx^T): exact
     assert plain["fc1_gap"] == 0.0 and quad["fc1_gap"] == 0.0
     assert quad["mi_features"] == pytest.approx(quad["mi_input"])
+    assert max(plain["accuracy"], quad["accuracy"]) < 1e-4
 
 
 def test_paired_bootstrap_ci():
