@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -24,8 +25,8 @@ from torch import nn
 from ._checks import as_finite_array, check_labels, check_same_length
 from .runtime import get_device, progress_bar
 
-__all__ = ["ACTIVATIONS", "MLP", "grow_layerwise", "layer_features", "predict_proba",
-           "train_classifier"]
+__all__ = ["ACTIVATIONS", "MLP", "StackedMLP", "grow_layerwise", "grow_layerwise_stacked",
+           "layer_features", "predict_proba", "train_classifier", "train_stacked"]
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 
@@ -258,3 +259,213 @@ def predict_proba(model: MLP, X: object, batch_size: int = 4096) -> np.ndarray:
     (probs,) = _eval_in_batches(model, X, batch_size,
                                 lambda xb: [torch.softmax(model(xb).double(), dim=1)])
     return probs
+
+
+# ---------------------------------------------------------------- many seeds at once
+
+class StackedMLP(nn.Module):
+    """M :class:`MLP` of one shape, one per seed, with their weights stacked as (M, in, out)
+    tensors and applied with one batched matrix product per layer (the stacked training of
+    :mod:`maxent_lib.ensemble`, for any activation and for layer-wise growth).
+
+    Model m starts from exactly the weights of ``torch.manual_seed(seeds[m]); MLP(...)``, and
+    the temporary heads of layer-wise growth from the draws that follow in the same generator, as
+    :func:`grow_layerwise` makes them; every model draws its batch order from its own generator
+    as :func:`train_classifier` does. Model m's loss depends only on its own weights and Adam is
+    elementwise, so training the stack on the sum of the models' mean losses trains each model
+    as it would be trained alone (up to floating-point order). :meth:`unstack` returns model m
+    as an :class:`MLP`. Introduced in lesson 04.
+    """
+
+    def __init__(self, in_dim: int, width: int, depth: int, n_classes: int,
+                 seeds: list[int] | tuple[int, ...], activation: str = "relu",
+                 shortcut: bool = False) -> None:
+        super().__init__()
+        seeds = [int(s) for s in seeds]
+        if not seeds or min(seeds) < 0:
+            raise ValueError(f"seeds must be a non-empty list of non-negative integers, "
+                             f"got {seeds}")
+        self.seeds, self.m = seeds, len(seeds)
+        nets, heads = [], []
+        for s in seeds:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(s)
+                nets.append(MLP(in_dim, width, depth, n_classes, activation, shortcut))
+                heads.append([nn.Linear(nets[-1].width, nets[-1].n_classes)
+                              for _ in range(nets[-1].depth - 1)])
+        ref = nets[0]
+        self.in_dim, self.width, self.depth = ref.in_dim, ref.width, ref.depth
+        self.n_classes, self.activation, self.shortcut = ref.n_classes, activation, bool(shortcut)
+        self.act = ACTIVATIONS[activation]()
+
+        def stack(mods: list[nn.Linear]) -> tuple[nn.Parameter, nn.Parameter]:
+            w = torch.stack([m.weight.detach().T for m in mods])
+            b = torch.stack([m.bias.detach()[None, :] for m in mods])
+            return nn.Parameter(w.clone()), nn.Parameter(b.clone())
+
+        self.weights, self.biases = nn.ParameterList(), nn.ParameterList()
+        for i in range(self.depth):
+            w, b = stack([net.layers[i] for net in nets])
+            self.weights.append(w)
+            self.biases.append(b)
+        w, b = stack([net.head for net in nets])
+        self.head_weight, self.head_bias = w, b
+        # temporary heads of layer-wise growth (layers 1..L-1), not part of the trained model
+        self._growth_heads = [stack([h[i] for h in heads]) for i in range(self.depth - 1)]
+
+    def layer(self, index: int, t: torch.Tensor) -> torch.Tensor:
+        """Hidden layer ``index`` (0-based) of every model on its own input t (M, B, in)."""
+        out = self.act(torch.baddbmm(self.biases[index], t, self.weights[index]))
+        return t + out if (self.shortcut and index > 0) else out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits (M, B, K) for inputs (M, B, in_dim), or (B, in_dim) shared by all models."""
+        t = x.unsqueeze(0).expand(self.m, -1, -1) if x.dim() == 2 else x
+        for i in range(self.depth):
+            t = self.layer(i, t)
+        return torch.baddbmm(self.head_bias, t, self.head_weight)
+
+    def unstack(self, index: int) -> MLP:
+        """Model ``index`` as a plain :class:`MLP` (a copy, on the CPU)."""
+        if not 0 <= index < self.m:
+            raise ValueError(f"index must lie in 0..{self.m - 1}, got {index}")
+        net = MLP(self.in_dim, self.width, self.depth, self.n_classes, self.activation,
+                  self.shortcut)
+        with torch.no_grad():
+            for i, lin in enumerate(net.layers):
+                lin.weight.copy_(self.weights[i][index].T)
+                lin.bias.copy_(self.biases[i][index, 0])
+            net.head.weight.copy_(self.head_weight[index].T)
+            net.head.bias.copy_(self.head_bias[index, 0])
+        return net
+
+
+def _stacked_fit(forward: Callable[[torch.Tensor], torch.Tensor], params: list[torch.Tensor],
+                 X: torch.Tensor, y: torch.Tensor, seeds: list[int], *, epochs: int, lr: float,
+                 batch_size: int, weight_decay: float, progress: bool, desc: str,
+                 evaluate: Callable[[], torch.Tensor] | None) -> dict[str, np.ndarray]:
+    """Minibatch Adam on sum_m mean CE_m, where model m reads X[order_m[batch]] (its own
+    order, from ``torch.Generator().manual_seed(seeds[m])`` as in :func:`_fit_loop`)."""
+    M, n = len(seeds), len(y)
+    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
+    hist: dict[str, list[np.ndarray]] = {"loss": [], "eval_loss": []}
+    rows = torch.arange(M, device=X.device)[:, None]
+    for _ in progress_bar(range(epochs), desc=desc, enabled=progress, leave=False):
+        order = torch.stack([torch.randperm(n, generator=g) for g in gens]).to(X.device)
+        total = torch.zeros(M, dtype=torch.float64, device=X.device)
+        for i in range(0, n, batch_size):
+            idx = order[:, i:i + batch_size]
+            logits = forward(X[rows, idx] if X.dim() == 3 else X[idx])
+            per_model = nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]), y[idx].reshape(-1), reduction="none"
+            ).view(M, -1).mean(1)
+            opt.zero_grad()
+            per_model.sum().backward()
+            opt.step()
+            total += per_model.detach().double() * idx.shape[1]
+        hist["loss"].append((total / n).cpu().numpy())
+        if evaluate is not None:
+            with torch.no_grad():
+                hist["eval_loss"].append(evaluate().double().cpu().numpy())
+    return {k: np.stack(v, axis=1) if v else np.empty((M, 0)) for k, v in hist.items()}
+
+
+def _stacked_data(net: StackedMLP, X: object, y: object, eval_data: tuple[object, object] | None,
+                  dev: torch.device) -> tuple[torch.Tensor, ...]:
+    Xt, yt = _tensors(X, y, net.n_classes, net.in_dim, dev)
+    if eval_data is None:
+        return Xt, yt, None, None
+    Xe, ye = _tensors(eval_data[0], eval_data[1], net.n_classes, net.in_dim, dev)
+    return Xt, yt, Xe, ye
+
+
+def _eval_ce(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    M = logits.shape[0]
+    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                       y.repeat(M), reduction="none").view(M, -1).mean(1)
+
+
+def _stage_eval(forward: Callable[[torch.Tensor], torch.Tensor], below: torch.Tensor,
+                y: torch.Tensor) -> torch.Tensor:
+    return _eval_ce(forward(below), y)
+
+
+def train_stacked(net: StackedMLP, X: object, y: object, *, epochs: int = 30, lr: float = 1e-3,
+                  batch_size: int = 128, weight_decay: float = 0.0,
+                  eval_data: tuple[object, object] | None = None,
+                  device: str | torch.device | None = None,
+                  progress: bool = True) -> dict[str, np.ndarray]:
+    """Train every model of ``net`` end to end, as :func:`train_classifier` trains one (Adam,
+    coupled L2 ``weight_decay``, ``epochs`` passes over (X, y) in model m's own order from seed
+    ``net.seeds[m]``). Returns per-model histories, arrays of shape (M, epochs): ``loss`` (the
+    epoch's mean training CE, taken during the epoch) and ``eval_loss`` (the mean CE on
+    ``eval_data`` = (X_eval, y_eval) after each epoch; empty without it). ``net`` is moved to
+    ``device`` (default :func:`maxent_lib.runtime.get_device`). Introduced in lesson 04."""
+    if not isinstance(net, StackedMLP):
+        raise ValueError(f"net must be a StackedMLP, got {type(net).__name__}")
+    _check_hyper(epochs, lr, batch_size, weight_decay, 0)
+    dev = get_device(None if device is None else str(device))
+    net.to(dev).train()
+    Xt, yt, Xe, ye = _stacked_data(net, X, y, eval_data, dev)
+    evaluate = None if Xe is None else (lambda: _eval_ce(net(Xe), ye))
+    with _small_net_threads(dev, sum(p.numel() for p in net.parameters())):
+        return _stacked_fit(net, list(net.parameters()), Xt, yt, net.seeds, epochs=epochs, lr=lr,
+                            batch_size=batch_size, weight_decay=weight_decay,
+                            progress=progress, desc="training (stacked)", evaluate=evaluate)
+
+
+def grow_layerwise_stacked(net: StackedMLP, X: object, y: object, *, epochs_per_layer: int = 30,
+                           lr: float = 1e-3, batch_size: int = 128, weight_decay: float = 0.0,
+                           eval_data: tuple[object, object] | None = None,
+                           device: str | torch.device | None = None,
+                           progress: bool = True) -> dict[str, np.ndarray]:
+    """Grow every model of ``net`` one layer at a time, as :func:`grow_layerwise` grows one:
+    layer l and a temporary softmax head are trained for ``epochs_per_layer`` epochs on the
+    frozen layers below (batch order from seed ``seeds[m] + l - 1``), then frozen; the last
+    layer's head is the model's head. Training for ``depth`` x ``epochs_per_layer`` epochs
+    makes as many gradient steps as :func:`train_stacked` with ``epochs = depth *
+    epochs_per_layer``. Returns histories as :func:`train_stacked`, the stages concatenated
+    (shape (M, depth * epochs_per_layer)); ``eval_loss`` is the CE of the current stage's head
+    on the layer being trained. Introduced in lesson 04."""
+    if not isinstance(net, StackedMLP):
+        raise ValueError(f"net must be a StackedMLP, got {type(net).__name__}")
+    _check_hyper(epochs_per_layer, lr, batch_size, weight_decay, 0)
+    dev = get_device(None if device is None else str(device))
+    net.to(dev).train()
+    Xt, yt, Xe, ye = _stacked_data(net, X, y, eval_data, dev)
+    for p in net.parameters():
+        p.requires_grad_(False)
+    stages = []
+    with _small_net_threads(dev, sum(p.numel() for p in net.parameters())):
+        for j in range(net.depth):
+            if j == net.depth - 1:
+                hw, hb = net.head_weight, net.head_bias
+            else:
+                hw, hb = (nn.Parameter(t.detach().clone().to(dev)) for t in net._growth_heads[j])
+            params = [net.weights[j], net.biases[j], hw, hb]
+            for p in params:
+                p.requires_grad_(True)
+            with torch.no_grad():
+                below = Xt.unsqueeze(0).expand(net.m, -1, -1)
+                below_e = None if Xe is None else Xe.unsqueeze(0).expand(net.m, -1, -1)
+                for k in range(j):
+                    below = net.layer(k, below)
+                    below_e = None if below_e is None else net.layer(k, below_e)
+
+            def forward(t: torch.Tensor, layer: int = j, w: torch.Tensor = hw,
+                        b: torch.Tensor = hb) -> torch.Tensor:
+                return torch.baddbmm(b, net.layer(layer, t), w)
+
+            evaluate = None if below_e is None else partial(_stage_eval, forward, below_e, ye)
+
+            stages.append(_stacked_fit(
+                lambda xb, f=forward: f(xb), params, below, yt, [s + j for s in net.seeds],
+                epochs=epochs_per_layer, lr=lr, batch_size=batch_size,
+                weight_decay=weight_decay, progress=progress, desc=f"layer {j + 1} (stacked)",
+                evaluate=evaluate))
+            for p in params:
+                p.requires_grad_(False)
+    for p in net.parameters():
+        p.requires_grad_(True)
+    return {k: np.concatenate([s[k] for s in stages], axis=1) for k in ("loss", "eval_loss")}

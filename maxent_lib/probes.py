@@ -1,0 +1,216 @@
+"""Many flexible probes trained as one stacked model (lessons 03-04).
+
+Measuring the feature conditions with intervals that include the probe's own variability needs
+many probe fits: one per layer, per sample split, per seed. Each probe is the flexible read-out of
+:class:`maxent_lib.conditions.FlexibleProbe` (logits = A z + b + MLP(z), two SiLU hidden layers,
+AdamW, early stopping on a validation part), and M of them are trained at once: weights are
+stacked as (M, in, out) tensors and applied with one batched matrix product per layer. Probe m's
+loss depends only on probe m's weights, so the gradient of the sum of the M mean losses is each
+probe's own gradient, and AdamW is elementwise: one optimiser over the stack is M independent
+optimisers. Each probe has its own initialisation generator, batch order and early-stopping
+state; training stops when every probe has gone ``patience`` epochs without improving its
+validation loss (a probe that stopped keeps its best weights; later epochs do not touch them).
+
+Probes may have different input widths: inputs are zero-padded to the widest, and a padded input
+column, zero for every point, receives no gradient (its weights start at 0 and stay there), so a
+padded probe computes exactly what the unpadded one would. Introduced in lesson 03.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from ._checks import as_finite_array, check_labels
+from .runtime import get_device
+
+__all__ = ["StackedProbes"]
+
+
+def _init(gens: Sequence[torch.Generator], fan_in: Sequence[int], shape: tuple[int, int],
+          d_max: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-probe U(-1/sqrt(fan_in), 1/sqrt(fan_in)) weights (M, in, out) and biases (M, 1, out),
+    torch's default for ``nn.Linear``; rows beyond a probe's own input width are zero."""
+    ws, bs = [], []
+    for g, f in zip(gens, fan_in, strict=True):
+        bound = 1.0 / math.sqrt(f)
+        rows = shape[0] if d_max is None else f
+        w = torch.zeros(shape, dtype=torch.float64)
+        w[:rows] = (torch.rand((rows, shape[1]), generator=g, dtype=torch.float64) * 2 - 1) * bound
+        ws.append(w)
+        bs.append((torch.rand((1, shape[1]), generator=g, dtype=torch.float64) * 2 - 1) * bound)
+    return torch.stack(ws), torch.stack(bs)
+
+
+class StackedProbes:
+    """M flexible probes q_m(y | z) = softmax(A_m z + b_m + MLP_m(z)), trained together.
+
+    ``fit`` takes standardised inputs already split per probe: ``Z_fit`` (M, n_fit, d),
+    ``Z_val`` (M, n_val, d) (probe m's columns beyond ``in_dims[m]`` must be zero), labels of
+    matching shapes, and one seed per probe. Training: AdamW (``lr``, ``weight_decay``) on
+    mini-batches of ``clip(n_fit // 10, 64, 256)`` points in an order drawn from the probe's seed;
+    after every epoch each probe's mean CE on its validation part; an epoch counts as an
+    improvement when it lowers the probe's best validation CE by more than ``min_delta`` nats,
+    and a probe stops after ``patience`` epochs without one; the weights of each probe's best
+    epoch are kept. Deterministic for given seeds.
+    After ``fit``: ``val_loss_`` (M,), ``best_epoch_`` (M,), ``n_epochs_``.
+
+    On the CPU it runs with ``threads`` torch threads (default 1: small matrices, and a second
+    thread mostly contends on a busy machine). Introduced in lesson 03.
+    """
+
+    def __init__(self, width: int = 64, weight_decay: float = 1e-4, lr: float = 3e-3,
+                 max_epochs: int = 300, patience: int = 20, min_delta: float = 1e-4,
+                 device: str | torch.device | None = None, threads: int = 1) -> None:
+        if not isinstance(width, (int, np.integer)) or width < 1:
+            raise ValueError(f"width must be a positive integer, got {width!r}")
+        if weight_decay < 0 or lr <= 0 or max_epochs < 1 or patience < 1 or min_delta < 0:
+            raise ValueError("weight_decay and min_delta must be >= 0, lr > 0, max_epochs and "
+                             "patience >= 1")
+        if not isinstance(threads, (int, np.integer)) or threads < 1:
+            raise ValueError(f"threads must be a positive integer, got {threads!r}")
+        self.width, self.weight_decay, self.lr = int(width), float(weight_decay), float(lr)
+        self.max_epochs, self.patience = int(max_epochs), int(patience)
+        self.min_delta = float(min_delta)
+        self.device = get_device(None if device is None else str(device))
+        self.threads = int(threads)
+
+    # ------------------------------------------------------------------ the stacked network
+    def _logits(self, z: torch.Tensor, params: Sequence[torch.Tensor]) -> torch.Tensor:
+        a_w, a_b, w1, b1, w2, b2, w3, b3 = params
+        act = torch.nn.functional.silu
+        h = act(torch.baddbmm(b1, z, w1))
+        h = act(torch.baddbmm(b2, h, w2))
+        return torch.baddbmm(b3, h, w3) + torch.baddbmm(a_b, z, a_w)
+
+    def _check(self, Z: object, y: object, name: str, M: int | None = None,
+               d: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        Z_arr = as_finite_array(Z, name, ndim=3)
+        y_arr = np.asarray(y)
+        if y_arr.shape != Z_arr.shape[:2]:
+            raise ValueError(f"labels for {name} must have shape {Z_arr.shape[:2]}, "
+                             f"got {y_arr.shape}")
+        if M is not None and Z_arr.shape[0] != M:
+            raise ValueError(f"{name} must hold {M} probes (first axis), got {Z_arr.shape[0]}")
+        if d is not None and Z_arr.shape[2] != d:
+            raise ValueError(f"{name} must have {d} columns, got {Z_arr.shape[2]}")
+        check_labels(y_arr.reshape(-1), self.n_classes_ if hasattr(self, "n_classes_") else None,
+                     "y")
+        return Z_arr, y_arr.astype(np.int64)
+
+    def fit(self, Z_fit: np.ndarray, y_fit: np.ndarray, Z_val: np.ndarray, y_val: np.ndarray,
+            n_classes: int, seeds: Sequence[int], in_dims: Sequence[int] | None = None,
+            affine_init: tuple[np.ndarray, np.ndarray] | None = None) -> StackedProbes:
+        """Train the M probes; returns ``self``.
+
+        ``affine_init`` = (W, b) with W of shape (M, d, K) and b of shape (M, K) (e.g. softmax
+        regressions fitted on the same points) starts each probe's affine part at W, b and its
+        MLP's output layer at zero, so every probe starts as that linear model and learns only
+        the non-linear correction (fewer epochs, and no excess where the linear model is already
+        right). Without it every layer starts at torch's default initialisation.
+
+        Raises ``ValueError`` on bad shapes, NaN/inf, labels out of range, fewer than 2 fitting
+        or validation points, or seeds that are not one non-negative integer per probe."""
+        if not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
+            raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+        self.n_classes_ = int(n_classes)
+        Zf, yf = self._check(Z_fit, y_fit, "Z_fit")
+        M, n_fit, d = Zf.shape
+        Zv, yv = self._check(Z_val, y_val, "Z_val", M, d)
+        if n_fit < 2 or Zv.shape[1] < 2:
+            raise ValueError("each probe needs at least 2 fitting and 2 validation points")
+        seeds = [int(s) for s in seeds]
+        if len(seeds) != M or min(seeds) < 0:
+            raise ValueError(f"seeds must hold {M} non-negative integers (one per probe)")
+        dims = [d] * M if in_dims is None else [int(k) for k in in_dims]
+        if len(dims) != M or min(dims) < 1 or max(dims) > d:
+            raise ValueError(f"in_dims must hold {M} widths between 1 and {d}")
+        init = None
+        if affine_init is not None:
+            W0 = as_finite_array(affine_init[0], "affine_init W", ndim=3)
+            b0 = as_finite_array(affine_init[1], "affine_init b", ndim=2)
+            if W0.shape != (M, d, self.n_classes_) or b0.shape != (M, self.n_classes_):
+                raise ValueError(f"affine_init must be W of shape {(M, d, self.n_classes_)} and "
+                                 f"b of shape {(M, self.n_classes_)}, got {W0.shape}, {b0.shape}")
+            init = (W0, b0)
+        threads = torch.get_num_threads()
+        if self.device.type == "cpu":
+            torch.set_num_threads(self.threads)
+        try:
+            self._train(Zf, yf, Zv, yv, seeds, dims, init)
+        finally:
+            torch.set_num_threads(threads)
+        self.n_features_in_, self.m_ = d, M
+        return self
+
+    def _train(self, Zf: np.ndarray, yf: np.ndarray, Zv: np.ndarray, yv: np.ndarray,
+               seeds: list[int], dims: list[int],
+               init: tuple[np.ndarray, np.ndarray] | None) -> None:
+        M, n_fit, d = Zf.shape
+        K, w, dev = self.n_classes_, self.width, self.device
+        gens = [torch.Generator().manual_seed(s) for s in seeds]
+        shapes = [((d, K), dims, True), ((d, w), dims, True), ((w, w), [w] * M, False),
+                  ((w, K), [w] * M, False)]
+        raw = [_init(gens, fan, shape, d if pad else None) for shape, fan, pad in shapes]
+        if init is not None:
+            raw[0] = (torch.as_tensor(init[0]), torch.as_tensor(init[1])[:, None, :])
+            raw[3] = (torch.zeros_like(raw[3][0]), torch.zeros_like(raw[3][1]))
+        params = [t.to(dev, torch.float32).requires_grad_(True) for pair in raw for t in pair]
+        opt = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay, foreach=True)
+        Xf = torch.tensor(Zf, dtype=torch.float32, device=dev)
+        Yf = torch.tensor(yf, device=dev)
+        Xv = torch.tensor(Zv, dtype=torch.float32, device=dev)
+        Yv = torch.tensor(yv, device=dev)
+        batch = int(np.clip(n_fit // 10, 64, 256))
+        batch = min(batch, n_fit)
+        rows = torch.arange(M, device=dev)[:, None]
+        orders = [np.random.default_rng([s, 7]) for s in seeds]
+        best = torch.full((M,), math.inf, dtype=torch.float64, device=dev)
+        best_epoch = torch.zeros(M, dtype=torch.long, device=dev)
+        bad = torch.zeros(M, dtype=torch.long, device=dev)
+        best_params = [p.detach().clone() for p in params]
+        epoch = 0
+        for epoch in range(1, self.max_epochs + 1):
+            order = torch.as_tensor(np.stack([r.permutation(n_fit) for r in orders]), device=dev)
+            for i in range(0, n_fit, batch):
+                idx = order[:, i:i + batch]
+                logits = self._logits(Xf[rows, idx], params)
+                loss = torch.nn.functional.cross_entropy(
+                    logits.reshape(-1, K), Yf[rows, idx].reshape(-1), reduction="none"
+                ).view(M, -1).mean(1).sum()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+            with torch.no_grad():
+                v = torch.nn.functional.cross_entropy(
+                    self._logits(Xv, params).reshape(-1, K), Yv.reshape(-1), reduction="none"
+                ).view(M, -1).mean(1).double()
+                improved = (v < best - self.min_delta) & (bad < self.patience)
+                best = torch.where(improved, v, best)
+                best_epoch = torch.where(improved, torch.full_like(best_epoch, epoch), best_epoch)
+                bad = torch.where(improved, torch.zeros_like(bad), bad + 1)
+                for bp, p in zip(best_params, params, strict=True):
+                    mask = improved.view(M, *([1] * (p.dim() - 1)))
+                    bp.copy_(torch.where(mask, p.detach(), bp))
+            if bool(torch.all(bad >= self.patience)):
+                break
+        self.params_ = best_params
+        self.val_loss_ = best.cpu().numpy()
+        self.best_epoch_ = best_epoch.cpu().numpy()
+        self.n_epochs_ = epoch
+
+    def predict_log_proba(self, Z: np.ndarray) -> np.ndarray:
+        """log q_m(y | z) for inputs (M, n, d) (probe m reads Z[m]); shape (M, n, K), float64."""
+        if not hasattr(self, "params_"):
+            raise ValueError("these StackedProbes are not fitted yet; call fit first")
+        Z_arr = as_finite_array(Z, "Z", ndim=3)
+        if Z_arr.shape[0] != self.m_ or Z_arr.shape[2] != self.n_features_in_:
+            raise ValueError(f"Z must have shape ({self.m_}, n, {self.n_features_in_}), "
+                             f"got {Z_arr.shape}")
+        z = torch.tensor(Z_arr, dtype=torch.float32, device=self.device)
+        with torch.no_grad():
+            logits = self._logits(z, self.params_).double()
+        return torch.log_softmax(logits, dim=-1).cpu().numpy()
