@@ -140,6 +140,19 @@ def _new_file_mode(target: Path) -> int:
         return 0o666 & ~umask
 
 
+def _replace(src: str, dst: Path) -> None:
+    """``os.replace``; on Windows, where a file open in another process cannot be replaced,
+    retried for up to about 2 s before the error is raised."""
+    for attempt in range(40):
+        try:
+            os.replace(src, dst)
+            return
+        except PermissionError:
+            if os.name != "nt" or attempt == 39:
+                raise
+            time.sleep(0.05)
+
+
 def atomic_write(target: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> None:
     """Replace ``target`` atomically by what ``write(f)`` writes to a binary file object.
 
@@ -157,7 +170,7 @@ def atomic_write(target: str | os.PathLike[str], write: Callable[[IO[bytes]], No
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, _new_file_mode(p))
-        os.replace(tmp, p)
+        _replace(tmp, p)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
