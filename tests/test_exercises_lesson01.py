@@ -1,5 +1,5 @@
-"""Tests for the lesson 01 exercise checkers: right answers pass, wrong ones get a hint,
-placeholders are "not answered"."""
+"""Lesson 01 exercise checkers: right answers pass, placeholders say only what to give, common
+mistakes get their own message, other wrong answers get hints."""
 
 import numpy as np
 import pytest
@@ -12,27 +12,42 @@ from maxent_lib.maxent import solve_maxent
 FACES = np.arange(1, 7, dtype=float)
 
 
+@pytest.fixture(autouse=True)
+def fresh_attempts():
+    exercises.reset_attempts()
+
+
 def test_exercise_1():
     right = solve_maxent(FACES, 2.5).p
     assert lesson01.exercise_1(right).correct is True
-    assert lesson01.exercise_1(exercises.placeholder((6,))).correct is None
-    # feasible but not max-ent: mean 2.5 from faces 2 and 3 only
-    other = np.array([0.0, 0.5, 0.5, 0.0, 0.0, 0.0])
+    blank = lesson01.exercise_1(exercises.placeholder((6,)))
+    assert blank.correct is None and "shape (6,)" in blank.message
+    other = np.array([0.0, 0.5, 0.5, 0.0, 0.0, 0.0])  # feasible, not max-ent
     fb = lesson01.exercise_1(other)
-    assert fb.correct is False and "Gibbs form" in fb.message
+    assert fb.correct is False and "below the maximum" in fb.message and "Hint 1" in fb.message
     fb = lesson01.exercise_1(solve_maxent(FACES, 3.0).p)  # wrong mean
-    assert fb.correct is False and "expectations" in fb.message
-    fb = lesson01.exercise_1(np.ones(6))
-    assert fb.correct is False and "not a probability distribution" in fb.message
-    fb = lesson01.exercise_1(np.ones(5) / 5)
-    assert fb.correct is False and "shape" in fb.message
+    assert fb.correct is False and "expectations" in fb.message and "Hint 2" in fb.message
+
+
+@pytest.mark.parametrize(("answer", "words"), [
+    (solve_maxent(FACES, 4.5).p, "sign of lambda"),
+    (np.full(6, 1 / 6), "uniform"),
+    (np.ones(6), "sum to 6"),
+    (100 * solve_maxent(FACES, 2.5).p, "percentages"),
+    (np.array([0.5, 0.6, -0.1, 0.0, 0.0, 0.0]), "negative"),
+    (np.ones(5) / 5, "shape"),
+    ("0.1, 0.2", "numbers"),
+])
+def test_exercise_1_mistakes(answer, words):
+    fb = lesson01.exercise_1(answer)
+    assert fb.correct is False and words in fb.message
 
 
 def test_exercise_2():
     right = solve_maxent(np.c_[FACES, FACES**2], [4.5, 22.0]).p
     assert lesson01.exercise_2(right).correct is True
     fb = lesson01.exercise_2(solve_maxent(FACES, 4.5).p)  # ignores the second constraint
-    assert fb.correct is False and "expectations" in fb.message
+    assert fb.correct is False and "second feature" in fb.message
     assert lesson01.exercise_2(None).correct is None
 
 
@@ -40,12 +55,19 @@ def test_exercise_3():
     die = solve_maxent(FACES, 4.5)
     gap = die.entropy - entropy(lesson01.Q_EXERCISE_3)
     assert lesson01.exercise_3(gap).correct is True
-    fb = lesson01.exercise_3(-gap)
-    assert fb.correct is False and "Pythagorean" in fb.message
     assert lesson01.exercise_3(exercises.placeholder()).correct is None
+    cases = {gap + 0.3: "Hint 1", -gap: "sign is flipped", gap / np.log(2): "bits",
+             die.entropy: "H(p*) alone", entropy(lesson01.Q_EXERCISE_3): "H(q) alone",
+             np.inf: "infinite", gap + 0.2: "Hint 3"}  # every wrong attempt counts
+    for answer, words in cases.items():
+        fb = lesson01.exercise_3(answer)
+        assert fb.correct is False and words in fb.message, (answer, fb.message)
 
 
 @pytest.mark.parametrize("check", [lesson01.exercise_1, lesson01.exercise_2, lesson01.exercise_3])
-def test_feedback_is_printable(check):
+def test_not_answered_says_only_what_to_give(check):
     fb = check(exercises.placeholder((6,)) if check is not lesson01.exercise_3 else np.nan)
     assert "Not answered yet" in str(fb) and fb._repr_markdown_()
+    assert fb.message.startswith("give ")
+    for method in ("solve_maxent", "Gibbs", "lambda", "KL", "Pythagorean", "root"):
+        assert method not in fb.message

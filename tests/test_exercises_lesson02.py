@@ -1,4 +1,4 @@
-"""Tests for the lesson 02 exercise checkers."""
+"""Tests for the lesson 02 exercise checkers: each common mistake gets its own message."""
 
 import numpy as np
 import pytest
@@ -6,6 +6,11 @@ import pytest
 from maxent_lib import exercises
 from maxent_lib.exercises import lesson02
 from maxent_lib.softmax import SoftmaxRegression, conditional_entropy, moment_residuals, softmax
+
+
+@pytest.fixture(autouse=True)
+def fresh_attempts():
+    exercises.reset_attempts()
 
 
 @pytest.fixture(scope="module")
@@ -19,16 +24,27 @@ def toy():
 def test_exercise_1(toy):
     T, y, P = toy
     R = moment_residuals(T, y, P)
+    Y = np.eye(4)[y]
     assert lesson02.exercise_1(R, T, y, P).correct is True
-    assert lesson02.exercise_1(exercises.placeholder((4, 3)), T, y, P).correct is None
-    fb = lesson02.exercise_1(-R, T, y, P)
-    assert fb.correct is False and "sign" in fb.message
+    blank = lesson02.exercise_1(exercises.placeholder((4, 3)), T, y, P)
+    assert blank.correct is None and "one-hot" not in blank.message
+    n = len(T)
+    cases = [(R + 0.1, "Hint 1"), (R + 0.1, "Hint 1"), (R + 0.2, "Hint 2"),  # same answer: same
+             (-R, "sign"), (R.T, "transpose"), (n * R, "factor n"), (-n * R, "factor -n"),
+             (P.T @ T / n, "model's moment alone"), (Y.T @ T / n, "empirical moment alone"),
+             (-Y.T @ T / n, "minus the empirical")]
+    for answer, words in cases:
+        fb = lesson02.exercise_1(answer, T, y, P)
+        assert fb.correct is False and words in fb.message, (words, fb.message)
+
+
+def test_exercise_1_square_transpose():
+    rng = np.random.default_rng(3)
+    T, y = rng.normal(size=(40, 3)), rng.integers(0, 3, size=40)
+    P = softmax(T @ rng.normal(size=(3, 3)).T)
+    R = moment_residuals(T, y, P)
     fb = lesson02.exercise_1(R.T, T, y, P)
     assert fb.correct is False and "transpose" in fb.message
-    fb = lesson02.exercise_1(len(T) * R, T, y, P)
-    assert fb.correct is False and "factor n" in fb.message
-    fb = lesson02.exercise_1(R + 0.1, T, y, P)
-    assert fb.correct is False and "one-hot" in fb.message
 
 
 def test_exercise_2():
@@ -39,15 +55,15 @@ def test_exercise_2():
     right = ce + 0.05 * w2
     assert np.isclose(right, conditional_entropy(model.predict_proba(T)))
     assert lesson02.exercise_2(right, model, T, y).correct is True
-    fb = lesson02.exercise_2(ce + 0.025 * w2, model, T, y)
-    assert fb.correct is False and "1/2" in fb.message
-    fb = lesson02.exercise_2(ce, model, T, y)
-    assert fb.correct is False and "cross-entropy alone" in fb.message
+    assert lesson02.exercise_2([right], model, T, y).correct is True  # a size-1 list is fine
+    cases = [(ce + 0.025 * w2, "1/2"), (ce, "cross-entropy alone"), (ce - 0.05 * w2, "sign"),
+             (ce + 0.05 * (w2 + np.sum(model.intercept_**2)), "biases"),
+             (right / np.log(2), "bits"), (np.array([right, right]), "one number"),
+             ("1.5", "numbers"), (right + 1, "Hint")]
+    for answer, words in cases:
+        fb = lesson02.exercise_2(answer, model, T, y)
+        assert fb.correct is False and words in fb.message, (words, fb.message)
     assert lesson02.exercise_2(np.nan, model, T, y).correct is None
-    fb = lesson02.exercise_2(np.array([right, right]), model, T, y)  # not one number
-    assert fb.correct is False and "shape" in fb.message
-    fb = lesson02.exercise_2("1.5", model, T, y)
-    assert fb.correct is False and "(8b)" in fb.message
 
 
 def test_exercise_3():
@@ -55,15 +71,12 @@ def test_exercise_3():
     W, b = rng.normal(size=(2, 3)), rng.normal(size=2)
     w, c = W[1] - W[0], b[1] - b[0]
     assert lesson02.exercise_3(w, c, W, b).correct is True
-    fb = lesson02.exercise_3(-w, -c, W, b)
-    assert fb.correct is False and "swap" in fb.message
-    fb = lesson02.exercise_3(W[1], c, W, b)
-    assert fb.correct is False and "difference of two rows" in fb.message
-    fb = lesson02.exercise_3(w, b[1], W, b)
-    assert fb.correct is False and "intercepts" in fb.message
+    assert lesson02.exercise_3(w, np.array([c]), W, b).correct is True
+    cases = [((-w, -c), "swap"), ((W[1], c), "difference of two rows"),
+             ((w, b[1]), "intercepts"), ((w, "c"), "numbers"), ((w, b), "one number"),
+             ((w[:2], c), "shape"), ((w, c + 1), "c is not"), ((w + 1, c), "Hint")]
+    for (ww, cc), words in cases:
+        fb = lesson02.exercise_3(ww, cc, W, b)
+        assert fb.correct is False and words in fb.message, (words, fb.message)
     fb = lesson02.exercise_3(exercises.placeholder((3,)), exercises.placeholder(), W, b)
-    assert fb.correct is None
-    fb = lesson02.exercise_3(w, "c", W, b)
-    assert fb.correct is False and "numeric" in fb.message
-    fb = lesson02.exercise_3(w, b, W, b)  # c must be one number, not both intercepts
-    assert fb.correct is False and "one number" in fb.message
+    assert fb.correct is None and "W[1]" not in fb.message and "exp" not in fb.message

@@ -1,7 +1,8 @@
-"""Lesson 03 exercise checkers: right answers pass, wrong ones get a hint, placeholders are
-"not answered"."""
+"""Lesson 03 exercise checkers: right answers (by any correct method) pass, each common mistake
+gets its own message, placeholders say only what to give."""
 
 import numpy as np
+import pytest
 
 from maxent_lib import data, exercises
 from maxent_lib.exercises import lesson03
@@ -11,48 +12,84 @@ DROPPED = data.GaussianMixtureTask([[(1.0, [-1.5, 0.0], np.eye(2))],
                                     [(1.0, [1.5, 0.0], np.eye(2))]])
 
 
-def _weights(task):
+@pytest.fixture(autouse=True)
+def fresh_attempts():
+    exercises.reset_attempts()
+
+
+def _parts(task):
     means = np.stack([c[0][1] for c in task.components])
-    return np.linalg.solve(task.components[0][0][2], (means[1:] - means[0]).T).T
+    cov = np.asarray(task.components[0][0][2])
+    return means, cov
 
 
 def test_log_odds_weights():
-    right = lesson03.check_log_odds_weights(SHARED, _weights(SHARED))
-    assert right.correct is True
-    # a common mistake: forgetting Sigma^-1
-    means = np.stack([c[0][1] for c in SHARED.components])
-    wrong = lesson03.check_log_odds_weights(SHARED, means[1:] - means[0])
-    assert wrong.correct is False and "Sigma" in wrong.message
+    means, cov = _parts(SHARED)
+    diff = means[1:] - means[0]
+    right = np.linalg.solve(cov, diff.T).T
+    assert lesson03.check_log_odds_weights(SHARED, right).correct is True
     blank = lesson03.check_log_odds_weights(SHARED, exercises.placeholder((2, 2)))
-    assert blank.correct is None
-    shape = lesson03.check_log_odds_weights(SHARED, np.zeros(3))
-    assert shape.correct is False and "shape" in shape.message
+    assert blank.correct is None and "Sigma" not in blank.message and "solve" not in blank.message
+    assert lesson03.check_log_odds_weights(SHARED, exercises.placeholder((3, 2))).correct is None
+    cases = [(right + 1, "Hint 1"), (diff, "without Sigma^-1"), (-right, "sign is flipped"),
+             (right.T, "swapped"), (diff @ cov, "multiplies by Sigma"), (0.5 * right, "1/2"),
+             (np.linalg.solve(cov, diff), "columns"), (np.vstack([np.zeros(2), right]),
+                                                       "drop class 0"),
+             (np.zeros(3), "shape")]
+    for answer, words in cases:
+        fb = lesson03.check_log_odds_weights(SHARED, answer)
+        assert fb.correct is False and words in fb.message, (words, fb.message)
 
 
-def test_fc1_gap():
-    X, y = DROPPED.sample(500, seed=5)
+@pytest.fixture(scope="module")
+def sample():
+    X, y = DROPPED.sample(2000, seed=5)  # the lesson's sample
+    return X, y
+
+
+def test_fc1_gap_accepts_every_correct_method(sample):
+    """The issue's numbers: 0.5204 (label form on the sample), 0.5252 (label-free KL form),
+    0.5268 (the truth) are all right."""
+    X, y = sample
+    idx = np.arange(len(y))
+    px, pt = DROPPED.posterior(X), DROPPED.marginal([1]).posterior(X[:, [1]])
+    label = np.mean(np.log(px[idx, y]) - np.log(pt[idx, y]))
+    kl = np.mean(np.sum(px * (np.log(px) - np.log(pt)), axis=1))
+    ent = np.mean(np.sum(px * np.log(px), 1) - np.sum(pt * np.log(pt), 1))
+    assert round(label, 4) == 0.5204 and round(kl, 4) == 0.5252
+    for answer in (label, kl, ent, 0.5268, [label], np.float32(kl)):
+        fb = lesson03.check_fc1_gap(DROPPED, [1], X, y, answer)
+        assert fb.correct is True, (answer, fb.message)
+    assert "0.5204" in fb.message and "0.5252" in fb.message
+
+
+def test_fc1_gap_mistakes(sample):
+    X, y = sample
     idx = np.arange(len(y))
     ce_x = -np.mean(np.log(DROPPED.posterior(X)[idx, y]))
     ce_t = -np.mean(np.log(DROPPED.marginal([1]).posterior(X[:, [1]])[idx, y]))
-    assert lesson03.check_fc1_gap(DROPPED, [1], X, y, ce_t - ce_x).correct is True
-    flipped = lesson03.check_fc1_gap(DROPPED, [1], X, y, ce_x - ce_t)
-    assert flipped.correct is False and "sign" in flipped.message
-    wrong = lesson03.check_fc1_gap(DROPPED, [1], X, y, ce_t)
-    assert wrong.correct is False and "marginal" in wrong.message
-    assert lesson03.check_fc1_gap(DROPPED, [1], X, y, exercises.placeholder()).correct is None
+    gap = ce_t - ce_x
+    cases = [(gap + 0.1, "Hint 1"), (-gap, "sign"), (gap / np.log(2), "bits"),
+             (ce_t, "H(Y|T) alone"), (ce_x, "H(Y|X) alone"), (gap * len(y), "sum"),
+             ("abc", "numbers"), (np.array([1.0, 2.0]), "one number"), (np.inf, "NaN or inf")]
+    for answer, words in cases:
+        fb = lesson03.check_fc1_gap(DROPPED, [1], X, y, answer)
+        assert fb.correct is False and words in fb.message, (words, fb.message)
+    blank = lesson03.check_fc1_gap(DROPPED, [1], X, y, exercises.placeholder())
+    assert blank.correct is None and "posterior" not in blank.message
 
 
 def test_poisson_log_odds():
-    answer = [np.log(2.0), -3.0 + np.log(1 / 3)]
-    assert lesson03.check_poisson_log_odds(3.0, 6.0, 0.25, answer).correct is True
-    no_prior = lesson03.check_poisson_log_odds(3.0, 6.0, 0.25, [np.log(2.0), -3.0])
-    assert no_prior.correct is False and "prior" in no_prior.message
+    slope, logit = np.log(2.0), np.log(1 / 3)
+    right = [slope, -3.0 + logit]
+    assert lesson03.check_poisson_log_odds(3.0, 6.0, 0.25, right).correct is True
+    cases = [([0.0, 0.0], "Hint 1"), ([slope, -3.0], "prior log-odds"),
+             ([slope, -3.0 - logit], "upside down"), ([slope, logit], "-r term"),
+             ([slope, 3.0 + logit], "sign of the -r term"), ([-slope, 3.0 - logit], "class 0"),
+             ([-3.0 + logit, slope], "order"), ([2.0, -3.0 + logit], "log(r1 / r0)"),
+             ([slope / np.log(2), (-3.0 + logit) / np.log(2)], "bits")]
+    for answer, words in cases:
+        fb = lesson03.check_poisson_log_odds(3.0, 6.0, 0.25, answer)
+        assert fb.correct is False and words in fb.message, (words, fb.message)
     blank = lesson03.check_poisson_log_odds(3.0, 6.0, 0.25, exercises.placeholder((2,)))
-    assert blank.correct is None
-
-
-def test_fc1_gap_odd_answers_get_feedback_not_an_exception():
-    X, y = DROPPED.sample(200, seed=5)
-    for answer in ("abc", np.array([1.0, 2.0]), [0.3], np.inf):
-        feedback = lesson03.check_fc1_gap(DROPPED, [1], X, y, answer)
-        assert feedback.correct is False and feedback.message
+    assert blank.correct is None and "prior" not in blank.message and "log" not in blank.message

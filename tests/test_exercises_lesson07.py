@@ -1,6 +1,5 @@
-"""Lesson 07's exercise checkers: right answers pass, wrong ones get a hint, placeholders wait."""
-
-from __future__ import annotations
+"""Lesson 07 exercise checkers: the right answer passes, each common mistake gets its own
+message, the placeholder says only what to give."""
 
 import math
 
@@ -8,75 +7,65 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from maxent_lib.exercises import lesson07, placeholder
-
-BASE = np.array([0.61, 0.64, 0.60, 0.63, 0.62])
-TREAT = np.array([0.64, 0.66, 0.62, 0.67, 0.63])
+from maxent_lib import exercises
+from maxent_lib.exercises import lesson07
 
 
-def test_exercise_1() -> None:
-    right = [1, 0, 1, -1]  # worked by hand from EXERCISE_1_INTERVALS and the rules of lesson 07
+@pytest.fixture(autouse=True)
+def fresh_attempts():
+    exercises.reset_attempts()
+
+
+def test_exercise_1():
+    right = np.array([1, 0, 1, -1])
     assert lesson07.exercise_1(right).correct is True
-    wrong = lesson07.exercise_1([1, 0, -1, -1])  # the classic slip: sign of a 'negative' claim
-    assert wrong.correct is False and "predicted side" in wrong.message
-    assert lesson07.exercise_1(placeholder((4,))).correct is None
+    assert lesson07.exercise_1([1, 0, 1, -1]).correct is True
+    cases = [(np.array([0, 0, 0, 0]), "Hint 1"), (np.array([1, 0, -1, -1]), "sign of each"),
+             (-right, "flipped"), (np.array([1, 0.5, 1, -1]), "whole numbers"),
+             (["supported", "inconclusive", "supported", "not supported"], "as numbers"),
+             (np.array([1, 0, 1]), "shape")]
+    for answer, words in cases:
+        fb = lesson07.exercise_1(answer)
+        assert fb.correct is False and words in fb.message, (words, fb.message)
+    blank = lesson07.exercise_1(exercises.placeholder((4,)))
+    assert blank.correct is None and "side" not in blank.message
 
 
-def test_exercise_2_right_answer_computed_independently() -> None:
-    d = TREAT - BASE
-    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))
-    right = [d.mean(), d.mean() - half, d.mean() + half]
-    assert lesson07.exercise_2(right, BASE, TREAT).correct is True
-
-
-def test_exercise_2_common_mistakes_get_specific_hints() -> None:
-    d = TREAT - BASE
-    z = 1.959964 * d.std(ddof=1) / math.sqrt(len(d))
-    normal = lesson07.exercise_2([d.mean(), d.mean() - z, d.mean() + z], BASE, TREAT)
-    assert normal.correct is False and "Student-t" in normal.message
+def test_exercise_2():
+    a, b = lesson07.EXAMPLE_BASELINE, lesson07.EXAMPLE_TREATMENT
+    d = b - a
     n = len(d)
-    half = stats.t.ppf(0.975, n - 1) * math.sqrt(BASE.var(ddof=1) / n + TREAT.var(ddof=1) / n)
-    unpaired = lesson07.exercise_2([d.mean(), d.mean() - half, d.mean() + half], BASE, TREAT)
-    assert unpaired.correct is False and "unpaired" in unpaired.message
-    off = lesson07.exercise_2([0.5, 0.4, 0.6], BASE, TREAT)
-    assert off.correct is False and "differences" in off.message
-    assert lesson07.exercise_2(placeholder((3,)), BASE, TREAT).correct is None
-    with pytest.raises(ValueError):
-        lesson07.exercise_2([0, 0, 0], BASE, TREAT[:3])
+    t = stats.t.ppf(0.975, n - 1)
+    half = t * d.std(ddof=1) / math.sqrt(n)
+    m = d.mean()
+    assert lesson07.exercise_2([m, m - half, m + half], a, b).correct is True
+    unpaired = t * math.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n)
+    z = 1.959964 * d.std(ddof=1) / math.sqrt(n)
+    cases = [([m, m - 1, m + 1], "Hint 1"), ([m, m - z, m + z], "normal quantile"),
+             ([m, m - unpaired, m + unpaired], "unpaired"),
+             ([m, m - t * d.std() / math.sqrt(n), m + t * d.std() / math.sqrt(n)], "ddof=1"),
+             ([-m, -m - half, -m + half], "wrong way round"),
+             ([m - half, m + half, m], "order")]
+    for answer, words in cases:
+        fb = lesson07.exercise_2(answer, a, b)
+        assert fb.correct is False and words in fb.message, (words, fb.message)
+    fb = lesson07.exercise_2([m, m - half, m + half], a[:3], b)  # bad data: feedback, no error
+    assert fb.correct is False and "data" in fb.message
+    assert lesson07.exercise_2(exercises.placeholder((3,)), a, b).correct is None
 
 
-@pytest.mark.parametrize(("effect", "sd"), [(0.01, 0.02), (0.001, 0.02)])  # n small; n > 1000
-def test_seeds_needed_against_a_direct_search(effect: float, sd: float) -> None:
-    n = lesson07.seeds_needed(effect, sd)
-    half = [stats.t.ppf(0.975, k - 1) * sd / math.sqrt(k) for k in (n - 1, n)]
-    assert half[0] >= effect > half[1]
-    with pytest.raises(ValueError):
-        lesson07.seeds_needed(0.0, 0.02)
-
-
-def test_exercise_3() -> None:
-    effect, sd = 0.01, 0.02
+def test_exercise_3():
+    effect, sd = 0.02, 0.03
     n = lesson07.seeds_needed(effect, sd)
     assert lesson07.exercise_3(n, effect, sd).correct is True
-    short = lesson07.exercise_3(n - 1, effect, sd)
-    assert short.correct is False and "one short" in short.message
+    assert stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n) < effect
+    assert stats.t.ppf(0.975, n - 2) * sd / math.sqrt(n - 1) >= effect
     normal = math.ceil((1.959964 * sd / effect) ** 2)
-    if normal != n:
-        got = lesson07.exercise_3(normal, effect, sd)
-        assert got.correct is False and "normal" in got.message
-    far = lesson07.exercise_3(3, effect, sd)
-    assert far.correct is False and "loop over n" in far.message
-    assert lesson07.exercise_3(placeholder(), effect, sd).correct is None
-    assert lesson07.exercise_3(3, 0.0, sd).correct is None  # no answer exists: said so
-
-
-def test_exercise_2_data_from_records_or_example() -> None:
-    recs = [{"kind": "mlp", "depth": d, "arm": a, "seed": s,
-             "test_acc": 0.5 + 0.1 * (a == "residual") + 0.01 * s + 0.001 * d}
-            for d in (2, 8) for a in ("plain", "residual") for s in (1, 0)]
-    base, treat, label = lesson07.exercise_2_data(recs)
-    np.testing.assert_allclose(base, [0.508, 0.518])
-    np.testing.assert_allclose(treat - base, [0.1, 0.1])
-    assert "depth 8" in label and "[0, 1]" in label  # the second-shallowest of depths 2, 8
-    base, treat, label = lesson07.exercise_2_data(None)
-    assert label == "made-up example numbers" and len(base) == len(treat) == 5
+    assert normal != n
+    cases = [(n + 7, "Hint 1"), (normal, "normal-quantile"), (n - 1, "one short"),
+             (n + 0.5, "whole number")]
+    for answer, words in cases:
+        fb = lesson07.exercise_3(answer, effect, sd)
+        assert fb.correct is False and words in fb.message, (words, fb.message)
+    assert lesson07.exercise_3(exercises.placeholder(), effect, sd).correct is None
+    assert lesson07.exercise_3(3, 0.0, sd).correct is None  # no answer exists

@@ -28,13 +28,15 @@ LESSONS = build_slides.lessons(ROOT)
 PENDING = build_slides.PENDING_LESSONS
 
 
-def _pending(notebook: Path, what: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(notebook.stem in PENDING, strict=True,
+def _pending(notebook: Path, what: str, strict: bool) -> pytest.MarkDecorator:
+    return pytest.mark.xfail(notebook.stem in PENDING, strict=strict,
                              reason=f"{notebook.stem} has not had the deck pass yet ({what})")
 
 
-def _lesson_params(what: str) -> list:
-    return [pytest.param(p, id=p.stem, marks=_pending(p, what)) for p in LESSONS]
+def _lesson_params(what: str, strict: bool = True) -> list:
+    """Lessons, with the pending ones marked as expected failures; ``strict``: a pending lesson
+    that passes fails the test (it must leave PENDING_LESSONS)."""
+    return [pytest.param(p, id=p.stem, marks=_pending(p, what, strict)) for p in LESSONS]
 
 
 def _local_refs_exist(html: str, *folders: Path) -> list[str]:
@@ -266,7 +268,7 @@ def test_lesson_deck(notebook: Path, tmp_path: Path) -> None:
     assert "NBVAL_" not in html
 
 
-@pytest.mark.parametrize("notebook", _lesson_params("lecturer's notes"))
+@pytest.mark.parametrize("notebook", _lesson_params("lecturer's notes", strict=False))
 def test_lesson_notes_are_marked_for_students(notebook: Path) -> None:
     """Every notes cell is a labelled quote, and the title slide has a lecturer's note."""
     assert build_slides.lint(notebook) == []

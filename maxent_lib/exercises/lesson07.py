@@ -10,7 +10,7 @@ from scipy import stats
 
 from ..ablation import t_interval
 from ..claims import verdict
-from . import Feedback, check_close, is_placeholder
+from . import Feedback, Mistake, check, exercise, scalar
 
 #: Exercise 7.1: four (lo, hi, predicted direction) triples to judge.
 EXERCISE_1_INTERVALS: tuple[tuple[float, float, int], ...] = (
@@ -27,13 +27,36 @@ def exercise_1(codes: object) -> Feedback:
     0 (inconclusive), -1 (not supported)."""
     expected = np.array([VERDICT_CODES[verdict(lo, hi, d)] for lo, hi, d in EXERCISE_1_INTERVALS],
                         dtype=float)
-    return check_close(
-        "Exercise 7.1", codes, expected,
-        hint="for each interval ask: does it lie wholly on the predicted side of 0 (+1), wholly on "
-             "the other side (-1), or does it contain 0 (0)? The predicted side is the sign of "
-             "the direction: +1 means 'the effect is positive'.",
+    n = len(EXERCISE_1_INTERVALS)
+    ex = exercise(
+        "Exercise 7.1", f"give {n} codes, +1, 0 or -1, one per interval (an array of shape "
+                        f"({n},)).",
+        hints=["an interval decides only when it excludes 0; then the claim's direction says "
+               "which way.",
+               "for each interval: wholly on the predicted side of 0 -> +1; wholly on the other "
+               "side -> -1; containing 0 -> 0.",
+               "the predicted side is the sign of the direction: direction +1 means 'the effect "
+               "is positive', -1 'the effect is negative'."],
         success=f"the codes are {expected.astype(int).tolist()}: only an interval that excludes 0 "
-                "decides, and the direction of the claim says which way.", atol=1e-9)
+                "decides, and the direction of the claim says which way.")
+    by_sign = np.array([1.0 if lo > 0 else -1.0 if hi < 0 else 0.0
+                        for lo, hi, _ in EXERCISE_1_INTERVALS])
+    strings = {"supported", "inconclusive", "not supported"}
+    if isinstance(codes, list | tuple | np.ndarray) and any(
+            isinstance(c, str) and c in strings for c in np.ravel(np.asarray(codes, dtype=object))):
+        return Feedback(ex.name, False, "code the verdicts as numbers: +1 supported, "
+                                        "0 inconclusive, -1 not supported.")
+    mistakes = [
+        Mistake("those codes give the sign of each interval; a code says whether the interval "
+                "agrees with the claim's direction: a negative effect supports a claim that "
+                "predicts a decrease (+1), a negative effect against a predicted increase is "
+                "-1.", value=by_sign),
+        Mistake("the signs are flipped: +1 means supported (the interval lies on the predicted "
+                "side), -1 not supported.", value=-expected),
+        Mistake("codes are whole numbers: +1, 0 or -1.",
+                test=lambda g: bool(np.any(np.abs(g - np.round(g)) > 1e-9))),
+    ]
+    return check(ex, codes, expected, mistakes=mistakes, rtol=0, atol=1e-9)
 
 
 #: Exercise 7.2's fallback data (used only when no shortcut results are stored): made-up
@@ -61,37 +84,53 @@ def exercise_2_data(records: list[dict] | None) -> tuple[np.ndarray, np.ndarray,
 
 def exercise_2(answer: object, baseline: object, treatment: object) -> Feedback:
     """Exercise 7.2: ``[mean, lo, hi]`` of the paired 95% t-interval of treatment - baseline."""
-    a = np.asarray(baseline, dtype=float)
-    b = np.asarray(treatment, dtype=float)
-    if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
-        raise ValueError("baseline and treatment must be 1-D arrays of equal length >= 2 "
-                         "(one value per seed)")
-    d = b - a
-    expected = np.array(t_interval(d))
-    hint = ("take the per-seed differences d = treatment - baseline first (the seeds pair the "
-            "runs), then mean(d) -+ t * sd(d) / sqrt(n) with the Student-t quantile t for "
-            "n - 1 degrees of freedom (scipy.stats.t.ppf(0.975, n - 1)) and sd with ddof=1.")
-    if is_placeholder(answer):
-        return Feedback("Exercise 7.2", None, "replace the placeholder with [mean, lo, hi]. "
-                        + hint)
-    got = np.asarray(answer, dtype=float)
-    if got.shape == (3,) and np.all(np.isfinite(got)) and not np.allclose(got, expected,
-                                                                            rtol=1e-4, atol=1e-6):
+    ex = exercise(
+        "Exercise 7.2", "give [mean, lo, hi] of residual minus plain, an array of shape (3,).",
+        hints=["the seeds pair the runs: work with the per-seed differences.",
+               "take d = treatment - baseline seed by seed, then the 95% Student-t interval of "
+               "the mean of d.",
+               "mean(d) -+ scipy.stats.t.ppf(0.975, n - 1) * d.std(ddof=1) / sqrt(n)."])
+    try:
+        a = np.asarray(baseline, dtype=float)
+        b = np.asarray(treatment, dtype=float)
+        if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
+            return Feedback(ex.name, False, "the exercise's data must be two 1-D arrays of equal "
+                                            "length >= 2 (one value per seed): re-run the cell "
+                                            "that makes them.")
+        d = b - a
         n = len(d)
-        z_half = 1.959964 * d.std(ddof=1) / math.sqrt(n)
-        if np.allclose(got, [d.mean(), d.mean() - z_half, d.mean() + z_half], atol=1e-5):
-            return Feedback("Exercise 7.2", False, "you used the normal quantile 1.96; with "
-                            f"{n} seeds the Student-t quantile {stats.t.ppf(0.975, n - 1):.3f} "
-                            "is the right one (the sd is estimated from few values).")
+        expected = np.array(t_interval(d))
+        ex.success = (f"mean {expected[0]:+.4f}, 95% interval [{expected[1]:+.4f}, "
+                      f"{expected[2]:+.4f}] over {n} seeds.")
+        m, sd = float(d.mean()), float(d.std(ddof=1))
+        t = stats.t.ppf(0.975, n - 1)
+
+        def interval(half: float, mean: float = m) -> list[float]:
+            return [mean, mean - half, mean + half]
+
         unpaired = math.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n)
-        halves = [stats.t.ppf(0.975, df) * unpaired for df in (n - 1, 2 * n - 2)]
-        if any(np.allclose(got, [d.mean(), d.mean() - h, d.mean() + h], atol=1e-5)
-               for h in halves):
-            return Feedback("Exercise 7.2", False, "your interval is wider than the paired one: "
-                            "it looks like an unpaired comparison. Subtract seed by seed first.")
-    return check_close("Exercise 7.2", answer, expected, hint=hint,
-                       success=f"mean {expected[0]:+.4f}, 95% interval [{expected[1]:+.4f}, "
-                               f"{expected[2]:+.4f}] over {len(d)} seeds.")
+        mistakes = [
+            Mistake(f"you used the normal quantile 1.96; with {n} seeds the Student-t quantile "
+                    f"{t:.3f} is the right one (the sd is estimated from few values).",
+                    value=interval(1.959964 * sd / math.sqrt(n)), rtol=0, atol=1e-5),
+            Mistake("your interval is wider than the paired one: it looks like an unpaired "
+                    "comparison. Subtract seed by seed first.",
+                    value=interval(t * unpaired), rtol=0, atol=1e-5),
+            Mistake("your interval is wider than the paired one: it looks like an unpaired "
+                    "comparison. Subtract seed by seed first.",
+                    value=interval(stats.t.ppf(0.975, 2 * n - 2) * unpaired), rtol=0, atol=1e-5),
+            Mistake("use the sample standard deviation, ddof=1.",
+                    value=interval(t * d.std(ddof=0) / math.sqrt(n)), rtol=0, atol=1e-5),
+            Mistake("the difference is the wrong way round: residual minus plain "
+                    "(treatment - baseline).", value=interval(t * sd / math.sqrt(n), -m),
+                    rtol=0, atol=1e-5),
+            Mistake("the order is [mean, lo, hi].",
+                    value=[m - t * sd / math.sqrt(n), m + t * sd / math.sqrt(n), m],
+                    rtol=0, atol=1e-5),
+        ]
+    except Exception as exc:  # noqa: BLE001 - bad exercise data: still answer
+        return Feedback(ex.name, False, f"the exercise's data could not be read ({exc}).")
+    return check(ex, answer, expected, mistakes=mistakes, rtol=1e-4, atol=1e-6)
 
 
 def seeds_needed(effect: float, sd: float, level: float = 0.95, n_max: int = 10**7) -> int:
@@ -112,28 +151,35 @@ def seeds_needed(effect: float, sd: float, level: float = 0.95, n_max: int = 10*
 
 def exercise_3(n: object, effect: float, sd: float) -> Feedback:
     """Exercise 7.3: the number of seeds for which the interval would exclude 0."""
+    ex = exercise(
+        "Exercise 7.3", "give the number of seeds, one whole number.",
+        hints=["the half-width of the interval shrinks as n grows; you need the first n at which "
+               "it drops below |effect|.",
+               "the half-width is t(0.975, n - 1) * sd / sqrt(n), and t itself changes with n: "
+               "loop over n rather than solving a formula.",
+               "the smallest n >= 2 with scipy.stats.t.ppf(0.975, n - 1) * sd / sqrt(n) < "
+               "|effect|."])
     try:
         expected = seeds_needed(effect, sd)
-    except ValueError as exc:
-        return Feedback("Exercise 7.3", None, f"these numbers admit no answer ({exc}); try the "
-                        "made-up example of exercise 7.2 instead.")
-    if not is_placeholder(n):
-        try:
-            value = float(np.asarray(n, dtype=float))
-        except (TypeError, ValueError):
-            return Feedback("Exercise 7.3", False, "the answer must be a whole number of seeds")
-        if value == math.ceil((1.959964 * sd / abs(effect)) ** 2) and value != expected:
-            return Feedback("Exercise 7.3", False, "that is the normal-quantile answer; the t "
-                            "quantile is larger for few seeds, so a few more seeds are needed. "
-                            "Loop over n and use scipy.stats.t.ppf(0.975, n - 1).")
-        if value == expected - 1:
-            return Feedback("Exercise 7.3", False, "one short: with that n the half-width is "
-                            "still at least |effect|. The condition is strict: "
-                            "half-width < |effect|.")
-    return check_close(
-        "Exercise 7.3", n, float(expected),
-        hint="find the smallest n >= 2 with t(0.975, n - 1) * sd / sqrt(n) < |effect|; t changes "
-             "with n, so loop over n rather than solving a formula.",
-        success=f"{expected} seeds: the half-width "
-                f"{stats.t.ppf(0.975, expected - 1) * sd / math.sqrt(expected):.4f} is then below "
-                f"|effect| = {abs(effect):.4f}.", atol=1e-9)
+    except (ValueError, TypeError) as exc:
+        return Feedback(ex.name, None, f"these numbers admit no answer ({exc}); try the made-up "
+                                       "example of exercise 7.2 instead.")
+    ex.success = (f"{expected} seeds: the half-width "
+                  f"{stats.t.ppf(0.975, expected - 1) * sd / math.sqrt(expected):.4f} is then "
+                  f"below |effect| = {abs(effect):.4f}.")
+    value = scalar(n)
+    if value is not None and abs(value - round(value)) > 1e-9:
+        return Feedback(ex.name, False, "a number of seeds is a whole number: round up to the "
+                                        "first n that is enough.")
+    normal = math.ceil((1.959964 * sd / abs(effect)) ** 2)
+    mistakes = [
+        Mistake("that is the normal-quantile answer; the t quantile is larger for few seeds, so a "
+                "few more seeds are needed.",
+                test=lambda g: float(g) == normal and normal != expected),
+        Mistake("one short: with that n the half-width is still at least |effect|. The condition "
+                "is strict: half-width < |effect|.", value=expected - 1, rtol=0, atol=1e-9),
+        Mistake("that is the first n whose *normal* half-width 1.96 sd / sqrt(n) is below "
+                "|effect|, plus or minus one; use the t quantile with n - 1 degrees of freedom.",
+                test=lambda g: abs(float(g) - normal) == 1 and abs(float(g) - expected) > 1),
+    ]
+    return check(ex, n, float(expected), mistakes=mistakes, rtol=0, atol=1e-9)
