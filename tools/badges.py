@@ -55,16 +55,11 @@ class Repo:
 
 def repository(pyproject: Path) -> Repo:
     """Read ``[project.urls] Repository`` from ``pyproject.toml`` (a github.com address)."""
+    import tomllib  # Python >= 3.11, as the course requires
+
     text = pyproject.read_text(encoding="utf-8")
     try:
-        import tomllib
-
         url = tomllib.loads(text)["project"]["urls"]["Repository"]
-    except ModuleNotFoundError:  # Python 3.10: no tomllib; the line is simple enough to read
-        match = re.search(r'^\s*Repository\s*=\s*"([^"]+)"', text, flags=re.MULTILINE)
-        if match is None:
-            raise ValueError(f"{pyproject} has no [project.urls] Repository entry") from None
-        url = match.group(1)
     except KeyError as exc:
         raise ValueError(f"{pyproject} has no [project.urls] Repository entry") from exc
     match = re.fullmatch(r"https://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?/?", url.strip())
