@@ -21,8 +21,8 @@ coordinates (reveal.js's ``width`` x ``height``):
 - **notes**: slides that carry speaker notes (target: :data:`MIN_NOTES_COVERAGE`).
 
 Per deck also: the text of the speaker view's notes pane right after pressing ``s``, code and
-maths cut in the ``?print-pdf`` layout, and relative links that do not resolve (or that point at
-a lesson notebook instead of its deck).
+maths cut and slides longer than one page in the ``?print-pdf`` layout, and relative links that
+do not resolve (or that point at a lesson notebook instead of its deck).
 
 The limits come from ``tools/build_slides.py`` (one place); ``tests/test_decks_browser.py``
 asserts them on every committed deck.
@@ -175,10 +175,12 @@ async ({slack}) => {
     await new Promise(r => setTimeout(r, 50));
   }
   await new Promise(r => setTimeout(r, 200));
-  let codeCut = 0, mathCut = 0, pages = 0;
+  let codeCut = 0, mathCut = 0, pages = 0, tall = 0;
+  const H = Reveal.getConfig().height;
   for (const page of document.querySelectorAll('.pdf-page')) {
     pages += 1;
     const pr = page.getBoundingClientRect();
+    if (pr.height > 1.5 * H) tall += 1;
     for (const pre of page.querySelectorAll('pre')) {
       if (pre.closest('aside.notes')) continue;
       const r = pre.getBoundingClientRect();
@@ -190,7 +192,7 @@ async ({slack}) => {
       if (q.right > r.right + slack || q.right > pr.right + slack) mathCut += 1;
     }
   }
-  return {pages, code_cut: codeCut, maths_cut: mathCut};
+  return {pages, code_cut: codeCut, maths_cut: mathCut, tall};
 }
 """
 
@@ -234,6 +236,7 @@ class DeckAudit:
     print_pages: int = 0
     print_code_cut: int = 0
     print_maths_cut: int = 0
+    print_tall: int = 0
     bad_links: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
@@ -257,6 +260,7 @@ class DeckAudit:
             "speaker_pane_on_open": bool(self.speaker_pane.strip()),
             "print_code_cut": self.print_code_cut,
             "print_maths_cut": self.print_maths_cut,
+            "print_tall": self.print_tall,
             "bad_links": len(self.bad_links),
         }
 
@@ -282,9 +286,10 @@ class DeckAudit:
                                        f"(need {MIN_NOTES_COVERAGE:.0%})"]
         if not self.speaker_pane.strip():
             found["speaker view"] = ["the notes pane is empty when the speaker view opens"]
-        if self.print_code_cut or self.print_maths_cut:
+        if self.print_code_cut or self.print_maths_cut or self.print_tall:
             found["print-pdf"] = [f"{self.print_code_cut} code blocks and "
-                                  f"{self.print_maths_cut} formulas cut"]
+                                  f"{self.print_maths_cut} formulas cut, {self.print_tall} "
+                                  "slides longer than one page"]
         return {k: v for k, v in found.items() if v}
 
 
@@ -411,6 +416,7 @@ def audit_deck(ctx: Any, deck: Path) -> DeckAudit:
     audit.print_pages = printed["pages"]
     audit.print_code_cut = printed["code_cut"]
     audit.print_maths_cut = printed["maths_cut"]
+    audit.print_tall = printed["tall"]
     audit.speaker_pane = speaker_pane_text(ctx, deck)
     audit.bad_links = bad_links(deck)
     return audit
@@ -441,7 +447,7 @@ def fresh_builds(build: bool) -> Iterator[Path]:
 
 COLUMNS = ("slides", "too_tall", "code_cut", "maths_cut", "tables_cut", "small_figures",
            "over_shrunk", "markers", "notes", "speaker_pane_on_open", "print_code_cut",
-           "print_maths_cut", "bad_links")
+           "print_maths_cut", "print_tall", "bad_links")
 
 
 def markdown_table(summaries: list[dict[str, Any]]) -> str:

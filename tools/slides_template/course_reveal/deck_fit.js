@@ -31,8 +31,23 @@ function courseDeckFit(opts, start) {
       if (e && e.tagName === "SECTION") { e.style.display = ""; e.style.visibility = ""; }
     });
   }
+  /* A slide's content goes into one box, div.deck-fit, which takes the zoom: its width stays
+     100% of the slide (reveal.js gives slides a width in pixels in ?print-pdf, and a zoomed
+     element with a pixel width would get narrower and reflow). */
+  function inner(s) {
+    var box = s.querySelector(":scope > .deck-fit");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "deck-fit";
+      Array.prototype.slice.call(s.childNodes).forEach(function (n) {
+        if (!(n.nodeType === 1 && n.tagName === "ASIDE")) box.appendChild(n);
+      });
+      s.insertBefore(box, s.firstChild);
+    }
+    return box;
+  }
   function heightAt(s, z) {
-    s.style.zoom = z === 1 ? "" : String(z);
+    inner(s).style.zoom = z === 1 ? "" : String(z);
     return s.getBoundingClientRect().height;
   }
   function fits(s, z) { return heightAt(s, z) <= H; }
@@ -70,7 +85,8 @@ function courseDeckFit(opts, start) {
      parts, the items of a list, the rows of a table (its header is repeated). */
   function hostOf(el) {
     var c = el.classList;
-    if (el.tagName === "SECTION" || c.contains("fragment") || c.contains("jp-CodeCell")
+    if (el.tagName === "SECTION") return inner(el);
+    if (c.contains("deck-fit") || c.contains("fragment") || c.contains("jp-CodeCell")
         || c.contains("jp-OutputArea-child") || c.contains("jp-RenderedMarkdown")
         || c.contains("jp-RenderedHTML") || el.tagName === "UL" || el.tagName === "OL") return el;
     if (c.contains("jp-MarkdownCell")) return el.querySelector(".jp-RenderedMarkdown");
@@ -120,19 +136,20 @@ function courseDeckFit(opts, start) {
     Array.prototype.forEach.call(s.attributes, function (a) {
       if (a.name !== "id" && a.name !== "style") t.setAttribute(a.name, a.value);
     });
-    var heading = s.querySelector("h1, h2, h3");
+    var heading = s.querySelector(".deck-continued, h1, h2, h3");
     if (heading) {
       var cont = document.createElement("div");
       cont.className = "deck-continued";
-      cont.textContent = heading.textContent.replace(/\u00b6/g, "").trim() + " (continued)";
-      t.appendChild(cont);
+      cont.textContent = heading.textContent.replace(/\u00b6/g, "").replace(/ \(continued\)$/, "")
+        .trim() + " (continued)";
+      inner(t).appendChild(cont);
     }
     s.parentNode.insertBefore(t, s.nextSibling);
     show(t);
     var moved = 0;
     while (!fits(s, opts.splitBelow) && moveLast(s, t)) moved += 1;
-    if (!moved || pieces(s).length === 0) {  // nothing could move: undo
-      while (pieces(t).length) s.appendChild(pieces(t)[0]);
+    if (!moved || pieces(hostOf(s)).length === 0) {  // nothing could move: undo
+      while (pieces(hostOf(t)).length) hostOf(s).appendChild(pieces(hostOf(t))[0]);
       t.parentNode.removeChild(t);
       return null;
     }
@@ -144,11 +161,11 @@ function courseDeckFit(opts, start) {
     return t;
   }
   function fitZoom(s) {
-    if (fits(s, 1)) { s.style.zoom = ""; return 1; }
+    if (fits(s, 1)) return 1;
     var lo = opts.minScale, hi = 1;
-    if (!fits(s, lo)) {
+    if (!fits(s, lo)) {  /* does not fit even at the smallest zoom: it scrolls */
       s.classList.add("deck-overflow");
-      s.style.height = (H / lo).toFixed(1) + "px";
+      s.style.height = H + "px";
       s.setAttribute("data-fit-scale", String(lo));
       return lo;
     }
@@ -156,7 +173,7 @@ function courseDeckFit(opts, start) {
       var mid = (lo + hi) / 2;
       if (fits(s, mid)) lo = mid; else hi = mid;
     }
-    s.style.zoom = String(lo);
+    inner(s).style.zoom = String(lo);
     s.setAttribute("data-fit-scale", lo.toFixed(3));
     return lo;
   }
