@@ -453,11 +453,19 @@ def shortcut_families(records: Sequence[dict[str, Any]], source: str) -> list[Fa
         for kind in sorted({r["kind"] for r in recs}):
             mine = [r for r in recs if r["kind"] == kind]
             label = f"kind {kind}, depth {depths[-1]} vs {depths[0]}"
+            fit = [r for r in paired_effects(mine, "train_acc", "arm", "plain", within=("depth",))
+                   if r["depth"] in (depths[0], depths[-1])]
+            worst = max(fit, key=lambda r: abs(r["effect"]), default=None)
+            if worst is not None and abs(worst["effect"]) > FIT_TOLERANCE:
+                c6.excluded.append((label, f"training accuracy differs by {worst['effect']:+.3f} "
+                                           f"at depth {worst['depth']}: optimisation, not "
+                                           "generalisation"))
+                continue
             try:
                 vals = interaction_values(mine, "test_acc", "arm", "plain", "residual",
                                           along="depth", low=depths[0], high=depths[-1])
             except ValueError:
-                c6.excluded.append((label, "did not train"))
+                c6.excluded.append((label, "no seed with all four nets present and trained"))
                 continue
             c6.settings.append(label)
             c6.effects.append(np.asarray(vals))
@@ -492,6 +500,35 @@ def regularization_families(records: Sequence[dict[str, Any]], source: str) -> l
     return out
 
 
+def layer_gap_family(gaps_per_model: Sequence[Sequence[dict[str, Any]]], source: str,
+                     names: Sequence[str] | None = None) -> Family:
+    """Claim C0 from held-out probes (:func:`maxent_lib.ablation.heldout_layer_gaps` with
+    ``include_input=True``): for each model, the excess of the linear read-out over the
+    flexible probe on the input, ``total_gap = CE_lin(T_l) - CE_flex(X)``, at the input (l = 0)
+    and every measured layer; one setting per step l-1 -> l, with one value per model (seed):
+    the change of ``total_gap``. The claim predicts that every step lowers it (the features move
+    toward FC1 and FC2). ``names`` labels the layers (default X, T1, T2, ...).
+    Introduced in lesson 07."""
+    if not gaps_per_model:
+        raise ValueError("no models: give one list of per-layer gaps per model")
+    lengths = {len(g) for g in gaps_per_model}
+    if len(lengths) != 1 or lengths.pop() < 2:
+        raise ValueError("every model needs the same layers, the input and at least one more")
+    L = len(gaps_per_model[0])
+    names = list(names) if names is not None else ["X", *[f"T{i}" for i in range(1, L)]]
+    if len(names) != L:
+        raise ValueError(f"names has {len(names)} labels for {L} layers")
+    for g in gaps_per_model:
+        if any(layer.get("total_gap") is None for layer in g):
+            raise ValueError("every layer needs its total_gap (fit the probes with the input)")
+    fam = Family(claim("C0"), source)
+    for i in range(1, L):
+        fam.settings.append(f"{names[i - 1]} -> {names[i]}")
+        fam.effects.append(np.array([g[i]["total_gap"] - g[i - 1]["total_gap"]
+                                     for g in gaps_per_model]))
+    return fam
+
+
 def verdict_table(families: Sequence[Family], alpha: float = 0.05,
                   claims: Sequence[Claim] = PAPER_CLAIMS,
                   theorem_checks: dict[str, str] | None = None) -> list[dict[str, str]]:
@@ -504,9 +541,8 @@ def verdict_table(families: Sequence[Family], alpha: float = 0.05,
         fams = [f for f in families if f.claim.key == c.key]
         seeds = sorted({len(e) for f in fams for e in f.effects})
         evidence = "; ".join(
-            f"{f.source}: {len(f.effects)} settings" + (f", {len(f.excluded)} excluded"
-                                                        if f.excluded else "")
-            for f in fams) or "-"
+            f"{f.source}: {_count(len(f.effects), 'setting')}"
+            + (f", {len(f.excluded)} excluded" if f.excluded else "") for f in fams) or "-"
         if seeds:
             evidence += f"; {min(seeds)}-{max(seeds)} seeds" if len(seeds) > 1 \
                 else f"; {seeds[0]} seeds"
@@ -527,6 +563,10 @@ def verdict_table(families: Sequence[Family], alpha: float = 0.05,
                      "metric": c.metric, "margin": f"{c.margin:g}", "evidence": evidence,
                      "calls": calls, "verdict": final})
     return rows
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def format_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:

@@ -308,3 +308,29 @@ def test_load_grid_and_find_results(tmp_path: Path) -> None:
     assert claims.load_grid(results, "regularization") == {}
     with pytest.raises(ValueError):
         claims.load_grid(tmp_path / "nope", "shortcut")
+
+
+def test_layer_gap_family() -> None:
+    def model(gaps):
+        return [{"total_gap": g} for g in gaps]
+
+    per_seed = [model([0.8 + d, 0.3 + d, 0.29 + d, 0.35 + d]) for d in (0.0, 0.01, -0.01, 0.02)]
+    fam = claims.layer_gap_family(per_seed, "quick")
+    assert fam.settings == ["X -> T1", "T1 -> T2", "T2 -> T3"]
+    np.testing.assert_allclose(fam.effects[0], [-0.5] * 4)
+    res = fam.judge()
+    assert [s.call for s in res.settings][0] == "down" and res.verdict == "mixed"
+    with pytest.raises(ValueError, match="same layers"):
+        claims.layer_gap_family([model([1, 2]), model([1, 2, 3])], "q")
+    with pytest.raises(ValueError, match="total_gap"):
+        claims.layer_gap_family([[{"total_gap": None}, {"total_gap": 1.0}]] * 2, "q")
+
+
+def test_growth_with_depth_needs_comparable_fit_at_both_depths() -> None:
+    recs = _shortcut_records({2: 0.0, 8: 0.05}, plain_train=0.99)
+    for r in recs:
+        if r["kind"] == "cnn" and r["depth"] == 8 and r["arm"] == "residual":
+            r["train_acc"] = 0.80
+    _, c6 = claims.shortcut_families(recs, "quick")
+    assert c6.settings == ["kind mlp, depth 8 vs 2"]
+    assert c6.excluded[0][0] == "kind cnn, depth 8 vs 2" and "depth 8" in c6.excluded[0][1]
