@@ -428,9 +428,22 @@ def decks(folder: Path = SLIDES) -> list[Path]:
 
 
 @contextmanager
-def fresh_builds(build: bool) -> Iterator[Path]:
-    """slides/, or (``build``) a temporary folder beside it holding fresh builds of every lesson
-    and links to the vendored assets, removed afterwards."""
+def fresh_builds(build: bool, commit: str | None = None) -> Iterator[Path]:
+    """slides/; or (``build``) a temporary folder beside it holding fresh builds of every lesson
+    and links to the vendored assets; or (``commit``) the slides and notebooks folders as
+    committed at that revision, in a temporary folder. Removed afterwards."""
+    if commit:
+        import subprocess
+
+        folder = Path(tempfile.mkdtemp(prefix=".deck-commit-", dir=ROOT))
+        try:
+            archive = subprocess.run(["git", "archive", commit, "slides", "notebooks"], cwd=ROOT,
+                                     capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+            yield folder / "slides"
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
     if not build:
         yield SLIDES
         return
@@ -484,6 +497,10 @@ def provenance(argv: list[str]) -> dict[str, Any]:
     return {
         "command": "python tools/deck_audit.py " + " ".join(argv),
         "commit": git("rev-parse", "HEAD"),
+        "decks_audited": (f"as committed at {git('rev-parse', argv[argv.index('--at-commit') + 1])}"
+                          if "--at-commit" in argv else
+                          "fresh builds of the notebooks in the working tree"
+                          if "--build-first" in argv else "slides/ in the working tree"),
         "decks_modified_since_commit": bool(git("status", "--porcelain", "--", "slides/")),
         "notebooks_modified_since_commit": bool(git("status", "--porcelain", "--", "notebooks/")),
         "browser": version,
@@ -500,6 +517,9 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--build-first", action="store_true",
                         help="audit fresh builds of the lesson notebooks (in a temporary folder "
                              "beside slides/) instead of the committed decks")
+    parser.add_argument("--at-commit", metavar="REV",
+                        help="audit the decks as committed at REV (git), e.g. the figures "
+                             "before a change")
     parser.add_argument("--record", type=Path,
                         help="write the per-deck counts with their provenance (command, commit, "
                              "browser, date) to this JSON file, e.g. slides/audit/after.json")
@@ -510,7 +530,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         print(f"cannot audit the decks: {reason}", file=sys.stderr)
         return 2
     audits = []
-    with fresh_builds(args.build_first) as folder:
+    with fresh_builds(args.build_first, args.at_commit) as folder:
         paths = args.decks or decks(folder)
         with browser_context() as ctx:
             for deck in paths:
