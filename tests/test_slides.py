@@ -294,3 +294,19 @@ def test_vendored_assets_are_small_and_licensed() -> None:
     assert size < 5 * 2**20, f"vendored assets are {size / 2**20:.1f} MiB"
     theme = (SLIDES / "reveal.js/dist/theme/white.css").read_text(encoding="utf-8")
     assert "fonts.googleapis" not in theme and "http" not in theme.split("@import")[1][:80]
+
+
+def test_browser_test_explains_a_missing_browser(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without Chromium the browser test skips with a message that says how to install it."""
+    spec_audit = importlib.util.spec_from_file_location("tools_deck_audit_probe",
+                                                        ROOT / "tools" / "deck_audit.py")
+    audit = importlib.util.module_from_spec(spec_audit)
+    monkeypatch.setitem(sys.modules, "tools_deck_audit_probe", audit)
+    spec_audit.loader.exec_module(audit)
+    monkeypatch.setenv("DECK_BROWSER", "/nonexistent/chromium")
+    monkeypatch.setattr(audit, "BROWSERS", ("/nonexistent/chromium-browser",))
+    monkeypatch.setattr(audit.shutil, "which", lambda name: None)
+    reason = audit.unavailable_reason()
+    if reason and "Playwright" in reason:
+        pytest.skip("Playwright is not installed here")
+    assert reason is not None and "apt-get install chromium" in reason
