@@ -842,6 +842,29 @@ def log_odds_affine_residual(T: np.ndarray, log_probs: np.ndarray) -> float:
     return float(np.sqrt(np.mean((A @ coef - odds) ** 2)))
 
 
+def _project_feasible(G: np.ndarray, M: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """The orthogonal projection of G (n, K), restricted to the free entries M (0/1), onto
+    {D : D = 0 off M, every row of D sums to 0, sum_i D[i, k] A[i, :] = 0 for every k}.
+
+    D = M * (G - mu_i - A_i . nu_k) with multipliers mu (rows) and nu (K, m1); eliminating mu
+    leaves a (K m1)-square system for nu (least squares: the constraints are redundant), so
+    the cost is O(n K^2 m1^2) rather than a dense solve over all free entries."""
+    K, m1 = G.shape[1], A.shape[1]
+    c = np.maximum(M.sum(1), 1.0)                    # free entries per row
+    g = (M * G).sum(1)
+    B = np.zeros((K, m1, K, m1))
+    r = np.zeros((K, m1))
+    AA = A[:, :, None] * A[:, None, :]               # (n, m1, m1)
+    for k in range(K):
+        r[k] = -(M[:, k] * (G[:, k] - g / c)) @ A
+        for m in range(K):
+            B[k, :, m, :] = np.einsum("i,ijl->jl", M[:, k] * M[:, m] / c, AA)
+        B[k, :, k, :] -= np.einsum("i,ijl->jl", M[:, k], AA)
+    nu = np.linalg.lstsq(B.reshape(K * m1, K * m1), r.ravel(), rcond=None)[0].reshape(K, m1)
+    mu = (g - (M * (A @ nu.T)).sum(1)) / c
+    return M * (G - mu[:, None] - A @ nu.T)
+
+
 def feasible_alternative(T: np.ndarray, probs: np.ndarray, step: float = 0.5,
                          seed: int = 0, min_prob: float = 0.05,
                          max_points: int = 400) -> np.ndarray:
@@ -869,12 +892,10 @@ def feasible_alternative(T: np.ndarray, probs: np.ndarray, step: float = 0.5,
     if len(ii) <= len(rows) + K * m1:
         raise ValueError(f"too few entries above min_prob = {min_prob} to move while keeping "
                          "the constraints; lower min_prob or give more points")
-    C = np.zeros((len(rows) + K * m1, len(ii)))
-    C[ii, np.arange(len(ii))] = 1.0  # row sums
-    for j in range(m1):  # class moments: sum_i D[i, k] A[i, j]
-        C[len(rows) + kk * m1 + j, np.arange(len(ii))] = A[ii, j]
     g = np.random.default_rng(seed).normal(size=len(ii))
-    d = g - C.T @ np.linalg.lstsq(C.T, g, rcond=None)[0]  # null-space part of g
+    G = np.zeros((len(rows), K))
+    G[ii, kk] = g
+    d = _project_feasible(G, movable[rows].astype(float), A)[ii, kk]  # null-space part of g
     neg = d < 0
     t_max = float(np.min(P[rows[ii[neg]], kk[neg]] / -d[neg]))
     Q = P.copy()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import inspect
 import json
 import os
 import platform
@@ -38,7 +39,8 @@ import numpy as np
 from . import conditions, data
 from .runtime import progress_bar
 
-__all__ = ["CASES", "GAPS", "coverage_table", "provenance", "simulate_coverage"]
+__all__ = ["CASES", "GAPS", "code_hash", "coverage_table", "load_stored", "provenance",
+           "simulate_coverage"]
 
 GAPS: tuple[str, ...] = ("fc1_gap", "fc2_gap", "total_gap")
 
@@ -73,8 +75,9 @@ def simulate_coverage(cases: Sequence[str] | None = None, n_samples: int = 40,
     """For each case of :data:`CASES` (default all) and each of ``n_samples`` independent samples
     of ``n_points`` points (seed ``[seed, sample]``): the exact gaps, the refit estimate and
     interval (``n_splits`` splits) and the test-point interval of one split (the first split's
-    sizes). Returns one record per (case, sample); with ``out``, records already in that JSON
-    lines file are read back and not recomputed, new ones are appended as they are made.
+    sizes). Returns one record per (case, sample), each with the :func:`code_hash` of the code
+    that made it; with ``out``, records already in that JSON lines file with the same settings
+    and code are read back and not recomputed, new ones are appended as they are made.
     Introduced in lesson 03."""
     names = list(CASES) if cases is None else list(cases)
     unknown = [c for c in names if c not in CASES]
@@ -85,7 +88,7 @@ def simulate_coverage(cases: Sequence[str] | None = None, n_samples: int = 40,
     done: dict[tuple[str, int], dict[str, Any]] = {}
     path = None if out is None else Path(out)
     settings = {"n_points": int(n_points), "n_splits": int(n_splits),
-                "test_fraction": float(test_fraction), "seed": int(seed)}
+                "test_fraction": float(test_fraction), "seed": int(seed), "code": code_hash()}
     if path is not None and path.exists():
         for line in path.read_text().splitlines():
             if line.strip():
@@ -155,18 +158,44 @@ def coverage_table(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _code_hash() -> str:
-    root = Path(__file__).resolve().parent
+def code_hash() -> str:
+    """A hash of the source of everything a coverage record depends on: the two estimators,
+    the exact gaps, the probes, the quadrature, softmax regression, the tasks and this
+    simulation. A stored record whose hash differs from the current one is stale.
+    Introduced in lesson 03."""
+    from . import probes, quadrature, softmax
+
+    parts = [conditions.repeated_split_gaps, conditions.layerwise_repeated_split_gaps,
+             conditions.split_t_interval, conditions._one_se_choice, conditions._standardiser,
+             conditions._label_surprisal, conditions.point_losses, conditions.linear_probe,
+             conditions.feature_condition_gaps, conditions.paired_bootstrap_ci,
+             conditions.FlexibleProbe, conditions.exact_condition_gaps,
+             conditions._exact_values, conditions.soft_label_softmax, probes, quadrature,
+             softmax.SoftmaxRegression, data.GaussianMixtureTask,
+             data.shared_covariance_gaussians, data.class_covariance_gaussians,
+             data.quadratic_features, simulate_coverage, _dropped]
     h = hashlib.sha256()
-    for name in ("conditions.py", "probes.py", "quadrature.py", "coverage.py", "data.py",
-                 "softmax.py"):
-        h.update((root / name).read_bytes())
+    for obj in parts:
+        h.update(inspect.getsource(obj).encode())
     return h.hexdigest()[:16]
 
 
+def load_stored(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], dict[str, Any], bool]:
+    """The records and provenance of a stored simulation, and whether they are stale (made by
+    other code than the current one, by :func:`code_hash`). Introduced in lesson 03."""
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"no stored coverage simulation at {path}")
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    prov = json.loads(path.with_suffix(".provenance.json").read_text())
+    stale = any(r.get("code") != code_hash() for r in records)
+    return records, prov, stale
+
+
 def provenance(command: str, seconds: float, n_records: int) -> dict[str, Any]:
-    """What made a stored result: command, commit, hash of the library code it used, versions,
-    machine, date, wall time. Introduced in lesson 03."""
+    """What made a stored result: command, commit, :func:`code_hash` of the code it used,
+    versions, machine, date, wall time (of this run; a resumed run counts only its own time).
+    Introduced in lesson 03."""
     import scipy
     import torch
 
@@ -176,7 +205,7 @@ def provenance(command: str, seconds: float, n_records: int) -> dict[str, Any]:
                                 timeout=10).stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         commit = "unknown"
-    return {"command": command, "commit": commit, "code_sha256_16": _code_hash(),
+    return {"command": command, "commit": commit, "code": code_hash(),
             "python": platform.python_version(), "numpy": np.__version__,
             "scipy": scipy.__version__, "torch": torch.__version__,
             "device": f"CPU ({os.cpu_count()} cores), {torch.get_num_threads()} torch threads",
@@ -194,11 +223,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default="results/fc_gap_coverage.jsonl")
     args = parser.parse_args(argv)
     start = time.perf_counter()
+    code = code_hash()
     records = simulate_coverage(args.cases, args.samples, args.points, args.splits,
                                 out=args.out)
     prov = provenance("python -m maxent_lib.coverage " + " ".join(sys.argv[1:] if argv is None
                                                                    else argv),
                       time.perf_counter() - start, len(records))
+    if prov["code"] != code:
+        raise RuntimeError("the library code changed while the simulation ran; run it again")
     Path(args.out).with_suffix(".provenance.json").write_text(json.dumps(prov, indent=1) + "\n")
     for row in coverage_table(records):
         print(f"{row['case']:22s} {row['gap']:9s} {row['interval']:11s} "

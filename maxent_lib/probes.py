@@ -63,7 +63,7 @@ class StackedProbes:
     """
 
     def __init__(self, width: int = 64, weight_decay: float = 1e-4, lr: float = 3e-3,
-                 max_epochs: int = 300, patience: int = 20, min_delta: float = 1e-4,
+                 max_epochs: int = 200, patience: int = 10, min_delta: float = 1e-4,
                  device: str | torch.device | None = None, threads: int = 1) -> None:
         if not isinstance(width, (int, np.integer)) or width < 1:
             raise ValueError(f"width must be a positive integer, got {width!r}")
