@@ -160,6 +160,9 @@ def ray_session(address: str | None = None, workers: int | None = None, *,
     # no usage reports (the course runs offline); Ray would hide GPUs from tasks with num_gpus=0
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
+    if address is None:  # Ray runs its workers at niceness +15 by default: on a machine shared
+        # with other work they then get almost no CPU; here they run at the driver's priority
+        os.environ.setdefault("RAY_worker_niceness", "0")
     ray.init(**kwargs)
     try:
         yield ray
@@ -258,7 +261,8 @@ def _map_ray(tasks: list[Group], train: Train, address: str | None, workers: int
                 while queue and len(pending) < slots:
                     i = queue.popleft()
                     pending[remote.remote(train_ref, tasks[i])] = i
-                ready, _ = ray.wait(list(pending), num_returns=1)
+                # short waits, so that Ctrl-C reaches the driver at once
+                ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
                 for ref in ready:
                     del pending[ref]
                     yield ray.get(ref)
