@@ -183,6 +183,15 @@ def test_feasible_alternative_keeps_the_constraints_and_loses_entropy():
     assert np.abs(q - p).max() > 1e-3                              # a different distribution
     assert np.abs(moment_residuals(X, y, q)).max() < 1e-8
     assert info.entropy(q).mean() < info.entropy(p).mean()         # the Gibbs form wins
+    # every row moved (lesson 03's check): still feasible, and measurably lower entropy
+    near = data.shared_covariance_gaussians(n_classes=3, dim=2, separation=1.0, seed=0)
+    Xn, yn = near.sample(2000, seed=0)
+    pn = SoftmaxRegression(alpha=0.0).fit(Xn, yn).predict_proba(Xn)
+    qn = C.feasible_alternative(Xn, pn, step=0.9, seed=0, max_points=len(Xn))
+    assert qn.min() >= 0 and np.allclose(qn.sum(axis=1), 1.0)
+    np.testing.assert_allclose(qn.T @ Xn, pn.T @ Xn, atol=1e-8)
+    assert np.mean(np.abs(qn - pn).max(axis=1) > 1e-6) > 0.5
+    assert info.entropy(pn).mean() - info.entropy(qn).mean() > 1e-3
 
 
 def test_feasible_alternative_bad_input():

@@ -79,15 +79,16 @@ def test_quadrature_agrees_with_monte_carlo_within_its_error():
 
 def test_results_do_not_move_with_seed():
     task = data.class_covariance_gaussians(seed=0)
-    runs = [C.exact_condition_gaps(task, transform=data.quadratic_features, seed=s)
-            for s in range(3)]
+    runs = [C.exact_condition_gaps(task, seed=s) for s in (0, 7)]
     for key in ("ce_bayes_input", "ce_linear_best", "fc1_gap", "fc2_gap"):
         values = [r[key] for r in runs]
         assert max(values) - min(values) < 1e-3
-    mc = [C.exact_condition_gaps(task, method="monte_carlo", n_eval=20_000, n_population=20_000,
-                                 seed=s)["fc2_gap"] for s in range(2)]
-    assert abs(mc[0] - runs[0]["fc2_gap"] - 0.5764) < 0.1  # sanity: the same quantity
-    assert abs(mc[0] - mc[1]) < 0.02                        # Monte Carlo does move
+    mc = [C.exact_condition_gaps(task, method="monte_carlo", n_eval=10_000, n_population=10_000,
+                                 seed=s) for s in (0, 7)]
+    assert all(m["method"] == "monte_carlo" for m in mc)
+    for m in mc:  # the same quantity, within the Monte Carlo method's own error estimate
+        assert abs(m["fc2_gap"] - runs[0]["fc2_gap"]) < 2 * m["accuracy"]
+    assert mc[0]["fc2_gap"] != mc[1]["fc2_gap"]  # Monte Carlo does move with the seed
 
 
 def test_kl_decomposition_with_both_conditions_failing():

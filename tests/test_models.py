@@ -155,3 +155,54 @@ def test_grow_layerwise_starts_from_the_end_to_end_initialisation(xor_split, mon
     torch.manual_seed(8)
     other = models.MLP(2, 4, 3, 2, activation="sigmoid")
     assert not torch.equal(next(grown.parameters()), next(other.parameters()))
+
+
+# ---------------------------------------------------------------- stacked training (lesson 04)
+
+def test_stacked_training_matches_one_by_one(xor_split):
+    """Each model of a stack trains as it would alone: same initial weights as
+    torch.manual_seed(seed); MLP(...), same batch order, same steps (float32 rounding aside)."""
+    s = xor_split
+    seeds = [3, 8]
+    stack = models.StackedMLP(2, 4, 2, 2, seeds, activation="tanh")
+    hist = models.train_stacked(stack, s.X_train, s.y_train, epochs=3, lr=1e-2, device="cpu",
+                                eval_data=(s.X_test, s.y_test), progress=False)
+    assert hist["loss"].shape == (2, 3) and hist["eval_loss"].shape == (2, 3)
+    for i, seed in enumerate(seeds):
+        torch.manual_seed(seed)
+        alone = models.MLP(2, 4, 2, 2, activation="tanh")
+        h = models.train_classifier(alone, s.X_train, s.y_train, epochs=3, lr=1e-2, seed=seed,
+                                    device="cpu", progress=False)
+        for a, b in zip(alone.parameters(), stack.unstack(i).parameters(), strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(h["loss"], hist["loss"][i], rtol=1e-5)
+
+
+def test_stacked_layerwise_matches_grow_layerwise_with_equal_budget(xor_split):
+    s = xor_split
+    seeds = [1, 4]
+    stack = models.StackedMLP(2, 3, 3, 2, seeds, activation="sigmoid")
+    hist = models.grow_layerwise_stacked(stack, s.X_train, s.y_train, epochs_per_layer=2,
+                                         lr=1e-2, device="cpu", progress=False)
+    assert hist["loss"].shape == (2, 3 * 2)  # depth x epochs_per_layer epochs: the e2e budget
+    for i, seed in enumerate(seeds):
+        grown = models.grow_layerwise(2, 3, 3, 2, s.X_train, s.y_train, activation="sigmoid",
+                                      epochs_per_layer=2, lr=1e-2, seed=seed, device="cpu",
+                                      progress=False)
+        for a, b in zip(grown.parameters(), stack.unstack(i).parameters(), strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_stacked_bad_input(xor_split):
+    s = xor_split
+    with pytest.raises(ValueError, match="seeds"):
+        models.StackedMLP(2, 3, 2, 2, [])
+    stack = models.StackedMLP(2, 3, 2, 2, [0])
+    with pytest.raises(ValueError, match="StackedMLP"):
+        models.train_stacked(models.MLP(2, 3, 2, 2), s.X_train, s.y_train)
+    with pytest.raises(ValueError, match="columns"):
+        models.train_stacked(stack, s.X_train[:, :1], s.y_train, progress=False)
+    with pytest.raises(ValueError, match="epochs"):
+        models.grow_layerwise_stacked(stack, s.X_train, s.y_train, epochs_per_layer=0)
+    with pytest.raises(ValueError, match="index"):
+        stack.unstack(1)
