@@ -5,24 +5,33 @@ Softmax regression on features T recovers the true P(Y|X) exactly when
 - **FC1, sufficiency:** Y is independent of X given T(X), i.e. P(y|x) = P(y|T(x)), and
 - **FC2, log-linearity:** the class log-odds are affine in T, P(y|T) = softmax(W T + b).
 
-On held-out data, with mean cross-entropies in nats,
+Quantitatively (lesson 03, (4)): with q* the population-optimal softmax regression on T,
+
+    CE_lin* - H(Y|X) = E_x KL(P(Y|x) || P(Y|T(x)))  +  E_T KL(P(Y|T) || q*(Y|T))
+                     =        FC1 gap                +         FC2 gap,
+
+each term >= 0 and zero exactly when its condition holds.
+
+**Measured** on data, with mean held-out cross-entropies in nats,
 
     CE_lin(T)   softmax regression on T (lightly L2-penalised, see below)
-    CE_flex(T)  a flexible, early-stopped probe on T (:class:`FlexibleProbe`)
-    CE_flex(X)  the same probe on the raw input X
+    CE_flex(T)  a flexible read-out on T
+    CE_flex(X)  the same read-out on the raw input X
 
-    FC2 gap = CE_lin(T) - CE_flex(T)        (what a linear read-out misses but T still holds)
-    FC1 gap = CE_flex(T) - CE_flex(X)       (what T lost about Y)
+    FC2 gap = CE_lin(T) - CE_flex(T),   FC1 gap = CE_flex(T) - CE_flex(X).
 
-and the two add up to CE_lin(T) - CE_flex(X), the whole excess of the linear read-out. Each gap is
-an estimate: the probe is only near-Bayes, so a gap whose condition holds comes out close to 0
-with either sign, and :func:`feature_condition_gaps` gives a paired bootstrap interval over test
-points for it. H(Y) - CE_flex(T) is a lower bound on I(T; Y) (Barber & Agakov 2003): any model
-q(y|t) gives E[-log q(Y|T)] >= H(Y|T).
+:func:`repeated_split_gaps` / :func:`layerwise_repeated_split_gaps` (lessons 03-04) refit every
+probe on repeated random splits and give intervals that include the refits (the corrected
+repeated-split t interval; coverage checked by simulation in :mod:`maxent_lib.coverage`).
+:func:`feature_condition_gaps` / :func:`layerwise_condition_gaps` measure on one given split with
+a bootstrap over its test points, which holds the fitted probes fixed and so covers the population
+gaps too rarely (lesson 03 measures how rarely). The probes' excess cross-entropy over the Bayes
+one is a bias no interval removes. H(Y) - CE_flex(T), with H(Y) on the same test points or from
+known priors, is an estimate whose expectation is at most I(T; Y) (Barber & Agakov 2003).
 
-Where P(Y|X) is known (the synthetic tasks of :mod:`maxent_lib.data`),
-:func:`exact_condition_gaps` gives the same quantities with the Bayes cross-entropies instead of
-the probe and the population-optimal linear read-out instead of the fitted one.
+**Exact**, where P(Y|X) is known (the synthetic tasks of :mod:`maxent_lib.data`):
+:func:`exact_condition_gaps` integrates the labels out with the exact posterior and computes the
+expectations over x by quadrature (:mod:`maxent_lib.quadrature`), with an error estimate.
 """
 
 from __future__ import annotations
@@ -45,13 +54,17 @@ __all__ = [
     "DEFAULT_ALPHA",
     "FlexibleProbe",
     "exact_condition_gaps",
+    "feasible_alternative",
     "feature_condition_gaps",
     "layerwise_condition_gaps",
-    "feasible_alternative",
+    "layerwise_repeated_split_gaps",
     "linear_probe",
     "log_odds_affine_residual",
     "paired_bootstrap_ci",
     "point_losses",
+    "repeated_split_gaps",
+    "soft_label_softmax",
+    "split_t_interval",
 ]
 
 #: L2 penalty of the linear read-out, on standardised features: mean CE + (alpha/2)||W||^2.
