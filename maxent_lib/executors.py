@@ -151,8 +151,8 @@ def ray_session(address: str | None = None, workers: int | None = None, *,
         return
     kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.ERROR,
                               "log_to_driver": True}
-    if address is None:
-        kwargs.update(num_cpus=workers or available_cpus(), num_gpus=num_gpus)
+    if address is None:  # "local": a new instance, never a cluster that `ray start` left here
+        kwargs.update(address="local", num_cpus=workers or available_cpus(), num_gpus=num_gpus)
     else:
         kwargs["address"] = address
         if ship_library:
@@ -163,7 +163,14 @@ def ray_session(address: str | None = None, workers: int | None = None, *,
     if address is None:  # Ray runs its workers at niceness +15 by default: on a machine shared
         # with other work they then get almost no CPU; here they run at the driver's priority
         os.environ.setdefault("RAY_worker_niceness", "0")
-    ray.init(**kwargs)
+    try:
+        ray.init(**kwargs)
+    except ConnectionError as exc:
+        if address is None:
+            raise
+        raise ConnectionError(f"{exc}. If the cluster uses Ray's token authentication (on by "
+                              "default in recent Ray), set RAY_AUTH_MODE=token here, with "
+                              "the cluster's token in ~/.ray/auth_token") from exc
     try:
         yield ray
     finally:
