@@ -225,8 +225,8 @@ def map_groups(groups: Sequence[Sequence[Config]], train: Train, *, executor: st
 
     Stopping the iteration early (an exception in the caller, Ctrl-C) cancels the Ray tasks
     still queued or running; records already yielded are the caller's. An error raised inside
-    ``train`` is raised here (for Ray, as Ray's task error, which is also an instance of the
-    original exception's class). Raises ``ValueError`` on an unknown executor or bad numbers.
+    ``train`` is raised here, for Ray too (the worker's exception, chained to Ray's task
+    error). Raises ``ValueError`` on an unknown executor or bad numbers.
     """
     if executor not in EXECUTORS:
         raise ValueError(f"executor must be one of {EXECUTORS}, got {executor!r}")
@@ -272,7 +272,14 @@ def _map_ray(tasks: list[Group], train: Train, address: str | None, workers: int
                 ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
                 for ref in ready:
                     del pending[ref]
-                    yield ray.get(ref)
+                    try:
+                        records = ray.get(ref)
+                    except ray.exceptions.RayTaskError as exc:  # raise what train raised
+                        cause = getattr(exc, "cause", None)
+                        if isinstance(cause, Exception):
+                            raise cause from exc
+                        raise
+                    yield records
         finally:
             for ref in pending:  # queued tasks are dropped, running ones interrupted
                 ray.cancel(ref)
