@@ -59,7 +59,17 @@ from scipy import special
 
 from . import data as data_mod
 from . import ensemble, executors, metrics
-from ._checks import as_finite_array, check_labels, check_same_length
+from ._checks import (
+    InputTypeError,
+    as_finite_array,
+    check_choice,
+    check_flag,
+    check_int,
+    check_labels,
+    check_number,
+    check_same_length,
+    check_seed,
+)
 from .runtime import by_profile, get_device
 
 # ===== hashed training code: begin (see CODE_HASH_SOURCES) =====
@@ -88,63 +98,70 @@ Dataset = str | tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 def canonical_config(config: dict[str, Any], n_available: int | None = None) -> dict[str, Any]:
     """``config`` with defaults filled in, types normalised and values checked; ``n_train=None``
     becomes ``n_available - n_val`` when ``n_available`` (the training pool's size) is given.
-    Raises ``ValueError`` on unknown keys or bad values. Introduced in lesson 05."""
+    Raises ``TypeError`` for a value of the wrong type (text where a number is meant, a float
+    seed, ``"False"`` for a flag: nothing is converted) and ``ValueError`` on unknown keys or
+    values out of range, including a decoupled weight decay with ``lr * weight_decay >= 1``
+    (each step would flip or blow up the weights instead of shrinking them).
+    Introduced in lesson 05."""
     if not isinstance(config, dict):
-        raise ValueError(f"a config must be a dict, got {type(config).__name__}")
-    unknown = sorted(set(config) - set(DEFAULTS))
+        raise InputTypeError(f"a config must be a dict, got {type(config).__name__}")
+    if n_available is not None:
+        n_available = check_int(n_available, "n_available", low=2)
+    unknown = sorted(map(str, set(config) - set(DEFAULTS)))
     if unknown:
         raise ValueError(f"unknown config key(s) {unknown}; known keys: {sorted(DEFAULTS)}")
     c = {**DEFAULTS, **config}
     choices = {"kind": ensemble.KINDS, "init": ensemble.INITS,
                "lr_schedule": ensemble.SCHEDULES}
     for k, allowed in choices.items():
-        if c[k] not in allowed:
-            raise ValueError(f"{k} must be one of {allowed}, got {c[k]!r}")
-    for k in ("width", "depth", "epochs", "batch_size", "n_val"):
-        v = c[k]
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{k} must be a positive integer, got {v!r}")
-        c[k] = int(v)
-    if isinstance(c["seed"], bool) or not isinstance(c["seed"], (int, np.integer)) or c["seed"] < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {c['seed']!r}")
-    c["seed"] = int(c["seed"])
+        c[k] = check_choice(c[k], k, allowed)
+    highs = {"width": ensemble.MAX_WIDTH, "depth": ensemble.MAX_DEPTH, "epochs": 10**6,
+             "batch_size": 10**8, "n_val": 10**8}
+    for k, high in highs.items():
+        c[k] = check_int(c[k], k, low=1, high=high)
+    c["seed"] = check_seed(c["seed"])
     for k in ("shortcut", "early_stopping"):
-        if c[k] not in (0, 1, True, False):
-            raise ValueError(f"{k} must be True or False, got {c[k]!r}")
-        c[k] = bool(c[k])
+        c[k] = check_flag(c[k], k)
     ranges = {"weight_decay": (0, math.inf, False), "dropout": (0, 1, True),
               "label_smoothing": (0, 1, True), "confidence_penalty": (0, math.inf, False),
               "lr": (0, math.inf, False)}
     for k, (lo, hi, open_hi) in ranges.items():
-        try:
-            v = float(c[k])
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{k} must be a number, got {c[k]!r}") from exc
-        bad = not math.isfinite(v) or v < lo or v > hi or (open_hi and v >= hi)
-        if bad or (k == "lr" and v <= 0):
-            raise ValueError(f"{k} = {v} is out of range")
-        c[k] = v
+        c[k] = check_number(c[k], k, low=lo, low_open=k == "lr",
+                            high=None if math.isinf(hi) else hi, high_open=open_hi)
+    if c["lr"] * c["weight_decay"] >= 1:
+        raise ValueError(f"lr * weight_decay = {c['lr']:g} * {c['weight_decay']:g} >= 1: the "
+                         "decoupled decay multiplies the weights by 1 - lr * weight_decay each "
+                         "step, which must lie in (0, 1]")
     if n_available is not None and c["n_val"] >= n_available:
         raise ValueError(f"n_val = {c['n_val']} leaves no training examples in a pool of "
                          f"{n_available}")
     if c["n_train"] is None and n_available is not None:
         c["n_train"] = int(n_available) - c["n_val"]
     if c["n_train"] is not None:
-        v = c["n_train"]
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 2:
-            raise ValueError(f"n_train must be an integer >= 2, got {v!r}")
+        v = c["n_train"] = check_int(c["n_train"], "n_train", low=2, high=10**8)
         if n_available is not None and v + c["n_val"] > n_available:
             raise ValueError(f"n_train + n_val = {v} + {c['n_val']} but the training pool has "
                              f"only {n_available} examples")
-        c["n_train"] = int(v)
     for k in LABEL_KEYS:
-        c[k] = str(c[k])
+        if not isinstance(c[k], str):
+            raise InputTypeError(f"{k} must be a string (a label), got {c[k]!r}")
     return c
 
 
 def config_key(config: dict[str, Any], dataset_id: str) -> str:
     """A 16-hex-digit hash of the canonical config and the data set: the resume key."""
-    payload = json.dumps({"config": config, "dataset": dataset_id}, sort_keys=True)
+    if not isinstance(config, dict):
+        raise InputTypeError(f"config must be a dict, got {type(config).__name__}")
+    if not isinstance(dataset_id, str):
+        raise InputTypeError(f"dataset_id must be a string, got {type(dataset_id).__name__}")
+    try:
+        payload = json.dumps({"config": config, "dataset": dataset_id}, sort_keys=True,
+                             allow_nan=False)
+    except TypeError as exc:
+        raise InputTypeError(f"config must hold JSON values only (numbers, strings, "
+                             f"booleans, None): {exc}") from exc
+    except ValueError as exc:
+        raise ValueError(f"config holds NaN or inf, which has no JSON form: {exc}") from exc
     return hashlib.sha1(payload.encode()).hexdigest()[:16]
 
 
@@ -183,10 +200,11 @@ def prepare_dataset(dataset: Dataset) -> PreparedData:
         Xtr, ytr, Xte, yte = dataset
         ident = None
     else:
-        raise ValueError("dataset must be a name (e.g. 'mnist1d') or a tuple "
-                         "(X_train, y_train, X_test, y_test)")
-    Xtr = as_finite_array(Xtr, "X_train", ndim=2)
-    Xte = as_finite_array(Xte, "X_test", ndim=2)
+        raise InputTypeError("dataset must be a name (e.g. 'mnist1d') or a tuple "
+                             f"(X_train, y_train, X_test, y_test), got {type(dataset).__name__}")
+    # beyond 1e150 the squares in the standard deviation overflow float64
+    Xtr = as_finite_array(Xtr, "X_train", ndim=2, max_abs=1e150)
+    Xte = as_finite_array(Xte, "X_test", ndim=2, max_abs=1e150)
     if Xtr.shape[1] != Xte.shape[1]:
         raise ValueError(f"X_train has {Xtr.shape[1]} features but X_test has {Xte.shape[1]}")
     ytr, yte = check_labels(ytr, None, "y_train"), check_labels(yte, None, "y_test")
@@ -210,7 +228,11 @@ def data_split(seed: int, n_pool: int, n_train: int, n_val: int) -> tuple[np.nda
     permutation from ``numpy.random.default_rng([seed, 2])``; its first ``n_val`` entries are the
     validation split, the next ``n_train`` the training set (so a seed's smaller training sets
     are nested in its larger ones). Introduced in lesson 06."""
-    if n_train < 1 or n_val < 1 or n_train + n_val > n_pool:
+    seed = check_seed(seed)
+    n_pool = check_int(n_pool, "n_pool", low=2)
+    n_train = check_int(n_train, "n_train", low=1)
+    n_val = check_int(n_val, "n_val", low=1)
+    if n_train + n_val > n_pool:
         raise ValueError(f"n_train + n_val = {n_train} + {n_val} does not fit in a pool of "
                          f"{n_pool}")
     perm = np.random.default_rng([int(seed), 2]).permutation(n_pool)
@@ -276,6 +298,7 @@ def _round(x: float) -> float:
 def eval_epochs(epochs: int) -> list[int]:
     """The epochs after which validation and test accuracy are recorded (and early stopping may
     stop): every ``ceil(epochs / EVAL_POINTS)``-th epoch and the last. Introduced in lesson 06."""
+    epochs = check_int(epochs, "epochs", low=1, high=10**6)
     every = max(1, math.ceil(epochs / EVAL_POINTS))
     return sorted(set(range(every, epochs + 1, every)) | {epochs})
 
@@ -284,6 +307,13 @@ def late_gain(curve: Sequence[float], epochs_at: Sequence[int], epochs: int) -> 
     """Accuracy gained in the last fifth of training: the curve's last value minus its value at
     the last recorded epoch <= 0.8 * epochs (a plateau check: small means trained to a plateau).
     Introduced in lesson 05."""
+    curve = as_finite_array(curve, "curve", ndim=1)
+    at = as_finite_array(epochs_at, "epochs_at", ndim=1)
+    check_same_length("curve", curve, "epochs_at", at)
+    if np.any(at != np.round(at)) or np.any(np.diff(at) <= 0):
+        raise ValueError("epochs_at must hold increasing whole epoch numbers")
+    epochs = check_int(epochs, "epochs", low=1)
+    epochs_at = [int(e) for e in at]
     start = [i for i, e in enumerate(epochs_at) if e <= 0.8 * epochs]
     if not start:
         return float("nan")
@@ -301,22 +331,76 @@ class GroupResult:
     model_of: list[int] = field(default_factory=list)
 
 
+def _finite_models(*log_probs: torch.Tensor) -> np.ndarray:
+    """Per model, True if every one of its log-probabilities (M, N, K) is finite: False for a
+    model whose training diverged (NaN or inf parameters or outputs)."""
+    ok = torch.ones(log_probs[0].shape[0], dtype=torch.bool, device=log_probs[0].device)
+    for lp in log_probs:
+        ok &= torch.isfinite(lp).flatten(1).all(1)
+    return ok.cpu().numpy()
+
+
+_METRIC_KEYS: tuple[str, ...] = ("acc", "loss", "entropy", "ece")
+
+
+def _on_models(fn: Callable[..., Any], ok: np.ndarray, lp: torch.Tensor, *per_model: Any,
+               shared: Sequence[Any] = (), keys: Sequence[str] | None = _METRIC_KEYS) -> Any:
+    """``fn(lp, *per_model, *shared)`` (a dict of per-model arrays with ``keys``, or one array
+    when ``keys`` is None) on the models in ``ok`` only, NaN for the others (their training
+    diverged). When every model is in ``ok`` it is exactly ``fn`` on the whole stack, so the
+    numbers of a run without divergence do not depend on this function."""
+    if ok.all():
+        return fn(lp, *per_model, *shared)
+    rows = torch.as_tensor(np.flatnonzero(ok), device=lp.device)
+    part = fn(lp[rows], *(a[rows] for a in per_model), *shared) if ok.any() else None
+
+    def spread(values: np.ndarray | None) -> np.ndarray:
+        full = np.full(len(ok), np.nan)
+        if values is not None:
+            full[ok] = values
+        return full
+
+    if keys is None:
+        return spread(part)
+    return {k: spread(None if part is None else part[k]) for k in keys}
+
+
 def _evaluate(model: ensemble.StackedNet, X: torch.Tensor, y: torch.Tensor,
               tr: torch.Tensor, va: torch.Tensor, Xte: torch.Tensor, yte: torch.Tensor
               ) -> dict[str, np.ndarray]:
     """Training, validation and test metrics of every model, and the temperature fitted on the
-    validation split with the calibrated test metrics."""
+    validation split with the calibrated test metrics; ``finite`` says which models have
+    finite outputs (a diverged model's metrics are NaN here, and None in its record)."""
     out: dict[str, np.ndarray] = {}
-    m = metrics.per_model_metrics(ensemble.predict_log_proba(model, X[tr]), y[tr])
-    out.update({f"train_{k}": v for k, v in m.items()})
+    lp_tr = ensemble.predict_log_proba(model, X[tr])
     lp_val = ensemble.predict_log_proba(model, X[va])
-    out.update({f"val_{k}": v for k, v in metrics.per_model_metrics(lp_val, y[va]).items()})
-    temp = metrics.fit_temperature(lp_val, y[va])
     lp_te = ensemble.predict_log_proba(model, Xte)
-    out.update({f"test_{k}": v for k, v in metrics.stacked_metrics(lp_te, yte).items()})
-    cal = metrics.stacked_metrics(metrics.apply_temperature(lp_te, temp), yte)
-    out.update(temperature=temp, test_loss_calibrated=cal["loss"], test_ece_calibrated=cal["ece"])
+    ok = _finite_models(lp_tr, lp_val, lp_te)
+    m = _on_models(metrics.per_model_metrics, ok, lp_tr, y[tr])
+    out.update({f"train_{k}": v for k, v in m.items()})
+    out.update({f"val_{k}": v for k, v in
+                _on_models(metrics.per_model_metrics, ok, lp_val, y[va]).items()})
+    temp = _on_models(metrics.fit_temperature, ok, lp_val, y[va], keys=None)
+    out.update({f"test_{k}": v for k, v in
+                _on_models(metrics.stacked_metrics, ok, lp_te, shared=(yte,)).items()})
+    if ok.all():
+        cal = metrics.stacked_metrics(metrics.apply_temperature(lp_te, temp), yte)
+    else:
+        t = torch.as_tensor(np.where(ok, temp, 1.0))
+        cal = _on_models(lambda lp, tt: metrics.stacked_metrics(
+            metrics.apply_temperature(lp, tt.numpy()), yte), ok, lp_te, t)
+    out.update(temperature=temp, test_loss_calibrated=cal["loss"], test_ece_calibrated=cal["ece"],
+               finite=ok)
     return out
+
+
+def _device(device: torch.device | str | None) -> torch.device:
+    """None or "auto": :func:`maxent_lib.runtime.get_device`; else the device asked for."""
+    if device is None or (isinstance(device, str) and device.strip().lower() == "auto"):
+        return get_device(device)
+    dev = ensemble._check_device(device)
+    assert dev is not None
+    return dev
 
 
 def fit_group(configs: Sequence[dict[str, Any]], data: PreparedData,
@@ -330,14 +414,33 @@ def fit_group(configs: Sequence[dict[str, Any]], data: PreparedData,
     with ``threads`` torch threads (default 1, see :func:`torch_threads`).
 
     Every model's record depends only on its own config and the data: on the CPU it is bitwise
-    the same whatever else is in the group. Introduced in lesson 05."""
+    the same whatever else is in the group.
+
+    Diverged models. A model whose outputs become NaN or inf (a loss that blew up) does not stop
+    the group: the other models train on unchanged (see :func:`maxent_lib.ensemble.train`), and
+    its record says ``diverged: true`` and ``trained: false``, with every metric, the
+    temperature, the gaps and ``late_gain`` set to None (null in the results file) and its
+    accuracy curves None from the first evaluation at which its outputs were not finite
+    (``diverged_epoch``). A record reports the model it reports (with early stopping, the
+    best-validation snapshot, which may predate the divergence). Every other record has
+    ``diverged: false`` and ``diverged_epoch: None``. Introduced in lesson 05."""
+    if isinstance(configs, (dict, str)) or not isinstance(configs, (list, tuple)):
+        raise InputTypeError(f"configs must be a list of config dicts, got "
+                             f"{type(configs).__name__}")
     if not configs:
-        raise ValueError("fit_group needs at least one config")
+        raise ValueError("configs is empty: fit_group needs at least one config")
+    if not isinstance(data, PreparedData):
+        raise InputTypeError(f"data must be a PreparedData (see prepare_dataset), got "
+                             f"{type(data).__name__}")
+    fast = check_flag(fast, "fast")
+    if threads is not None:
+        threads = check_int(threads, "threads", low=1, high=1024)
+    configs = [canonical_config(c) for c in configs]
     first = configs[0]
     for c in configs[1:]:
         if any(c[k] != first[k] for k in SHAPE_KEYS):
             raise ValueError("all configs of a group must share " + ", ".join(SHAPE_KEYS))
-    dev = torch.device(device) if device is not None else get_device()
+    dev = _device(device)
     n_pool = len(data.X_train)
     train_fields = [k for k in DEFAULTS if k not in ("early_stopping", *LABEL_KEYS)]
     index: dict[tuple, int] = {}
@@ -369,14 +472,19 @@ def fit_group(configs: Sequence[dict[str, Any]], data: PreparedData,
                                     dropout=col["dropout"], init=col["init"], device=dev)
         m = model.m
         curves: dict[str, list[np.ndarray]] = {"val": [], "test": []}
-        best = {"acc": np.full(m, -1.0), "loss": np.full(m, np.inf), "epoch": np.zeros(m, int)}
+        best = {"acc": np.full(m, -1.0), "loss": np.full(m, np.inf), "epoch": np.zeros(m, int),
+                "diverged": np.zeros(m, int)}
         best_params = [p.detach().clone() for p in model.params] if need_best else []
 
         def on_epoch(e: int) -> None:
             if e not in at:
                 return
-            va_m = metrics.per_model_metrics(ensemble.predict_log_proba(model, X[va]), y[va])
-            te_m = metrics.stacked_metrics(ensemble.predict_log_proba(model, Xte), yte)
+            lp_va = ensemble.predict_log_proba(model, X[va])
+            lp_te = ensemble.predict_log_proba(model, Xte)
+            ok = _finite_models(lp_va, lp_te)
+            best["diverged"] = np.where(~ok & (best["diverged"] == 0), e, best["diverged"])
+            va_m = _on_models(metrics.per_model_metrics, ok, lp_va, y[va])
+            te_m = _on_models(metrics.stacked_metrics, ok, lp_te, shared=(yte,))
             curves["val"].append(va_m["acc"])
             curves["test"].append(te_m["acc"])
             better = (va_m["acc"] > best["acc"]) | ((va_m["acc"] == best["acc"])
@@ -395,8 +503,10 @@ def fit_group(configs: Sequence[dict[str, Any]], data: PreparedData,
             weight_decay=col["weight_decay"], label_smoothing=col["label_smoothing"],
             confidence_penalty=col["confidence_penalty"], mode=mode, tf32=use_fast,
             lr_schedule=first["lr_schedule"])
-        trainer = ensemble.train(model, X, y, settings, on_epoch=on_epoch,
-                                 subsets=tr.cpu().numpy())
+        with warnings.catch_warnings():  # a diverged model is recorded as such below
+            warnings.simplefilter("ignore", ensemble.DivergenceWarning)
+            trainer = ensemble.train(model, X, y, settings, on_epoch=on_epoch,
+                                     subsets=tr.cpu().numpy())
         final = _evaluate(model, X, y, tr, va, Xte, yte)
         early = None
         if need_best:  # evaluate the best-validation snapshot, then restore the final model
@@ -428,21 +538,27 @@ def fit_group(configs: Sequence[dict[str, Any]], data: PreparedData,
         src = early if c["early_stopping"] else final
         assert src is not None
         rec = {**c}
+        diverged = not bool(src["finite"][i])
         for k in ("train_acc", "train_loss", "train_entropy", "val_acc", "val_loss", "test_acc",
                   "test_loss", "test_entropy", "test_ece", "temperature",
                   "test_loss_calibrated", "test_ece_calibrated"):
-            rec[k] = _round(src[k][i])
-        rec["gen_gap"] = _round(src["train_acc"][i] - src["test_acc"][i])
-        rec["loss_gap"] = _round(src["test_loss"][i] - src["train_loss"][i])
-        rec["trained"] = bool(src["train_acc"][i] >= 2 * chance)
+            rec[k] = None if diverged else _round(src[k][i])
+        rec["gen_gap"] = None if diverged else _round(src["train_acc"][i] - src["test_acc"][i])
+        rec["loss_gap"] = None if diverged else _round(src["test_loss"][i]
+                                                       - src["train_loss"][i])
+        rec["trained"] = False if diverged else bool(src["train_acc"][i] >= 2 * chance)
+        rec["diverged"] = diverged
+        rec["diverged_epoch"] = (int(best["diverged"][i]) or epochs) if diverged else None
         rec["n_classes"] = int(data.n_classes)
         rec["epoch_reported"] = int(best["epoch"][i]) if c["early_stopping"] else epochs
         rec["best_val_epoch"] = int(best["epoch"][i])
         rec["eval_epochs"] = list(at)
-        rec["val_acc_curve"] = [_round(v) for v in val_curve[:, i]]
-        rec["test_acc_curve"] = [_round(v) for v in test_curve[:, i]]
-        rec["late_gain"] = _round(max(late_gain(val_curve[:, i], at, epochs),
-                                      late_gain(test_curve[:, i], at, epochs)))
+        rec["val_acc_curve"] = [_round(v) if math.isfinite(v) else None for v in val_curve[:, i]]
+        rec["test_acc_curve"] = [_round(v) if math.isfinite(v) else None
+                                 for v in test_curve[:, i]]
+        gain = math.nan if diverged or not np.isfinite(val_curve[:, i]).all() else \
+            max(late_gain(val_curve[:, i], at, epochs), late_gain(test_curve[:, i], at, epochs))
+        rec["late_gain"] = _round(gain) if math.isfinite(gain) else None
         rec.update(code_hash=code_hash(), data_hash=data.data_hash,
                    seconds=_round(seconds / len(models)), group_seconds=_round(seconds),
                    group_size=len(models), mode=mode, device=str(dev),

@@ -753,9 +753,348 @@ def _hard_cases() -> list[Case]:
     return out
 
 
+# ------------------------------------------------------------------------------ training modules
+
+def _ens() -> Any:
+    return importlib.import_module("maxent_lib.ensemble")
+
+
+def _abl() -> Any:
+    return importlib.import_module("maxent_lib.ablation")
+
+
+XF = torch.as_tensor(X2, dtype=torch.float32)  # 40 rows, 3 inputs
+SMALL = (X2[:30], Y3[:30], X2[30:], Y3[30:])  # a tiny data set of 3 classes
+
+
+def _net(m: int = 2, **kw: Any) -> Any:
+    return _ens().StackedNet("mlp", 3, 3, 4, 1, list(range(m)), **kw)
+
+
+def _settings(**kw: Any) -> Any:
+    return _ens().TrainSettings(**{"epochs": 1, "batch_size": 8, **kw})
+
+
+def _with_flag(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(on: Any) -> bool:
+        with fn(on):
+            return True
+    return call
+
+
+def _bad_seed_lists() -> list[tuple]:
+    return [("None", None, "type"), ("int", 3, "type"), ("text", "01", "type"),
+            ("float_seed", [0, 1.5], "type"), ("bool_seed", [0, True], "type"),
+            ("negative", [0, -1], "value"), ("empty", [], "value"),
+            ("too_large", [2**63], "value"), ("two_dims", np.zeros((2, 2), int), "value")]
+
+
+def _bad_inputs_tensor(valid: torch.Tensor) -> list[tuple]:
+    return bad_tensor(valid) + [("wrong_columns", valid[..., :2], "value"),
+                                ("other_dtype", valid.double(), "type")]
+
+
+def _bad_label_vec(valid: torch.Tensor, k: int) -> list[tuple]:
+    return bad_label_tensor(valid, k) + [("None", None, "type"), ("list", valid.tolist(), "type")]
+
+
+def _config_cases() -> list[Case]:
+    """canonical_config: every key given a value of the wrong type or out of range."""
+    bad: dict[str, list[tuple]] = {
+        "kind": [("int", 3, "type"), ("None", None, "type"), ("unknown", "rnn", "value")],
+        "init": [("int", 3, "type"), ("unknown", "xavier", "value")],
+        "lr_schedule": [("list", ["cosine"], "type"), ("unknown", "step", "value")],
+        "width": bad_int(1, 65_536), "depth": bad_int(1, 1_024), "epochs": bad_int(1, 10**6),
+        "batch_size": bad_int(1), "n_val": bad_int(1), "n_train": _not_none(bad_int(2)),
+        "seed": bad_seed(), "shortcut": bad_flag(), "early_stopping": bad_flag(),
+        "lr": bad_number(0.0) + [("zero", 0.0, "value")],
+        "weight_decay": bad_number(0.0) + [("lr_times_wd_1", 1e3, "value")],
+        "dropout": bad_number(0.0, 1.0) + [("one", 1.0, "value")],
+        "label_smoothing": bad_number(0.0, 1.0) + [("one", 1.0, "value")],
+        "confidence_penalty": bad_number(0.0),
+        "arm": [("int", 3, "type"), ("None", None, "type")], "profile": [("int", 3, "type")],
+    }
+    out = []
+    for key, battery in bad.items():
+        for label, value, expect in battery:
+            out.append(Case("ablation.canonical_config", f"{key}={label}",
+                            lambda k=key, v=value: _abl().canonical_config({k: v}, 1000),
+                            expect, (key,)))
+    return out
+
+
+def _training_specs() -> list[Spec]:
+    E, A = _ens(), _abl()
+    logits = torch.randn(2, 5, 3, generator=torch.Generator().manual_seed(0))
+    y2 = torch.as_tensor(Y3[:10].reshape(2, 5))
+    y2_neg, y2_big = y2.clone(), y2.clone()
+    y2_neg[0, 0], y2_big[0, 0] = -1, 3
+    eps, beta = torch.tensor([0.0, 0.1]), torch.tensor([0.0, 0.2])
+    trainer = E.StackedTrainer(_net(), XF, YT, _settings())
+    prepared = A.prepare_dataset(SMALL)
+    cfg = {"width": 4, "depth": 1, "epochs": 1, "batch_size": 8, "n_val": 5}
+    group = [A.canonical_config({**cfg, "seed": s}, 30) for s in (0, 1)]
+    small = list(SMALL)
+
+    def data_with(i: int, value: Any) -> tuple:
+        d = list(small)
+        d[i] = value
+        return tuple(d)
+
+    bad_idx = torch.zeros(2, 4, dtype=torch.long)
+    return [
+        # ---- ensemble
+        Spec("ensemble.stream_seed", E.stream_seed, {"seed": 3, "stream": 1},
+             {"seed": bad_seed(), "stream": bad_int(0, 2**32 - 1)}),
+        Spec("ensemble.StackedNet", E.StackedNet,
+             {"kind": "mlp", "in_dim": 3, "n_classes": 3, "width": 4, "depth": 2,
+              "seeds": [0, 1], "shortcut": [False, True], "dropout": 0.0, "init": "he",
+              "dtype": torch.float32, "device": None},
+             {"kind": [("int", 3, "type"), ("None", None, "type"), ("unknown", "rnn", "value")],
+              "in_dim": bad_int(1, 10**6), "n_classes": bad_int(2, _checks.MAX_CLASSES),
+              "width": bad_int(1, 65_536), "depth": bad_int(1, 1_024),
+              "seeds": _bad_seed_lists(),
+              "shortcut": [("string_False", "False", "type"), ("None", None, "type"),
+                           ("complex", 1j, "type"), ("half", 0.5, "value"),
+                           ("nan", float("nan"), "value"), ("wrong_length", [0, 1, 0], "value"),
+                           ("strings", ["False", "True"], "type")],
+              "dropout": [b for b in bad_number(0.0, 1.0) if b[0] != "list"]
+              + [("one", 1.0, "value"), ("wrong_length", [0.1, 0.2, 0.3], "value")],
+              "init": [("int", 3, "type"), ("None", None, "type"), ("unknown", "xavier", "value"),
+                       ("wrong_length", ["he"], "value"), ("list_with_int", ["he", 3], "type")],
+              "dtype": [("int_dtype", torch.int64, "type"), ("text", "float32", "type"),
+                        ("None", None, "type")],
+              "device": [("int", 3, "type"), ("unknown", "tpu", "value"),
+                         ("absent_gpu", "cuda:7", "value")]}),
+        Spec("ensemble.StackedNet(size)", lambda **kw: E.StackedNet("mlp", 3, 3, **kw),
+             {"width": 4, "depth": 2, "seeds": [0]},
+             {"width": [("too_many_parameters", 65_536, "value")]},
+             {"width": ("parameters", "width")}),
+        Spec("ensemble.StackedNet.forward", lambda **kw: _net()(**kw),
+             {"x": XF, "return_features": True},
+             {"x": _bad_inputs_tensor(XF) + [("wrong_models", XF.expand(3, -1, -1), "value")],
+              "return_features": bad_flag()}),
+        Spec("ensemble.stacked_loss", E.stacked_loss,
+             {"logits": logits, "y": y2, "label_smoothing": eps, "confidence_penalty": beta},
+             {"logits": bad_tensor(logits), "y": [
+                 ("numpy_array", y2.numpy(), "type"), ("float_tensor", y2.double(), "type"),
+                 ("negative", y2_neg, "value"), ("label_K", y2_big, "value"),
+                 ("one_dim", y2[0], "value"), ("short", y2[:, :4], "value")],
+              "label_smoothing": [("list", [0.0, 0.1], "type"), ("one", torch.tensor([1.0]),
+                                                                   "value"),
+                                  ("nan", torch.tensor([float("nan")]), "value"),
+                                  ("three", torch.zeros(3), "value")],
+              "confidence_penalty": [("float", 0.2, "type"),
+                                     ("inf", torch.tensor([float("inf")]), "value")]},
+             {"y": ("y",)}),
+        Spec("ensemble.TrainSettings", E.TrainSettings,
+             {"epochs": 1, "batch_size": 8, "lr": 1e-3, "weight_decay": [0.0, 0.1],
+              "label_smoothing": 0.0, "confidence_penalty": 0.0, "mode": "eager",
+              "tf32": False, "lr_schedule": "cosine"},
+             {"epochs": bad_int(1, 10**6), "batch_size": bad_int(1, 10**8),
+              "lr": bad_number(0.0) + [("zero", 0.0, "value")],
+              "weight_decay": [b for b in bad_number(0.0) if b[0] != "list"]
+              + [("two_dims", [[0.1]], "value"), ("strings", ["0.1"], "type")],
+              "label_smoothing": [b for b in bad_number(0.0, 1.0) if b[0] != "list"]
+              + [("one", 1.0, "value")],
+              "confidence_penalty": [b for b in bad_number() if b[0] != "list"],
+              "mode": [("int", 3, "type"), ("unknown", "fast", "value")],
+              "tf32": bad_flag(),
+              "lr_schedule": [("None", None, "type"), ("unknown", "step", "value")]}),
+        Spec("ensemble.lr_at", E.lr_at, {"settings": _settings(lr_schedule="cosine"),
+                                         "step": 3, "total_steps": 10},
+             {"settings": [("None", None, "type"), ("dict", {"lr": 0.1}, "type")],
+              "step": bad_int(0, 10), "total_steps": bad_int(1)},
+             {"step": ("step", "total_steps")}),
+        Spec("ensemble.batch_orders", lambda **kw: list(E.batch_orders(**kw)),
+             {"seeds": [0, 1], "n": 10, "epochs": 2},
+             {"seeds": _bad_seed_lists(), "n": bad_int(1), "epochs": bad_int(1)}),
+        Spec("ensemble.tf32_enabled", _with_flag(E.tf32_enabled), {"on": False},
+             {"on": bad_flag()}),
+        Spec("ensemble.StackedTrainer", E.StackedTrainer,
+             {"model": _net(), "X": XF, "y": YT, "settings": _settings()},
+             {"model": [("None", None, "type"), ("module", torch.nn.Linear(3, 3), "type")],
+              "X": _bad_inputs_tensor(XF),
+              "y": _bad_label_vec(YT, 3) + [("other_length", YT[:-5], "value")],
+              "settings": [("None", None, "type"), ("dict", {"epochs": 1}, "type")]},
+             {"y": ("y", "X")}),
+        Spec("ensemble.StackedTrainer.set_lr", trainer.set_lr, {"lr": 1e-3},
+             {"lr": bad_number(0.0)}),
+        Spec("ensemble.StackedTrainer.step", trainer.step, {"idx": bad_idx},
+             {"idx": [("numpy", bad_idx.numpy(), "type"), ("float", bad_idx.double(), "type"),
+                      ("negative", bad_idx - 1, "value"), ("beyond_rows", bad_idx + 40, "value"),
+                      ("one_dim", bad_idx[0], "value"), ("three_models", bad_idx[[0, 0, 0]],
+                                                         "value"),
+                      ("empty", bad_idx[:, :0], "value")]}),
+        Spec("ensemble.train", lambda **kw: E.train(**{"model": _net(), **kw}),
+             {"X_train": XF, "y_train": YT, "settings": _settings(), "on_epoch": None,
+              "subsets": None},
+             {"model": [("None", None, "type"), ("module", torch.nn.Linear(3, 3), "type")],
+              "X_train": _bad_inputs_tensor(XF),
+              "y_train": _bad_label_vec(YT, 3) + [("other_length", YT[:-5], "value")],
+              "settings": [("None", None, "type"), ("dict", {"epochs": 1}, "type")],
+              "on_epoch": [("int", 3, "type"), ("text", "print", "type")],
+              "subsets": [("float", np.zeros((2, 5)), "type"), ("bool", np.ones((2, 5), bool),
+                                                               "type"),
+                          ("text", "all", "type"), ("wrong_models", np.zeros((3, 5), int),
+                                                    "value"),
+                          ("beyond_rows", np.full((2, 5), 40), "value"),
+                          ("negative", np.full((2, 5), -1), "value"),
+                          ("empty", np.zeros((2, 0), int), "value")]},
+             {"y_train": ("y_train", "X_train")}),
+        Spec("ensemble.predict_log_proba", lambda **kw: E.predict_log_proba(_net(), **kw),
+             {"X": XF, "chunk": 16},
+             {"X": _bad_inputs_tensor(XF) + [("wrong_models", XF.expand(3, -1, -1), "value")],
+              "chunk": bad_int(1)}),
+        Spec("ensemble.predict_log_proba(model)", E.predict_log_proba,
+             {"model": _net(), "X": XF},
+             {"model": [("None", None, "type"), ("module", torch.nn.Linear(3, 3), "type")]}),
+        Spec("ensemble.features", lambda **kw: E.features(**{"model": _net(), **kw}),
+             {"X": XF, "chunk": 16},
+             {"model": [("None", None, "type"), ("module", torch.nn.Linear(3, 3), "type")],
+              "X": _bad_inputs_tensor(XF), "chunk": bad_int(1)}),
+        Spec("ensemble.flops_per_model_step", E.flops_per_model_step,
+             {"kind": "mlp", "in_dim": 3, "n_classes": 3, "width": 4, "depth": 2,
+              "batch_size": 8},
+             {"kind": [("int", 3, "type"), ("unknown", "rnn", "value")],
+              "in_dim": bad_int(1, 10**6), "n_classes": bad_int(2, _checks.MAX_CLASSES),
+              "width": bad_int(1, 65_536), "depth": bad_int(1, 1_024),
+              "batch_size": bad_int(1)}),
+        # ---- ablation: configs, data, training a group
+        Spec("ablation.canonical_config", A.canonical_config,
+             {"config": {"width": 8, "seed": 3}, "n_available": 500},
+             {"config": [("None", None, "type"), ("list", [("width", 8)], "type"),
+                         ("text", "width=8", "type"), ("unknown_key", {"widht": 8}, "value"),
+                         ("n_val_too_large", {"n_val": 500}, "value"),
+                         ("n_train_too_large", {"n_train": 200}, "value")],
+              "n_available": _not_none(bad_int(2))},
+             {"config": ("config", "widht", "n_val", "n_train")}),
+        Spec("ablation.config_key", A.config_key,
+             {"config": group[0], "dataset_id": "arrays:abc"},
+             {"config": [("None", None, "type"), ("list", [1], "type"),
+                         ("not_json", {"x": object()}, "type"),
+                         ("nan", {"x": float("nan")}, "value")],
+              "dataset_id": [("None", None, "type"), ("int", 3, "type")]}),
+        Spec("ablation.prepare_dataset", A.prepare_dataset, {"dataset": SMALL},
+             {"dataset": [
+                 ("None", None, "type"), ("int", 3, "type"), ("unknown_name", "nope", "value"),
+                 ("three_arrays", SMALL[:3], "type"),
+                 ("X_train_nan", data_with(0, _poke(X2[:30], np.nan)), "value"),
+                 ("X_train_text", data_with(0, X2[:30].astype(str)), "type"),
+                 ("X_train_1e200", data_with(0, X2[:30] * 1e200), "value"),
+                 ("X_test_columns", data_with(2, X2[30:, :2]), "value"),
+                 ("y_train_1e6", data_with(1, _poke(Y3[:30], 10**6)), "value"),
+                 ("y_train_float", data_with(1, Y3[:30] + 0.5), "value"),
+                 ("y_train_short", data_with(1, Y3[:29]), "value"),
+                 ("one_class", (X2[:30], np.zeros(30, int), X2[30:], np.zeros(10, int)),
+                  "value")]},
+             {"dataset": ("dataset", "data set", "X_train", "X_test", "y_train", "labels",
+                          "class")}),
+        Spec("ablation.data_split", A.data_split,
+             {"seed": 0, "n_pool": 100, "n_train": 50, "n_val": 20},
+             {"seed": bad_seed(), "n_pool": bad_int(2), "n_train": bad_int(1)
+              + [("too_many", 90, "value")], "n_val": bad_int(1)},
+             {"n_train": ("n_train",)}),
+        Spec("ablation.eval_epochs", A.eval_epochs, {"epochs": 45}, {"epochs": bad_int(1, 10**6)}),
+        Spec("ablation.late_gain", A.late_gain,
+             {"curve": [0.5, 0.6, 0.7], "epochs_at": [2, 4, 5], "epochs": 5},
+             {"curve": bad_array([0.5, 0.6, 0.7]) + [("short", [0.5, 0.6], "value")],
+              "epochs_at": [("decreasing", [5, 4, 2], "value"), ("fractional", [2, 4.5, 5],
+                                                                  "value"),
+                            ("text", "245", "type")],
+              "epochs": bad_int(1)},
+             {"curve": ("curve", "epochs_at")}),
+        Spec("ablation.fit_group", A.fit_group,
+             {"configs": group, "data": prepared, "device": "cpu", "fast": False,
+              "threads": 1},
+             {"configs": [("None", None, "type"), ("dict", group[0], "type"),
+                          ("empty", [], "value"), ("ints", [3], "type"),
+                          ("string_width", [{**cfg, "width": "8"}], "type"),
+                          ("shapes_differ", [group[0], {**group[1], "width": 8}], "value"),
+                          ("n_train_beyond_pool", [{**cfg, "n_train": 40}], "value")],
+              "data": [("None", None, "type"), ("tuple", SMALL, "type")],
+              "device": [("int", 3, "type"), ("unknown", "tpu", "value")],
+              "fast": bad_flag(), "threads": _not_none(bad_int(1, 1024))},
+             {"configs": ("configs", "config", "width", "n_train", "group")}),
+        Spec("ablation.train_group", A.train_group,
+             {"configs": group, "data": prepared, "device": "cpu"},
+             {"configs": [("dict", group[0], "type"), ("empty", [], "value")],
+              "data": [("None", None, "type")], "device": [("unknown", "tpu", "value")]}),
+    ]
+
+
+def _poisoned(model_index: int) -> Callable[..., Any]:
+    """ensemble.train, after which one model of the stack has NaN parameters (a divergence)."""
+    E = _ens()
+    real = E.train
+
+    def train(model: Any, *args: Any, **kw: Any) -> Any:
+        with torch.no_grad():
+            model.params[0][model_index] = float("nan")
+        return real(model, *args, **kw)
+    return train
+
+
+def _one_model_diverges() -> tuple[bool, ...]:
+    """Model 1 of a stack diverges: model 0 trains exactly as it does alone."""
+    E = _ens()
+    stack, alone = _net(2), _net(1)
+    with torch.no_grad():
+        stack.params[0][1] = float("nan")
+    with warnings.catch_warnings(record=True) as caught, _abl().torch_threads(1):
+        warnings.simplefilter("always")
+        E.train(stack, XF, YT, _settings(epochs=2))
+        E.train(alone, XF, YT, _settings(epochs=2))
+    same = all(torch.equal(p[0], q[0]) for p, q in zip(stack.params, alone.params, strict=True))
+    return (same, not bool(torch.isfinite(stack.params[0][1]).any()),
+            any(issubclass(w.category, E.DivergenceWarning) for w in caught))
+
+
+def _diverged_group() -> list[dict[str, Any]]:
+    A = _abl()
+    E = _ens()
+    real = E.train
+    cfg = {"width": 4, "depth": 1, "epochs": 2, "batch_size": 8, "n_val": 5}
+    configs = [A.canonical_config({**cfg, "seed": s}, 30) for s in (0, 1)]
+    clean = A.fit_group(configs[:1], A.prepare_dataset(SMALL), "cpu").records
+    E.train = _poisoned(1)
+    try:
+        records = A.fit_group(configs, A.prepare_dataset(SMALL), "cpu").records
+    finally:
+        E.train = real
+    return [clean[0], *records]
+
+
+def _training_hard_cases() -> list[Case]:
+    A = _abl()
+    metric_fields = ("train_acc", "test_acc", "test_loss", "test_loss_calibrated", "temperature",
+                     "gen_gap", "loss_gap", "test_ece")
+    same_fields = ("train_acc", "val_acc", "test_acc", "test_loss", "test_loss_calibrated",
+                   "val_acc_curve", "temperature")
+    cfg = {"width": 4, "depth": 1, "epochs": 2, "batch_size": 8, "n_val": 5, "lr": 1e30}
+    return [
+        Case("ensemble.train", "one_model_diverges_the_other_is_unchanged", _one_model_diverges,
+             "ok", check=lambda r: all(r)),
+        Case("ablation.fit_group", "one_model_diverged_recorded_the_other_unchanged",
+             _diverged_group, "ok",
+             check=lambda r: all(r[0][k] == r[1][k] for k in same_fields)
+             and r[2]["diverged"] and not r[2]["trained"] and not r[1]["diverged"]
+             and all(r[2][k] is None for k in metric_fields)),
+        Case("ablation.fit_group", "lr_1e30_every_model_diverges_no_nan",
+             lambda: A.fit_group([A.canonical_config({**cfg, "seed": s}, 30) for s in (0, 1)],
+                                 A.prepare_dataset(SMALL), "cpu").records, "ok",
+             check=lambda rs: all(r["diverged"] and r["test_acc"] is None
+                                  and r["diverged_epoch"] == 1 for r in rs)),
+        Case("ablation.prepare_dataset", "X_scale_1e100_standardised",
+             lambda: A.prepare_dataset((X2[:30] * 1e100, Y3[:30], X2[30:] * 1e100,
+                                        Y3[30:])).X_train, "ok",
+             check=lambda x: np.allclose(x, A.prepare_dataset(SMALL).X_train, atol=1e-5)),
+    ]
+
+
 def phase1_cases() -> list[Case]:
-    cases = [c for spec in _specs() for c in spec.cases()]
-    return cases + _hard_cases()
+    cases = [c for spec in [*_specs(), *_training_specs()] for c in spec.cases()]
+    return cases + _hard_cases() + _config_cases() + _training_hard_cases()
 
 
 # ------------------------------------------------------------------------------ phase 2

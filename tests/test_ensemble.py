@@ -282,6 +282,29 @@ def test_params_are_reproducible_by_hash():
         b"".join(p.detach().numpy().tobytes() for p in b.params)).hexdigest()
 
 
+def test_a_diverging_model_leaves_the_others_alone(toy):
+    """Model 1's parameters are NaN from the start, so its loss is NaN at every step: model 0
+    of the stack still trains bit for bit as it does alone, and a DivergenceWarning names
+    model 1 (its seed)."""
+    X, y = toy
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        stack, alone = E.StackedNet("mlp", 40, 10, 8, 2, [3, 4]), E.StackedNet("mlp", 40, 10,
+                                                                              8, 2, [3])
+        with torch.no_grad():
+            stack.params[2][1] = float("nan")
+        settings = E.TrainSettings(epochs=1, batch_size=32, lr=1e-2, weight_decay=0.1)
+        with pytest.warns(E.DivergenceWarning, match=r"model\(s\) \[1\], seed\(s\) \[4\]"):
+            E.train(stack, X, y, settings)
+        E.train(alone, X, y, settings)
+    finally:
+        torch.set_num_threads(threads)
+    for p, q in zip(stack.params, alone.params, strict=True):
+        assert torch.equal(p[0], q[0])
+    assert not torch.isfinite(stack.params[2][1]).any()
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="kind"):
         E.StackedNet("rnn", 40, 10, 8, 2, [0])
@@ -316,3 +339,20 @@ def test_bad_input():
     with pytest.raises(ValueError, match="subsets"):
         E.train(m, X, y, E.TrainSettings(epochs=1, batch_size=4),
                 subsets=np.full((2, 5), 20))
+    settings = E.TrainSettings(epochs=1, batch_size=4)
+    with pytest.raises(ValueError, match="X_train has 20 rows but y_train has 25"):
+        E.train(m, X, torch.zeros(25, dtype=torch.long), settings)
+    with pytest.raises(ValueError, match="y_train has label 10, out of range for 10 classes"):
+        E.train(m, X, torch.full((20,), 10), settings)
+    with pytest.raises(TypeError, match="X_train has dtype torch.float64"):
+        E.train(m, X.double(), y, settings)
+    with pytest.raises(ValueError, match="X_train contains NaN"):
+        E.train(m, torch.full((20, 40), float("nan")), y, settings)
+    with pytest.raises(TypeError, match="shortcut"):
+        E.StackedNet("mlp", 40, 10, 8, 2, [0], shortcut="False")
+    with pytest.raises(TypeError, match="seeds"):
+        E.StackedNet("mlp", 40, 10, 8, 2, [1.5])
+    with pytest.raises(ValueError, match="chunk"):
+        E.predict_log_proba(m, X, chunk=0)
+    with pytest.raises(ValueError, match="n must be an integer >= 1"):
+        E.batch_orders([0], -1, 1)
