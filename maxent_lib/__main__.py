@@ -51,8 +51,24 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; argument errors exit with status 2 and a plain message."""
+    """Entry point. Argument errors exit with status 2 and a plain message; a results file that
+    cannot be written (full disk, permissions, its lock held too long: any ``OSError``) exits
+    with status 1 and a plain message, never a traceback; Ctrl-C exits with status 130. In
+    both cases the finished groups are in the results file and a rerun resumes."""
     parser = _parser()
+    try:
+        return _main(parser, argv)
+    except OSError as exc:  # ResultsFileError and any other failure to read or write files
+        parser.exit(1, f"{parser.prog}: error: {exc}\nEvery group finished before the error is "
+                       "stored; fix the cause and rerun the same command to resume.\n")
+    except KeyboardInterrupt:
+        parser.exit(130, f"{parser.prog}: interrupted. Every finished group is stored; rerun "
+                         "the same command to resume.\n")
+    return 1  # not reached: parser.exit raises SystemExit
+
+
+def _main(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+    """The ``ablate`` command (see :func:`main`)."""
     args = parser.parse_args(argv)
     command = " ".join(["python -m maxent_lib", *(sys.argv[1:] if argv is None else argv)])
     if args.grid not in ablation.GRIDS:
@@ -88,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     by = ablation.GRID_SUMMARY[args.grid]
     rows = ablation.summarize(records, by, ("test_acc", "train_acc"))
     cols = [*by, "n", "test_acc_mean", "test_acc_lo", "test_acc_hi", "train_acc_mean"]
+    if any(r["n_diverged"] for r in rows):  # models whose training blew up (no metrics)
+        cols.append("n_diverged")
     print(ablation.format_table(rows, cols))
     print(f"done: {len(records)} configs in {wall:.1f} s wall (finished ones skipped); "
           f"provenance: {ablation.provenance_path(args.out)}")

@@ -58,7 +58,7 @@ import torch
 from scipy import special
 
 from . import data as data_mod
-from . import ensemble, executors, metrics
+from . import ensemble, executors, metrics, resultsfile
 from ._checks import (
     InputTypeError,
     as_finite_array,
@@ -67,6 +67,7 @@ from ._checks import (
     check_int,
     check_labels,
     check_number,
+    check_path,
     check_same_length,
     check_seed,
 )
@@ -275,8 +276,7 @@ def torch_threads(n: int | None) -> Iterator[None]:
     if n is None:
         yield
         return
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"threads must be a positive integer or None, got {n!r}")
+    n = check_int(n, "threads (n)", low=1, high=1024)
     old = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
@@ -580,6 +580,7 @@ def unseen_rows(result: GroupResult, i: int) -> np.ndarray:
     """The rows of the training pool that model ``i`` of a fitted group never saw (neither its
     training set nor its validation split): where lessons 05 and 07 fit their feature probes.
     Introduced in lesson 05."""
+    result, i = _check_result(result, i)
     tr, va = result.splits[i]
     return np.setdiff1d(np.arange(len(result.data.X_train)), np.concatenate([tr, va]))
 
@@ -593,8 +594,15 @@ def heldout_layer_gaps(result: GroupResult, i: int, layers: Sequence[int],
     raw input as layer 0 (its FC1 gap is 0 by definition). Introduced in lesson 05."""
     from . import conditions
 
-    if not layers or min(layers) < 1 or max(layers) > result.model.depth:
-        raise ValueError(f"layers must lie in 1..{result.model.depth}, got {list(layers)}")
+    result, i = _check_result(result, i)
+    if isinstance(layers, (str, bytes)) or not isinstance(layers, (list, tuple, range)):
+        raise InputTypeError(f"layers must be a list of layer numbers, got {layers!r}")
+    layers = [check_int(layer, "layers", low=1, high=result.model.depth) for layer in layers]
+    if not layers:
+        raise ValueError(f"layers is empty: give layer numbers in 1..{result.model.depth}")
+    include_input = check_flag(include_input, "include_input")
+    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=1, high=10**6)
+    progress = check_flag(progress, "progress")
     rows = unseen_rows(result, i)
     if len(rows) < 20:
         raise ValueError(f"model {i} left only {len(rows)} unseen rows to fit probes on")
@@ -605,6 +613,9 @@ def heldout_layer_gaps(result: GroupResult, i: int, layers: Sequence[int],
     f_te = ensemble.features(result.model, torch.as_tensor(X_te, device=dev))
     fit = [f_fit[layer - 1][i].cpu().numpy() for layer in layers]
     test = [f_te[layer - 1][i].cpu().numpy() for layer in layers]
+    if not all(np.isfinite(f).all() for f in (*fit, *test)):
+        raise ValueError(f"model {i} diverged in training (its features are NaN or inf): its "
+                         "features have no condition gaps")
     if include_input:
         fit, test = [X_fit, *fit], [X_te, *test]
     return conditions.layerwise_condition_gaps(fit, test, d.y_train[rows], d.y_test, X_fit,
@@ -691,8 +702,14 @@ def _versions() -> dict[str, str | None]:
 
 
 def describe_device(device: torch.device | str) -> str:
-    """The device in words: the GPU's name, or the CPU's model and torch's thread count."""
-    dev = torch.device(device)
+    """The device in words: the GPU's name, or the CPU's model and its core count."""
+    if not isinstance(device, (str, torch.device)):
+        raise InputTypeError(f"device must be a device name (str) or a torch.device, got "
+                             f"{type(device).__name__}")
+    try:
+        dev = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"device {device!r} is not a device torch knows") from exc
     if dev.type == "cuda":
         return f"{dev} ({torch.cuda.get_device_name(dev)})"
     if dev.type == "cpu":
@@ -712,6 +729,8 @@ def provenance(command: str | None = None, device: torch.device | str = "cpu"
     ``training_code_dirty`` flags), ``code_hash`` (:func:`code_hash`) and ``code_hash_sources``,
     ``versions`` (python, torch, numpy, mnist1d), ``device``, ``command`` (default: this
     process's command line) and ``created`` (UTC, ISO 8601). Introduced in lesson 05."""
+    if command is not None and not isinstance(command, str):
+        raise InputTypeError(f"command must be a string or None, got {type(command).__name__}")
     return {**_git_state(), "code_hash": code_hash(),
             "code_hash_sources": list(CODE_HASH_SOURCES), "versions": _versions(),
             "device": describe_device(device),
@@ -722,7 +741,7 @@ def provenance(command: str | None = None, device: torch.device | str = "cpu"
 
 def provenance_path(results_path: str | os.PathLike[str]) -> Path:
     """``NAME_provenance.json`` beside ``NAME.jsonl``."""
-    p = Path(results_path)
+    p = check_path(results_path, "results_path")
     return p.with_name(p.stem + "_provenance.json")
 
 
@@ -734,7 +753,7 @@ def load_provenance(results_path: str | os.PathLike[str]) -> dict[str, Any] | No
         return None
     try:
         out = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path.name} is not a JSON object: {exc}") from exc
     if not isinstance(out, dict):
         raise ValueError(f"{path.name} is not a JSON object")
@@ -788,7 +807,7 @@ def load_stored(path: str | os.PathLike[str]) -> StoredResults:
     """Read a results file and its provenance and decide whether they are current: every record
     and the provenance carry this code's hash. Stale results are for display only: lessons
     05-07 draw no verdict from them. Introduced in lesson 05."""
-    p = Path(path)
+    p = check_path(path, "path")
     records = load_results(p)
     prov = load_provenance(p)
     now = code_hash()
@@ -812,6 +831,12 @@ def load_stored(path: str | os.PathLike[str]) -> StoredResults:
 
 def group_by_shape(configs: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """Canonical configs grouped by :data:`SHAPE_KEYS`, in order of first appearance."""
+    configs = _check_records(configs, "configs")
+    for i, c in enumerate(configs):
+        missing = [k for k in SHAPE_KEYS if k not in c]
+        if missing:
+            raise ValueError(f"configs[{i}] lacks {missing}: give canonical configs "
+                             "(canonical_config)")
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for c in configs:
         groups.setdefault(tuple(c[k] for k in SHAPE_KEYS), []).append(c)
@@ -879,20 +904,34 @@ def run_grid(configs: Sequence[dict[str, Any]], dataset: Dataset = "mnist1d", *,
     Ray instance or the cluster at ``ray_address`` (see :mod:`maxent_lib.executors`); records
     come back to this process, which alone writes the results file, so the records, the file,
     resume and provenance are those of the default ``executor="local"``.
+
+    Resume trusts a stored row only if it is complete (:func:`maxent_lib.resultsfile.is_complete`
+    with ``key`` and every field of :data:`METRICS`) or records a diverged model (``diverged``
+    true, see :func:`fit_group`: its metrics are None, and training it again would diverge
+    again); any other row with a matching key (a row without metrics) is trained again.
+    A model that diverges does not stop the grid: it is recorded as diverged and the others
+    go on. Bad arguments raise ``TypeError``/``ValueError`` before anything is trained; a results
+    file that cannot be written (full disk, permissions, its lock held too long) raises
+    :class:`maxent_lib.resultsfile.ResultsFileError`, with every finished group already stored.
     Introduced in lesson 05.
     """
     from .runtime import progress_bar
 
-    if isinstance(configs, dict) or not isinstance(configs, Iterable):
-        raise ValueError("configs must be a list of dicts")
+    if isinstance(configs, (dict, str, bytes)) or not isinstance(configs, Iterable):
+        raise InputTypeError(f"configs must be a list of config dicts, got "
+                             f"{type(configs).__name__}")
     configs = list(configs)
     if not configs:
         raise ValueError("configs is empty")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
-                                or threads < 1):
-        raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
+    if threads is not None:
+        threads = check_int(threads, "threads", low=1, high=1024)
+    sequential = check_flag(sequential, "sequential")
+    progress = check_flag(progress, "progress")
+    fast = check_flag(fast, "fast")
+    if command is not None and not isinstance(command, str):
+        raise InputTypeError(f"command must be a string or None, got {type(command).__name__}")
     executors.check_executor(executor, workers, ray_address, max_group_size)
-    dev = get_device(None if device is None else str(device))
+    dev = _device(device)
     path = check_writable(results_path) if results_path is not None else None
     data = prepare_dataset(dataset)
     canon = [canonical_config(c, len(data.X_train)) for c in configs]
@@ -902,11 +941,13 @@ def run_grid(configs: Sequence[dict[str, Any]], dataset: Dataset = "mnist1d", *,
     prov: dict[str, Any] | None = None
     if path is not None:
         old = load_results(path)
-        other = sorted({str(r.get("code_hash")) for r in old} - {code_hash()})
+        finished = [r for r in old if _is_done(r)]
+        other = sorted({str(r.get("code_hash")) for r in old
+                        if "code_hash" in r or r in finished} - {code_hash()})
         if other:
             raise ValueError(f"{path.name} holds results of other code (code hash {other}, "
                              f"current {code_hash()}): move it away or choose another path")
-        done = {r["key"]: r for r in old if "key" in r}
+        done = {r["key"]: r for r in finished}
         prov = {**provenance(command, dev), "run": os.urandom(6).hex()}
         _update_provenance(path, prov, len(done), finished=False)
     todo, seen = [], set(done)
@@ -945,6 +986,13 @@ def run_grid(configs: Sequence[dict[str, Any]], dataset: Dataset = "mnist1d", *,
         if path is not None and prov is not None:
             _update_provenance(path, prov, len(done), finished=True)
     return [done[k] for k in keys]
+
+
+def _is_done(record: dict[str, Any]) -> bool:
+    """A stored row that resume trusts: complete, or the record of a diverged model."""
+    if resultsfile.is_complete(record, ("key", *METRICS)):
+        return True
+    return record.get("diverged") is True and resultsfile.is_complete(record, ("key",))
 
 
 # ---------------------------------------------------------------------- predefined grids
@@ -1025,40 +1073,121 @@ GRID_SUMMARY: dict[str, tuple[str, ...]] = {
 
 # ---------------------------------------------------------------------- summaries
 
+def _check_records(records: object, name: str = "records") -> list[dict[str, Any]]:
+    """A list (or tuple) of dicts."""
+    if isinstance(records, (dict, str, bytes)) or not isinstance(records, (list, tuple)):
+        raise InputTypeError(f"{name} must be a list of records (dicts), got "
+                             f"{type(records).__name__}")
+    for i, r in enumerate(records):
+        if not isinstance(r, dict):
+            raise InputTypeError(f"{name}[{i}] must be a record (dict), got {type(r).__name__}")
+    return list(records)
+
+
+def _check_names(names: object, name: str) -> list[str]:
+    """A list (or tuple) of field names; one string is refused (it is not a list of names)."""
+    if isinstance(names, (str, bytes)) or not isinstance(names, (list, tuple)):
+        raise InputTypeError(f"{name} must be a list of field names (e.g. ['arm']), got "
+                             f"{names!r}")
+    for n in names:
+        if not isinstance(n, str):
+            raise InputTypeError(f"{name} must hold field names (str), got {n!r}")
+    return list(names)
+
+
+def _check_field(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise InputTypeError(f"{name} must be a field name (str), got {value!r}")
+    return value
+
+
+def _hashable(value: Any, field: str) -> Any:
+    try:
+        hash(value)
+    except TypeError as exc:
+        raise InputTypeError(f"field {field!r} holds {value!r}, which cannot be grouped on "
+                             "(give numbers, strings or booleans)") from exc
+    return value
+
+
+def _value(record: dict[str, Any], metric: str) -> float | None:
+    """A record's metric as a float; None for a diverged model (whose metrics do not exist).
+    Refused: a missing or None metric of a model that did not diverge, text, booleans, NaN."""
+    v = record.get(metric)
+    if v is None:
+        if record.get("diverged") is True and metric in record:
+            return None
+        raise ValueError(f"a record lacks the field {metric!r}" if metric not in record else
+                         f"a record has {metric} = None but did not diverge")
+    return check_number(v, f"the field {metric!r} of a record")
+
+
+def _check_result(result: object, i: object) -> tuple[GroupResult, int]:
+    if not isinstance(result, GroupResult):
+        raise InputTypeError(f"result must be a GroupResult (from fit_group), got "
+                             f"{type(result).__name__}")
+    return result, check_int(i, "i", low=0, high=len(result.splits) - 1)
+
+
 def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
     """Mean and two-sided Student-t interval ``mean -+ t_{(1+level)/2, n-1} * sd / sqrt(n)``.
-    With one value the interval is (nan, nan). Introduced in lesson 05."""
+    With one value the interval is (nan, nan): one value has no spread. Values of any
+    magnitude are handled (rescaled when their squares would overflow); an interval that itself
+    lies beyond the float range raises ``ValueError``. Introduced in lesson 05."""
     v = as_finite_array(values, "values", ndim=1)
-    if not 0 < level < 1:
-        raise ValueError(f"level must lie strictly between 0 and 1, got {level}")
-    mean = float(v.mean())
-    if len(v) < 2:
-        return mean, float("nan"), float("nan")
-    quantile = special.stdtrit(len(v) - 1, (1 + level) / 2)  # stats.t.ppf, without overhead
-    half = float(quantile * v.std(ddof=1) / math.sqrt(len(v)))
-    return mean, mean - half, mean + half
+    level = check_number(level, "level", low=0.0, high=1.0, low_open=True, high_open=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = float(v.mean())
+        if len(v) < 2:
+            if not math.isfinite(mean):  # cannot happen for one finite value; kept explicit
+                raise ValueError("values: the mean overflows the float range")
+            return mean, float("nan"), float("nan")
+        quantile = special.stdtrit(len(v) - 1, (1 + level) / 2)  # stats.t.ppf, w/o overhead
+        half = float(quantile * v.std(ddof=1) / math.sqrt(len(v)))
+        out = (mean, mean - half, mean + half)
+        if not all(math.isfinite(x) for x in out):  # overflow: compute on rescaled values
+            scale = float(np.max(np.abs(v)))
+            u = v / scale
+            mean_u = float(u.mean())
+            half_u = float(quantile * u.std(ddof=1) / math.sqrt(len(v)))
+            out = (mean_u * scale, (mean_u - half_u) * scale, (mean_u + half_u) * scale)
+    if not all(math.isfinite(x) for x in out):
+        raise ValueError(f"values: the interval ({out[1]:.3g}, {out[2]:.3g}) lies beyond the "
+                         "float range (values too large); rescale them")
+    return out
 
 
 def summarize(records: Sequence[dict[str, Any]], by: Sequence[str],
               metrics: Sequence[str] = ("test_acc",), level: float = 0.95
               ) -> list[dict[str, Any]]:
     """One row per distinct value of the fields ``by``: ``n`` (seeds) and, for each metric,
-    ``<metric>_mean``, ``_sd``, ``_lo``, ``_hi`` (t-interval over seeds).
+    ``<metric>_mean``, ``_sd``, ``_lo``, ``_hi`` (t-interval over seeds). Records of diverged
+    models (``diverged`` true: no metrics) are left out of the statistics and counted in
+    ``n_diverged``; a row whose every model diverged has n = 0 and None statistics.
     Introduced in lesson 05."""
+    records = _check_records(records)
     if not records:
         raise ValueError("records is empty")
+    by = _check_names(by, "by")
+    metrics = _check_names(metrics, "metrics")
+    level = check_number(level, "level", low=0.0, high=1.0, low_open=True, high_open=True)
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for r in records:
         missing = [k for k in (*by, *metrics) if k not in r]
         if missing:
             raise ValueError(f"a record lacks the field(s) {missing}")
-        groups.setdefault(tuple(r[k] for k in by), []).append(r)
+        groups.setdefault(tuple(_hashable(r[k], k) for k in by), []).append(r)
     rows = []
     for key, rs in groups.items():
         row: dict[str, Any] = dict(zip(by, key, strict=True))
-        row["n"] = len(rs)
+        live = [r for r in rs if r.get("diverged") is not True]
+        row["n"] = len(live)
+        row["n_diverged"] = len(rs) - len(live)
         for m in metrics:
-            vals = [float(r[m]) for r in rs]
+            if not live:
+                row.update({f"{m}_{s}": None for s in ("mean", "sd", "lo", "hi")})
+                continue
+            vals = [_value(r, m) for r in live]
             mean, lo, hi = t_interval(vals, level)
             row.update({f"{m}_mean": mean, f"{m}_sd": float(np.std(vals, ddof=1))
                         if len(vals) > 1 else float("nan"), f"{m}_lo": lo, f"{m}_hi": hi})
@@ -1068,11 +1197,19 @@ def summarize(records: Sequence[dict[str, Any]], by: Sequence[str],
 
 def did_not_train(record: dict[str, Any]) -> bool:
     """True when a model's training accuracy is below twice chance (``trained`` is False): it
-    did not learn its training data, and it enters no generalisation verdict.
-    Introduced in lesson 05."""
+    did not learn its training data, and it enters no generalisation verdict. A diverged model
+    (``diverged`` true) did not train. Introduced in lesson 05."""
+    if not isinstance(record, dict):
+        raise InputTypeError(f"record must be a dict, got {type(record).__name__}")
+    if record.get("diverged") is True:
+        return True
     if "trained" in record:
-        return not bool(record["trained"])
-    return float(record["train_acc"]) < 2.0 / int(record.get("n_classes", 10))
+        return not check_flag(record["trained"], "the record's field 'trained'")
+    if "train_acc" not in record:
+        raise ValueError("record has neither 'trained' nor 'train_acc'")
+    acc = check_number(record["train_acc"], "the record's train_acc", low=0.0, high=1.0)
+    k = check_int(record.get("n_classes", 10), "the record's n_classes", low=2)
+    return acc < 2.0 / k
 
 
 def pairing_fields(factor: str, pair_on: Sequence[str] = ("seed",)) -> list[str]:
@@ -1080,6 +1217,8 @@ def pairing_fields(factor: str, pair_on: Sequence[str] = ("seed",)) -> list[str]
     ``factor``: every config field except ``factor`` and ``pair_on`` (and, when ``factor`` is an
     arm or a treatment field, except every :data:`TREATMENT_KEYS` field and ``arm``), plus the
     data set. Introduced in lesson 05."""
+    factor = _check_field(factor, "factor")
+    pair_on = _check_names(pair_on, "pair_on")
     drop = {factor, *pair_on}
     if factor in (*TREATMENT_KEYS, "arm"):
         drop |= {*TREATMENT_KEYS, "arm"}
@@ -1097,62 +1236,83 @@ def paired_effects(records: Sequence[dict[str, Any]], metric: str, factor: str,
     differences ``diffs`` (with their ``seeds``), the mean ``effect`` and its t-interval
     (``lo``, ``hi``) and ``excludes_zero``. ``within`` names the fields shown in the output;
     settings that differ in a field not in ``within`` raise ``ValueError`` (add the field, or
-    filter the records).
+    filter the records). A pair in which either model diverged (``diverged`` true: no metrics)
+    gives no difference; ``n_diverged`` counts them, and a setting whose every pair diverged
+    has n = 0 and None for the effect and its interval.
 
     Raises ``ValueError`` if a record lacks ``metric``, ``factor``, ``within`` or ``pair_on``;
     if no record is the baseline; on duplicate rows (two records with the same setting, factor
     value and seed); and if the records come from different profiles or code hashes (fields
-    ``profile`` and ``code_hash``). Introduced in lesson 05."""
+    ``profile`` and ``code_hash``); ``TypeError`` for records that are not dicts, field names
+    that are not strings and metrics that are not numbers. Introduced in lesson 05."""
+    records = _check_records(records)
+    metric = _check_field(metric, "metric")
+    factor = _check_field(factor, "factor")
+    within = _check_names(within, "within")
+    pair_on = _check_names(pair_on, "pair_on")
+    level = check_number(level, "level", low=0.0, high=1.0, low_open=True, high_open=True)
+    _hashable(baseline, "baseline")
     need = (metric, factor, *within, *pair_on)
     for r in records:
         missing = [k for k in need if k not in r]
         if missing:
             raise ValueError(f"a record lacks the field(s) {missing}")
     for fld, what in (("profile", "profiles"), ("code_hash", "code hashes")):
-        vals = {r.get(fld) for r in records}
+        vals = {str(r.get(fld)) for r in records}
         if len(vals) > 1:
-            raise ValueError(f"the records mix {what} {sorted(map(str, vals))}: compare records "
+            raise ValueError(f"the records mix {what} {sorted(vals)}: compare records "
                              "of one run only")
     keys = pairing_fields(factor, pair_on)
-    setting_of = [tuple(r.get(k) for k in keys) for r in records]
+    setting_of = [tuple(_hashable(r.get(k), k) for k in keys) for r in records]
+    values = [_value(r, metric) for r in records]
     seen: dict[tuple, int] = {}
     for i, r in enumerate(records):
-        row = (setting_of[i], r[factor], tuple(r[k] for k in pair_on))
+        row = (setting_of[i], _hashable(r[factor], factor),
+               tuple(_hashable(r[k], k) for k in pair_on))
         if row in seen:
             raise ValueError(f"duplicate rows: two records with {factor} = {r[factor]!r}, "
                              + ", ".join(f"{k} = {r[k]!r}" for k in pair_on)
                              + " and the same setting")
         seen[row] = i
-    base = {(s, tuple(r[k] for k in pair_on)): float(r[metric])
-            for s, r in zip(setting_of, records, strict=True) if r[factor] == baseline}
+    base = {(s, tuple(r[k] for k in pair_on)): v
+            for s, r, v in zip(setting_of, records, values, strict=True) if r[factor] == baseline}
     if not base:
         raise ValueError(f"no record has {factor} == {baseline!r}")
     diffs: dict[tuple, list[tuple[Any, float]]] = {}
+    dropped: dict[tuple, int] = {}
     label_of: dict[tuple, tuple] = {}
-    for s, r in zip(setting_of, records, strict=True):
+    for s, r, v in zip(setting_of, records, values, strict=True):
         if r[factor] == baseline:
             continue
         pair = tuple(r[k] for k in pair_on)
-        b = base.get((s, pair))
-        if b is None:
+        if (s, pair) not in base:
             continue
-        label = tuple(r[k] for k in within)
+        b = base[(s, pair)]
+        label = tuple(_hashable(r[k], k) for k in within)
         if label_of.setdefault((label, r[factor]), s) != s:
             varying = [k for k, a, c in zip(keys, label_of[(label, r[factor])], s, strict=True)
                        if a != c]
             raise ValueError(f"records with the same {list(within)} differ in {varying}: add "
                              "them to `within` or filter the records")
-        diffs.setdefault((label, r[factor]), []).append((pair, float(r[metric]) - b))
+        diffs.setdefault((label, r[factor]), [])
+        if v is None or b is None:
+            dropped[(label, r[factor])] = dropped.get((label, r[factor]), 0) + 1
+            continue
+        diffs[(label, r[factor])].append((pair, v - b))
     rows = []
     for (label, value), d in diffs.items():
         d.sort(key=lambda t: t[0])
         vals = [x for _, x in d]
-        mean, lo, hi = t_interval(vals, level)
+        if vals:
+            mean, lo, hi = t_interval(vals, level)
+        else:
+            mean = lo = hi = None
         row = dict(zip(within, label, strict=True))
         row[factor] = value
         row.update(metric=metric, n=len(vals), effect=mean, lo=lo, hi=hi,
                    excludes_zero=bool(len(vals) > 1 and (lo > 0 or hi < 0)),
-                   diffs=vals, seeds=[p[0] if len(p) == 1 else p for p, _ in d])
+                   diffs=vals, seeds=[p[0] if len(p) == 1 else p for p, _ in d],
+                   n_diverged=dropped.get((label, value), 0))
         rows.append(row)
     return rows
 
@@ -1163,7 +1323,17 @@ def compare_records(rerun: Sequence[dict[str, Any]], stored: Sequence[dict[str, 
     """Match re-run records with stored ones by ``key`` and compare ``metrics``: ``matched``
     (how many), ``missing`` (re-run keys not stored), ``max_diff`` (largest absolute
     difference over the metrics), ``identical`` (every metric equal), ``by_arm`` (per arm: the
-    largest difference and whether all were equal). Introduced in lesson 05."""
+    largest difference and whether all were equal). Two records of a diverged model (no
+    metrics) are equal; a model that diverged in one run and not in the other differs by
+    ``inf``. Introduced in lesson 05."""
+    rerun = _check_records(rerun, "rerun")
+    stored = _check_records(stored, "stored")
+    metrics = _check_names(metrics, "metrics")
+    for name, recs in (("rerun", rerun), ("stored", stored)):
+        for i, r in enumerate(recs):
+            if not isinstance(r.get("key"), str):
+                raise ValueError(f"{name}[{i}] has no 'key' (a string): compare records of "
+                                 "run_grid")
     by_key = {r["key"]: r for r in stored}
     missing = [r["key"] for r in rerun if r["key"] not in by_key]
     worst, arms = 0.0, {}
@@ -1171,7 +1341,11 @@ def compare_records(rerun: Sequence[dict[str, Any]], stored: Sequence[dict[str, 
         s = by_key.get(r["key"])
         if s is None:
             continue
-        d = max(abs(float(r[m]) - float(s[m])) for m in metrics)
+        d = 0.0
+        for m in metrics:
+            a, b = _value(r, m), _value(s, m)
+            d = max(d, 0.0 if a is None and b is None else
+                    math.inf if a is None or b is None else abs(a - b))
         worst = max(worst, d)
         arm = arms.setdefault(r.get("arm", ""), {"n": 0, "max_diff": 0.0})
         arm["n"] += 1
@@ -1185,16 +1359,31 @@ def compare_records(rerun: Sequence[dict[str, Any]], stored: Sequence[dict[str, 
 
 def plateau_summary(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Did the models train to a plateau? ``max_late_gain`` (the largest accuracy gained in the
-    last fifth of training, validation or test, see :func:`late_gain`), ``still_improving``
-    (how many gained more than 0.02) and ``did_not_train`` (how many). Introduced in lesson 05."""
-    gains = [float(r["late_gain"]) for r in records]
-    return {"models": len(records), "max_late_gain": max(gains),
+    last fifth of training, validation or test, see :func:`late_gain`; None if no model has
+    one), ``still_improving`` (how many gained more than 0.02), ``did_not_train`` (how many)
+    and ``diverged`` (how many of those diverged). A model without a late gain (diverged, or
+    trained for one epoch) is counted in ``models`` only. Introduced in lesson 05."""
+    records = _check_records(records)
+    if not records:
+        raise ValueError("records is empty")
+    for r in records:
+        if "late_gain" not in r:
+            raise ValueError("a record lacks the field 'late_gain'")
+    gains = [check_number(r["late_gain"], "a record's late_gain") for r in records
+             if r["late_gain"] is not None]
+    return {"models": len(records), "max_late_gain": max(gains) if gains else None,
             "still_improving": sum(g > 0.02 for g in gains),
-            "did_not_train": sum(did_not_train(r) for r in records)}
+            "did_not_train": sum(did_not_train(r) for r in records),
+            "diverged": sum(r.get("diverged") is True for r in records)}
 
 
 def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     """A plain-text table of ``rows`` (floats with 3 decimals) for printing."""
+    rows = _check_records(rows, "rows")
+    columns = _check_names(columns, "columns")
+    if not columns:
+        raise ValueError("columns is empty")
+
     def fmt(v: Any) -> str:
         return f"{v:.3f}" if isinstance(v, float) else str(v)
 

@@ -51,7 +51,16 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from ._checks import as_finite_array
+from ._checks import (
+    InputTypeError,
+    as_finite_array,
+    check_choice,
+    check_flag,
+    check_int,
+    check_number,
+    check_path,
+    check_seed,
+)
 from .ablation import did_not_train, load_results, paired_effects, t_interval
 
 #: The verdicts of :func:`family_verdict`.
@@ -70,13 +79,34 @@ MARGINS: dict[str, float] = {"test_acc": 0.01, "gen_gap": 0.01, "test_loss": 0.0
 FIT_TOLERANCE = 0.05
 
 
-def _check_direction_margin(direction: int, margin: float) -> None:
-    if direction not in (-1, 0, 1) or isinstance(direction, bool):
-        raise ValueError(f"direction must be -1, 0 or +1, got {direction!r}")
-    if not isinstance(margin, (int, float)) or not math.isfinite(margin) or margin < 0:
-        raise ValueError(f"margin must be a non-negative number, got {margin!r}")
+def _check_direction_margin(direction: int, margin: float) -> tuple[int, float]:
+    direction = check_int(direction, "direction", low=-1, high=1)
+    margin = check_number(margin, "margin", low=0.0)
     if direction == 0 and margin == 0:
         raise ValueError("a 'no effect' claim (direction 0) needs a positive margin")
+    return direction, margin
+
+
+def _check_alpha(alpha: object) -> float:
+    return check_number(alpha, "alpha", low=0.0, high=1.0, low_open=True, high_open=True)
+
+
+def _check_str(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise InputTypeError(f"{name} must be a string, got {value!r}")
+    return value
+
+
+def _check_list(value: object, name: str, kind: type | None = None) -> list[Any]:
+    """A list or tuple (not a string, not a dict), of ``kind`` items when given."""
+    if isinstance(value, (str, bytes, dict)) or not isinstance(value, (list, tuple)):
+        raise InputTypeError(f"{name} must be a list, got {type(value).__name__}")
+    if kind is not None:
+        for i, v in enumerate(value):
+            if not isinstance(v, kind):
+                raise InputTypeError(f"{name}[{i}] must be a {kind.__name__}, got "
+                                     f"{type(v).__name__}")
+    return list(value)
 
 
 # ---------------------------------------------------------------------- the rule
@@ -109,6 +139,7 @@ class FamilyResult:
 
     def count(self, call: str) -> int:
         """How many settings got ``call``."""
+        check_choice(call, "call", CALLS)
         return sum(s.call == call for s in self.settings)
 
     def summary(self) -> str:
@@ -124,14 +155,20 @@ def one_sided_pvalues(values: Sequence[float], margin: float) -> tuple[float, fl
     """``(p_up, p_down, p_equiv)`` of per-seed differences: one-sided t-tests of
     H0: mu <= +margin and H0: mu >= -margin, and the TOST p-value for |mu| < margin (the larger
     of the p-values of H0: mu <= -margin and H0: mu >= +margin). With fewer than 2 values all
-    three are NaN. Introduced in lesson 07."""
+    three are NaN (one value has no spread). Values of any magnitude are handled: the p-values
+    do not change when the values and the margin are rescaled together, which is done when
+    their squares would overflow. Introduced in lesson 07."""
     v = as_finite_array(values, "values", ndim=1)
-    if not math.isfinite(margin) or margin < 0:
-        raise ValueError(f"margin must be a non-negative number, got {margin!r}")
+    margin = check_number(margin, "margin", low=0.0)
     n = len(v)
     if n < 2:
         return math.nan, math.nan, math.nan
-    mean, sd = float(v.mean()), float(v.std(ddof=1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, sd = float(v.mean()), float(v.std(ddof=1))
+    if not (math.isfinite(mean) and math.isfinite(sd)):
+        scale = max(float(np.max(np.abs(v))), margin)
+        v, margin = v / scale, margin / scale
+        mean, sd = float(v.mean()), float(v.std(ddof=1))
     se, df = sd / math.sqrt(n), n - 1
 
     def sf(x: float) -> float:  # P(T >= x / se) for a t variable T with df degrees of freedom
@@ -149,10 +186,13 @@ def one_sided_pvalues(values: Sequence[float], margin: float) -> tuple[float, fl
 def holm(pvalues: Sequence[float], alpha: float = 0.05) -> np.ndarray:
     """Holm's step-down rejections (a boolean array): sort the m p-values, reject the i-th
     smallest (i = 0, 1, ...) while p_(i) <= alpha / (m - i), and stop at the first that is not.
-    Controls the family-wise error rate at ``alpha`` (Holm 1979). Introduced in lesson 07."""
-    p = as_finite_array(pvalues, "pvalues", ndim=1) if len(pvalues) else np.zeros(0)
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie strictly between 0 and 1, got {alpha}")
+    Controls the family-wise error rate at ``alpha`` (Holm 1979). ``pvalues`` must lie in
+    [0, 1] (an empty list gives an empty array). Introduced in lesson 07."""
+    p = as_finite_array(pvalues, "pvalues", ndim=1, allow_empty=True)
+    if p.size and (p.min() < 0 or p.max() > 1):
+        raise ValueError(f"pvalues must lie in [0, 1], got values from {p.min():g} to "
+                         f"{p.max():g}")
+    alpha = _check_alpha(alpha)
     reject = np.zeros(len(p), dtype=bool)
     for i, j in enumerate(np.argsort(p, kind="stable")):
         if p[j] > alpha / (len(p) - i):
@@ -167,13 +207,15 @@ def family_tests(effects: Sequence[Sequence[float]], direction: int, *, margin: 
     ``effects``: one array of per-seed paired differences per setting; ``settings``: their
     names. Raises ``ValueError`` on an empty family, NaN/inf, a bad direction, margin or alpha.
     Introduced in lesson 07."""
-    _check_direction_margin(direction, margin)
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie strictly between 0 and 1, got {alpha}")
+    direction, margin = _check_direction_margin(direction, margin)
+    alpha = _check_alpha(alpha)
     if isinstance(effects, np.ndarray) and effects.ndim == 2:
         effects = list(effects)
+    effects = _check_list(effects, "effects")
     if len(effects) == 0:
         raise ValueError("effects is empty: a family needs at least one setting")
+    if settings is not None:
+        settings = _check_list(settings, "settings")
     names = [str(s) for s in settings] if settings is not None else \
         [f"setting {i + 1}" for i in range(len(effects))]
     if len(names) != len(effects):
@@ -234,14 +276,18 @@ def verdict(lo: float, hi: float, direction: int, margin: float = 0.0) -> str:
     """The reading of one interval ``[lo, hi]`` (exercise 7.1): for direction +-1 "supported"
     if it lies wholly beyond +margin on the predicted side, "not supported" if wholly beyond
     -margin on the other side, else "inconclusive"; for direction 0 "supported" if it lies
-    inside [-margin, margin], "not supported" if wholly outside. A NaN interval is
-    "inconclusive". For a family of one setting with margin 0 this is :func:`family_verdict`'s
-    rule at level 95% (two one-sided tests at 2.5% each). Introduced in lesson 07."""
-    _check_direction_margin(direction, margin)
-    if math.isnan(lo) or math.isnan(hi):
-        return "inconclusive"
-    if math.isinf(lo) or math.isinf(hi):
-        raise ValueError(f"the interval must be finite, got [{lo}, {hi}]")
+    inside [-margin, margin], "not supported" if wholly outside. ``lo`` and ``hi`` must be
+    finite numbers: a NaN bound (the interval of a single value, which has no spread) raises
+    ``ValueError`` rather than passing for a verdict. For a family of one setting with margin 0
+    this is :func:`family_verdict`'s rule at level 95% (two one-sided tests at 2.5% each).
+    Introduced in lesson 07."""
+    direction, margin = _check_direction_margin(direction, margin)
+    for name, x in (("lo", lo), ("hi", hi)):
+        if isinstance(x, float) and math.isnan(x):
+            raise ValueError(f"{name} is NaN: no interval to read (one value has no interval; "
+                             "give at least two)")
+    lo = check_number(lo, "lo")
+    hi = check_number(hi, "hi")
     if lo > hi:
         raise ValueError(f"the interval is reversed: lo = {lo} > hi = {hi}")
     if direction == 0:
@@ -275,7 +321,11 @@ class Claim:
     status: str = "empirical"
 
     def __post_init__(self) -> None:
+        for name in ("key", "lesson", "statement", "metric"):
+            _check_str(getattr(self, name), name)
         _check_direction_margin(self.direction, self.margin)
+        if not isinstance(self.status, str):
+            raise InputTypeError(f"status must be a string, got {self.status!r}")
         if self.status not in ("empirical", "theorem", "by construction"):
             raise ValueError(f"status must be empirical, theorem or by construction, "
                              f"got {self.status!r}")
@@ -295,6 +345,10 @@ class Family:
 
     def judge(self, alpha: float = 0.05) -> FamilyResult | None:
         """The family's :func:`family_tests` (None when no setting is left)."""
+        alpha = _check_alpha(alpha)
+        if not isinstance(self.claim, Claim):
+            raise InputTypeError(f"the family's claim must be a Claim, got "
+                                 f"{type(self.claim).__name__}")
         if not self.effects:
             return None
         return family_tests(self.effects, self.claim.direction, margin=self.claim.margin,
@@ -322,7 +376,13 @@ def paired_family(records: Sequence[dict[str, Any]], claim: Claim, factor: str, 
     (:func:`maxent_lib.ablation.did_not_train`) is left out; a setting left with fewer than two
     pairs is excluded ("did not train"). With ``check_fit``, a setting whose two arms' mean
     training accuracies differ by more than :data:`FIT_TOLERANCE` is excluded too (not a
-    comparison of generalisation). Introduced in lesson 07."""
+    comparison of generalisation). A pair in which a net diverged (no metrics) counts as a pair
+    that did not train. Introduced in lesson 07."""
+    if not isinstance(claim, Claim):
+        raise InputTypeError(f"claim must be a Claim, got {type(claim).__name__}")
+    treatments = _check_list(treatments, "treatments")
+    source = _check_str(source, "source")
+    check_flag(check_fit, "check_fit")
     fam = Family(claim, source)
     for t in treatments:
         for row in _pairs(records, claim.metric, factor, baseline, t, within):
@@ -337,8 +397,9 @@ def paired_family(records: Sequence[dict[str, Any]], claim: Claim, factor: str, 
                 _trained_seeds(records, lambda r, v=t: here(r, v))
             vals = [d for s, d in zip(row["seeds"], row["diffs"], strict=True) if s in ok]
             if len(vals) < 2:
-                fam.excluded.append((label, f"did not train ({len(row['diffs']) - len(vals)} "
-                                            f"of {len(row['diffs'])} pairs)"))
+                total = len(row["diffs"]) + row.get("n_diverged", 0)
+                fam.excluded.append((label, f"did not train ({total - len(vals)} of {total} "
+                                            "pairs)"))
                 continue
             if check_fit:
                 fit = _pairs(records, "train_acc", factor, baseline, t, within)
@@ -362,7 +423,14 @@ def interaction_values(records: Sequence[dict[str, Any]], metric: str, factor: s
     ``along = low``): does the effect grow along ``along`` (depth, training-set size)? Seeds in
     which one of the four nets did not train are left out (``trained_only``). Raises
     ``ValueError`` if a record lacks a field, on duplicate rows, or if no seed has all four.
-    Introduced in lesson 07."""
+    A diverged net (no metrics) did not train; with ``trained_only=False`` it raises
+    ``ValueError``. Introduced in lesson 07."""
+    records = _check_list(records, "records", dict)
+    metric, factor, along = (_check_str(v, n) for v, n in ((metric, "metric"),
+                                                             (factor, "factor"),
+                                                             (along, "along")))
+    pair_on = [_check_str(k, "pair_on") for k in _check_list(pair_on, "pair_on")]
+    trained_only = check_flag(trained_only, "trained_only")
     for r in records:
         missing = [k for k in (metric, factor, along, *pair_on) if k not in r]
         if missing:
@@ -375,7 +443,10 @@ def interaction_values(records: Sequence[dict[str, Any]], metric: str, factor: s
             key = (r[factor], r[along], *(r[k] for k in pair_on))
             if key in table:
                 raise ValueError(f"duplicate rows for {key}")
-            table[key] = float(r[metric])
+            if r[metric] is None and r.get("diverged") is True:
+                raise ValueError(f"a record of {key} diverged in training (no {metric}); leave "
+                                 "diverged nets out (trained_only=True)")
+            table[key] = check_number(r[metric], f"the field {metric!r} of a record")
     seeds = sorted({k[2:] for k in table})
     values = []
     for s in seeds:
@@ -433,6 +504,7 @@ ENTROPY_BY_CONSTRUCTION: tuple[str, ...] = ("label smoothing", "confidence penal
 
 def claim(key: str) -> Claim:
     """The claim of :data:`PAPER_CLAIMS` with this key. Introduced in lesson 07."""
+    _check_str(key, "key")
     for c in PAPER_CLAIMS:
         if c.key == key:
             return c
@@ -444,7 +516,11 @@ def shortcut_families(records: Sequence[dict[str, Any]], source: str) -> list[Fa
     test accuracy at every depth above the shallowest, per architecture (nets that trained and
     fit comparably); C6, the gain at the deepest minus the shallowest depth, per architecture.
     Introduced in lesson 07."""
+    _check_grid_records(records, ("kind", "depth", "arm", "seed", "test_acc", "train_acc"))
+    source = _check_str(source, "source")
     recs = [r for r in records if r.get("init", "he") == "he"]
+    if not recs:
+        raise ValueError("records holds no net with He initialisation (init 'he')")
     depths = sorted({r["depth"] for r in recs})
     c5 = paired_family([r for r in recs if r["depth"] > depths[0]], claim("C5"), "arm",
                        "plain", ["residual"], ("kind", "depth"), source, check_fit=True)
@@ -478,6 +554,8 @@ def regularization_families(records: Sequence[dict[str, Any]], source: str) -> l
     decay arms; C8b: the arms whose objective rewards entropy, by construction), and C10 the
     test-accuracy gain at the smallest minus the largest size, per arm.
     Introduced in lesson 07."""
+    _check_grid_records(records, ("arm", "n_train", "seed", "test_acc", "train_acc"))
+    source = _check_str(source, "source")
     arms = sorted({r["arm"] for r in records} - {"baseline"})
     entropy_arms = [a for a in arms if a.startswith(ENTROPY_BY_CONSTRUCTION)]
     out = [paired_family(records, claim("C7"), "arm", "baseline", arms, ("n_train",), source),
@@ -500,6 +578,16 @@ def regularization_families(records: Sequence[dict[str, Any]], source: str) -> l
     return out
 
 
+def _check_grid_records(records: object, fields: Sequence[str]) -> None:
+    records = _check_list(records, "records", dict)
+    if not records:
+        raise ValueError("records is empty")
+    for i, r in enumerate(records):
+        missing = [f for f in fields if f not in r]
+        if missing:
+            raise ValueError(f"records[{i}] lacks the field(s) {missing}")
+
+
 def layer_gap_family(gaps_per_model: Sequence[Sequence[dict[str, Any]]], source: str,
                      names: Sequence[str] | None = None) -> Family:
     """Claim C0 from held-out probes (:func:`maxent_lib.ablation.heldout_layer_gaps` with
@@ -509,18 +597,25 @@ def layer_gap_family(gaps_per_model: Sequence[Sequence[dict[str, Any]]], source:
     the change of ``total_gap``. The claim predicts that every step lowers it (the features move
     toward FC1 and FC2). ``names`` labels the layers (default X, T1, T2, ...).
     Introduced in lesson 07."""
+    gaps_per_model = _check_list(gaps_per_model, "gaps_per_model")
+    source = _check_str(source, "source")
     if not gaps_per_model:
         raise ValueError("no models: give one list of per-layer gaps per model")
+    for g in gaps_per_model:
+        _check_list(g, "gaps_per_model (each model's layers)", dict)
     lengths = {len(g) for g in gaps_per_model}
     if len(lengths) != 1 or lengths.pop() < 2:
         raise ValueError("every model needs the same layers, the input and at least one more")
     L = len(gaps_per_model[0])
-    names = list(names) if names is not None else ["X", *[f"T{i}" for i in range(1, L)]]
+    names = [str(n) for n in _check_list(names, "names")] if names is not None else \
+        ["X", *[f"T{i}" for i in range(1, L)]]
     if len(names) != L:
         raise ValueError(f"names has {len(names)} labels for {L} layers")
     for g in gaps_per_model:
         if any(layer.get("total_gap") is None for layer in g):
             raise ValueError("every layer needs its total_gap (fit the probes with the input)")
+        for layer in g:
+            check_number(layer["total_gap"], "total_gap")
     fam = Family(claim("C0"), source)
     for i in range(1, L):
         fam.settings.append(f"{names[i - 1]} -> {names[i]}")
@@ -536,6 +631,12 @@ def verdict_table(families: Sequence[Family], alpha: float = 0.05,
     the settings' calls and the verdict: the family verdict for empirical claims, "theorem
     (checked: ...)" or "by construction" otherwise, "not measured" without evidence.
     ``theorem_checks`` maps a theorem's key to its numerical check. Introduced in lesson 07."""
+    families = _check_list(families, "families", Family)
+    claims = _check_list(claims, "claims", Claim)
+    alpha = _check_alpha(alpha)
+    if theorem_checks is not None and (not isinstance(theorem_checks, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in theorem_checks.items())):
+        raise InputTypeError("theorem_checks must be a dict of claim key -> text, or None")
     rows = []
     for c in claims:
         fams = [f for f in families if f.claim.key == c.key]
@@ -572,6 +673,10 @@ def _count(n: int, noun: str) -> str:
 def format_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     """Rows as a markdown table with the given columns (``|`` escaped).
     Introduced in lesson 07."""
+    rows = _check_list(rows, "rows", dict)
+    columns = [_check_str(c, "columns") for c in _check_list(columns, "columns")]
+    if not columns:
+        raise ValueError("columns is empty")
     def cell(v: Any) -> str:
         return str(v).replace("|", "\\|")
 
@@ -583,6 +688,9 @@ def format_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
 def family_rows(family: Family, alpha: float = 0.05, digits: int = 3) -> list[dict[str, str]]:
     """One row per setting of a family (effect, 95% interval, p-values, call) and one per
     excluded setting. Introduced in lesson 07."""
+    if not isinstance(family, Family):
+        raise InputTypeError(f"family must be a Family, got {type(family).__name__}")
+    digits = check_int(digits, "digits", low=0, high=15)
     res = family.judge(alpha)
     out = []
 
@@ -602,6 +710,7 @@ def family_rows(family: Family, alpha: float = 0.05, digits: int = 3) -> list[di
 def format_claims(claims: Sequence[Claim]) -> str:
     """The claims as a markdown table: key, lesson, statement, metric, predicted effect, status.
     Introduced in lesson 07."""
+    claims = _check_list(claims, "claims", Claim)
     sign = {1: "> +{m:g}", -1: "< -{m:g}", 0: "within +-{m:g}"}
     rows = [{"claim": c.key, "lesson": c.lesson, "statement": c.statement, "metric": c.metric,
              "predicted effect": sign[c.direction].format(m=c.margin), "status": c.status}
@@ -615,7 +724,7 @@ def format_claims(claims: Sequence[Claim]) -> str:
 def find_results_dir(start: str | Path | None = None) -> Path | None:
     """The course's ``results/`` folder: in ``start`` (default: the working folder) or a parent,
     else next to the installed package; ``None`` if there is none. Introduced in lesson 07."""
-    here = (Path.cwd() if start is None else Path(start)).resolve()
+    here = (Path.cwd() if start is None else check_path(start, "start")).resolve()
     for folder in (here, *here.parents, Path(__file__).resolve().parents[1]):
         if (folder / "results").is_dir() and (folder / "maxent_lib").exists():
             return folder / "results"
@@ -629,7 +738,10 @@ def load_grid(results_dir: str | Path, grid: str) -> dict[str, list[dict[str, An
     from ``<grid>_full.jsonl`` and ``<grid>_quick.jsonl`` (a missing file gives no entry),
     whether current or stale (see :func:`maxent_lib.ablation.load_stored`).
     Introduced in lesson 07."""
-    folder = Path(results_dir)
+    folder = check_path(results_dir, "results_dir")
+    grid = _check_str(grid, "grid")
+    if not grid or any(c in grid for c in "/\\") or grid.startswith("."):
+        raise ValueError(f"grid must be a grid name such as 'shortcut', got {grid!r}")
     if not folder.is_dir():
         raise ValueError(f"results folder not found: {folder}")
     out = {}
@@ -672,7 +784,12 @@ def remeasure_theorems(seeds: Sequence[int] = range(5), n_population: int = 20_0
     from . import conditions, data
     from .softmax import SoftmaxRegression, moment_residuals
 
-    seeds = list(seeds)
+    if isinstance(seeds, (str, bytes, dict)) or not isinstance(seeds, (list, tuple, range)):
+        raise InputTypeError(f"seeds must be a list of seeds, got {type(seeds).__name__}")
+    seeds = [check_seed(s, "seeds") for s in seeds]
+    n_population = check_int(n_population, "n_population", low=100, high=10**8)
+    n_eval = check_int(n_eval, "n_eval", low=100, high=10**8)
+    alpha = check_number(alpha, "alpha", low=0.0, low_open=True)
     if len(seeds) < 2:
         raise ValueError("give at least two seeds (two random tasks)")
     out = []
@@ -703,6 +820,7 @@ def remeasure_theorems(seeds: Sequence[int] = range(5), n_population: int = 20_0
 
 def theorem_summary(checks: Sequence[Check]) -> dict[str, str]:
     """Per theorem, a one-line statement of its numerical checks (for :func:`verdict_table`)."""
+    checks = _check_list(checks, "checks", Check)
     out: dict[str, list[str]] = {}
     for c in checks:
         val = f"{c.value:.1e}" if abs(c.value) < 1e-3 else f"{c.value:.3f}"

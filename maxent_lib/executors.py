@@ -40,6 +40,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from ._checks import InputTypeError, check_choice, check_flag, check_int, check_number
+
 Config = dict[str, Any]
 Group = list[Config]
 Train = Callable[[Group], list[dict[str, Any]]]
@@ -69,12 +71,10 @@ def slice_groups(groups: Sequence[Sequence[Config]], max_group_size: int | None
                  ) -> list[Group]:
     """Each group cut into consecutive slices of at most ``max_group_size`` configs (None: the
     groups as they are). Slices of one group have sizes that differ by at most one."""
+    groups = _check_groups(groups)
     if max_group_size is None:
         return [list(g) for g in groups]
-    if isinstance(max_group_size, bool) or not isinstance(max_group_size, int) \
-            or max_group_size < 1:
-        raise ValueError(f"max_group_size must be a positive integer or None, "
-                         f"got {max_group_size!r}")
+    max_group_size = check_int(max_group_size, "max_group_size", low=1)
     out: list[Group] = []
     for g in groups:
         g = list(g)
@@ -95,6 +95,11 @@ def group_cost(group: Sequence[Config], in_dim: int = 40, n_classes: int = 10) -
     a CPU are bound by per-operation overhead rather than arithmetic)."""
     from .ensemble import flops_per_model_step
 
+    group = _check_groups([group], "group")[0]
+    if not group:
+        raise ValueError("group is empty: give at least one config")
+    in_dim = check_int(in_dim, "in_dim", low=1)
+    n_classes = check_int(n_classes, "n_classes", low=2)
     c = group[0]
     n = c.get("n_train") or 4000
     bs = min(int(c.get("batch_size", 128)), n)
@@ -106,12 +111,31 @@ def group_cost(group: Sequence[Config], in_dim: int = 40, n_classes: int = 10) -
 
 
 def _check_positive(name: str, value: Any, allow_float: bool = False) -> None:
-    types = (int, float) if allow_float else (int,)
+    """None, or a positive integer (a positive number with ``allow_float``): a wrong type
+    raises ``TypeError``, a value <= 0 ``ValueError``."""
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, types) or value <= 0:
-        kind = "number" if allow_float else "integer"
+    kind = "number" if allow_float else "integer"
+    if allow_float:
+        check_number(value, name, allow_inf=True)
+    else:
+        check_int(value, name)
+    if not 0 < value < float("inf"):
         raise ValueError(f"{name} must be a positive {kind} or None, got {value!r}")
+
+
+def _check_groups(groups: Any, name: str = "groups") -> list[list[Config]]:
+    """A list of groups, each a list of configs (dicts)."""
+    if isinstance(groups, (str, bytes, dict)) or not isinstance(groups, Sequence):
+        raise InputTypeError(f"{name} must be a list of groups (lists of config dicts), got "
+                             f"{type(groups).__name__}")
+    out = []
+    for g in groups:
+        if isinstance(g, (str, bytes, dict)) or not isinstance(g, Sequence) or not all(
+                isinstance(c, dict) for c in g):
+            raise InputTypeError(f"{name} must hold lists of config dicts, got {g!r:.60}")
+        out.append(list(g))
+    return out
 
 
 def check_executor(executor: str, workers: int | None = None, address: str | None = None,
@@ -119,16 +143,24 @@ def check_executor(executor: str, workers: int | None = None, address: str | Non
     """Raise ``ValueError`` on an unknown executor, a bad ``workers`` or ``max_group_size``, or
     Ray-only options (``workers``, ``address``) given to the local executor; ``ImportError``
     with the install command when ``executor="ray"`` and Ray is missing."""
-    if executor not in EXECUTORS:
-        raise ValueError(f"executor must be one of {EXECUTORS}, got {executor!r}")
+    check_choice(executor, "executor", EXECUTORS)
     _check_positive("workers", workers)
     slice_groups([], max_group_size)
-    if address is not None and (not isinstance(address, str) or not address.strip()):
-        raise ValueError(f"the Ray address must be a non-empty string, got {address!r}")
+    _check_address(address)
     if executor == "local" and (workers is not None or address is not None):
         raise ValueError("workers and the Ray address apply to executor='ray' only")
     if executor == "ray":
         _ray()
+
+
+def _check_address(address: Any) -> None:
+    if address is None:
+        return
+    if not isinstance(address, str):
+        raise InputTypeError(f"the Ray address must be a string (e.g. 'auto' or "
+                             f"'ray://head:10001') or None, got {type(address).__name__}")
+    if not address.strip():
+        raise ValueError("the Ray address is empty; give e.g. 'auto' or 'ray://head:10001'")
 
 
 # ---------------------------------------------------------------------- Ray session
@@ -145,6 +177,10 @@ def ray_session(address: str | None = None, workers: int | None = None, *,
     cluster is joined (and left at the end), shipping this library to it when ``ship_library``.
     """
     _check_positive("workers", workers)
+    _check_address(address)
+    if num_gpus is not None:
+        check_int(num_gpus, "num_gpus", low=0)
+    check_flag(ship_library, "ship_library")
     ray = _ray()
     if ray.is_initialized():
         yield ray
@@ -198,7 +234,10 @@ def _run_task(train: Train, group: Group) -> list[dict[str, Any]]:
 def warm_up(n: int) -> list[int]:
     """Run ``n`` tasks that import torch and the library on Ray (already initialised) and return
     their process ids: the workers' start-up, paid here instead of inside a timed run."""
+    n = check_int(n, "n", low=1, high=10_000)
     ray = _ray()
+    if not ray.is_initialized():
+        raise ValueError("warm_up needs a running Ray: call it inside ray_session()")
 
     def _ping(delay: float) -> int:
         import maxent_lib.ablation  # noqa: F401  (the import is the point)
@@ -226,25 +265,22 @@ def map_groups(groups: Sequence[Sequence[Config]], train: Train, *, executor: st
     Stopping the iteration early (an exception in the caller, Ctrl-C) cancels the Ray tasks
     still queued or running; records already yielded are the caller's. An error raised inside
     ``train`` is raised here, for Ray too (the worker's exception, chained to Ray's task
-    error). Raises ``ValueError`` on an unknown executor or bad numbers.
+    error). The arguments are checked when it is called, before any group is trained:
+    ``TypeError`` for a wrong type, ``ValueError`` for an unknown executor or a bad number.
     """
-    if executor not in EXECUTORS:
-        raise ValueError(f"executor must be one of {EXECUTORS}, got {executor!r}")
+    check_choice(executor, "executor", EXECUTORS)
     if not callable(train):
-        raise TypeError("train must be callable: train(group) -> list of records")
+        raise InputTypeError("train must be callable: train(group) -> list of records")
+    if cost is not None and not callable(cost):
+        raise InputTypeError("cost must be callable (cost(group) -> float) or None")
     check_executor(executor, workers, address, max_group_size)
     _check_positive("cpus_per_task", cpus_per_task, allow_float=True)
-    if isinstance(gpus_per_task, bool) or not isinstance(gpus_per_task, (int, float)) \
-            or gpus_per_task < 0:
-        raise ValueError(f"gpus_per_task must be a number >= 0, got {gpus_per_task!r}")
-    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-        raise ValueError(f"max_retries must be an integer >= 0, got {max_retries!r}")
+    check_number(gpus_per_task, "gpus_per_task", low=0.0)
+    check_int(max_retries, "max_retries", low=0)
     tasks = [g for g in slice_groups(groups, max_group_size) if g]
     if executor == "local":
-        for g in tasks:
-            yield train(g)
-        return
-    yield from _map_ray(tasks, train, address, workers, cpus_per_task, gpus_per_task, cost,
+        return (train(g) for g in tasks)
+    return _map_ray(tasks, train, address, workers, cpus_per_task, gpus_per_task, cost,
                         max_retries)
 
 

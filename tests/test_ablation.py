@@ -387,8 +387,20 @@ def test_bad_input(data, tmp_path):
         A.run_grid([{}], (Xtr, ytr[:-1], Xte, yte), progress=False)
     with pytest.raises(ValueError, match="does not exist"):
         A.run_grid([{}], data, results_path=tmp_path / "no" / "r.jsonl", progress=False)
-    with pytest.raises(ValueError, match="unknown device"):
+    with pytest.raises(ValueError, match="device 'tpu'"):
         A.run_grid([{}], data, device="tpu", progress=False)
+    with pytest.raises(TypeError, match="shortcut"):  # a string is not a flag
+        A.run_grid([{"shortcut": "False"}], data, progress=False)
+    with pytest.raises(TypeError, match="seed"):
+        A.canonical_config({"seed": 1.5})
+    with pytest.raises(TypeError, match="width"):
+        A.canonical_config({"width": "8"})
+    with pytest.raises(ValueError, match="lr \\* weight_decay"):
+        A.canonical_config({"lr": 0.01, "weight_decay": 100.0})
+    with pytest.raises(TypeError, match="records"):
+        A.summarize([3], by=["arm"])
+    with pytest.raises(TypeError, match="by"):
+        A.summarize([{"arm": "a", "test_acc": 0.5}], by="arm")
 
 
 def test_results_are_json_lines(data, tmp_path):
@@ -417,7 +429,7 @@ def test_compare_records_and_plateau_summary():
     assert A.compare_records(a, b[:1], ("test_acc",))["missing"] == ["k2"]
     plat = A.plateau_summary(a)
     assert plat == {"models": 2, "max_late_gain": 0.03, "still_improving": 1,
-                    "did_not_train": 1}
+                    "did_not_train": 1, "diverged": 0}
 
 
 def test_heldout_layer_gaps_use_unseen_rows(data):
@@ -432,3 +444,62 @@ def test_heldout_layer_gaps_use_unseen_rows(data):
     assert all(g["n_test"] == 200 for g in gaps)
     with pytest.raises(ValueError, match="layers"):
         A.heldout_layer_gaps(res, 0, [3])
+
+
+def test_a_diverged_model_is_recorded_and_the_grid_goes_on(data, tmp_path, monkeypatch):
+    """One model of a stack diverges (its parameters turn NaN in training): its record says
+    so, with no metrics (None, not NaN); its stack-mates' records are those of a run without
+    it; a resumed run trusts the diverged row and trains nothing; summaries and paired effects
+    leave it out and say so."""
+    base = {"width": 8, "depth": 2, "epochs": 2, "batch_size": 32, "n_val": 40}
+    configs = [{**base, "seed": s, "shortcut": sc, "arm": "res" if sc else "plain"}
+               for s in (0, 1, 2) for sc in (False, True)]
+    clean = A.run_grid(configs, data, device="cpu", progress=False)
+    real = A.ensemble.train
+
+    def diverge_seed_1_residual(model, *args, **kw):
+        with torch.no_grad():  # the residual net of seed 1 blows up
+            for i, (s, sc) in enumerate(zip(model.seeds, model.shortcut.view(-1).tolist(),
+                                            strict=True)):
+                if s == 1 and sc:
+                    model.params[0][i] = float("nan")
+        return real(model, *args, **kw)
+
+    monkeypatch.setattr(A.ensemble, "train", diverge_seed_1_residual)
+    path = tmp_path / "r.jsonl"
+    recs = A.run_grid(configs, data, device="cpu", progress=False, results_path=path)
+    bad = [r for r in recs if r["diverged"]]
+    assert [(r["seed"], r["shortcut"]) for r in bad] == [(1, True)]
+    assert bad[0]["trained"] is False and bad[0]["diverged_epoch"] == 1
+    assert all(bad[0][k] is None for k in A.METRICS)
+    assert "NaN" not in path.read_text()
+    for a, b in zip(clean, recs, strict=True):
+        if not b["diverged"]:
+            assert {k: a[k] for k in A.METRICS} == {k: b[k] for k in A.METRICS}
+    monkeypatch.setattr(A.ensemble, "train", real)
+    lines = path.read_text().splitlines()
+    again = A.run_grid(configs, data, device="cpu", progress=False, results_path=path)
+    assert path.read_text().splitlines() == lines  # the diverged row is trusted: nothing new
+    assert [r["key"] for r in again] == [r["key"] for r in recs]
+    rows = {r["arm"]: r for r in A.summarize(recs, ["arm"], ["test_acc"])}
+    assert (rows["res"]["n"], rows["res"]["n_diverged"]) == (2, 1)
+    assert (rows["plain"]["n"], rows["plain"]["n_diverged"]) == (3, 0)
+    eff = A.paired_effects(recs, "test_acc", "arm", "plain")[0]
+    assert eff["n"] == 2 and eff["n_diverged"] == 1 and eff["seeds"] == [0, 2]
+    plat = A.plateau_summary(recs)
+    assert plat["diverged"] == 1 and plat["did_not_train"] >= 1
+
+
+def test_rows_without_metrics_are_trained_again(data, tmp_path):
+    """A stored row whose key matches but that lacks its metrics (a damaged or partial row)
+    is not trusted: the resumed run trains that config again and stores the complete row."""
+    cfg = {"width": 8, "depth": 2, "epochs": 1, "batch_size": 32, "n_val": 40}
+    path = tmp_path / "r.jsonl"
+    full = A.run_grid([cfg], data, device="cpu", progress=False, results_path=path)[0]
+    partial = {k: v for k, v in full.items() if k not in ("test_acc", "train_acc")}
+    path.write_text(json.dumps(partial) + "\n")
+    again = A.run_grid([cfg], data, device="cpu", progress=False, results_path=path)[0]
+    assert again["test_acc"] == full["test_acc"]
+    with pytest.warns(A.resultsfile.ResultsFileWarning, match="duplicate"):
+        stored = A.load_results(path)  # the partial row and the complete one: one kept
+    assert len(stored) == 1 and stored[0]["test_acc"] == full["test_acc"]

@@ -1,6 +1,8 @@
 """Tests of the command line ``python -m maxent_lib ablate``: clear errors (exit status 2),
-a run with a summary table, and resume."""
+a run with a summary table, resume, and a plain message (exit status 1, no traceback) when the
+results file cannot be written."""
 
+import errno
 import json
 import subprocess
 import sys
@@ -75,3 +77,35 @@ def test_module_entry_point(tmp_path):
                            "--out", str(tmp_path / "r.jsonl")], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "unknown grid 'bogus'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("error", [
+    lambda: __import__("maxent_lib.resultsfile").resultsfile.ResultsFileError(
+        errno.ENOSPC, "could not write 2 record(s) to 'r.jsonl': no space left on the device"),
+    lambda: PermissionError(errno.EACCES, "Permission denied", "r.jsonl"),
+])
+def test_write_failures_exit_1_with_a_plain_message(error, tiny_grid, tmp_path, capsys,
+                                                    monkeypatch):
+    """A full disk, a folder made read-only mid-run, a lock held too long: the results file
+    cannot be written. The command says so in one message and exits with status 1."""
+    def fail(path, records):
+        raise error()
+
+    monkeypatch.setattr(ablation, "append_results", fail)
+    with pytest.raises(SystemExit) as exc:
+        main(["ablate", "--grid", "tiny", "--dataset", "gaussians", "--device", "cpu",
+              "--out", str(tmp_path / "r.jsonl"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 1
+    assert "error:" in err and "rerun the same command to resume" in err
+    assert "Traceback" not in err
+    assert ("no space left" in err) or ("Permission denied" in err)
+
+
+def test_bad_configs_of_a_grid_exit_2(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(ablation.GRIDS, "bad", lambda profile=None: [{"shortcut": "False"}])
+    monkeypatch.setitem(ablation.GRID_SUMMARY, "bad", ("arm",))
+    with pytest.raises(SystemExit) as exc:
+        main(["ablate", "--grid", "bad", "--dataset", "gaussians", "--device", "cpu",
+              "--out", str(tmp_path / "r.jsonl"), "--no-progress"])
+    assert exc.value.code == 2 and "shortcut must be True or False" in capsys.readouterr().err
