@@ -128,7 +128,6 @@ CODE_COLUMNS: int = 100
 #: leave this list). Remove a lesson once its notebook is done, re-run and its deck rebuilt.
 PENDING_LESSONS: frozenset[str] = frozenset({
     "01_maximum_entropy", "02_softmax_is_maxent", "03_feature_conditions", "04_recursive_dnn",
-    "07_what_holds_up",
 })
 
 #: Cells with these tags are never on a slide.
