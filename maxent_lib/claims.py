@@ -343,6 +343,16 @@ class Family:
     excluded: list[tuple[str, str]] = field(default_factory=list)
     note: str = ""
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.claim, Claim):
+            raise InputTypeError(f"claim must be a Claim, got {type(self.claim).__name__}")
+        _check_str(self.source, "source")
+        _check_str(self.note, "note")
+        for name in ("settings", "effects", "excluded"):
+            if not isinstance(getattr(self, name), list):
+                raise InputTypeError(f"{name} must be a list, got "
+                                     f"{type(getattr(self, name)).__name__}")
+
     def judge(self, alpha: float = 0.05) -> FamilyResult | None:
         """The family's :func:`family_tests` (None when no setting is left)."""
         alpha = _check_alpha(alpha)
@@ -378,6 +388,7 @@ def paired_family(records: Sequence[dict[str, Any]], claim: Claim, factor: str, 
     training accuracies differ by more than :data:`FIT_TOLERANCE` is excluded too (not a
     comparison of generalisation). A pair in which a net diverged (no metrics) counts as a pair
     that did not train. Introduced in lesson 07."""
+    records = _check_list(records, "records", dict)
     if not isinstance(claim, Claim):
         raise InputTypeError(f"claim must be a Claim, got {type(claim).__name__}")
     treatments = _check_list(treatments, "treatments")
@@ -508,7 +519,8 @@ def claim(key: str) -> Claim:
     for c in PAPER_CLAIMS:
         if c.key == key:
             return c
-    raise ValueError(f"unknown claim {key!r}; known: {[c.key for c in PAPER_CLAIMS]}")
+    raise ValueError(f"key {key!r} is not a claim of PAPER_CLAIMS; known: "
+                     f"{[c.key for c in PAPER_CLAIMS]}")
 
 
 def shortcut_families(records: Sequence[dict[str, Any]], source: str) -> list[Family]:

@@ -101,11 +101,11 @@ def group_cost(group: Sequence[Config], in_dim: int = 40, n_classes: int = 10) -
     in_dim = check_int(in_dim, "in_dim", low=1)
     n_classes = check_int(n_classes, "n_classes", low=2)
     c = group[0]
-    n = c.get("n_train") or 4000
-    bs = min(int(c.get("batch_size", 128)), n)
-    steps = int(c.get("epochs", 20)) * max(1, n // bs)
-    flops = flops_per_model_step(c.get("kind", "mlp"), in_dim, n_classes, int(c.get("width", 64)),
-                                 int(c.get("depth", 2)), bs)
+    n = check_int(c.get("n_train") or 4000, "n_train", low=1)
+    bs = min(check_int(c.get("batch_size", 128), "batch_size", low=1), n)
+    steps = check_int(c.get("epochs", 20), "epochs", low=1) * max(1, n // bs)
+    flops = flops_per_model_step(c.get("kind", "mlp"), in_dim, n_classes, c.get("width", 64),
+                                 c.get("depth", 2), bs)
     overhead = flops_per_model_step("mlp", in_dim, n_classes, 32, 2, bs)
     return len(group) * steps * (flops + overhead)
 

@@ -257,7 +257,7 @@ def test_paper_claims_are_well_formed() -> None:
         {"C1", "C2", "C3", "C4"}
     assert all(c.margin >= 0.01 for c in claims.PAPER_CLAIMS if c.metric in ("test_acc",
                                                                              "gen_gap"))
-    with pytest.raises(ValueError, match="unknown claim"):
+    with pytest.raises(ValueError, match="is not a claim"):
         claims.claim("C99")
     table = claims.format_claims(claims.PAPER_CLAIMS)
     assert table.count("\n") == len(keys) + 1 and "P(Y\\|X)" in table
