@@ -1,5 +1,6 @@
 """Property-based tests (hypothesis) of the mathematical core: information measures, the discrete
-max-ent solver, softmax and softmax regression, and the evaluation metrics. Each property is a
+max-ent solver, softmax and softmax regression, the evaluation metrics, the claims' verdict rule
+and the summaries over seeds. Each property is a
 statement of the lessons that must hold for every input hypothesis draws, including inputs at
 extreme scales where the library rescales or works in the log domain."""
 
@@ -12,7 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from maxent_lib import info, maxent, metrics
+from maxent_lib import ablation, claims, info, maxent, metrics
 from maxent_lib._checks import as_finite_array, check_labels
 from maxent_lib.softmax import (
     SoftmaxRegression,
@@ -295,3 +296,119 @@ def test_labels_accepted_exactly_when_in_range(y, k):
     else:
         with pytest.raises(ValueError, match="label"):
             check_labels(y, k)
+
+
+# ------------------------------------------------------------------------------ claims
+
+@st.composite
+def families(draw, max_settings=5):
+    """A family of settings, each with 2-8 per-seed differences around its own mean."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    k = int(rng.integers(1, max_settings + 1))
+    scale = draw(st.sampled_from([1e-3, 1e-2, 0.1]))
+    return [rng.normal(rng.normal() * scale * 3, scale, int(rng.integers(2, 9)))
+            for _ in range(k)]
+
+
+_FLIP = {"up": "down", "down": "up"}
+
+
+@FAST
+@given(families(), st.sampled_from([-1, 0, 1]), st.sampled_from([0.0, 0.005, 0.02]))
+def test_family_verdict_is_symmetric_under_a_sign_flip(effects, direction, margin):
+    """Flipping the sign of every difference and of the predicted direction changes nothing:
+    the same verdict, every "up" call becomes "down" and back (the t-distribution is
+    symmetric, and Holm does not depend on the order of its hypotheses)."""
+    assume(direction != 0 or margin > 0)
+    a = claims.family_tests(effects, direction, margin=margin)
+    b = claims.family_tests([-e for e in effects], -direction, margin=margin)
+    assert a.verdict == b.verdict
+    assert [_FLIP.get(s.call, s.call) for s in a.settings] == [s.call for s in b.settings]
+    for s, t in zip(a.settings, b.settings, strict=True):
+        assert (s.p_up, s.p_down, s.p_equiv) == (t.p_down, t.p_up, t.p_equiv)
+
+
+@FAST
+@given(families(), st.sampled_from([-1, 1]), st.randoms(use_true_random=False))
+def test_family_verdict_does_not_depend_on_the_order_of_settings(effects, direction, rnd):
+    order = list(range(len(effects)))
+    rnd.shuffle(order)
+    a = claims.family_tests(effects, direction, margin=0.01)
+    b = claims.family_tests([effects[i] for i in order], direction, margin=0.01)
+    assert a.verdict == b.verdict
+    assert [a.settings[i].call for i in order] == [s.call for s in b.settings]
+
+
+_RANK = {"contradicted": 0, "inconclusive": 1, "negligible": 1, "supported": 2}
+
+
+@FAST
+@given(families(max_settings=1), st.floats(0.0, 0.05), st.sampled_from([0.0, 0.01]))
+def test_one_setting_verdict_is_monotone_in_the_effect(effects, shift, margin):
+    """With one setting, "up" is called exactly when p_up <= alpha / 2 (p_up + p_down >= 1, so
+    Holm's first step decides), and p_up falls as every difference grows: moving the
+    differences up never lowers the verdict (contradicted < inconclusive/negligible <
+    supported) for a claim of a positive effect."""
+    before = claims.family_verdict(effects, +1, margin=margin)
+    after = claims.family_verdict([effects[0] + shift], +1, margin=margin)
+    assert _RANK[after] >= _RANK[before]
+
+
+@FAST
+@given(arrays(np.float64, st.integers(1, 12), elements=st.floats(0, 1)),
+       arrays(np.float64, 12, elements=st.floats(0, 1)), st.floats(0.001, 0.2))
+def test_holm_is_monotone_and_between_bonferroni_and_unadjusted(p, cut, alpha):
+    """Holm rejects every hypothesis Bonferroni rejects and only ones with p <= alpha; lowering
+    p-values never removes a rejection (it is a closed test of Bonferroni tests)."""
+    reject = claims.holm(p, alpha)
+    assert np.all(reject[p <= alpha / len(p)])
+    assert not np.any(reject[p > alpha])
+    lower = p * cut[: len(p)]
+    assert np.all(claims.holm(lower, alpha)[reject])
+
+
+@FAST
+@given(st.floats(-1, 1), st.floats(0, 1), st.sampled_from([-1, 0, 1]), st.floats(0, 0.1))
+def test_one_interval_reading_is_symmetric(lo, width, direction, margin):
+    assume(direction != 0 or margin > 0)
+    hi = lo + width
+    assert claims.verdict(lo, hi, direction, margin) == claims.verdict(-hi, -lo, -direction,
+                                                                       margin)
+
+
+# ------------------------------------------------------------------------------ summaries
+
+@FAST
+@given(arrays(np.float64, st.integers(2, 20), elements=st.floats(-1e3, 1e3)),
+       st.floats(1e-3, 1e3), st.floats(-1e3, 1e3), st.floats(0.5, 0.99))
+def test_t_interval_moves_with_the_values(v, a, b, level):
+    """t_interval(a v + b) = a t_interval(v) + b for a > 0 (an interval of the mean is in the
+    values' units), and the interval holds the mean and widens with the level."""
+    mean, lo, hi = ablation.t_interval(v, level)
+    assert lo <= mean <= hi
+    m2, lo2, hi2 = ablation.t_interval(a * v + b, level)
+    tol = 1e-9 * (abs(a) * np.max(np.abs(v)) + abs(b) + 1)
+    assert m2 == pytest.approx(a * mean + b, abs=tol)
+    assert lo2 == pytest.approx(a * lo + b, abs=tol) and hi2 == pytest.approx(a * hi + b, abs=tol)
+    wider = ablation.t_interval(v, min(level + 0.005, 0.999))
+    assert wider[1] <= lo + 1e-12 and wider[2] >= hi - 1e-12
+
+
+@FAST
+@given(st.integers(2, 6), st.integers(0, 2**32 - 1), st.randoms(use_true_random=False))
+def test_paired_effects_do_not_depend_on_the_order_of_records(n_seeds, seed, rnd):
+    rng = np.random.default_rng(seed)
+    recs = [{"arm": arm, "seed": s, "depth": d, "kind": "mlp", "dataset": "x",
+             "test_acc": float(rng.uniform(0.5, 0.9))}
+            for arm in ("plain", "residual") for s in range(n_seeds) for d in (2, 4)]
+    a = ablation.paired_effects(recs, "test_acc", "arm", "plain", within=("depth",))
+    shuffled = list(recs)
+    rnd.shuffle(shuffled)
+    b = ablation.paired_effects(shuffled, "test_acc", "arm", "plain", within=("depth",))
+    key = {r["depth"]: r for r in b}
+    for r in a:
+        assert r == key[r["depth"]]
+        diffs = [x["test_acc"] - y["test_acc"] for x in recs for y in recs
+                 if x["arm"] == "residual" and y["arm"] == "plain"
+                 and x["seed"] == y["seed"] and x["depth"] == y["depth"] == r["depth"]]
+        assert r["diffs"] == pytest.approx(diffs, abs=0) and r["n"] == n_seeds
