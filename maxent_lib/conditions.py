@@ -45,7 +45,18 @@ from scipy.special import logsumexp
 from threadpoolctl import threadpool_limits
 
 from . import quadrature
-from ._checks import as_finite_array, check_labels, check_probabilities, check_same_length
+from ._checks import (
+    InputTypeError,
+    as_finite_array,
+    check_flag,
+    check_int,
+    check_labels,
+    check_n_classes,
+    check_number,
+    check_probabilities,
+    check_same_length,
+    check_seed,
+)
 from .data import GaussianMixtureTask, SyntheticTask
 from .runtime import progress_bar
 from .softmax import SoftmaxRegression, log_softmax
@@ -71,21 +82,83 @@ __all__ = [
 #: Small enough that it changes a finite optimum's test CE by well under 0.01 nats at n in the
 #: thousands, large enough that separable features (common in trained nets) get a finite answer.
 DEFAULT_ALPHA = 1e-4
+#: Features beyond this magnitude are refused: their squares (in the standard deviation) would
+#: overflow float64. Standardise or rescale them first.
+MAX_FEATURE = 1e150
+#: Standardised features beyond this many standard deviations cannot be represented in the
+#: float32 arithmetic of the flexible probes.
+MAX_STANDARDISED = 1e30
 
 
 # ---------------------------------------------------------------- helpers
 
+def _features(T: object, name: str) -> np.ndarray:
+    """Features (n, d) as float64, finite, at most :data:`MAX_FEATURE` in magnitude."""
+    return as_finite_array(T, name, ndim=2, max_abs=MAX_FEATURE)
+
+
+def _check_columns(T: np.ndarray, d: int, name: str, fitted: str = "the fitted features"
+                   ) -> None:
+    if T.shape[1] != d:
+        raise ValueError(f"{name} has {T.shape[1]} columns but {fitted} had {d}; they must "
+                         "match")
+
+
+def _float32_inputs(Z: np.ndarray, name: str) -> np.ndarray:
+    """Standardised inputs of a float32 probe: refused beyond :data:`MAX_STANDARDISED` (they
+    would turn into inf, and the probe's outputs into NaN)."""
+    if Z.size and float(np.max(np.abs(Z))) > MAX_STANDARDISED:
+        raise ValueError(f"{name} lies up to {float(np.max(np.abs(Z))):.3g} standard deviations "
+                         "from the features the probe was fitted on: beyond the float32 range "
+                         "of the probe")
+    return Z
+
+
+def _log_prob_rows(log_probs: object, name: str = "log_probs") -> np.ndarray:
+    """A (n, K) array of log-probabilities: finite, every row's logsumexp 0 (within 1e-3 for
+    float32/16 input, 1e-6 otherwise); refuses probabilities or logits passed by mistake."""
+    dtype = getattr(log_probs, "dtype", None)
+    lp = as_finite_array(log_probs, name, ndim=2)
+    low_precision = str(dtype) in ("float32", "float16", "torch.float32", "torch.float16",
+                                   "torch.bfloat16")
+    lse = logsumexp(lp, axis=1)
+    worst = float(np.max(np.abs(lse)))
+    if worst > (1e-3 if low_precision else 1e-6):
+        raise ValueError(f"{name} must be log-probabilities (every row's logsumexp = 0), but a "
+                         f"row's exp sums to {float(np.exp(lse[np.argmax(np.abs(lse))])):.4g}; "
+                         f"pass log-probabilities (e.g. np.log(probs)), not probabilities or "
+                         "logits")
+    return lp
+
+
+def _check_fraction(value: object, name: str) -> float:
+    return check_number(value, name, low=0.0, high=1.0, low_open=True, high_open=True)
+
+
+def _check_n_classes(n_classes: object) -> int | None:
+    return None if n_classes is None else check_n_classes(n_classes)
+
+
 def _standardiser(T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and sds; a constant column (e.g. a dead ReLU unit) gets sd 1 and so stays
+    constant (zero). Constant means: sd below 1e-8 in the units of the data when they are small
+    (1e-8 times the largest |T| if that is below 1, so features measured in tiny units are not
+    mistaken for constants), or below 1e-13 of the column's own magnitude (rounding noise of a
+    constant column at a huge scale)."""
     mu = T.mean(axis=0)
     sd = T.std(axis=0)
-    sd[sd < 1e-8] = 1.0  # constant columns (e.g. dead ReLU units) stay constant (zero)
+    scale = float(np.max(np.abs(T))) if T.size else 0.0
+    col = np.max(np.abs(T), axis=0) if T.size else np.zeros(T.shape[1])
+    sd[(sd < 1e-8 * min(1.0, scale)) | (sd <= 1e-13 * col)] = 1.0
     return mu, sd
 
 
 def point_losses(log_probs: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Per-point cross-entropy -log q(y_i | x_i) from log-probabilities (n, K), in nats.
+    Raises ``ValueError`` if a row of ``log_probs`` is not a log-distribution (probabilities or
+    logits passed by mistake), on NaN/inf, labels out of 0..K-1 or mismatched lengths.
     Introduced in lesson 03."""
-    lp = as_finite_array(log_probs, "log_probs", ndim=2)
+    lp = _log_prob_rows(log_probs)
     y_arr = check_labels(y, lp.shape[1])
     check_same_length("log_probs", lp, "y", y_arr)
     return -lp[np.arange(len(y_arr)), y_arr]
@@ -96,13 +169,12 @@ def paired_bootstrap_ci(losses_a: np.ndarray, losses_b: np.ndarray, *, n_bootstr
     """Percentile bootstrap interval of mean(losses_a - losses_b), resampling test points (the
     same resample for both, so the interval is for the paired difference). Introduced in
     lesson 03."""
-    a = as_finite_array(losses_a, "losses_a", ndim=1)
-    b = as_finite_array(losses_b, "losses_b", ndim=1)
+    a = as_finite_array(losses_a, "losses_a", ndim=1, max_abs=MAX_FEATURE)
+    b = as_finite_array(losses_b, "losses_b", ndim=1, max_abs=MAX_FEATURE)
     check_same_length("losses_a", a, "losses_b", b)
-    if not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 1:
-        raise ValueError(f"n_bootstrap must be a positive integer, got {n_bootstrap!r}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}")
+    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=1, high=10**7)
+    confidence = _check_fraction(confidence, "confidence")
+    seed = check_seed(seed)
     diff = a - b
     rng = np.random.default_rng(seed)
     means = np.empty(int(n_bootstrap))
@@ -122,13 +194,18 @@ def linear_probe(T_train: np.ndarray, y_train: np.ndarray, n_classes: int,
     """Fit softmax regression (:class:`maxent_lib.softmax.SoftmaxRegression`, mean CE +
     (alpha/2)||W||^2) on standardised ``T_train`` and return a function T -> log P(y | T), shape
     (n, K). Standardising (training mean and sd) changes no unpenalised solution, only makes
-    ``alpha`` scale-free. Introduced in lesson 03."""
-    T = as_finite_array(T_train, "T_train", ndim=2)
+    ``alpha`` scale-free. The returned function checks its input: ``T_new`` must have the
+    columns of ``T_train`` (``ValueError`` otherwise, never a broadcast). Introduced in
+    lesson 03."""
+    T = _features(T_train, "T_train")
+    n_classes = check_n_classes(n_classes)
     mu, sd = _standardiser(T)
     model = SoftmaxRegression(alpha=alpha).fit((T - mu) / sd, y_train, n_classes=n_classes)
 
     def log_proba(T_new: np.ndarray) -> np.ndarray:
-        return log_softmax(model.decision_function((np.asarray(T_new, float) - mu) / sd))
+        T_arr = _features(T_new, "T_new")
+        _check_columns(T_arr, T.shape[1], "T_new", "T_train")
+        return log_softmax(model.decision_function((T_arr - mu) / sd))
 
     return log_proba
 
@@ -154,12 +231,13 @@ class FlexibleProbe:
     def __init__(self, width: int = 64, weight_decay: float = 1e-4, lr: float = 3e-3,
                  max_epochs: int = 300, patience: int = 20, val_fraction: float = 0.2,
                  seed: int = 0) -> None:
-        if not isinstance(width, (int, np.integer)) or width < 1:
-            raise ValueError(f"width must be a positive integer, got {width!r}")
-        if not 0 < val_fraction < 1:
-            raise ValueError(f"val_fraction must lie strictly between 0 and 1, got {val_fraction}")
-        if weight_decay < 0 or lr <= 0 or max_epochs < 1 or patience < 1:
-            raise ValueError("weight_decay must be >= 0, lr > 0, max_epochs and patience >= 1")
+        width = check_int(width, "width", low=1, high=65_536)
+        val_fraction = _check_fraction(val_fraction, "val_fraction")
+        weight_decay = check_number(weight_decay, "weight_decay", low=0.0)
+        lr = check_number(lr, "lr", low=0.0, low_open=True)
+        max_epochs = check_int(max_epochs, "max_epochs", low=1, high=10**6)
+        patience = check_int(patience, "patience", low=1)
+        seed = check_seed(seed)
         self.width, self.weight_decay, self.lr = int(width), float(weight_decay), float(lr)
         self.max_epochs, self.patience = int(max_epochs), int(patience)
         self.val_fraction, self.seed = float(val_fraction), int(seed)
@@ -176,7 +254,8 @@ class FlexibleProbe:
     def fit(self, T: np.ndarray, y: np.ndarray, n_classes: int | None = None) -> FlexibleProbe:
         """Fit on features ``T`` (n, d) and labels ``y``; returns ``self``. Sets
         ``best_epoch_``, ``n_epochs_`` and ``val_loss_`` (held-out CE of the kept weights)."""
-        T_arr = as_finite_array(T, "T", ndim=2)
+        T_arr = _features(T, "T")
+        n_classes = _check_n_classes(n_classes)
         y_arr = check_labels(y, n_classes)
         check_same_length("T", T_arr, "y", y_arr)
         K = int(n_classes) if n_classes is not None else int(y_arr.max()) + 1
@@ -185,7 +264,7 @@ class FlexibleProbe:
         if n_val < 2 or n - n_val < 2:
             raise ValueError(f"{n} training points are too few for a held-out part; need >= 10")
         self.mu_, self.sd_ = _standardiser(T_arr)
-        Z = (T_arr - self.mu_) / self.sd_
+        Z = _float32_inputs((T_arr - self.mu_) / self.sd_, "T")
         rng = np.random.default_rng(self.seed)
         perm = rng.permutation(n)
         val, fit = perm[:n_val], perm[n_val:]
@@ -239,11 +318,12 @@ class FlexibleProbe:
         """log q(y | t), shape (n, K), float64."""
         if not hasattr(self, "net_"):
             raise ValueError("this FlexibleProbe is not fitted yet; call fit(T, y) first")
-        T_arr = as_finite_array(T, "T", ndim=2)
+        T_arr = _features(T, "T")
         if T_arr.shape[1] != self.n_features_in_:
             raise ValueError(f"T must have {self.n_features_in_} columns (as in fit), "
                              f"got {T_arr.shape[1]}")
-        z = torch.tensor((T_arr - self.mu_) / self.sd_, dtype=torch.float32)
+        z = torch.tensor(_float32_inputs((T_arr - self.mu_) / self.sd_, "T"),
+                         dtype=torch.float32)
         with torch.no_grad():
             logits = self._logits(z).double()
         return torch.log_softmax(logits, dim=1).numpy()
@@ -258,13 +338,12 @@ class FlexibleProbe:
 def _check_split(T_train: object, y_train: object, T_test: object, y_test: object,
                  n_classes: int | None, names: tuple[str, str] = ("T_train", "T_test"),
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    Ttr = as_finite_array(T_train, names[0], ndim=2)
-    Tte = as_finite_array(T_test, names[1], ndim=2)
+    Ttr = _features(T_train, names[0])
+    Tte = _features(T_test, names[1])
     if Ttr.shape[1] != Tte.shape[1]:
         raise ValueError(f"{names[0]} has {Ttr.shape[1]} columns but {names[1]} has "
                          f"{Tte.shape[1]}; they must match")
-    if n_classes is not None and (not isinstance(n_classes, (int, np.integer)) or n_classes < 2):
-        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+    n_classes = _check_n_classes(n_classes)
     ytr = check_labels(y_train, n_classes, "y_train")
     yte = check_labels(y_test, n_classes, "y_test")
     check_same_length(names[0], Ttr, "y_train", ytr)
@@ -336,8 +415,14 @@ def feature_condition_gaps(
     if input_losses is not None:
         input_losses = as_finite_array(input_losses, "input_losses", ndim=1)
         check_same_length("input_losses", input_losses, "y_test", yte)
-    if not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 1:
-        raise ValueError(f"n_bootstrap must be a positive integer, got {n_bootstrap!r}")
+        if np.any(input_losses < 0):
+            raise ValueError("input_losses must be per-point cross-entropies (>= 0), got a "
+                             f"negative value ({input_losses.min():.3g})")
+    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=1, high=10**7)
+    seed = check_seed(seed)
+    confidence = _check_fraction(confidence, "confidence")
+    check_number(alpha, "alpha", low=0.0)
+    h_losses = _label_surprisal(yte, K, priors)  # checks priors before any fit
 
     lp_lin = linear_probe(Ttr, ytr, K, alpha)(Tte)
     probe = FlexibleProbe(seed=seed).fit(Ttr, ytr, K)
@@ -354,7 +439,6 @@ def feature_condition_gaps(
         return paired_bootstrap_ci(a, b, n_bootstrap=n_bootstrap, confidence=confidence,
                                    seed=seed)
 
-    h_losses = _label_surprisal(yte, K, priors)
     h_y = float(h_losses.mean())
     out: dict[str, Any] = {
         "ce_linear": float(loss_lin.mean()), "ce_flexible": float(loss_flex.mean()),
@@ -386,6 +470,11 @@ def layerwise_condition_gaps(
     """:func:`feature_condition_gaps` for each layer's features T_1..T_L of one model (lists of
     (n, d_l) arrays, e.g. from :func:`maxent_lib.models.layer_features`), fitting the probe on X
     only once. Returns one dict per layer. Introduced in lesson 04."""
+    for name, feats in (("features_train", features_train), ("features_test", features_test)):
+        if not isinstance(feats, (list, tuple)):
+            raise InputTypeError(f"{name} must be a list of (n, d) arrays, one per layer, got "
+                                 f"{type(feats).__name__}")
+    progress = check_flag(progress, "progress")
     if len(features_train) != len(features_test) or not features_train:
         raise ValueError("features_train and features_test must be non-empty lists of the same "
                          "length (one array per layer)")
@@ -412,19 +501,29 @@ def split_t_interval(values: Sequence[float], test_fraction: float,
     with s the sd of the J values and r = n_test / n_train = ``test_fraction`` /
     (1 - ``test_fraction``). The term r corrects for the splits sharing data (the J estimates
     are correlated); without it the interval would only reflect the spread between splits.
-    Needs J >= 2. Introduced in lesson 03."""
+    Needs J >= 2. Values of any magnitude are handled (rescaled when their squares would
+    overflow); an interval beyond the float range raises ``ValueError``. Introduced in
+    lesson 03."""
     v = as_finite_array(values, "values", ndim=1)
     if len(v) < 2:
-        raise ValueError(f"need at least two split estimates, got {len(v)}")
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}")
+        raise ValueError(f"values: need at least two split estimates, got {len(v)}")
+    test_fraction = _check_fraction(test_fraction, "test_fraction")
+    confidence = _check_fraction(confidence, "confidence")
     from scipy.stats import t as student_t
 
-    half = (student_t.ppf(0.5 + confidence / 2, len(v) - 1) * v.std(ddof=1)
-            * np.sqrt(1 / len(v) + test_fraction / (1 - test_fraction)))
-    return float(v.mean() - half), float(v.mean() + half)
+    q = student_t.ppf(0.5 + confidence / 2, len(v) - 1)
+    r = np.sqrt(1 / len(v) + test_fraction / (1 - test_fraction))
+    with np.errstate(over="ignore", invalid="ignore"):
+        half = q * v.std(ddof=1) * r
+        out = (float(v.mean() - half), float(v.mean() + half))
+        if not all(np.isfinite(out)):  # overflow: the same interval on rescaled values
+            scale = float(np.max(np.abs(v)))
+            u = v / scale
+            h = q * u.std(ddof=1) * r
+            out = (float((u.mean() - h) * scale), float((u.mean() + h) * scale))
+    if not all(np.isfinite(out)):
+        raise ValueError("values: the interval lies beyond the float range; rescale them")
+    return out
 
 
 def _one_se_choice(loss_lin: np.ndarray, loss_mlp: np.ndarray) -> bool:
@@ -480,32 +579,45 @@ def layerwise_repeated_split_gaps(
     Raises ``ValueError`` on bad shapes, NaN/inf, labels out of range, too few points or bad
     options. Introduced in lesson 03.
     """
-    if not isinstance(features, (list, tuple)) or not features:
+    if not isinstance(features, (list, tuple)):
+        raise InputTypeError(f"features must be a list of (n, d) arrays, one per set, got "
+                             f"{type(features).__name__}")
+    if not features:
         raise ValueError("features must be a non-empty list of (n, d) arrays, one per set")
+    n_classes = _check_n_classes(n_classes)
     y_arr = check_labels(y, n_classes)
-    feats = [as_finite_array(F, f"features[{i}]", ndim=2) for i, F in enumerate(features)]
+    feats = [_features(F, f"features[{i}]") for i, F in enumerate(features)]
     for i, F in enumerate(feats):
         check_same_length(f"features[{i}]", F, "y", y_arr)
-    if n_classes is not None and (not isinstance(n_classes, (int, np.integer)) or n_classes < 2):
-        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
     K = int(n_classes) if n_classes is not None else int(y_arr.max()) + 1
     if len(np.unique(y_arr)) < 2:
         raise ValueError("y holds a single class; the conditions need at least two")
-    if not isinstance(n_splits, (int, np.integer)) or n_splits < 1:
-        raise ValueError(f"n_splits must be a positive integer, got {n_splits!r}")
-    for name, v in (("test_fraction", test_fraction), ("val_fraction", val_fraction),
-                    ("confidence", confidence)):
-        if not 0 < v < 1:
-            raise ValueError(f"{name} must lie strictly between 0 and 1, got {v}")
+    n_splits = check_int(n_splits, "n_splits", low=1, high=10_000)
+    test_fraction = _check_fraction(test_fraction, "test_fraction")
+    val_fraction = _check_fraction(val_fraction, "val_fraction")
+    confidence = _check_fraction(confidence, "confidence")
+    check_number(alpha, "alpha", low=0.0)
+    seed = check_seed(seed)
+    select = check_flag(select, "select")
+    if probe is not None:
+        if not isinstance(probe, dict):
+            raise InputTypeError(f"probe must be a dict of StackedProbes settings, got "
+                                 f"{type(probe).__name__}")
+        unknown = sorted(map(str, set(probe) - _PROBE_SETTINGS))
+        if unknown:
+            raise ValueError(f"probe has unknown setting(s) {unknown}; known: "
+                             f"{sorted(_PROBE_SETTINGS)}")
     x_index = None
     if X is not None:
-        X_arr = as_finite_array(X, "X", ndim=2)
+        X_arr = _features(X, "X")
         check_same_length("X", X_arr, "y", y_arr)
         x_index = next((i for i, F in enumerate(feats) if F.shape == X_arr.shape
                         and np.array_equal(F, X_arr)), None)
         if x_index is None:
             feats.append(X_arr)
             x_index = len(feats) - 1
+    if priors is not None:
+        _label_surprisal(y_arr, K, priors)  # checks priors before any fit
     n, G, J = len(y_arr), len(feats), int(n_splits)
     n_test = int(round(test_fraction * n))
     n_train = n - n_test
@@ -603,11 +715,22 @@ def layerwise_repeated_split_gaps(
     return results
 
 
+#: The settings a ``probe`` dict may give (:class:`maxent_lib.probes.StackedProbes`).
+_PROBE_SETTINGS = frozenset({"width", "weight_decay", "lr", "max_epochs", "patience",
+                             "min_delta", "device", "threads"})
+_SPLIT_OPTIONS = frozenset({"n_splits", "test_fraction", "val_fraction", "alpha", "confidence",
+                            "seed", "n_classes", "priors", "select", "probe"})
+
+
 def repeated_split_gaps(T: np.ndarray, y: np.ndarray, X: np.ndarray | None = None,
                         **kwargs: Any) -> dict[str, Any]:
     """:func:`layerwise_repeated_split_gaps` for one feature set T (an (n, d) array); the
     keyword arguments are the same. Introduced in lesson 03."""
-    return layerwise_repeated_split_gaps([T], y, X, **kwargs)[0]
+    unknown = sorted(set(kwargs) - _SPLIT_OPTIONS)
+    if unknown:
+        raise InputTypeError(f"unknown option(s) {unknown} of repeated_split_gaps; known: "
+                             f"{sorted(_SPLIT_OPTIONS)}")
+    return layerwise_repeated_split_gaps([_features(T, "T")], y, X, **kwargs)[0]
 
 
 # ---------------------------------------------------------------- the truth, where it is known
@@ -633,9 +756,12 @@ def soft_label_softmax(T: np.ndarray, P: np.ndarray, weights: np.ndarray, alpha:
     T -> log q*(y | T), shape (n, K). Raises ``ValueError`` on bad shapes, NaN/inf, rows of P
     that are not distributions, or weights that are negative or do not sum to one.
     Introduced in lesson 03."""
-    T_arr = as_finite_array(T, "T", ndim=2)
+    T_arr = _features(T, "T")
     P_arr = check_probabilities(as_finite_array(P, "P", ndim=2), "P")
     w = as_finite_array(weights, "weights", ndim=1)
+    alpha = check_number(alpha, "alpha", low=0.0)
+    tol = check_number(tol, "tol", low=0.0, low_open=True)
+    max_iter = check_int(max_iter, "max_iter", low=1, high=10**5)
     check_same_length("T", T_arr, "P", P_arr)
     check_same_length("T", T_arr, "weights", w)
     if np.any(w < 0) or abs(w.sum() - 1.0) > 1e-9:
@@ -682,7 +808,9 @@ def soft_label_softmax(T: np.ndarray, P: np.ndarray, weights: np.ndarray, alpha:
             theta, f, lq = theta + t * step, new_f, new_lq
 
     def log_proba(T_new: np.ndarray) -> np.ndarray:
-        Z = (np.asarray(T_new, float) - mu) / sd
+        T_new_arr = _features(T_new, "T_new")
+        _check_columns(T_new_arr, T_arr.shape[1], "T_new", "T")
+        Z = (T_new_arr - mu) / sd
         S = np.zeros((len(Z), K))
         S[:, 1:] = Z @ theta[:, :-1].T + theta[:, -1]
         return S - logsumexp(S, axis=1, keepdims=True)
@@ -766,11 +894,28 @@ def exact_condition_gaps(
     and, if given, only checked. Introduced in lesson 03.
     """
     if not isinstance(task, SyntheticTask):
-        raise ValueError(f"task must be a SyntheticTask with a known posterior, got "
-                         f"{type(task).__name__}")
+        raise InputTypeError(f"task must be a SyntheticTask with a known posterior, got "
+                             f"{type(task).__name__}")
+    if not isinstance(method, str):
+        raise InputTypeError(f"method must be 'auto', 'quadrature' or 'monte_carlo', got "
+                             f"{method!r}")
     if method not in ("auto", "quadrature", "monte_carlo"):
         raise ValueError(f"method must be 'auto', 'quadrature' or 'monte_carlo', got {method!r}")
-    keep_list = list(range(task.dim)) if keep is None else [int(k) for k in keep]
+    if keep is not None and (isinstance(keep, (str, bytes)) or not isinstance(
+            keep, (list, tuple, range, np.ndarray))):
+        raise InputTypeError(f"keep must be a list of coordinates, got {type(keep).__name__}")
+    keep_list = list(range(task.dim)) if keep is None else [
+        check_int(k, "keep", low=0, high=task.dim - 1) for k in keep]
+    if not keep_list or len(set(keep_list)) != len(keep_list):
+        raise ValueError(f"keep must list distinct coordinates of 0..{task.dim - 1}, got "
+                         f"{keep_list}")
+    if transform is not None and not callable(transform):
+        raise InputTypeError(f"transform must be a function or None, got "
+                             f"{type(transform).__name__}")
+    n_eval = check_int(n_eval, "n_eval", low=10, high=10**7)
+    n_population = check_int(n_population, "n_population", low=10, high=10**7)
+    alpha = check_number(alpha, "alpha", low=0.0)
+    seed = check_seed(seed)
     if keep_list != list(range(task.dim)):
         if not isinstance(task, GaussianMixtureTask):
             raise ValueError("dropping coordinates needs a GaussianMixtureTask (its marginal is "
@@ -785,7 +930,12 @@ def exact_condition_gaps(
     use_quad = can_quad and method != "monte_carlo"
 
     def features(T: np.ndarray) -> np.ndarray:
-        return T if transform is None else np.asarray(transform(T), float)
+        if transform is None:
+            return T
+        out = _features(transform(T), "transform(x)")
+        if len(out) != len(T):
+            raise ValueError(f"transform(x) must keep the rows: {len(T)} in, {len(out)} out")
+        return out
 
     def mc(n: int, s: int) -> tuple[np.ndarray, np.ndarray]:
         X, _ = task.sample(n, seed=s)
@@ -843,12 +993,19 @@ def exact_condition_gaps(
 def log_odds_affine_residual(T: np.ndarray, log_probs: np.ndarray) -> float:
     """How far the class log-odds are from affine in T (FC2): fit log P(y=k|t) - log P(y=0|t),
     k = 1..K-1, by least squares on [T, 1] and return the root-mean-square residual (nats).
-    It is 0 (up to rounding) exactly when FC2 holds on these points. Introduced in lesson 03."""
-    T_arr = as_finite_array(T, "T", ndim=2)
-    lp = as_finite_array(log_probs, "log_probs", ndim=2)
+    It is 0 (up to rounding) exactly when FC2 holds on these points. The log-odds do not change
+    when a row of ``log_probs`` is shifted, so unnormalised log-probabilities (logits) give the
+    same answer; probabilities passed by mistake (non-negative rows summing to one, which no
+    log-probabilities of two or more classes are) raise ``ValueError``. Introduced in
+    lesson 03."""
+    T_arr = _features(T, "T")
+    lp = as_finite_array(log_probs, "log_probs", ndim=2, max_abs=MAX_FEATURE)
     check_same_length("T", T_arr, "log_probs", lp)
     if lp.shape[1] < 2:
         raise ValueError("log_probs needs at least two classes (columns)")
+    if np.all(lp >= 0) and np.allclose(lp.sum(axis=1), 1.0, atol=1e-9):
+        raise ValueError("log_probs holds probabilities (non-negative rows summing to one); "
+                         "pass log-probabilities, e.g. np.log(probs)")
     odds = lp[:, 1:] - lp[:, :1]
     A = np.hstack([T_arr, np.ones((len(T_arr), 1))])
     coef, *_ = np.linalg.lstsq(A, odds, rcond=None)
@@ -892,11 +1049,13 @@ def feasible_alternative(T: np.ndarray, probs: np.ndarray, step: float = 0.5,
     feasible distribution of Gibbs form has higher entropy than any other feasible one.
     Raises ``ValueError`` if a row of ``probs`` is not a distribution (negative, or not summing
     to one). Introduced in lesson 03."""
-    T_arr = as_finite_array(T, "T", ndim=2)
+    T_arr = _features(T, "T")
     P = check_probabilities(as_finite_array(probs, "probs", ndim=2), "probs")
     check_same_length("T", T_arr, "probs", P)
-    if not 0 < step < 1:
-        raise ValueError(f"step must lie strictly between 0 and 1, got {step}")
+    step = _check_fraction(step, "step")
+    seed = check_seed(seed)
+    min_prob = check_number(min_prob, "min_prob", low=0.0, high=1.0, high_open=True)
+    max_points = check_int(max_points, "max_points", low=1)
     movable = P > min_prob
     rows = np.flatnonzero(movable.sum(axis=1) >= 2)[:max_points]
     A = np.hstack([T_arr[rows], np.ones((len(rows), 1))])

@@ -36,7 +36,15 @@ from typing import Any
 
 import numpy as np
 
-from . import conditions, data
+from . import conditions, data, resultsfile
+from ._checks import (
+    InputTypeError,
+    check_flag,
+    check_int,
+    check_number,
+    check_path,
+    check_seed,
+)
 from .runtime import progress_bar
 
 __all__ = ["CASES", "GAPS", "code_hash", "coverage_table", "load_stored", "provenance",
@@ -81,24 +89,32 @@ def simulate_coverage(cases: Sequence[str] | None = None, n_samples: int = 40,
     interval (``n_splits`` splits) and the test-point interval of one split (the first split's
     sizes). Returns one record per (case, sample), each with the :func:`code_hash` of the code
     that made it; with ``out``, records already in that JSON lines file with the same settings
-    and code are read back and not recomputed, new ones are appended as they are made.
+    and code are read back and not recomputed (a damaged line is skipped with a warning), new
+    ones are appended as they are made, under a file lock (:mod:`maxent_lib.resultsfile`).
     Introduced in lesson 03."""
+    if cases is not None and (isinstance(cases, (str, bytes)) or not isinstance(
+            cases, (list, tuple))):
+        raise InputTypeError(f"cases must be a list of case names, got {cases!r}")
     names = list(CASES) if cases is None else list(cases)
-    unknown = [c for c in names if c not in CASES]
+    unknown = [c for c in names if not isinstance(c, str) or c not in CASES]
     if unknown:
         raise ValueError(f"unknown cases {unknown}; choose from {list(CASES)}")
-    if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+    n_samples = check_int(n_samples, "n_samples", low=1, high=100_000)
+    n_points = check_int(n_points, "n_points", low=20, high=10**7)
+    n_splits = check_int(n_splits, "n_splits", low=1, high=10_000)
+    test_fraction = check_number(test_fraction, "test_fraction", low=0.0, high=1.0,
+                                 low_open=True, high_open=True)
+    seed = check_seed(seed)
+    progress = check_flag(progress, "progress")
     done: dict[tuple[str, int], dict[str, Any]] = {}
-    path = None if out is None else Path(out)
+    path = None if out is None else check_path(out, "out")
     settings = {"n_points": int(n_points), "n_splits": int(n_splits),
                 "test_fraction": float(test_fraction), "seed": int(seed), "code": code_hash()}
     if path is not None and path.exists():
-        for line in path.read_text().splitlines():
-            if line.strip():
-                r = json.loads(line)
-                if all(r.get(k) == v for k, v in settings.items()):
-                    done[(r["case"], r["sample"])] = r
+        for r in resultsfile.read_records(path):
+            if all(r.get(k) == v for k, v in settings.items()) and isinstance(
+                    r.get("case"), str) and isinstance(r.get("sample"), int):
+                done[(r["case"], r["sample"])] = r
     records = []
     jobs = [(c, s) for c in names for s in range(n_samples)]
     exact: dict[str, dict[str, Any]] = {}
@@ -133,8 +149,7 @@ def simulate_coverage(cases: Sequence[str] | None = None, n_samples: int = 40,
         records.append(rec)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a") as f:
-                f.write(json.dumps(rec) + "\n")
+            resultsfile.append_records(path, [rec])
     return records
 
 
@@ -142,8 +157,29 @@ def coverage_table(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per case, gap and interval: ``covered`` (how many intervals contain the exact gap),
     ``samples``, ``coverage`` (their ratio), ``mean_width``, ``bias`` (mean estimate minus the
     exact gap) and ``sd`` (of the estimates over samples). Introduced in lesson 03."""
+    if isinstance(records, (dict, str, bytes)) or not isinstance(records, (list, tuple)):
+        raise InputTypeError(f"records must be a list of coverage records (dicts), got "
+                             f"{type(records).__name__}")
     if not records:
         raise ValueError("records is empty")
+    need = ["case"] + [f"{kind}{g}{ci}" for g in GAPS for kind in ("exact_", "refit_",
+                                                                   "test_points_")
+                       for ci in ("", "_ci") if not (kind == "exact_" and ci)]
+    for i, r in enumerate(records):
+        if not isinstance(r, dict):
+            raise InputTypeError(f"records[{i}] must be a dict, got {type(r).__name__}")
+        missing = [k for k in need if k not in r]
+        if missing:
+            raise ValueError(f"records[{i}] lacks the field(s) {missing}")
+        for g in GAPS:
+            for k in (f"exact_{g}", f"refit_{g}", f"test_points_{g}"):
+                check_number(r[k], f"records[{i}][{k!r}]")
+            for k in (f"refit_{g}_ci", f"test_points_{g}_ci"):
+                ci = r[k]
+                if not isinstance(ci, (list, tuple)) or len(ci) != 2:
+                    raise ValueError(f"records[{i}][{k!r}] must be an interval [lo, hi]")
+                for v in ci:
+                    check_number(v, f"records[{i}][{k!r}]")
     rows = []
     for case in dict.fromkeys(r["case"] for r in records):
         mine = [r for r in records if r["case"] == case]
@@ -185,12 +221,23 @@ def code_hash() -> str:
 
 def load_stored(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], dict[str, Any], bool]:
     """The records and provenance of a stored simulation, and whether they are stale (made by
-    other code than the current one, by :func:`code_hash`). Introduced in lesson 03."""
-    path = Path(path)
-    if not path.exists():
+    other code than the current one, by :func:`code_hash`). A damaged line is skipped with a
+    warning; a missing or damaged provenance file raises ``ValueError``. Introduced in
+    lesson 03."""
+    path = check_path(path, "path")
+    if not path.is_file():
         raise ValueError(f"no stored coverage simulation at {path}")
-    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    prov = json.loads(path.with_suffix(".provenance.json").read_text())
+    records = resultsfile.read_records(path)
+    prov_path = path.with_suffix(".provenance.json")
+    try:
+        prov = json.loads(prov_path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ValueError(f"the coverage simulation at {path} has no provenance file "
+                         f"({prov_path.name})") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"the provenance file {prov_path.name} is damaged: {exc}") from exc
+    if not isinstance(prov, dict):
+        raise ValueError(f"the provenance file {prov_path.name} is not a JSON object")
     stale = any(r.get("code") != code_hash() for r in records)
     return records, prov, stale
 
@@ -201,6 +248,11 @@ def provenance(command: str, seconds: float, n_records: int) -> dict[str, Any]:
     Introduced in lesson 03."""
     import scipy
     import torch
+
+    if not isinstance(command, str):
+        raise InputTypeError(f"command must be a string, got {type(command).__name__}")
+    seconds = check_number(seconds, "seconds", low=0.0)
+    n_records = check_int(n_records, "n_records", low=0)
 
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,

@@ -22,19 +22,67 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import as_finite_array, check_labels, check_same_length
+from ._checks import (
+    InputTypeError,
+    as_finite_array,
+    check_choice,
+    check_flag,
+    check_int,
+    check_labels,
+    check_n_classes,
+    check_number,
+    check_same_length,
+    check_seed,
+    check_tensor,
+)
 from .runtime import get_device, progress_bar
 
 __all__ = ["ACTIVATIONS", "MLP", "StackedMLP", "grow_layerwise", "grow_layerwise_stacked",
            "layer_features", "predict_proba", "train_classifier", "train_stacked"]
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+#: Inputs are cast to float32: values beyond its range would become inf.
+MAX_INPUT = float(np.finfo(np.float32).max)
+#: The most parameters a net (or a stack of nets) may hold: 2**31 (8 GiB in float32).
+MAX_PARAMETERS = 2**31
 
 
-def _positive_int(value: object, name: str) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+def _positive_int(value: object, name: str, high: int | None = None) -> int:
+    return check_int(value, name, low=1, high=high)
+
+
+def _check_shape(in_dim: object, width: object, depth: object, n_classes: object, m: int = 1
+                 ) -> tuple[int, int, int, int]:
+    in_dim = _positive_int(in_dim, "in_dim", 10**6)
+    width = _positive_int(width, "width", 65_536)
+    depth = _positive_int(depth, "depth", 1_024)
+    n_classes = check_n_classes(n_classes)
+    n_params = m * ((in_dim + 1) * width + (depth - 1) * (width + 1) * width
+                    + (width + 1) * n_classes * depth)
+    if n_params > MAX_PARAMETERS:
+        raise ValueError(f"the net would hold {n_params:.3g} parameters (width {width}, depth "
+                         f"{depth}); at most {MAX_PARAMETERS:.3g} are supported: lower the "
+                         "width or depth")
+    return in_dim, width, depth, n_classes
+
+
+def _check_input(x: object, in_dim: int, name: str = "x", ndims: tuple[int, ...] = (2,)
+                 ) -> torch.Tensor:
+    """A floating tensor without NaN or inf whose last axis has ``in_dim`` entries."""
+    x = check_tensor(x, name)
+    if x.dim() not in ndims:
+        raise ValueError(f"{name} must have {' or '.join(map(str, ndims))} dimensions, got "
+                         f"shape {tuple(x.shape)}")
+    if x.shape[-1] != in_dim:
+        raise ValueError(f"{name} has {x.shape[-1]} columns but the net takes {in_dim} inputs")
+    return x
+
+
+def _device(device: object) -> torch.device:
+    if device is not None and not isinstance(device, (str, torch.device)):
+        raise InputTypeError(f"device must be a device name (str), a torch.device or None, got "
+                             f"{type(device).__name__}")
+    return get_device(None if device is None else str(device))
 
 
 class MLP(nn.Module):
@@ -51,44 +99,52 @@ class MLP(nn.Module):
     def __init__(self, in_dim: int, width: int, depth: int, n_classes: int,
                  activation: str = "relu", shortcut: bool = False) -> None:
         super().__init__()
-        self.in_dim = _positive_int(in_dim, "in_dim")
-        self.width = _positive_int(width, "width")
-        self.depth = _positive_int(depth, "depth")
-        self.n_classes = _positive_int(n_classes, "n_classes")
-        if self.n_classes < 2:
-            raise ValueError(f"n_classes must be at least 2, got {n_classes}")
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-        self.activation, self.shortcut = activation, bool(shortcut)
+        self.in_dim, self.width, self.depth, self.n_classes = _check_shape(in_dim, width, depth,
+                                                                           n_classes)
+        check_choice(activation, "activation", sorted(ACTIVATIONS))
+        self.activation, self.shortcut = activation, check_flag(shortcut, "shortcut")
         dims = [self.in_dim] + [self.width] * self.depth
         self.layers = nn.ModuleList(nn.Linear(dims[i], dims[i + 1]) for i in range(self.depth))
         self.act = ACTIVATIONS[activation]()
         self.head = nn.Linear(self.width, self.n_classes)
 
     def layer(self, index: int, t: torch.Tensor) -> torch.Tensor:
-        """Apply hidden layer ``index`` (0-based) to the features below it."""
-        if not 0 <= index < self.depth:
-            raise ValueError(f"layer index must lie in 0..{self.depth - 1} for a net of depth "
-                             f"{self.depth}, got {index}")
+        """Apply hidden layer ``index`` (0-based) to the features below it (a floating tensor
+        (n, in_dim) for layer 0, (n, width) above)."""
+        index = check_int(index, "layer index", low=0, high=self.depth - 1)
+        t = _check_input(t, self.in_dim if index == 0 else self.width, "t")
+        return self._layer(index, t)
+
+    def _layer(self, index: int, t: torch.Tensor) -> torch.Tensor:
+        """:meth:`layer` without the checks (the training loops' path)."""
         out = self.act(self.layers[index](t))
         return t + out if (self.shortcut and index > 0) else out
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Every hidden layer's features [T_1, ..., T_L], each of shape (n, width)."""
+        """Every hidden layer's features [T_1, ..., T_L], each of shape (n, width), for inputs
+        ``x`` (a floating tensor (n, in_dim) without NaN or inf)."""
+        return self._features(_check_input(x, self.in_dim))
+
+    def _features(self, x: torch.Tensor) -> list[torch.Tensor]:
         feats, t = [], x
         for i in range(self.depth):
-            t = self.layer(i, t)
+            t = self._layer(i, t)
             feats.append(t)
         return feats
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits W T_L + b, shape (n, n_classes)."""
-        return self.head(self.features(x)[-1])
+        """Logits W T_L + b, shape (n, n_classes), for inputs ``x`` (a floating tensor
+        (n, in_dim) without NaN or inf)."""
+        return self._forward(_check_input(x, self.in_dim))
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` without the checks (the training loops' path)."""
+        return self.head(self._features(x)[-1])
 
 
 def _tensors(X: object, y: object, n_classes: int, in_dim: int,
              device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    X_arr = as_finite_array(X, "X", ndim=2)
+    X_arr = as_finite_array(X, "X", ndim=2, max_abs=MAX_INPUT)
     if X_arr.shape[1] != in_dim:
         raise ValueError(f"X must have {in_dim} columns (the model's in_dim), got {X_arr.shape[1]}")
     y_arr = check_labels(y, n_classes)
@@ -97,15 +153,13 @@ def _tensors(X: object, y: object, n_classes: int, in_dim: int,
             torch.tensor(y_arr, dtype=torch.long, device=device))
 
 
-def _check_hyper(epochs: int, lr: float, batch_size: int, weight_decay: float, seed: int) -> None:
-    _positive_int(epochs, "epochs")
-    _positive_int(batch_size, "batch_size")
-    if not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if not np.isfinite(weight_decay) or weight_decay < 0:
-        raise ValueError(f"weight_decay must be a non-negative number, got {weight_decay!r}")
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+def _check_hyper(epochs: int, lr: float, batch_size: int, weight_decay: float, seed: int,
+                 epochs_name: str = "epochs") -> None:
+    _positive_int(epochs, epochs_name, 10**6)
+    _positive_int(batch_size, "batch_size", 10**8)
+    check_number(lr, "lr", low=0.0, low_open=True)
+    check_number(weight_decay, "weight_decay", low=0.0)
+    check_seed(seed)
 
 
 @contextmanager
@@ -170,12 +224,14 @@ def train_classifier(model: MLP, X: object, y: object, *, epochs: int = 30, lr: 
     :func:`maxent_lib.runtime.get_device`) and left there. Introduced in lesson 04.
     """
     if not isinstance(model, MLP):
-        raise ValueError(f"model must be a maxent_lib.models.MLP, got {type(model).__name__}")
+        raise InputTypeError(f"model must be a maxent_lib.models.MLP, got "
+                             f"{type(model).__name__}")
     _check_hyper(epochs, lr, batch_size, weight_decay, seed)
-    dev = get_device(None if device is None else str(device))
-    model.to(dev).train()
+    progress = check_flag(progress, "progress")
+    dev = _device(device)
     Xt, yt = _tensors(X, y, model.n_classes, model.in_dim, dev)
-    return _fit(model, list(model.parameters()), Xt, yt, epochs=epochs, lr=lr,
+    model.to(dev).train()
+    return _fit(model._forward, list(model.parameters()), Xt, yt, epochs=epochs, lr=lr,
                 batch_size=batch_size, weight_decay=weight_decay, seed=seed, progress=progress,
                 desc="training")
 
@@ -197,11 +253,13 @@ def grow_layerwise(in_dim: int, width: int, depth: int, n_classes: int, X: objec
     ``growth_history`` holds one training history per layer.
     Introduced in lesson 04.
     """
-    _check_hyper(epochs_per_layer, lr, batch_size, weight_decay, seed)
-    dev = get_device(None if device is None else str(device))
+    _check_hyper(epochs_per_layer, lr, batch_size, weight_decay, seed, "epochs_per_layer")
+    progress = check_flag(progress, "progress")
+    dev = _device(device)
+    _check_shape(in_dim, width, depth, n_classes)
+    Xt, yt = _tensors(X, y, n_classes, in_dim, dev)
     torch.manual_seed(int(seed))
     model = MLP(in_dim, width, depth, n_classes, activation, shortcut).to(dev)
-    Xt, yt = _tensors(X, y, model.n_classes, model.in_dim, dev)
     histories = []
     for p in model.parameters():
         p.requires_grad_(False)
@@ -213,10 +271,10 @@ def grow_layerwise(in_dim: int, width: int, depth: int, n_classes: int, X: objec
         with torch.no_grad():
             below = Xt
             for k in range(j):
-                below = model.layer(k, below)
+                below = model._layer(k, below)
 
         def forward(t: torch.Tensor, layer: int = j, h: nn.Module = head) -> torch.Tensor:
-            return h(model.layer(layer, t))
+            return h(model._layer(layer, t))
 
         histories.append(_fit(forward, params, below, yt, epochs=epochs_per_layer, lr=lr,
                               batch_size=batch_size, weight_decay=weight_decay, seed=seed + j,
@@ -234,8 +292,10 @@ def _eval_in_batches(model: MLP, X: object, batch_size: int,
     """Apply ``fn`` (a list of outputs per batch) to ``X`` in eval mode without gradients and
     concatenate each output over the batches, as float64 NumPy arrays."""
     if not isinstance(model, MLP):
-        raise ValueError(f"model must be a maxent_lib.models.MLP, got {type(model).__name__}")
-    X_arr = as_finite_array(X, "X", ndim=2)
+        raise InputTypeError(f"model must be a maxent_lib.models.MLP, got "
+                             f"{type(model).__name__}")
+    batch_size = _positive_int(batch_size, "batch_size")
+    X_arr = as_finite_array(X, "X", ndim=2, max_abs=MAX_INPUT)
     if X_arr.shape[1] != model.in_dim:
         raise ValueError(f"X must have {model.in_dim} columns, got {X_arr.shape[1]}")
     dev = next(model.parameters()).device
@@ -251,13 +311,14 @@ def _eval_in_batches(model: MLP, X: object, batch_size: int,
 def layer_features(model: MLP, X: object, batch_size: int = 4096) -> list[np.ndarray]:
     """[T_1(X), ..., T_L(X)] as float64 NumPy arrays, computed in eval mode without gradients
     (for :func:`maxent_lib.conditions.layerwise_condition_gaps`). Introduced in lesson 04."""
-    return _eval_in_batches(model, X, batch_size, lambda xb: model.features(xb))
+    return _eval_in_batches(model, X, batch_size, lambda xb: model._features(xb))
 
 
 def predict_proba(model: MLP, X: object, batch_size: int = 4096) -> np.ndarray:
     """The model's P(y | x) = softmax(logits), shape (n, K), float64. Introduced in lesson 04."""
     (probs,) = _eval_in_batches(model, X, batch_size,
-                                lambda xb: [torch.softmax(model(xb).double(), dim=1)])
+                                lambda xb: [torch.softmax(model._forward(xb).double(),
+                                                          dim=1)])
     return probs
 
 
@@ -281,10 +342,16 @@ class StackedMLP(nn.Module):
                  seeds: list[int] | tuple[int, ...], activation: str = "relu",
                  shortcut: bool = False) -> None:
         super().__init__()
-        seeds = [int(s) for s in seeds]
-        if not seeds or min(seeds) < 0:
-            raise ValueError(f"seeds must be a non-empty list of non-negative integers, "
-                             f"got {seeds}")
+        if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (list, tuple, range,
+                                                                     np.ndarray)):
+            raise InputTypeError(f"seeds must be a list of non-negative integers, got "
+                                 f"{type(seeds).__name__}")
+        if isinstance(seeds, np.ndarray) and seeds.ndim != 1:
+            raise ValueError(f"seeds must be a 1-D list of seeds, got shape {seeds.shape}")
+        seeds = [check_seed(s, "seeds") for s in seeds]
+        if not seeds:
+            raise ValueError("seeds is empty: give at least one seed (one model each)")
+        _check_shape(in_dim, width, depth, n_classes, m=len(seeds))
         self.seeds, self.m = seeds, len(seeds)
         nets, heads = [], []
         for s in seeds:
@@ -315,20 +382,32 @@ class StackedMLP(nn.Module):
 
     def layer(self, index: int, t: torch.Tensor) -> torch.Tensor:
         """Hidden layer ``index`` (0-based) of every model on its own input t (M, B, in)."""
+        index = check_int(index, "layer index", low=0, high=self.depth - 1)
+        t = _check_input(t, self.in_dim if index == 0 else self.width, "t", (3,))
+        if t.shape[0] != self.m:
+            raise ValueError(f"t must hold one slice per model ({self.m}), got {t.shape[0]}")
+        return self._layer(index, t)
+
+    def _layer(self, index: int, t: torch.Tensor) -> torch.Tensor:
         out = self.act(torch.baddbmm(self.biases[index], t, self.weights[index]))
         return t + out if (self.shortcut and index > 0) else out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (M, B, K) for inputs (M, B, in_dim), or (B, in_dim) shared by all models."""
+        x = _check_input(x, self.in_dim, "x", (2, 3))
+        if x.dim() == 3 and x.shape[0] != self.m:
+            raise ValueError(f"x must hold one slice per model ({self.m}), got {x.shape[0]}")
+        return self._forward(x)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
         t = x.unsqueeze(0).expand(self.m, -1, -1) if x.dim() == 2 else x
         for i in range(self.depth):
-            t = self.layer(i, t)
+            t = self._layer(i, t)
         return torch.baddbmm(self.head_bias, t, self.head_weight)
 
     def unstack(self, index: int) -> MLP:
         """Model ``index`` as a plain :class:`MLP` (a copy, on the CPU)."""
-        if not 0 <= index < self.m:
-            raise ValueError(f"index must lie in 0..{self.m - 1}, got {index}")
+        index = check_int(index, "index", low=0, high=self.m - 1)
         net = MLP(self.in_dim, self.width, self.depth, self.n_classes, self.activation,
                   self.shortcut)
         with torch.no_grad():
@@ -376,6 +455,8 @@ def _stacked_data(net: StackedMLP, X: object, y: object, eval_data: tuple[object
     Xt, yt = _tensors(X, y, net.n_classes, net.in_dim, dev)
     if eval_data is None:
         return Xt, yt, None, None
+    if not isinstance(eval_data, (tuple, list)) or len(eval_data) != 2:
+        raise InputTypeError("eval_data must be a pair (X_eval, y_eval) or None")
     Xe, ye = _tensors(eval_data[0], eval_data[1], net.n_classes, net.in_dim, dev)
     return Xt, yt, Xe, ye
 
@@ -403,15 +484,17 @@ def train_stacked(net: StackedMLP, X: object, y: object, *, epochs: int = 30, lr
     ``eval_data`` = (X_eval, y_eval) after each epoch; empty without it). ``net`` is moved to
     ``device`` (default :func:`maxent_lib.runtime.get_device`). Introduced in lesson 04."""
     if not isinstance(net, StackedMLP):
-        raise ValueError(f"net must be a StackedMLP, got {type(net).__name__}")
+        raise InputTypeError(f"net must be a StackedMLP, got {type(net).__name__}")
     _check_hyper(epochs, lr, batch_size, weight_decay, 0)
-    dev = get_device(None if device is None else str(device))
-    net.to(dev).train()
+    progress = check_flag(progress, "progress")
+    dev = _device(device)
     Xt, yt, Xe, ye = _stacked_data(net, X, y, eval_data, dev)
-    evaluate = None if Xe is None else (lambda: _eval_ce(net(Xe), ye))
+    net.to(dev).train()
+    evaluate = None if Xe is None else (lambda: _eval_ce(net._forward(Xe), ye))
     with _small_net_threads(dev, sum(p.numel() for p in net.parameters())):
-        return _stacked_fit(net, list(net.parameters()), Xt, yt, net.seeds, epochs=epochs, lr=lr,
-                            batch_size=batch_size, weight_decay=weight_decay,
+        return _stacked_fit(net._forward, list(net.parameters()), Xt, yt, net.seeds,
+                            epochs=epochs, lr=lr, batch_size=batch_size,
+                            weight_decay=weight_decay,
                             progress=progress, desc="training (stacked)", evaluate=evaluate)
 
 
@@ -429,11 +512,12 @@ def grow_layerwise_stacked(net: StackedMLP, X: object, y: object, *, epochs_per_
     (shape (M, depth * epochs_per_layer)); ``eval_loss`` is the CE of the current stage's head
     on the layer being trained. Introduced in lesson 04."""
     if not isinstance(net, StackedMLP):
-        raise ValueError(f"net must be a StackedMLP, got {type(net).__name__}")
-    _check_hyper(epochs_per_layer, lr, batch_size, weight_decay, 0)
-    dev = get_device(None if device is None else str(device))
-    net.to(dev).train()
+        raise InputTypeError(f"net must be a StackedMLP, got {type(net).__name__}")
+    _check_hyper(epochs_per_layer, lr, batch_size, weight_decay, 0, "epochs_per_layer")
+    progress = check_flag(progress, "progress")
+    dev = _device(device)
     Xt, yt, Xe, ye = _stacked_data(net, X, y, eval_data, dev)
+    net.to(dev).train()
     for p in net.parameters():
         p.requires_grad_(False)
     stages = []
@@ -450,12 +534,12 @@ def grow_layerwise_stacked(net: StackedMLP, X: object, y: object, *, epochs_per_
                 below = Xt.unsqueeze(0).expand(net.m, -1, -1)
                 below_e = None if Xe is None else Xe.unsqueeze(0).expand(net.m, -1, -1)
                 for k in range(j):
-                    below = net.layer(k, below)
-                    below_e = None if below_e is None else net.layer(k, below_e)
+                    below = net._layer(k, below)
+                    below_e = None if below_e is None else net._layer(k, below_e)
 
             def forward(t: torch.Tensor, layer: int = j, w: torch.Tensor = hw,
                         b: torch.Tensor = hb) -> torch.Tensor:
-                return torch.baddbmm(b, net.layer(layer, t), w)
+                return torch.baddbmm(b, net._layer(layer, t), w)
 
             evaluate = None if below_e is None else partial(_stage_eval, forward, below_e, ye)
 

@@ -20,9 +20,12 @@ Introduced in lesson 00 (every lesson from 01 on uses it).
 
 from __future__ import annotations
 
+import numbers
 import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+from ._checks import InputTypeError, as_finite_array, check_choice, check_int, check_number
 
 #: Width and height (inches) of a one-panel figure (16:9).
 FIGSIZE: tuple[float, float] = (8.0, 4.5)
@@ -73,6 +76,23 @@ COURSE_STYLE: dict[str, Any] = {
 }
 
 
+def _check_axes(ax: object) -> Any:
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise InputTypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    return ax
+
+
+def _check_labels(labels: object) -> list[str]:
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, (list, tuple)):
+        raise InputTypeError(f"labels must be a list of labels, got {type(labels).__name__}")
+    for label in labels:
+        if isinstance(label, bool) or not isinstance(label, (str, numbers.Real)):
+            raise InputTypeError(f"labels must hold text or numbers, got {label!r}")
+    return [str(label) for label in labels]
+
+
 def use_course_style() -> None:
     """Apply :data:`COURSE_STYLE` (and the grey-safe colour, marker and line-style cycle) to
     matplotlib's global settings; calling it again changes nothing. Introduced in lesson 00."""
@@ -88,12 +108,14 @@ def plain_log_axis(ax: Any, axis: str = "x", ticks: Iterable[float] | None = Non
     labels such as "3x10^0" never collide with "16" and "32". Introduced in lesson 05."""
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
-    if axis not in ("x", "y"):
-        raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
+    _check_axes(ax)
+    check_choice(axis, "axis", ("x", "y"))
     target = ax.xaxis if axis == "x" else ax.yaxis
     if ticks is not None:
-        values = [float(t) for t in ticks]
-        if not values or any(not t > 0 for t in values):
+        if isinstance(ticks, Iterable) and not isinstance(ticks, (str, bytes)):
+            ticks = list(ticks)  # a range or a generator of tick positions
+        values = [float(t) for t in as_finite_array(ticks, "ticks", ndim=1)]
+        if any(not t > 0 for t in values):
             raise ValueError("ticks must be positive numbers on a log axis")
         (ax.set_xticks if axis == "x" else ax.set_yticks)(values)
     target.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
@@ -103,16 +125,16 @@ def plain_log_axis(ax: Any, axis: str = "x", ticks: Iterable[float] | None = Non
 def wrap_labels(labels: Sequence[str], width: int = 12) -> list[str]:
     """Category labels broken into lines of at most ``width`` characters (at spaces), so they
     fit side by side without rotation. Introduced in lesson 06."""
-    if width < 1:
-        raise ValueError(f"width must be a positive number of characters, got {width}")
-    return ["\n".join(textwrap.wrap(str(label), width)) or str(label) for label in labels]
+    width = check_int(width, "width", low=1, high=1000)
+    return ["\n".join(textwrap.wrap(label, width)) or label for label in _check_labels(labels)]
 
 
 def category_axis(ax: Any, labels: Sequence[str], axis: str = "x", width: int = 12) -> None:
     """Put ``labels`` at positions 0, 1, ... of ``axis``, wrapped (:func:`wrap_labels`) and
     horizontal, instead of crowded or rotated. Introduced in lesson 06."""
-    if axis not in ("x", "y"):
-        raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
+    _check_axes(ax)
+    check_choice(axis, "axis", ("x", "y"))
+    labels = _check_labels(labels)
     positions = list(range(len(labels)))
     text = wrap_labels(labels, width)
     if axis == "x":
@@ -125,6 +147,21 @@ def annotate_bars(ax: Any, bars: Any, fmt: str = "{:.2g}", zero_tol: float = 0.0
     """Write each bar's value next to it; a bar of height (or width, for ``barh``) within
     ``zero_tol`` of zero also gets a short thick mark on the axis line, so it reads as "zero",
     not as missing. Returns the text objects. Introduced in lesson 03."""
+    from matplotlib.patches import Rectangle
+
+    _check_axes(ax)
+    if isinstance(bars, (str, bytes)) or not isinstance(bars, Iterable):
+        raise InputTypeError(f"bars must be the bars of ax.bar or ax.barh, got "
+                             f"{type(bars).__name__}")
+    if not all(isinstance(bar, Rectangle) for bar in bars):
+        raise InputTypeError("bars must hold the rectangles of ax.bar or ax.barh")
+    if not isinstance(fmt, str):
+        raise InputTypeError(f"fmt must be a format string such as '{{:.2g}}', got {fmt!r}")
+    try:
+        fmt.format(0.5)
+    except (ValueError, IndexError, KeyError) as exc:
+        raise ValueError(f"fmt {fmt!r} cannot format a number: {exc}") from exc
+    zero_tol = check_number(zero_tol, "zero_tol", low=0.0)
     texts = []
     horizontal = getattr(bars, "orientation", "vertical") == "horizontal"
     for bar in bars:
@@ -152,9 +189,11 @@ def deck_text_px(fig: Any, shown_width_px: float) -> float:
     in the style) when the figure is shown ``shown_width_px`` wide, e.g. on a slide.
     Introduced in lesson 00."""
     import matplotlib as mpl
+    from matplotlib.figure import Figure
 
-    if shown_width_px <= 0:
-        raise ValueError(f"shown_width_px must be positive, got {shown_width_px}")
+    if not isinstance(fig, Figure):
+        raise InputTypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    shown_width_px = check_number(shown_width_px, "shown_width_px", low=0.0, low_open=True)
     sizes = [t.get_fontsize() for ax in fig.axes
              for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_text()]
     smallest = min(sizes) if sizes else mpl.rcParams["font.size"]

@@ -24,10 +24,21 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from ._checks import as_finite_array, check_labels
+from ._checks import (
+    InputTypeError,
+    as_finite_array,
+    check_int,
+    check_labels,
+    check_n_classes,
+    check_number,
+    check_seed,
+)
 from .runtime import get_device
 
 __all__ = ["StackedProbes"]
+
+#: Inputs are standardised features; beyond this magnitude float32 cannot hold them.
+MAX_INPUT = 1e30
 
 
 def _init(gens: Sequence[torch.Generator], fan_in: Sequence[int], shape: tuple[int, int],
@@ -65,13 +76,16 @@ class StackedProbes:
     def __init__(self, width: int = 64, weight_decay: float = 1e-4, lr: float = 3e-3,
                  max_epochs: int = 200, patience: int = 10, min_delta: float = 1e-4,
                  device: str | torch.device | None = None, threads: int = 1) -> None:
-        if not isinstance(width, (int, np.integer)) or width < 1:
-            raise ValueError(f"width must be a positive integer, got {width!r}")
-        if weight_decay < 0 or lr <= 0 or max_epochs < 1 or patience < 1 or min_delta < 0:
-            raise ValueError("weight_decay and min_delta must be >= 0, lr > 0, max_epochs and "
-                             "patience >= 1")
-        if not isinstance(threads, (int, np.integer)) or threads < 1:
-            raise ValueError(f"threads must be a positive integer, got {threads!r}")
+        width = check_int(width, "width", low=1, high=65_536)
+        weight_decay = check_number(weight_decay, "weight_decay", low=0.0)
+        lr = check_number(lr, "lr", low=0.0, low_open=True)
+        max_epochs = check_int(max_epochs, "max_epochs", low=1, high=10**6)
+        patience = check_int(patience, "patience", low=1)
+        min_delta = check_number(min_delta, "min_delta", low=0.0)
+        threads = check_int(threads, "threads", low=1, high=1024)
+        if device is not None and not isinstance(device, (str, torch.device)):
+            raise InputTypeError(f"device must be a device name (str), a torch.device or None, "
+                                 f"got {type(device).__name__}")
         self.width, self.weight_decay, self.lr = int(width), float(weight_decay), float(lr)
         self.max_epochs, self.patience = int(max_epochs), int(patience)
         self.min_delta = float(min_delta)
@@ -88,8 +102,14 @@ class StackedProbes:
 
     def _check(self, Z: object, y: object, name: str, M: int | None = None,
                d: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        Z_arr = as_finite_array(Z, name, ndim=3)
-        y_arr = np.asarray(y)
+        Z_arr = as_finite_array(Z, name, ndim=3, max_abs=MAX_INPUT)
+        if y is None or isinstance(y, (str, bytes)):
+            raise InputTypeError(f"labels for {name} must be an integer array, got "
+                                 f"{type(y).__name__}")
+        try:
+            y_arr = np.asarray(y)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"labels for {name} must be a rectangular array: {exc}") from exc
         if y_arr.shape != Z_arr.shape[:2]:
             raise ValueError(f"labels for {name} must have shape {Z_arr.shape[:2]}, "
                              f"got {y_arr.shape}")
@@ -97,9 +117,9 @@ class StackedProbes:
             raise ValueError(f"{name} must hold {M} probes (first axis), got {Z_arr.shape[0]}")
         if d is not None and Z_arr.shape[2] != d:
             raise ValueError(f"{name} must have {d} columns, got {Z_arr.shape[2]}")
-        check_labels(y_arr.reshape(-1), self.n_classes_ if hasattr(self, "n_classes_") else None,
-                     "y")
-        return Z_arr, y_arr.astype(np.int64)
+        labels = check_labels(y_arr.reshape(-1), self.n_classes_ if hasattr(self, "n_classes_")
+                              else None, f"labels for {name}")
+        return Z_arr, labels.reshape(y_arr.shape)
 
     def fit(self, Z_fit: np.ndarray, y_fit: np.ndarray, Z_val: np.ndarray, y_val: np.ndarray,
             n_classes: int, seeds: Sequence[int], in_dims: Sequence[int] | None = None,
@@ -114,22 +134,32 @@ class StackedProbes:
 
         Raises ``ValueError`` on bad shapes, NaN/inf, labels out of range, fewer than 2 fitting
         or validation points, or seeds that are not one non-negative integer per probe."""
-        if not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
-            raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
-        self.n_classes_ = int(n_classes)
+        self.n_classes_ = check_n_classes(n_classes)
         Zf, yf = self._check(Z_fit, y_fit, "Z_fit")
         M, n_fit, d = Zf.shape
         Zv, yv = self._check(Z_val, y_val, "Z_val", M, d)
         if n_fit < 2 or Zv.shape[1] < 2:
             raise ValueError("each probe needs at least 2 fitting and 2 validation points")
-        seeds = [int(s) for s in seeds]
-        if len(seeds) != M or min(seeds) < 0:
-            raise ValueError(f"seeds must hold {M} non-negative integers (one per probe)")
-        dims = [d] * M if in_dims is None else [int(k) for k in in_dims]
-        if len(dims) != M or min(dims) < 1 or max(dims) > d:
-            raise ValueError(f"in_dims must hold {M} widths between 1 and {d}")
+        if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (list, tuple, range,
+                                                                     np.ndarray)):
+            raise InputTypeError(f"seeds must be a list of {M} seeds (one per probe), got "
+                                 f"{type(seeds).__name__}")
+        seeds = [check_seed(s, "seeds") for s in seeds]
+        if len(seeds) != M:
+            raise ValueError(f"seeds must hold {M} non-negative integers (one per probe), got "
+                             f"{len(seeds)}")
+        if in_dims is not None and (isinstance(in_dims, (str, bytes)) or not isinstance(
+                in_dims, (list, tuple, range, np.ndarray))):
+            raise InputTypeError(f"in_dims must be a list of {M} widths, got "
+                                 f"{type(in_dims).__name__}")
+        dims = [d] * M if in_dims is None else [check_int(k, "in_dims", low=1, high=d)
+                                                for k in in_dims]
+        if len(dims) != M:
+            raise ValueError(f"in_dims must hold {M} widths between 1 and {d}, got {len(dims)}")
         init = None
         if affine_init is not None:
+            if not isinstance(affine_init, (tuple, list)) or len(affine_init) != 2:
+                raise InputTypeError("affine_init must be a pair (W, b)")
             W0 = as_finite_array(affine_init[0], "affine_init W", ndim=3)
             b0 = as_finite_array(affine_init[1], "affine_init b", ndim=2)
             if W0.shape != (M, d, self.n_classes_) or b0.shape != (M, self.n_classes_):
@@ -206,7 +236,7 @@ class StackedProbes:
         """log q_m(y | z) for inputs (M, n, d) (probe m reads Z[m]); shape (M, n, K), float64."""
         if not hasattr(self, "params_"):
             raise ValueError("these StackedProbes are not fitted yet; call fit first")
-        Z_arr = as_finite_array(Z, "Z", ndim=3)
+        Z_arr = as_finite_array(Z, "Z", ndim=3, max_abs=MAX_INPUT)
         if Z_arr.shape[0] != self.m_ or Z_arr.shape[2] != self.n_features_in_:
             raise ValueError(f"Z must have shape ({self.m_}, n, {self.n_features_in_}), "
                              f"got {Z_arr.shape}")

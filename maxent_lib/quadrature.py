@@ -27,6 +27,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import logsumexp
 
+from ._checks import InputTypeError, as_finite_array, check_int
 from .data import CirclesTask, GaussianMixtureTask, SyntheticTask
 
 __all__ = ["DEFAULT_NODES", "expectation", "has_quadrature", "quadrature_nodes"]
@@ -37,11 +38,20 @@ DEFAULT_NODES: dict[int, int] = {1: 512, 2: 256, 3: 48}
 _PANEL = 8        # Gauss-Legendre nodes per panel of the grid rule
 _SPAN = 9.0       # the grid reaches this many standard deviations beyond every component mean
 _CIRCLE_NODES = 96
+#: The most nodes a rule may have (all axes together): about 100 MB of nodes in 3-D.
+MAX_NODES = 4_000_000
+
+
+def _check_task(task: object) -> SyntheticTask:
+    if not isinstance(task, SyntheticTask):
+        raise InputTypeError(f"task must be a SyntheticTask, got {type(task).__name__}")
+    return task
 
 
 def has_quadrature(task: SyntheticTask) -> bool:
     """True when :func:`quadrature_nodes` supports ``task``: a Gaussian mixture in at most 3
     dimensions, or the circles task. Introduced in lesson 03."""
+    _check_task(task)
     if isinstance(task, GaussianMixtureTask):
         return task.dim <= 3
     return isinstance(task, CirclesTask)
@@ -87,15 +97,19 @@ def quadrature_nodes(task: SyntheticTask, n: int | None = None) -> tuple[np.ndar
 
     ``n`` is the number of nodes per axis (default :data:`DEFAULT_NODES` by dimension, 96 for the
     circles task; the grid rounds it down to a multiple of 8). Raises ``ValueError`` for a task
-    without a rule (see :func:`has_quadrature`) or ``n < 8``. Introduced in lesson 03."""
-    if not isinstance(task, SyntheticTask):
-        raise ValueError(f"task must be a SyntheticTask, got {type(task).__name__}")
+    without a rule (see :func:`has_quadrature`), ``n < 8``, or a rule of more than
+    :data:`MAX_NODES` nodes; ``TypeError`` for a task that is not a synthetic task or an ``n``
+    that is not an integer. Introduced in lesson 03."""
+    _check_task(task)
     if not has_quadrature(task):
         raise ValueError(f"no quadrature rule for {type(task).__name__} in {task.dim} dimensions "
                          "(Gaussian mixtures up to 3-D and the circles task have one)")
-    n_ax = _default_n(task) if n is None else n
-    if not isinstance(n_ax, (int, np.integer)) or isinstance(n_ax, bool) or n_ax < _PANEL:
-        raise ValueError(f"n must be an integer >= {_PANEL}, got {n!r}")
+    n_ax = _default_n(task) if n is None else check_int(n, "n", low=_PANEL)
+    per_class = task.n_classes if isinstance(task, CirclesTask) else 1
+    dims = 2 if isinstance(task, CirclesTask) else task.dim
+    if n_ax > MAX_NODES or per_class * n_ax**dims > MAX_NODES:
+        raise ValueError(f"n = {n_ax} nodes per axis make more than {MAX_NODES:,} nodes in "
+                         f"{task.dim} dimensions; lower n")
     if isinstance(task, CirclesTask):
         return _circle_nodes(task, int(n_ax))
     return _grid_nodes(task, int(n_ax))  # type: ignore[arg-type]
@@ -107,10 +121,17 @@ def expectation(task: SyntheticTask, g: Callable[[np.ndarray], np.ndarray],
     the absolute difference from the rule with three quarters as many nodes per axis.
 
     ``g`` maps nodes (N, d) to values (N,) or (N, q); returns (value, error), each of shape ()
-    or (q,). Introduced in lesson 03."""
-    n_ax = _default_n(task) if n is None else int(n)
+    or (q,). Raises ``TypeError`` if ``g`` is not callable, ``ValueError`` if its values are
+    not finite or not one row per node. Introduced in lesson 03."""
+    _check_task(task)
+    if not callable(g):
+        raise InputTypeError(f"g must be a function of the nodes, got {type(g).__name__}")
+    n_ax = _default_n(task) if n is None else check_int(n, "n", low=_PANEL)
     values = []
     for m in (n_ax, max(_PANEL, (3 * n_ax) // 4)):
         X, w = quadrature_nodes(task, m)
-        values.append(np.tensordot(w, np.asarray(g(X), float), axes=(0, 0)))
+        gx = as_finite_array(g(X), "g(X)", ndim=(1, 2))
+        if len(gx) != len(X):
+            raise ValueError(f"g(X) must have one row per node ({len(X)}), got {len(gx)}")
+        values.append(np.tensordot(w, gx, axes=(0, 0)))
     return values[0], np.abs(values[0] - values[1])
