@@ -53,8 +53,12 @@ def _train(seeds: list[int], width: int, depth: int, kind: str, data, dev: torch
            epochs: int, bs: int, mode: str, tf32: bool) -> tuple[ensemble.StackedNet, float]:
     model = ensemble.StackedNet(kind, data.X_train.shape[1], data.n_classes, width, depth,
                                 seeds, device=dev)
-    if mode in COMPILE_MODES:  # the module's forward under torch.compile; the trainer runs eager
-        model.compile(mode=COMPILE_MODES[mode])
+    if mode in COMPILE_MODES:  # the stack's forward under torch.compile; the trainer runs eager
+        # the training step calls the unchecked forward `_run` (see ensemble.StackedTrainer)
+        if hasattr(model, "_run"):
+            model._run = torch.compile(model._run, mode=COMPILE_MODES[mode])
+        else:
+            model.compile(mode=COMPILE_MODES[mode])
         mode = "eager"
     X = torch.as_tensor(data.X_train, device=dev)
     y = torch.as_tensor(data.y_train, device=dev)
@@ -90,6 +94,8 @@ def run_case(data, dev, kind, width, depth, m, n_base, epochs, bs, modes) -> lis
         if mode in COMPILE_MODES:
             torch._dynamo.reset()
             _, first = _train(list(range(m)), width, depth, kind, data, dev, 1, bs, mode, tf32)
+            if not torch._dynamo.utils.counters["stats"]["unique_graphs"]:
+                raise RuntimeError("torch.compile did not reach the training step")
         model, t = _train(list(range(m)), width, depth, kind, data, dev, epochs, bs, mode, tf32)
         if mode in COMPILE_MODES:
             compile_s = max(0.0, first - t / epochs)
