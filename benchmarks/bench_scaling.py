@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 
 import torch
@@ -81,7 +82,9 @@ def main() -> None:
                                  ray_address=args.address if executor == "ray" else None)
         return time.perf_counter() - t, recs
 
-    out: dict = {"grid": args.grid, "profile": args.profile, "configs": len(grid),
+    out: dict = {"command": "python " + " ".join(sys.argv),
+                 "date": f"{datetime.datetime.now(datetime.UTC):%Y-%m-%dT%H:%M:%SZ}",
+                 "grid": args.grid, "profile": args.profile, "configs": len(grid),
                  "groups": n_groups, "device": str(dev), "torch": torch.__version__,
                  "cores": executors.available_cpus(), "load_before": load0}
     reference = None
