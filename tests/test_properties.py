@@ -1,8 +1,8 @@
 """Property-based tests (hypothesis) of the mathematical core: information measures, the discrete
-max-ent solver, softmax and softmax regression, the evaluation metrics, the claims' verdict rule
-and the summaries over seeds. Each property is a
-statement of the lessons that must hold for every input hypothesis draws, including inputs at
-extreme scales where the library rescales or works in the log domain."""
+max-ent solver, softmax and softmax regression, the evaluation metrics, the feature conditions
+(exact gaps, probes, intervals), the claims' verdict rule and the summaries over seeds. Each
+property is a statement of the lessons that must hold for every input hypothesis draws,
+including inputs at extreme scales where the library rescales or works in the log domain."""
 
 import warnings
 
@@ -13,7 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from maxent_lib import ablation, claims, info, maxent, metrics
+from maxent_lib import ablation, claims, conditions, data, info, maxent, metrics, quadrature
 from maxent_lib._checks import as_finite_array, check_labels
 from maxent_lib.softmax import (
     SoftmaxRegression,
@@ -412,3 +412,120 @@ def test_paired_effects_do_not_depend_on_the_order_of_records(n_seeds, seed, rnd
                  if x["arm"] == "residual" and y["arm"] == "plain"
                  and x["seed"] == y["seed"] and x["depth"] == y["depth"] == r["depth"]]
         assert r["diffs"] == pytest.approx(diffs, abs=0) and r["n"] == n_seeds
+
+
+# ------------------------------------------------------------------------------ conditions
+
+@st.composite
+def gaussian_tasks(draw):
+    """Two or three Gaussian classes in 2-D with random means, shared or own covariances."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    k = int(rng.integers(2, 4))
+    shared = draw(st.booleans())
+
+    def cov():
+        a = rng.normal(size=(2, 2)) * 0.5
+        return a @ a.T + np.eye(2) * 0.3
+
+    common = cov()
+    comps = [[(1.0, rng.normal(size=2) * 1.5, common if shared else cov())] for _ in range(k)]
+    priors = rng.dirichlet(np.ones(k) * 3)
+    return data.GaussianMixtureTask(comps, priors=priors, name="random")
+
+
+@SLOW
+@given(gaussian_tasks(), st.sampled_from([None, [0], [1]]))
+def test_exact_gaps_are_nonnegative_and_decompose(task, keep):
+    """Lesson 03's decomposition, by quadrature: total gap = FC1 gap + FC2 gap, each gap equals
+    its KL term (FC1: E_x KL(P(Y|x) || P(Y|T)); FC2: E_T KL(P(Y|T) || q*)) and is >= 0, all
+    within the rule's own error estimate."""
+    r = conditions.exact_condition_gaps(task, keep, n_nodes=48)
+    tol = 10 * r["accuracy"] + 1e-9
+    assert r["total_gap"] == pytest.approx(r["fc1_gap"] + r["fc2_gap"], abs=1e-12)
+    assert r["fc1_gap"] == pytest.approx(r["kl_fc1"], abs=tol)
+    assert r["fc2_gap"] == pytest.approx(r["kl_fc2"], abs=tol)
+    for g in ("fc1_gap", "fc2_gap", "kl_fc1", "kl_fc2"):
+        assert r[g] >= -tol, (g, r[g])
+    if keep is None:
+        assert abs(r["fc1_gap"]) <= tol  # T = x loses nothing
+    assert r["mi_features"] <= r["mi_input"] + tol  # data processing
+
+
+@SLOW
+@given(gaussian_tasks(), st.integers(0, 2**32 - 1))
+def test_exact_gaps_do_not_change_under_invertible_affine_features(task, seed):
+    """T = A x + b with A invertible (a permutation, a rescaling, a rotation) loses nothing
+    and leaves the family of affine log-odds unchanged: both gaps stay as they are."""
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(2, 2))
+    assume(abs(np.linalg.det(A)) > 0.3)
+    b = rng.normal(size=2)
+    ref = conditions.exact_condition_gaps(task, n_nodes=48)
+    moved = conditions.exact_condition_gaps(task, transform=lambda T: T @ A.T + b, n_nodes=48)
+    swapped = conditions.exact_condition_gaps(task, transform=lambda T: T[:, ::-1] * [3.0, -0.5],
+                                              n_nodes=48)
+    for g in ("fc1_gap", "fc2_gap", "total_gap"):
+        assert moved[g] == pytest.approx(ref[g], abs=1e-7)
+        assert swapped[g] == pytest.approx(ref[g], abs=1e-7)
+
+
+@FAST
+@given(classification_data(), st.randoms(use_true_random=False),
+       arrays(np.float64, 3, elements=st.sampled_from([-1e3, -2.0, 0.5, 1.0, 1e-3, 7.0])))
+def test_linear_probe_ignores_the_order_units_and_signs_of_features(problem, rnd, scales):
+    """Softmax regression on standardised features: permuting the features or changing their
+    units (scale, sign) changes no probability (the penalty is on standardised weights)."""
+    T, y, K = problem
+    perm = list(range(T.shape[1]))
+    rnd.shuffle(perm)
+    s = scales[: T.shape[1]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = conditions.linear_probe(T, y, K)(T)
+        moved = conditions.linear_probe(T[:, perm] * s[perm], y, K)(T[:, perm] * s[perm])
+    np.testing.assert_allclose(np.exp(moved), np.exp(ref), atol=1e-6)
+
+
+@FAST
+@given(classification_data(), st.floats(-50, 50), st.integers(0, 2**32 - 1))
+def test_log_odds_residual_is_invariant_to_row_shifts_and_affine_features(problem, shift, seed):
+    T, y, K = problem
+    rng = np.random.default_rng(seed)
+    lp = log_softmax(rng.normal(size=(len(T), K)) + (T ** 2).sum(1, keepdims=True)
+                     * rng.normal(size=K))  # log-odds neither affine nor zero
+    A = rng.normal(size=(T.shape[1], T.shape[1])) + 2 * np.eye(T.shape[1])
+    ref = conditions.log_odds_affine_residual(T, lp)
+    shifted = conditions.log_odds_affine_residual(T @ A + 1.0, lp + shift * rng.normal(
+        size=(len(T), 1)))
+    assert shifted == pytest.approx(ref, rel=1e-6, abs=1e-9)
+
+
+@FAST
+@given(predictions())
+def test_point_losses_are_minus_log_p_and_nonnegative(pred):
+    lp, y = pred
+    lp0 = lp[0].numpy()
+    losses = conditions.point_losses(lp0, y.numpy())
+    assert np.all(losses >= 0)
+    np.testing.assert_array_equal(losses, -lp0[np.arange(len(y)), y.numpy()])
+
+
+@FAST
+@given(arrays(np.float64, st.integers(2, 12), elements=st.floats(-1e3, 1e3)),
+       st.floats(1e-3, 1e3), st.floats(-1e3, 1e3), st.floats(0.05, 0.9))
+def test_split_t_interval_moves_with_the_values(v, a, b, frac):
+    lo, hi = conditions.split_t_interval(v, frac)
+    assert lo <= v.mean() <= hi
+    lo2, hi2 = conditions.split_t_interval(a * v + b, frac)
+    tol = 1e-9 * (a * np.max(np.abs(v)) + abs(b) + 1)
+    assert lo2 == pytest.approx(a * lo + b, abs=tol) and hi2 == pytest.approx(a * hi + b, abs=tol)
+    wider = conditions.split_t_interval(v, min(frac + 0.05, 0.95))  # more test, fewer train
+    assert wider[0] <= lo + 1e-12 and wider[1] >= hi - 1e-12
+
+
+@FAST
+@given(gaussian_tasks(), st.integers(8, 40))
+def test_quadrature_weights_are_a_distribution(task, n):
+    X, w = quadrature.quadrature_nodes(task, n)
+    assert np.all(w >= 0) and w.sum() == pytest.approx(1.0, abs=1e-12)
+    assert X.shape == (len(w), 2)
