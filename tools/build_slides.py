@@ -126,9 +126,7 @@ CODE_COLUMNS: int = 100
 #: an older version of this tool. ``--check`` reports their decks as pending instead of failing,
 #: and the tests mark their deck checks as expected failures (strict: a lesson that passes must
 #: leave this list). Remove a lesson once its notebook is done, re-run and its deck rebuilt.
-PENDING_LESSONS: frozenset[str] = frozenset({
-    "04_recursive_dnn",
-})
+PENDING_LESSONS: frozenset[str] = frozenset()
 
 #: Cells with these tags are never on a slide.
 SKIP_TAGS = {"badges", "colab-setup", "deck-skip"}
