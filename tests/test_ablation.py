@@ -228,6 +228,23 @@ def test_stale_results_are_refused_and_flagged(data, tmp_path):
     assert "another code hash" in A.load_stored(path).why
 
 
+def test_a_run_that_has_not_finished_is_not_current(data, tmp_path):
+    """While a run writes a grid (or after it was killed) the file holds only some models: it
+    is not current until a run finishes; resuming completes it."""
+    path = tmp_path / "r.jsonl"
+    cfgs = [{"width": 8, "epochs": 1, "batch_size": 64, "n_val": 50, "seed": s} for s in (0, 1)]
+    A.run_grid(cfgs, data, device="cpu", progress=False, results_path=path)
+    assert A.load_stored(path).current
+    prov = json.loads(A.provenance_path(path).read_text())
+    prov["runs"].append({"run": "x", "command": "c", "device": "cpu",
+                         "started": "2026-01-01T00:00:00+00:00", "finished": None})
+    A.provenance_path(path).write_text(json.dumps(prov))
+    stored = A.load_stored(path)
+    assert not stored.current and "has not finished" in stored.why
+    A.run_grid(cfgs, data, device="cpu", progress=False, results_path=path)  # trains nothing
+    assert A.load_stored(path).current
+
+
 def test_code_hash_covers_the_training_source():
     h = A.code_hash()
     assert len(h) == 16 and h == A.code_hash()
