@@ -972,8 +972,9 @@ def run_grid(configs: Sequence[dict[str, Any]], dataset: Dataset = "mnist1d", *,
     """Train every config and return one record per config (in the given order): the canonical
     config plus the metrics of :func:`fit_group` (``train_acc``, ``val_acc``, ``test_acc``,
     the losses, ``test_loss_calibrated``, ``temperature``, ``test_entropy``, ``test_ece``,
-    ``gen_gap``, ``loss_gap``, ``trained``, ``epoch_reported``, ``best_val_epoch``, the
-    accuracy curves and ``late_gain``), ``code_hash``, ``data_hash``, ``key``, ``dataset``,
+    ``gen_gap``, ``loss_gap``, ``trained``, ``diverged``, ``diverged_epoch``,
+    ``epoch_reported``, ``best_val_epoch``, the accuracy curves and ``late_gain``),
+    ``code_hash``, ``data_hash``, ``key``, ``dataset``,
     ``path`` ("stacked" or "sequential"), ``mode``, ``device`` and timings (schema in
     ``results/README.md``).
 

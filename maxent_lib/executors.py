@@ -140,9 +140,11 @@ def _check_groups(groups: Any, name: str = "groups") -> list[list[Config]]:
 
 def check_executor(executor: str, workers: int | None = None, address: str | None = None,
                    max_group_size: int | None = None) -> None:
-    """Raise ``ValueError`` on an unknown executor, a bad ``workers`` or ``max_group_size``, or
-    Ray-only options (``workers``, ``address``) given to the local executor; ``ImportError``
-    with the install command when ``executor="ray"`` and Ray is missing."""
+    """Raise ``TypeError`` for an argument of the wrong type (an executor name that is not a
+    string, ``workers="2"``, ``True`` as a count), ``ValueError`` on an unknown executor, a
+    ``workers`` or ``max_group_size`` below 1, or Ray-only options (``workers``, ``address``)
+    given to the local executor; ``ImportError`` with the install command when
+    ``executor="ray"`` and Ray is missing."""
     check_choice(executor, "executor", EXECUTORS)
     _check_positive("workers", workers)
     slice_groups([], max_group_size)
