@@ -1214,8 +1214,9 @@ def _summary_specs() -> list[Spec]:
                                                                                      seed=0)
     fitted = A.fit_group([A.canonical_config({"width": 4, "depth": 2, "epochs": 1,
                                               "batch_size": 32, "n_train": 60, "n_val": 20,
-                                              "seed": 0}, 200)],
+                                              "seed": s}, 200) for s in (0, 1)],
                          A.prepare_dataset(gaps_data.as_tuple()), "cpu")
+    quick_probe = {"width": 4, "max_epochs": 2, "patience": 1}
     prov_bad = TMP / "bad_provenance.json"
     prov_bad.write_text("[1, 2]")
     (TMP / "bad_provenance_provenance.json").write_text("[1, 2]")
@@ -1257,16 +1258,27 @@ def _summary_specs() -> list[Spec]:
              {"n": _not_none(bad_int(1, 1024))}, {"n": ("threads (n)",)}),
         Spec("ablation.unseen_rows", A.unseen_rows, {"result": fitted, "i": 0},
              {"result": [("None", None, "type"), ("records", fitted.records, "type")],
-              "i": bad_int(0, 0)}),
+              "i": bad_int(0, 1)}),
         Spec("ablation.heldout_layer_gaps", A.heldout_layer_gaps,
              {"result": fitted, "i": 0, "layers": [1, 2], "include_input": False,
-              "n_bootstrap": 5, "progress": False},
-             {"result": [("None", None, "type")], "i": bad_int(0, 0),
+              "n_splits": 2, "alpha": 1e-2, "seed": 0, "probe": quick_probe},
+             {"result": [("None", None, "type")], "i": bad_int(0, 1),
               "layers": [("None", None, "type"), ("text", "1", "type"), ("zero", [0], "value"),
                          ("beyond_depth", [3], "value"), ("empty", [], "value"),
                          ("float", [1.5], "type")],
-              "include_input": bad_flag(), "n_bootstrap": bad_int(1, 10**6),
-              "progress": bad_flag()}),
+              "include_input": bad_flag(), "n_splits": bad_int(2, 1000),
+              "alpha": bad_number(0.0), "seed": bad_seed(),
+              "probe": [("list", [4], "type"), ("unknown_setting", {"depth": 2}, "value")]}),
+        Spec("ablation.heldout_gaps", A.heldout_gaps,
+             {"result": fitted, "models": [0], "layers": [2], "include_input": True,
+              "n_splits": 2, "probe": quick_probe},
+             {"result": [("None", None, "type"), ("records", fitted.records, "type")],
+              "models": [("int", 0, "type"), ("empty", [], "value"), ("twice", [0, 0], "value"),
+                         ("out_of_range", [2], "value"), ("float", [0.5], "type"),
+                         ("different_unseen_rows", [0, 1], "value")],
+              "layers": [("text", "2", "type"), ("beyond_depth", [3], "value")],
+              "n_splits": bad_int(2, 1000)},
+             {"models": ("models", "i", "model", "models 0 and 1")}),
         Spec("ablation.describe_device", A.describe_device, {"device": "cpu"},
              {"device": [("int", 3, "type"), ("None", None, "type"),
                          ("unknown", "tpu", "value")]}),
