@@ -456,9 +456,10 @@ def test_heldout_layer_gaps_use_unseen_rows(data):
     rows = A.unseen_rows(res, 0)
     tr, va = res.splits[0]
     assert len(rows) == 140 and not set(rows) & (set(tr) | set(va))
-    gaps = A.heldout_layer_gaps(res, 0, [1, 2], include_input=True, n_bootstrap=20)
-    assert len(gaps) == 3 and gaps[0]["fc1_gap"] == 0.0 and gaps[0]["n_train"] == 140
-    assert all(g["n_test"] == 200 for g in gaps)
+    gaps = A.heldout_layer_gaps(res, 0, [1, 2], include_input=True, n_splits=2,
+                                probe={"width": 8, "max_epochs": 5})
+    assert [g["layer"] for g in gaps] == [0, 1, 2] and gaps[0]["fc1_gap"] == 0.0
+    assert all(g["n_points"] == 140 + 200 and g["n_train"] + g["n_test"] == 340 for g in gaps)
     with pytest.raises(ValueError, match="layers"):
         A.heldout_layer_gaps(res, 0, [3])
 
