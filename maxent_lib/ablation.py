@@ -597,6 +597,24 @@ HELDOUT_ALPHA = 1e-2
 HELDOUT_SPLITS = 10
 
 
+#: A hidden unit whose standard deviation over the probe points is below this fraction of the
+#: median (over units that vary) is left out of the probes' features (:func:`_live_units`).
+DEAD_UNIT_SD = 1e-2
+
+
+def _live_units(T: np.ndarray) -> np.ndarray:
+    """The columns of ``T`` whose standard deviation is at least :data:`DEAD_UNIT_SD` times the
+    median of the columns that vary (all of ``T`` if none varies). ReLU units that fire on a
+    handful of points (sd 1e-3-1e-4 of a typical unit's, in deep plain nets) carry almost no
+    information, and standardising them turns their rare non-zero values into inputs of
+    hundreds of standard deviations, which wreck the linear read-out of whichever split gets
+    them in its test part."""
+    sd = T.std(axis=0)
+    if not (sd > 0).any():
+        return T
+    return T[:, sd >= DEAD_UNIT_SD * np.median(sd[sd > 0])]
+
+
 def heldout_gaps(result: GroupResult, models: Sequence[int], layers: Sequence[int],
                  include_input: bool = False, *, n_splits: int = HELDOUT_SPLITS,
                  alpha: float = HELDOUT_ALPHA, seed: int = 0,
@@ -626,12 +644,14 @@ def heldout_gaps(result: GroupResult, models: Sequence[int], layers: Sequence[in
     negative FC1 gap means the features are easier for these probes than the raw input, not
     that a layer created information.
 
-    ``include_input`` prepends the raw input as layer 0 (its FC1 gap is 0 by definition).
-    ``probe`` passes settings of :class:`maxent_lib.probes.StackedProbes`. Returns, per model,
-    one dict per layer with the keys of ``layerwise_repeated_split_gaps`` (``fc1_gap``,
-    ``fc2_gap``, ``total_gap``, each with ``*_ci``; ``ce_linear``, ``ce_flexible``,
-    ``ce_flexible_input``, ``mlp_chosen``, ``splits``, ``n_splits``, ``n_train``, ``n_test``,
-    ``interval``, ...) and ``layer``, ``n_points`` (unseen rows + test points), ``points``.
+    Hidden units that are (almost) constant on the points are left out (:func:`_live_units`);
+    ``units`` says how many each layer kept. ``include_input`` prepends the raw input as
+    layer 0 (its FC1 gap is 0 by definition). ``probe`` passes settings of
+    :class:`maxent_lib.probes.StackedProbes`. Returns, per model, one dict per layer with the
+    keys of ``layerwise_repeated_split_gaps`` (``fc1_gap``, ``fc2_gap``, ``total_gap``, each
+    with ``*_ci``; ``ce_linear``, ``ce_flexible``, ``ce_flexible_input``, ``mlp_chosen``,
+    ``splits``, ``n_splits``, ``n_train``, ``n_test``, ``interval``, ...) and ``layer``,
+    ``units``, ``n_points`` (unseen rows + test points) and ``points``.
     Deterministic for a given ``seed``. Raises ``ValueError`` on bad layers or models, models
     with different unseen rows, too few points or a diverged model. Introduced in lesson 05."""
     from . import conditions
@@ -673,18 +693,22 @@ def heldout_gaps(result: GroupResult, models: Sequence[int], layers: Sequence[in
         if not all(np.isfinite(t).all() for t in own):
             raise ValueError(f"model {i} diverged in training (its features are NaN or inf): "
                              "its features have no condition gaps")
-        feats += [X, *own] if include_input else own
+        feats += [_live_units(t) for t in own]
+    # the input first when it is a layer: the function then uses that one probe on X as the
+    # reference of every model and layer, and as every model's layer 0
     res = conditions.layerwise_repeated_split_gaps(
-        feats, y, X, n_splits=n_splits, alpha=alpha, seed=seed, n_classes=d.n_classes,
-        probe=probe)
-    names = [0, *layers] if include_input else layers
+        [X, *feats] if include_input else feats, y, X, n_splits=n_splits, alpha=alpha,
+        seed=seed, n_classes=d.n_classes, probe=probe)
     points = (f"{len(rows)} training rows the net never saw and the {len(d.y_test)} test "
               "points")
-    out = []
+    L, out = len(layers), []
     for m in range(len(models)):
-        per = res[m * len(names):(m + 1) * len(names)]
-        out.append([{**g, "layer": layer, "n_points": len(y), "points": points}
-                    for g, layer in zip(per, names, strict=True)])
+        per = res[1 + m * L:1 + (m + 1) * L] if include_input else res[m * L:(m + 1) * L]
+        rows_m = [{**g, "layer": layer, "units": t.shape[1]}
+                  for g, layer, t in zip(per, layers, feats[m * L:(m + 1) * L], strict=True)]
+        if include_input:
+            rows_m.insert(0, {**res[0], "layer": 0, "units": X.shape[1]})
+        out.append([{**g, "n_points": len(y), "points": points} for g in rows_m])
     return out
 
 

@@ -606,8 +606,11 @@ def layer_gap_family(gaps_per_model: Sequence[Sequence[dict[str, Any]]], source:
     ``include_input=True``): for each model, the excess of the linear read-out over the
     flexible probe on the input, ``total_gap = CE_lin(T_l) - CE_flex(X)``, at the input (l = 0)
     and every measured layer; one setting per step l-1 -> l, with one value per model (seed):
-    the change of ``total_gap``. The claim predicts that every step lowers it (the features move
-    toward FC1 and FC2). ``names`` labels the layers (default X, T1, T2, ...).
+    the change of ``total_gap``. Each model's ``total_gap`` is its mean over the probes' refit
+    splits (its split-to-split spread is measurement noise that stays inside that value); the
+    family's intervals are over the models, so they cover the nets' training seeds as well.
+    The claim predicts that every step lowers it (the features move toward FC1 and FC2).
+    ``names`` labels the layers (default X, T1, T2, ...).
     Introduced in lesson 07."""
     gaps_per_model = _check_list(gaps_per_model, "gaps_per_model")
     source = _check_str(source, "source")

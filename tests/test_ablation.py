@@ -449,19 +449,61 @@ def test_compare_records_and_plateau_summary():
                     "did_not_train": 1, "diverged": 0}
 
 
-def test_heldout_layer_gaps_use_unseen_rows(data):
+def test_heldout_layer_gaps_use_unseen_rows_and_refits(data):
+    """The probes see only points the net never saw (its unseen pool rows and the test set);
+    each gap is the mean over refit splits with the corrected repeated-split t interval;
+    the result is a function of the seed."""
+    from maxent_lib import conditions
+
     cfg = A.canonical_config({"width": 8, "depth": 2, "epochs": 3, "batch_size": 32,
                               "n_train": 120, "n_val": 40}, 300)
     res = A.fit_group([cfg], A.prepare_dataset(data), "cpu")
     rows = A.unseen_rows(res, 0)
     tr, va = res.splits[0]
     assert len(rows) == 140 and not set(rows) & (set(tr) | set(va))
-    gaps = A.heldout_layer_gaps(res, 0, [1, 2], include_input=True, n_splits=2,
-                                probe={"width": 8, "max_epochs": 5})
+    kw = {"n_splits": 3, "probe": {"max_epochs": 20}}
+    gaps = A.heldout_layer_gaps(res, 0, [1, 2], include_input=True, **kw)
     assert [g["layer"] for g in gaps] == [0, 1, 2] and gaps[0]["fc1_gap"] == 0.0
-    assert all(g["n_points"] == 140 + 200 and g["n_train"] + g["n_test"] == 340 for g in gaps)
+    assert all(g["n_points"] == 340 and g["n_train"] + g["n_test"] == 340 for g in gaps)
+    for g in gaps:
+        for key in ("fc1_gap", "fc2_gap", "total_gap"):
+            per_split = g["splits"][key]
+            assert len(per_split) == 3 and g[key] == pytest.approx(per_split.mean())
+            assert g[key + "_ci"] == conditions.split_t_interval(per_split, 0.3)
+    assert gaps[2]["total_gap_ci"][1] > gaps[2]["total_gap_ci"][0]  # refits: a real spread
+    again = A.heldout_layer_gaps(res, 0, [1, 2], include_input=True, **kw)
+    assert all(np.array_equal(g["splits"]["total_gap"], h["splits"]["total_gap"])
+               for g, h in zip(gaps, again, strict=True))
+    other = A.heldout_layer_gaps(res, 0, [1, 2], include_input=True, seed=1, **kw)
+    assert other[2]["total_gap"] != gaps[2]["total_gap"]
     with pytest.raises(ValueError, match="layers"):
         A.heldout_layer_gaps(res, 0, [3])
+
+
+def test_heldout_gaps_pair_models_that_share_their_unseen_rows(data):
+    base = {"width": 8, "depth": 2, "epochs": 3, "batch_size": 32, "n_train": 120, "n_val": 40}
+    cfgs = [A.canonical_config({**base, "seed": s, "shortcut": sc}, 300)
+            for s, sc in ((0, False), (0, True), (1, False))]
+    res = A.fit_group(cfgs, A.prepare_dataset(data), "cpu")
+    pair = A.heldout_gaps(res, [0, 1], [2], n_splits=3, probe={"max_epochs": 20})
+    assert len(pair) == 2 and all(len(g) == 1 for g in pair)
+    # one probe on X, the same splits: the reference is shared, the gaps paired
+    assert np.array_equal(pair[0][0]["splits"]["ce_flexible_input"],
+                          pair[1][0]["splits"]["ce_flexible_input"])
+    assert pair[0][0]["fc1_gap"] != pair[1][0]["fc1_gap"]
+    with pytest.raises(ValueError, match="unseen"):
+        A.heldout_gaps(res, [0, 2], [2], n_splits=3)
+
+
+def test_live_units_drop_units_that_barely_vary():
+    rng = np.random.default_rng(0)
+    T = rng.normal(size=(500, 4))
+    T[:, 1] = 0.0
+    T[:, 2] = 0.0
+    T[7, 2] = 1e-3  # fires once: sd ~ 4e-5 of the others'
+    kept = A._live_units(T)
+    assert kept.shape == (500, 2) and np.array_equal(kept, T[:, [0, 3]])
+    assert A._live_units(np.zeros((5, 3))).shape == (5, 3)
 
 
 def test_a_diverged_model_is_recorded_and_the_grid_goes_on(data, tmp_path, monkeypatch):
