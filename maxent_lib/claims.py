@@ -69,7 +69,7 @@ FAMILY_VERDICTS: tuple[str, ...] = ("supported", "contradicted", "mixed", "negli
 #: A setting's call: up or down (after Holm), negligible (TOST), unclear, or too few seeds.
 CALLS: tuple[str, ...] = ("up", "down", "negligible", "unclear", "too few seeds")
 #: The one-interval reading of exercise 7.1 (margin 0, one setting).
-VERDICTS: tuple[str, ...] = ("supported", "not supported", "inconclusive")
+VERDICTS: tuple[str, ...] = ("supported", "contradicted", "inconclusive")
 #: Margins at the test set's resolution: 0.01 of accuracy is 10 of the 1000 test points;
 #: cross-entropies and entropies in nats.
 MARGINS: dict[str, float] = {"test_acc": 0.01, "gen_gap": 0.01, "test_loss": 0.02,
@@ -274,9 +274,9 @@ def family_verdict(effects: Sequence[Sequence[float]], direction: int, *, margin
 
 def verdict(lo: float, hi: float, direction: int, margin: float = 0.0) -> str:
     """The reading of one interval ``[lo, hi]`` (exercise 7.1): for direction +-1 "supported"
-    if it lies wholly beyond +margin on the predicted side, "not supported" if wholly beyond
+    if it lies wholly beyond +margin on the predicted side, "contradicted" if wholly beyond
     -margin on the other side, else "inconclusive"; for direction 0 "supported" if it lies
-    inside [-margin, margin], "not supported" if wholly outside. ``lo`` and ``hi`` must be
+    inside [-margin, margin], "contradicted" if wholly outside. ``lo`` and ``hi`` must be
     finite numbers: a NaN bound (the interval of a single value, which has no spread) raises
     ``ValueError`` rather than passing for a verdict. For a family of one setting with margin 0
     this is :func:`family_verdict`'s rule at level 95% (two one-sided tests at 2.5% each).
@@ -294,13 +294,13 @@ def verdict(lo: float, hi: float, direction: int, margin: float = 0.0) -> str:
         if -margin <= lo and hi <= margin:
             return "supported"
         if lo > margin or hi < -margin:
-            return "not supported"
+            return "contradicted"
         return "inconclusive"
     lo_, hi_ = (lo, hi) if direction > 0 else (-hi, -lo)
     if lo_ > margin:
         return "supported"
     if hi_ < -margin:
-        return "not supported"
+        return "contradicted"
     return "inconclusive"
 
 

@@ -50,7 +50,7 @@ def test_the_old_rule_would_fail_the_same_simulation() -> None:
     e = eff[0, 0]
     assert claims.verdict(lo[0, 0], 2 * e.mean() - lo[0, 0], +1) == (
         "supported" if lo[0, 0] > 0 else "inconclusive" if 2 * e.mean() - lo[0, 0] > 0
-        else "not supported")
+        else "contradicted")
 
 
 @pytest.mark.parametrize("k", [10, 30])
@@ -134,10 +134,10 @@ def test_family_tests_details_and_bad_input() -> None:
 
 @pytest.mark.parametrize(("lo", "hi", "direction", "want"), [
     (0.01, 0.05, +1, "supported"),
-    (-0.05, -0.01, +1, "not supported"),
+    (-0.05, -0.01, +1, "contradicted"),
     (-0.01, 0.05, +1, "inconclusive"),
     (-0.05, -0.01, -1, "supported"),
-    (0.01, 0.05, -1, "not supported"),
+    (0.01, 0.05, -1, "contradicted"),
     (0.0, 0.05, +1, "inconclusive"),  # touching 0 does not exclude it
 ])
 def test_one_interval_reading(lo: float, hi: float, direction: int, want: str) -> None:
@@ -148,7 +148,7 @@ def test_one_interval_reading_with_a_margin() -> None:
     assert claims.verdict(0.004, 0.031, +1, margin=0.01) == "inconclusive"
     assert claims.verdict(0.012, 0.031, +1, margin=0.01) == "supported"
     assert claims.verdict(-0.005, 0.008, 0, margin=0.01) == "supported"
-    assert claims.verdict(0.02, 0.05, 0, margin=0.01) == "not supported"
+    assert claims.verdict(0.02, 0.05, 0, margin=0.01) == "contradicted"
     with pytest.raises(ValueError, match="lo is NaN"):  # one value: no interval to read
         claims.verdict(math.nan, math.nan, 1)
     with pytest.raises(ValueError, match="reversed"):

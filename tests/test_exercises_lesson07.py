@@ -22,7 +22,7 @@ def test_exercise_1():
     assert lesson07.exercise_1([1, 0, 1, -1]).correct is True
     cases = [(np.array([0, 0, 0, 0]), "Hint 1"), (np.array([1, 0, -1, -1]), "sign of each"),
              (-right, "flipped"), (np.array([1, 0.5, 1, -1]), "whole numbers"),
-             (["supported", "inconclusive", "supported", "not supported"], "as numbers"),
+             (["supported", "inconclusive", "supported", "contradicted"], "as numbers"),
              (np.array([1, 0, 1]), "shape")]
     for answer, words in cases:
         fb = lesson07.exercise_1(answer)

@@ -19,12 +19,12 @@ EXERCISE_1_INTERVALS: tuple[tuple[float, float, int], ...] = (
     (-0.045, -0.008, -1),
     (-0.030, -0.002, +1),
 )
-VERDICT_CODES = {"supported": 1, "inconclusive": 0, "not supported": -1}
+VERDICT_CODES = {"supported": 1, "inconclusive": 0, "contradicted": -1}
 
 
 def exercise_1(codes: object) -> Feedback:
     """Exercise 7.1: the verdicts of :data:`EXERCISE_1_INTERVALS`, coded +1 (supported),
-    0 (inconclusive), -1 (not supported)."""
+    0 (inconclusive), -1 (contradicted)."""
     expected = np.array([VERDICT_CODES[verdict(lo, hi, d)] for lo, hi, d in EXERCISE_1_INTERVALS],
                         dtype=float)
     n = len(EXERCISE_1_INTERVALS)
@@ -41,18 +41,18 @@ def exercise_1(codes: object) -> Feedback:
                 "decides, and the direction of the claim says which way.")
     by_sign = np.array([1.0 if lo > 0 else -1.0 if hi < 0 else 0.0
                         for lo, hi, _ in EXERCISE_1_INTERVALS])
-    strings = {"supported", "inconclusive", "not supported"}
+    strings = {"supported", "inconclusive", "contradicted"}
     if isinstance(codes, list | tuple | np.ndarray) and any(
             isinstance(c, str) and c in strings for c in np.ravel(np.asarray(codes, dtype=object))):
         return Feedback(ex.name, False, "code the verdicts as numbers: +1 supported, "
-                                        "0 inconclusive, -1 not supported.")
+                                        "0 inconclusive, -1 contradicted.")
     mistakes = [
         Mistake("those codes give the sign of each interval; a code says whether the interval "
                 "agrees with the claim's direction: a negative effect supports a claim that "
                 "predicts a decrease (+1), a negative effect against a predicted increase is "
                 "-1.", value=by_sign),
         Mistake("the signs are flipped: +1 means supported (the interval lies on the predicted "
-                "side), -1 not supported.", value=-expected),
+                "side), -1 contradicted.", value=-expected),
         Mistake("codes are whole numbers: +1, 0 or -1.",
                 test=lambda g: bool(np.any(np.abs(g - np.round(g)) > 1e-9))),
     ]
