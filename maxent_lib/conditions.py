@@ -533,10 +533,37 @@ def _one_se_choice(loss_lin: np.ndarray, loss_mlp: np.ndarray) -> bool:
     return bool(d.mean() > d.std(ddof=1) / np.sqrt(len(d)))
 
 
+def _penalties(alpha: object) -> list[float]:
+    """``alpha`` as a list of candidate penalties (one number, or a non-empty list of them)."""
+    if isinstance(alpha, (list, tuple, np.ndarray)):
+        values = [check_number(a, "alpha", low=0.0) for a in np.ravel(np.asarray(alpha,
+                                                                                  dtype=object))]
+        if not values:
+            raise ValueError("alpha is an empty list: give a penalty or candidate penalties")
+        return [float(a) for a in values]
+    return [float(check_number(alpha, "alpha", low=0.0))]
+
+
+def _best_penalty(alphas: Sequence[float], Z_fit: np.ndarray, y_fit: np.ndarray,
+                  Z_val: np.ndarray, y_val: np.ndarray, K: int,
+                  ) -> tuple[float, SoftmaxRegression, np.ndarray]:
+    """The candidate penalty whose softmax regression, fitted on the fitting part, has the
+    lowest mean cross-entropy on the validation part; with that model and its validation losses.
+    One candidate: that one, fitted as usual."""
+    best: tuple[float, SoftmaxRegression, np.ndarray] | None = None
+    for a in alphas:
+        model = SoftmaxRegression(alpha=a).fit(Z_fit, y_fit, n_classes=K)
+        losses = point_losses(log_softmax(model.decision_function(Z_val)), y_val)
+        if best is None or losses.mean() < best[2].mean():
+            best = (a, model, losses)
+    assert best is not None
+    return best
+
+
 def layerwise_repeated_split_gaps(
     features: Sequence[np.ndarray], y: np.ndarray, X: np.ndarray | None = None, *,
     n_splits: int = 10, test_fraction: float = 0.3, val_fraction: float = 0.2,
-    alpha: float = DEFAULT_ALPHA, confidence: float = 0.95, seed: int = 0,
+    alpha: float | Sequence[float] = DEFAULT_ALPHA, confidence: float = 0.95, seed: int = 0,
     n_classes: int | None = None, priors: np.ndarray | None = None, select: bool = True,
     probe: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
@@ -552,6 +579,14 @@ def layerwise_repeated_split_gaps(
     (:class:`maxent_lib.probes.StackedProbes`; ``probe`` passes its settings, e.g. ``width``),
     each starting from the softmax regression fitted on its fitting part (affine part at that
     solution, MLP output at zero), so it only has to learn what a linear read-out misses.
+
+    ``alpha`` is the linear read-out's penalty, or a list of candidate penalties: then, on every
+    split and for every feature set, each candidate is fitted on the fitting part and scored on
+    the validation part, and the best one is refitted on the whole training part (the test part
+    selects nothing). A penalty that suits the raw input over-fits a wide hidden layer read from
+    a few thousand points, so comparing layers with one fixed penalty would compare penalties;
+    choosing it on validation data approximates each feature set's best linear read-out, the
+    CE_lin* of lesson 03. ``alpha_chosen`` gives the choices per split.
 
     With ``select=True`` the flexible read-out of a split is the better, on the probe's
     validation part (``val_fraction`` of the training part), of softmax regression and the MLP
@@ -596,7 +631,7 @@ def layerwise_repeated_split_gaps(
     test_fraction = _check_fraction(test_fraction, "test_fraction")
     val_fraction = _check_fraction(val_fraction, "val_fraction")
     confidence = _check_fraction(confidence, "confidence")
-    check_number(alpha, "alpha", low=0.0)
+    alphas = _penalties(alpha)
     seed = check_seed(seed)
     select = check_flag(select, "select")
     if probe is not None:
@@ -630,7 +665,7 @@ def layerwise_repeated_split_gaps(
     splits = []
     Zf, yf, Zv, yv, Zt, seeds, dims, W_init, b_init = [], [], [], [], [], [], [], [], []
     lin_test, lin_val = np.empty((J, G, n_test)), np.empty((J, G, n_val))
-    acc_lin = np.empty((J, G))
+    acc_lin, chosen_alpha = np.empty((J, G)), np.empty((J, G))
     for j in range(J):
         perm = np.random.default_rng([int(seed), j]).permutation(n)
         te, tr = perm[:n_test], perm[n_test:]
@@ -639,13 +674,13 @@ def layerwise_repeated_split_gaps(
         for g, F in enumerate(feats):
             mu, sd = _standardiser(F[tr])
             Z = (F - mu) / sd
-            full = SoftmaxRegression(alpha=alpha).fit(Z[tr], y_arr[tr], n_classes=K)
+            a_jg, part, lin_val[j, g] = _best_penalty(alphas, Z[fit], y_arr[fit], Z[val],
+                                                      y_arr[val], K)
+            chosen_alpha[j, g] = a_jg
+            full = SoftmaxRegression(alpha=a_jg).fit(Z[tr], y_arr[tr], n_classes=K)
             lp = log_softmax(full.decision_function(Z[te]))
             lin_test[j, g] = point_losses(lp, y_arr[te])
             acc_lin[j, g] = np.mean(lp.argmax(1) == y_arr[te])
-            part = SoftmaxRegression(alpha=alpha).fit(Z[fit], y_arr[fit], n_classes=K)
-            lin_val[j, g] = point_losses(log_softmax(part.decision_function(Z[val])),
-                                         y_arr[val])
             W0 = np.zeros((d_max, K))
             W0[:F.shape[1]] = part.coef_.T
             W_init.append(W0)
@@ -706,7 +741,8 @@ def layerwise_repeated_split_gaps(
             "mlp_chosen": float(chosen[:, g].mean()),
             "mlp_chosen_input": None if x_index is None else float(chosen[:, x_index].mean()),
             "splits": per, "n_splits": J, "n_train": n_train, "n_test": n_test,
-            "alpha": float(alpha), "confidence": float(confidence),
+            "alpha": alphas[0] if len(alphas) == 1 else None,
+            "alpha_chosen": chosen_alpha[:, g].tolist(), "confidence": float(confidence),
             "interval": ("corrected repeated-split t interval (Nadeau & Bengio 2003) over "
                          f"{J} splits: training/test assignment and probe refits vary"
                          if J > 1 else "none (one split)"),

@@ -309,6 +309,13 @@ def bad_number(low: float | None = None, high: float | None = None, *, inf_ok: b
     return out
 
 
+def _bad_penalties() -> list[tuple]:
+    """A penalty, or a list of candidate penalties (each a number >= 0)."""
+    return ([b for b in bad_number(0.0) if b[0] != "list"]
+            + [("empty_list", [], "value"), ("list_with_text", [1e-2, "x"], "type"),
+               ("list_negative", [1e-2, -1.0], "value"), ("list_nan", [float("nan")], "value")])
+
+
 def bad_int(low: int | None = None, high: int | None = None) -> list[tuple]:
     out = [("True", True, "type"), ("float", 2.5, "type"), ("integral_float", 2.0, "type"),
            ("numeric_string", "3", "type"), ("None", None, "type"),
@@ -1267,7 +1274,7 @@ def _summary_specs() -> list[Spec]:
                          ("beyond_depth", [3], "value"), ("empty", [], "value"),
                          ("float", [1.5], "type")],
               "include_input": bad_flag(), "n_splits": bad_int(2, 1000),
-              "alpha": bad_number(0.0), "seed": bad_seed(),
+              "alpha": _bad_penalties(), "seed": bad_seed(),
               "probe": [("list", [4], "type"), ("unknown_setting", {"depth": 2}, "value")]}),
         Spec("ablation.heldout_gaps", A.heldout_gaps,
              {"result": fitted, "models": [0], "layers": [2], "include_input": True,
@@ -1768,7 +1775,7 @@ def _b_specs() -> list[Spec]:
               "val_fraction": bad_number(0.0, 1.0), "seed": bad_seed(),
               "n_classes": _not_none(bad_int(2, _checks.MAX_CLASSES)),
               "priors": [("two", [0.5, 0.5], "value"), ("text", "p", "type")],
-              "select": bad_flag(),
+              "select": bad_flag(), "alpha": _bad_penalties(),
               "probe": [("list", [4], "type"), ("unknown_setting", {"depth": 3}, "value"),
                         ("bad_width", {"width": 2.5}, "type")]},
              {"features": ("features", "features[0]", "y"), "y": ("y",),

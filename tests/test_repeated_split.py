@@ -128,3 +128,22 @@ def test_stored_coverage_simulation_meets_the_nominal_level():
     assert all(r["samples"] >= 20 for r in refit)
     assert all(r["coverage"] >= 0.85 for r in refit), [
         (r["case"], r["gap"], r["coverage"]) for r in refit]
+
+
+def test_penalty_chosen_on_validation_part():
+    """With candidate penalties, each split and feature set uses the candidate whose fit on the
+    fitting part scores best on the validation part; a single candidate is the fixed penalty."""
+    rng = np.random.default_rng(3)
+    n, d = 400, 60  # many noisy features for few points: a tiny penalty over-fits
+    y = rng.integers(0, 3, n)
+    wide = rng.normal(size=(n, d)) + 0.8 * np.eye(3)[y] @ rng.normal(size=(3, d)) / np.sqrt(d)
+    kw = {"n_splits": 2, "seed": 0, "select": False, "probe": {"width": 8, "max_epochs": 5}}
+    fixed = C.repeated_split_gaps(wide, y, alpha=1e-4, **kw)
+    one = C.repeated_split_gaps(wide, y, alpha=[1e-4], **kw)
+    assert one["ce_linear"] == fixed["ce_linear"] and one["alpha_chosen"] == [1e-4, 1e-4]
+    chosen = C.repeated_split_gaps(wide, y, alpha=[1e-4, 1e-1, 10.0], **kw)
+    assert set(chosen["alpha_chosen"]) <= {1e-4, 1e-1, 10.0} and chosen["alpha"] is None
+    assert 1e-4 not in chosen["alpha_chosen"]  # the over-fitting penalty loses on validation
+    assert chosen["ce_linear"] < fixed["ce_linear"]
+    with pytest.raises(ValueError, match="empty"):
+        C.repeated_split_gaps(wide, y, alpha=[], **kw)
