@@ -23,6 +23,7 @@ from scipy.special import logsumexp
 from threadpoolctl import threadpool_limits
 
 from ._checks import (
+    InputTypeError,
     as_finite_array,
     check_int,
     check_labels,
@@ -170,7 +171,7 @@ class SoftmaxRegression:
 
     After ``fit``: ``coef_`` (K, m) = W, ``intercept_`` (K,) = b (centred to sum to zero, which
     changes no probability), ``n_iter_``, ``converged_``, ``separable_``, ``loss_history_``
-    (objective after each iteration, starting from W = 0, b = 0), ``grad_norm_``.
+    (objective after each iteration, starting from W = 0, b = 0 or from ``init``), ``grad_norm_``.
     Introduced in lesson 02.
     """
 
@@ -296,10 +297,14 @@ class SoftmaxRegression:
         return bool(np.all(true - S.max(axis=1) > 0))
 
     # ------------------------------------------------------------------ public API
-    def fit(self, T: object, y: object, n_classes: int | None = None) -> SoftmaxRegression:
+    def fit(self, T: object, y: object, n_classes: int | None = None, *,
+            init: SoftmaxRegression | None = None) -> SoftmaxRegression:
         """Fit W and b on features ``T`` (n, m) and labels ``y`` in 0..K-1 (K = ``n_classes``, or
-        max(y) + 1). Returns ``self``. Raises ``ValueError`` on bad shapes, NaN/inf or labels out
-        of range; warns :class:`SeparableDataWarning` (see the class docstring) or
+        max(y) + 1). Returns ``self``. Newton's method starts from W = 0, b = 0, or from the
+        parameters of ``init``, a fitted model with the same K and m (a warm start: e.g. the fit
+        at a neighbouring penalty; the optimum is the same, it is reached in fewer steps).
+        Raises ``ValueError`` on bad shapes, NaN/inf, labels out of range or an ``init`` that
+        does not match; warns :class:`SeparableDataWarning` (see the class docstring) or
         :class:`NotConvergedWarning`."""
         # The matrices are small (K(m+1) <= ~1000): one BLAS thread is about as fast and avoids
         # OpenBLAS's threads spinning against each other on a busy laptop or Binder CPU.
@@ -308,6 +313,7 @@ class SoftmaxRegression:
             n_classes = check_n_classes(n_classes)
         y_arr = check_labels(y, n_classes)
         check_same_length("T", T_arr, "y", y_arr)
+        theta0 = self._check_init(init, T_arr.shape[1], n_classes, y_arr)
         # Features far from unit scale are rescaled by powers of two (exact): with the penalty
         # adjusted to match (alpha / sigma^2), the fitted model is the same, and the stopping
         # rule max |gradient| <= tol is then measured in units where the features are O(1).
@@ -323,21 +329,40 @@ class SoftmaxRegression:
                                  "rescale T (e.g. standardise its columns)")
         try:
             with threadpool_limits(limits=1, user_api="blas"):
-                self._fit(T_arr / sigma, y_arr, n_classes)
+                if theta0 is not None:  # the same model in the rescaled features' units
+                    theta0[:, :-1] *= sigma
+                self._fit(T_arr / sigma, y_arr, n_classes, theta0)
         finally:
             self.alpha = alpha
         self.coef_ = self.coef_ / sigma
         return self
 
-    def _fit(self, T_arr: np.ndarray, y_arr: np.ndarray,
-             n_classes: int | None) -> SoftmaxRegression:
+    @staticmethod
+    def _check_init(init: object, m: int, n_classes: int | None,
+                    y_arr: np.ndarray) -> np.ndarray | None:
+        """``init``'s parameters as one (K, m + 1) array [W | b], or None."""
+        if init is None:
+            return None
+        if not isinstance(init, SoftmaxRegression):
+            raise InputTypeError(f"init must be a fitted SoftmaxRegression or None, got "
+                                 f"{type(init).__name__}")
+        if not hasattr(init, "coef_"):
+            raise ValueError("init is not fitted yet: fit it first, or pass init=None")
+        K = int(n_classes) if n_classes is not None else int(y_arr.max()) + 1
+        if init.coef_.shape != (K, m):
+            raise ValueError(f"init has {init.coef_.shape[0]} classes and "
+                             f"{init.coef_.shape[1]} features; this fit has {K} and {m}")
+        return np.hstack([init.coef_, init.intercept_[:, None]]).astype(float)
+
+    def _fit(self, T_arr: np.ndarray, y_arr: np.ndarray, n_classes: int | None,
+             theta0: np.ndarray | None = None) -> SoftmaxRegression:
         K = int(n_classes) if n_classes is not None else int(y_arr.max()) + 1
         if K < 2:
             raise ValueError("y holds a single class; softmax regression needs at least two")
         n, m = T_arr.shape
         X1 = np.hstack([T_arr, np.ones((n, 1))])
         Y = _one_hot(y_arr, K)
-        theta = np.zeros((K, m + 1))
+        theta = np.zeros((K, m + 1)) if theta0 is None else theta0
         loss = self._objective(theta, X1, Y)
         history = [loss]
         self.converged_, self.separable_ = False, False

@@ -514,10 +514,13 @@ def _specs() -> list[Spec]:
         Spec("softmax.SoftmaxRegression", fit, {"alpha": 0.0, "tol": 1e-10, "max_iter": 100},
              {"alpha": bad_number(0.0), "tol": bad_number(0.0), "max_iter": bad_int(1)}),
         Spec("softmax.SoftmaxRegression.fit", lambda **kw: fit(alpha=1e-2).fit(**kw),
-             {"T": T, "y": y, "n_classes": None},
+             {"T": T, "y": y, "n_classes": None, "init": None},
              {"T": bad_array(T) + _short(T), "y": bad_labels(y, None) + _short(y),
               "n_classes": _not_none(bad_int(2, _checks.MAX_CLASSES))
-              + [("below_labels", 2, "value")]},
+              + [("below_labels", 2, "value")],
+              "init": [("array", FITTED.coef_, "type"), ("text", "warm", "type"),
+                       ("not_fitted", fit(), "value"),
+                       ("other_shape", fit().fit(T[:, :2], y), "value")]},
              {"T": ("T", "y"), "y": ("y", "T"), "n_classes": ("n_classes", "y")}),
         *[Spec(f"softmax.SoftmaxRegression.{m}", getattr(FITTED, m), {"T": T},
                {"T": bad_array(T) + [("wrong_columns", T[:, :2], "value")]})

@@ -147,3 +147,35 @@ def test_penalty_chosen_on_validation_part():
     assert chosen["ce_linear"] < fixed["ce_linear"]
     with pytest.raises(ValueError, match="empty"):
         C.repeated_split_gaps(wide, y, alpha=[], **kw)
+
+
+@pytest.mark.parametrize("alphas", [(1e-4, 1e-3, 1e-2, 1e-1), (1e-1, 1e-4, 10.0, 1e-2), (1e-3,)])
+def test_penalty_path_chooses_what_fitting_every_candidate_chooses(alphas):
+    """The warm-started path that stops once the validation loss rises picks the candidate (and
+    the model) that fitting every candidate from zero picks, on a U-shaped validation curve."""
+    rng = np.random.default_rng(5)
+    n, d = 500, 40
+    y = rng.integers(0, 3, n)
+    Z = rng.normal(size=(n, d)) + 0.8 * np.eye(3)[y] @ rng.normal(size=(3, d)) / np.sqrt(d)
+    fit, val = slice(0, 350), slice(350, None)
+    every = []
+    for a in alphas:
+        m = C.SoftmaxRegression(alpha=a).fit(Z[fit], y[fit], n_classes=3)
+        every.append(C.point_losses(C.log_softmax(m.decision_function(Z[val])), y[val]).mean())
+    a_best, model, losses = C._best_penalty(list(alphas), Z[fit], y[fit], Z[val], y[val], 3)
+    assert a_best == alphas[int(np.argmin(every))]
+    assert abs(losses.mean() - min(every)) < 1e-9 and model.alpha == a_best
+    if len(alphas) == 4 and a_best != min(alphas):  # the curve turned: 1e-4 was never fitted
+        calls = []
+        real_fit = C.SoftmaxRegression.fit
+
+        def counting_fit(self, *args, **kwargs):
+            calls.append(self.alpha)
+            return real_fit(self, *args, **kwargs)
+
+        C.SoftmaxRegression.fit = counting_fit
+        try:
+            C._best_penalty(list(alphas), Z[fit], y[fit], Z[val], y[val], 3)
+        finally:
+            C.SoftmaxRegression.fit = real_fit
+        assert min(alphas) not in calls and calls == sorted(calls, reverse=True)

@@ -225,3 +225,36 @@ def test_large_problem_path_detects_separable_data():
     with pytest.warns(SeparableDataWarning):
         model.fit(T, y)
     assert model.separable_
+
+
+@pytest.mark.parametrize("dense_limit", [1000, 0])
+@pytest.mark.parametrize("scale", [1.0, 1e6])
+def test_warm_start_reaches_the_same_optimum_in_fewer_steps(overlapping, dense_limit, scale):
+    """``init`` (a model fitted at a neighbouring penalty) changes where Newton's method starts,
+    not where it ends, also when the features are rescaled inside ``fit``."""
+    T, y = overlapping
+    T = T * scale
+    start = SoftmaxRegression(alpha=1e-1 / scale**2).fit(T, y)
+    cold, warm = SoftmaxRegression(alpha=1e-3 / scale**2), SoftmaxRegression(alpha=1e-3 / scale**2)
+    cold.dense_limit = warm.dense_limit = dense_limit
+    cold.fit(T, y)
+    warm.fit(T, y, init=start)
+    assert cold.converged_ and warm.converged_
+    np.testing.assert_allclose(warm.predict_proba(T), cold.predict_proba(T), atol=1e-9)
+    assert warm.n_iter_ < cold.n_iter_
+    assert warm.loss_history_[0] < cold.loss_history_[0]  # it started from the warm point
+    np.testing.assert_array_equal(start.coef_, SoftmaxRegression(alpha=1e-1 / scale**2)
+                                  .fit(T, y).coef_)  # init itself is left as it was
+
+
+def test_warm_start_bad_input(overlapping):
+    T, y = overlapping
+    with pytest.raises(TypeError, match="init"):
+        SoftmaxRegression().fit(T, y, init=np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="init is not fitted"):
+        SoftmaxRegression().fit(T, y, init=SoftmaxRegression())
+    other = SoftmaxRegression(alpha=1e-2).fit(T[:, :3], y)
+    with pytest.raises(ValueError, match="init has 3 classes and 3 features"):
+        SoftmaxRegression().fit(T, y, init=other)
+    with pytest.raises(ValueError, match="init has 3 classes"):
+        SoftmaxRegression().fit(T, y, n_classes=4, init=SoftmaxRegression().fit(T, y))
