@@ -212,6 +212,28 @@ def test_external_urls_are_detected() -> None:
     assert len(build_slides.external_urls(html)) == 3
 
 
+def test_large_blocks_move_to_shared_files(tmp_path: Path) -> None:
+    """Large style and plain script blocks go to one shared file each (named by their
+    content, written once); small blocks and data scripts (e.g. widget state) stay inline;
+    files no deck links any more are removed."""
+    big_css, big_js = "p { color: red; }\n" * 200, "var x = 1;\n" * 300
+    state = '<script type="application/vnd.jupyter.widget-state+json">' + "{}" * 2000 + "</script>"
+    html = (f"<style>{big_css}</style><style>b {{}}</style><script>{big_js}</script>"
+            f"<script>var y = 2;</script>{state}")
+    out = build_slides.externalise_blocks(html, tmp_path)
+    assert build_slides.externalise_blocks(html, tmp_path) == out  # same names on a rebuild
+    shared = build_slides.linked_shared(out)
+    assert [s.split("/")[0] for s in shared] == ["css", "js"]
+    assert (tmp_path / shared[0]).read_text() == big_css
+    assert (tmp_path / shared[1]).read_text() == big_js
+    assert "<style>b {}</style>" in out and "<script>var y = 2;</script>" in out and state in out
+    (tmp_path / "a.slides.html").write_text(out, encoding="utf-8")
+    (tmp_path / "js" / "0123456789ab.js").write_text("old", encoding="utf-8")
+    removed = build_slides.remove_unused_shared(tmp_path)
+    assert [p.name for p in removed] == ["0123456789ab.js"]
+    assert all((tmp_path / s).exists() for s in shared)
+
+
 def test_note_format_round_trip() -> None:
     written = build_slides.format_note("Stress this.\n\nThen that.")
     assert written.startswith("> **Lecturer's note.** Stress this.")

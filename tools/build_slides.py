@@ -50,7 +50,8 @@ Offline by design: reveal.js (``slides/reveal.js/``) and MathJax 3 (``slides/mat
 vendored and referenced by relative paths, through the course's template
 (``tools/slides_template/course_reveal``), which drops nbconvert's CDN scripts. After the export,
 :func:`external_urls` lists any ``http(s)`` script or stylesheet left; the build fails if there is
-one. Large ``<style>`` blocks go to ``slides/css/<hash>.css``, shared by all decks.
+one. Large ``<style>`` and ``<script>`` blocks go to ``slides/css/<hash>.css`` and
+``slides/js/<hash>.js``, shared by all decks.
 
 Stored outputs come from ``python tools/run_notebooks.py``; rebuild the decks after it.
 ``tools/deck_audit.py`` measures the decks in a real browser against the limits below.
@@ -89,8 +90,11 @@ LESSON_GLOB = "[0-9][0-9]_*.ipynb"
 LESSON_FILE = re.compile(r"^(?:\./)?(\d\d_[\w-]+)\.ipynb$")
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 CSS_DIR = "css"  # relative to the deck
-INLINE_STYLE_LIMIT = 2000  # characters; larger <style> blocks go to a shared file
+JS_DIR = "js"  # relative to the deck
+INLINE_LIMIT = 2000  # characters; larger <style> and <script> blocks go to a shared file
 STYLE_BLOCK = re.compile(r"<style([^>]*)>(.*?)</style>", flags=re.S)
+#: a plain inline script (no ``src``, no ``type``: JavaScript, not data such as widget state)
+SCRIPT_BLOCK = re.compile(r"<script>(.*?)</script>", flags=re.S)
 
 # ---- the deck's limits (one place: tools/deck_audit.py and the tests read them from here) ----
 #: The slide frame (reveal.js width x height), a common projector resolution.
@@ -517,37 +521,51 @@ def external_urls(html: str) -> list[str]:
     return refs
 
 
-def externalise_styles(html: str, out_dir: Path) -> str:
-    """Move every ``<style>`` block longer than ``INLINE_STYLE_LIMIT`` into
-    ``out_dir/css/<sha1 of its text>.css`` and link it where the block stood."""
+def _shared_file(text: str, folder: str, suffix: str, out_dir: Path) -> str:
+    """Write ``text`` to ``out_dir/folder/<sha1 of it>.suffix`` (once) and return that name,
+    relative to the deck."""
+    name = f"{folder}/{hashlib.sha1(text.encode()).hexdigest()[:12]}.{suffix}"
+    target = out_dir / name
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return name
 
-    def replace(match: re.Match[str]) -> str:
+
+def externalise_blocks(html: str, out_dir: Path) -> str:
+    """Move every ``<style>`` block and plain ``<script>`` block longer than ``INLINE_LIMIT``
+    into a file shared by the decks (``out_dir/css/<sha1>.css``, ``out_dir/js/<sha1>.js``) and
+    link it where the block stood (a ``<script src>`` runs in the same order as the inline
+    block did)."""
+
+    def style(match: re.Match[str]) -> str:
         css = match.group(2)
-        if len(css) <= INLINE_STYLE_LIMIT:
+        if len(css) <= INLINE_LIMIT:
             return match.group(0)
-        name = f"{CSS_DIR}/{hashlib.sha1(css.encode()).hexdigest()[:12]}.css"
-        target = out_dir / name
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(css, encoding="utf-8")
-        return f'<link rel="stylesheet" href="{name}">'
+        return f'<link rel="stylesheet" href="{_shared_file(css, CSS_DIR, "css", out_dir)}">'
 
-    return STYLE_BLOCK.sub(replace, html)
+    def script(match: re.Match[str]) -> str:
+        js = match.group(1)
+        if len(js) <= INLINE_LIMIT:
+            return match.group(0)
+        return f'<script src="{_shared_file(js, JS_DIR, "js", out_dir)}"></script>'
 
-
-def linked_css(html: str) -> list[str]:
-    """The deck's links to shared style sheets (``css/<hash>.css``)."""
-    return [r for r in scan(html).refs if r.startswith(CSS_DIR + "/")]
+    return SCRIPT_BLOCK.sub(script, STYLE_BLOCK.sub(style, html))
 
 
-def remove_unused_css(out_dir: Path) -> list[Path]:
-    """Delete shared style sheets that no deck in ``out_dir`` links any more."""
+def linked_shared(html: str) -> list[str]:
+    """The deck's links to shared files (``css/<hash>.css``, ``js/<hash>.js``)."""
+    return [r for r in scan(html).refs if r.startswith((CSS_DIR + "/", JS_DIR + "/"))]
+
+
+def remove_unused_shared(out_dir: Path) -> list[Path]:
+    """Delete shared style sheets and scripts that no deck in ``out_dir`` links any more."""
     used = {name for deck in out_dir.glob("*.slides.html")
-            for name in linked_css(deck.read_text(encoding="utf-8"))}
-    stale = [css for css in (out_dir / CSS_DIR).glob("*.css")
-             if f"{CSS_DIR}/{css.name}" not in used]
-    for css in stale:
-        css.unlink()
+            for name in linked_shared(deck.read_text(encoding="utf-8"))}
+    stale = [f for folder, suffix in ((CSS_DIR, "css"), (JS_DIR, "js"))
+             for f in (out_dir / folder).glob(f"*.{suffix}") if f"{folder}/{f.name}" not in used]
+    for f in stale:
+        f.unlink()
     return stale
 
 
@@ -577,7 +595,7 @@ def build(notebook: Path, out_dir: Path = SLIDES, link_dir: Path | None = None,
     anything from the network."""
     body = render(notebook, link_dir or out_dir, timings)
     out_dir.mkdir(parents=True, exist_ok=True)
-    body = externalise_styles(body, out_dir)
+    body = externalise_blocks(body, out_dir)
     target = out_dir / deck_name(notebook)
     target.write_text(body, encoding="utf-8")
     return target
@@ -597,7 +615,7 @@ def lint(notebook: Path) -> list[str]:
 
 def stale_decks(notebooks: Iterable[Path], out: Path) -> list[str]:
     """Decks in ``out`` that are missing or differ from a fresh build, and shared style sheets
-    a fresh build links that are missing."""
+    and scripts a fresh build links that are missing."""
     import tempfile
 
     stale = []
@@ -607,9 +625,9 @@ def stale_decks(notebooks: Iterable[Path], out: Path) -> list[str]:
             deck = out / deck_name(nb)
             if not deck.exists() or deck.read_text(encoding="utf-8") != fresh:
                 stale.append(deck.name)
-            else:  # a current deck needs the shared style sheets it links
-                stale += [css for css in linked_css(fresh)
-                          if not (out / css).exists() and css not in stale]
+            else:  # a current deck needs the shared style sheets and scripts it links
+                stale += [name for name in linked_shared(fresh)
+                          if not (out / name).exists() and name not in stale]
     return stale
 
 
@@ -651,8 +669,8 @@ def main(argv: Iterable[str] | None = None) -> int:
         print(f"{deck.name}: {info.sections} sections, {info.notes} speaker notes, "
               f"{deck.stat().st_size / 1024:.0f} KiB, {time.perf_counter() - start:.1f} s")
     if not args.notebooks:
-        for css in remove_unused_css(args.out):
-            print(f"removed unused {css.relative_to(args.out)}")
+        for shared in remove_unused_shared(args.out):
+            print(f"removed unused {shared.relative_to(args.out)}")
     return 0
 
 
