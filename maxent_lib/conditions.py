@@ -591,12 +591,13 @@ def layerwise_repeated_split_gaps(
     solution, MLP output at zero), so it only has to learn what a linear read-out misses.
 
     ``alpha`` is the linear read-out's penalty, or a list of candidate penalties: then, on every
-    split and for every feature set, each candidate is fitted on the fitting part and scored on
-    the validation part, and the best one is refitted on the whole training part (the test part
-    selects nothing). A penalty that suits the raw input over-fits a wide hidden layer read from
-    a few thousand points, so comparing layers with one fixed penalty would compare penalties;
-    choosing it on validation data approximates each feature set's best linear read-out, the
-    CE_lin* of lesson 03. ``alpha_chosen`` gives the choices per split.
+    split and for every feature set, the candidates are fitted on the fitting part from the
+    largest penalty down (each warm-started from the previous one) and scored on the validation
+    part until the validation loss rises; the best one fitted is refitted on the whole training
+    part (the test part selects nothing). A penalty that suits the raw input over-fits a wide
+    hidden layer read from a few thousand points, so comparing layers with one fixed penalty
+    would compare penalties; choosing it on validation data approximates each feature set's
+    best linear read-out, the CE_lin* of lesson 03. ``alpha_chosen`` gives the choices per split.
 
     With ``select=True`` the flexible read-out of a split is the better, on the probe's
     validation part (``val_fraction`` of the training part), of softmax regression and the MLP
@@ -974,6 +975,8 @@ def exact_condition_gaps(
         raise ValueError(f"no quadrature rule for this task ({type(task).__name__}, "
                          f"{task.dim}-D); use method='monte_carlo'")
     use_quad = can_quad and method != "monte_carlo"
+    if use_quad and X_test is None:  # checks n_nodes: it needs a coarser rule for the error
+        quadrature.coarser_n(task, n_nodes)
 
     def features(T: np.ndarray) -> np.ndarray:
         if transform is None:
@@ -1016,8 +1019,7 @@ def exact_condition_gaps(
 
     vals, per_point, n_x, n_fit = run(n_nodes)
     if use_quad and points is None:
-        n_ax = n_nodes if n_nodes is not None else quadrature._default_n(task)
-        coarse, _, _, _ = run(max(8, (3 * int(n_ax)) // 4))
+        coarse, _, _, _ = run(quadrature.coarser_n(task, n_nodes)[1])
         accuracy = max(abs(vals[k] - coarse[k]) for k in _GAP_KEYS)
         used = "quadrature"
     else:

@@ -200,9 +200,10 @@ def coverage_table(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def code_hash() -> str:
     """A hash of the source of the code a coverage record depends on and this course module
-    owns: the two estimators, the exact gaps, the probes, the quadrature and this simulation.
-    Softmax regression and the synthetic tasks (shared modules) are pinned by the commit in the
-    provenance. A stored record whose hash differs from the current one is stale.
+    owns: the two estimators with the linear read-out (softmax regression and its penalty
+    choice), the exact gaps, the probes, the quadrature and this simulation. The synthetic tasks
+    (a shared module) are pinned by the commit in the provenance. A stored record whose hash
+    differs from the current one is stale.
     Introduced in lesson 03."""
     from . import probes, quadrature
 
@@ -210,7 +211,8 @@ def code_hash() -> str:
              conditions.split_t_interval, conditions._one_se_choice, conditions._standardiser,
              conditions._label_surprisal, conditions.point_losses, conditions.linear_probe,
              conditions.feature_condition_gaps, conditions.paired_bootstrap_ci,
-             conditions.FlexibleProbe, conditions.exact_condition_gaps,
+             conditions.FlexibleProbe, conditions.exact_condition_gaps, conditions._best_penalty,
+             conditions.SoftmaxRegression,
              conditions._exact_values, conditions.soft_label_softmax, probes, quadrature,
              simulate_coverage, _dropped, CASES_SOURCE]
     h = hashlib.sha256()

@@ -13,6 +13,7 @@ one layer at a time, each with a temporary softmax head on the frozen layers bel
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -93,6 +94,9 @@ class MLP(nn.Module):
     or with ``shortcut=True`` the residual form T_l = T_{l-1} + g(A_l T_{l-1} + c_l), which keeps
     all of T_{l-1} (lesson 05). ``activation`` g is "relu", "sigmoid" or "tanh"; a sigmoid unit
     sigma(a.T + c) is itself a binary logistic (max-ent) model on the features below (lesson 04).
+    Initialisation: torch's default for ``nn.Linear`` (U(+-1/sqrt(fan_in))) for sigmoid and tanh;
+    for ReLU, He initialisation as in :mod:`maxent_lib.ensemble` (the same uniform draws scaled
+    to variance 2/fan_in for the hidden layers and 1/fan_in for the head, biases 0).
     ``features(x)`` returns [T_1, ..., T_L]. Introduced in lesson 04.
     """
 
@@ -107,6 +111,11 @@ class MLP(nn.Module):
         self.layers = nn.ModuleList(nn.Linear(dims[i], dims[i + 1]) for i in range(self.depth))
         self.act = ACTIVATIONS[activation]()
         self.head = nn.Linear(self.width, self.n_classes)
+        if activation == "relu":  # He initialisation, as in maxent_lib.ensemble's "he"
+            with torch.no_grad():
+                for lin, gain in [(m, 6.0) for m in self.layers] + [(self.head, 3.0)]:
+                    lin.weight.mul_(math.sqrt(gain))  # variance 1/(3 fan_in) -> gain/(3 fan_in)
+                    lin.bias.zero_()
 
     def layer(self, index: int, t: torch.Tensor) -> torch.Tensor:
         """Apply hidden layer ``index`` (0-based) to the features below it (a floating tensor
@@ -360,6 +369,11 @@ class StackedMLP(nn.Module):
                 nets.append(MLP(in_dim, width, depth, n_classes, activation, shortcut))
                 heads.append([nn.Linear(nets[-1].width, nets[-1].n_classes)
                               for _ in range(nets[-1].depth - 1)])
+                if activation == "relu":  # the growth heads read ReLU features, as the head does
+                    with torch.no_grad():
+                        for h in heads[-1]:
+                            h.weight.mul_(math.sqrt(3.0))
+                            h.bias.zero_()
         ref = nets[0]
         self.in_dim, self.width, self.depth = ref.in_dim, ref.width, ref.depth
         self.n_classes, self.activation, self.shortcut = ref.n_classes, activation, bool(shortcut)

@@ -42,13 +42,13 @@ MAX_INPUT = 1e30
 
 
 def _init(gens: Sequence[torch.Generator], fan_in: Sequence[int], shape: tuple[int, int],
-          d_max: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+          padded: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-probe U(-1/sqrt(fan_in), 1/sqrt(fan_in)) weights (M, in, out) and biases (M, 1, out),
     torch's default for ``nn.Linear``; rows beyond a probe's own input width are zero."""
     ws, bs = [], []
     for g, f in zip(gens, fan_in, strict=True):
         bound = 1.0 / math.sqrt(f)
-        rows = shape[0] if d_max is None else f
+        rows = f if padded else shape[0]
         w = torch.zeros(shape, dtype=torch.float64)
         w[:rows] = (torch.rand((rows, shape[1]), generator=g, dtype=torch.float64) * 2 - 1) * bound
         ws.append(w)
@@ -117,8 +117,7 @@ class StackedProbes:
             raise ValueError(f"{name} must hold {M} probes (first axis), got {Z_arr.shape[0]}")
         if d is not None and Z_arr.shape[2] != d:
             raise ValueError(f"{name} must have {d} columns, got {Z_arr.shape[2]}")
-        labels = check_labels(y_arr.reshape(-1), self.n_classes_ if hasattr(self, "n_classes_")
-                              else None, f"labels for {name}")
+        labels = check_labels(y_arr.reshape(-1), self.n_classes_, f"labels for {name}")
         return Z_arr, labels.reshape(y_arr.shape)
 
     def fit(self, Z_fit: np.ndarray, y_fit: np.ndarray, Z_val: np.ndarray, y_val: np.ndarray,
@@ -133,7 +132,8 @@ class StackedProbes:
         right). Without it every layer starts at torch's default initialisation.
 
         Raises ``ValueError`` on bad shapes, NaN/inf, labels out of range, fewer than 2 fitting
-        or validation points, or seeds that are not one non-negative integer per probe."""
+        or validation points, seeds that are not one non-negative integer per probe, or
+        non-zero padding (columns beyond a probe's ``in_dims``)."""
         self.n_classes_ = check_n_classes(n_classes)
         Zf, yf = self._check(Z_fit, y_fit, "Z_fit")
         M, n_fit, d = Zf.shape
@@ -166,6 +166,11 @@ class StackedProbes:
                 raise ValueError(f"affine_init must be W of shape {(M, d, self.n_classes_)} and "
                                  f"b of shape {(M, self.n_classes_)}, got {W0.shape}, {b0.shape}")
             init = (W0, b0)
+        for m, k in enumerate(dims):  # padding changes nothing only if the padding is zero
+            if np.any(Zf[m, :, k:]) or np.any(Zv[m, :, k:]) or (
+                    init is not None and np.any(init[0][m, k:])):
+                raise ValueError(f"probe {m} has in_dims[{m}] = {k}: its columns of Z_fit and "
+                                 f"Z_val (and rows of affine_init W) beyond {k} must be zero")
         threads = torch.get_num_threads()
         if self.device.type == "cpu":
             torch.set_num_threads(self.threads)
@@ -184,7 +189,7 @@ class StackedProbes:
         gens = [torch.Generator().manual_seed(s) for s in seeds]
         shapes = [((d, K), dims, True), ((d, w), dims, True), ((w, w), [w] * M, False),
                   ((w, K), [w] * M, False)]
-        raw = [_init(gens, fan, shape, d if pad else None) for shape, fan, pad in shapes]
+        raw = [_init(gens, fan, shape, pad) for shape, fan, pad in shapes]
         if init is not None:
             raw[0] = (torch.as_tensor(init[0]), torch.as_tensor(init[1])[:, None, :])
             raw[3] = (torch.zeros_like(raw[3][0]), torch.zeros_like(raw[3][1]))

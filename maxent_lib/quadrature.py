@@ -30,7 +30,7 @@ from scipy.special import logsumexp
 from ._checks import InputTypeError, as_finite_array, check_int
 from .data import CirclesTask, GaussianMixtureTask, SyntheticTask
 
-__all__ = ["DEFAULT_NODES", "expectation", "has_quadrature", "quadrature_nodes"]
+__all__ = ["DEFAULT_NODES", "coarser_n", "expectation", "has_quadrature", "quadrature_nodes"]
 
 #: Nodes per axis by input dimension (1-D, 2-D, 3-D): 512, 256^2 = 65,536 and 48^3 = 110,592
 #: grid nodes for a Gaussian mixture; the circles task uses 96 radii x 96 angles per class.
@@ -107,7 +107,7 @@ def quadrature_nodes(task: SyntheticTask, n: int | None = None) -> tuple[np.ndar
     n_ax = _default_n(task) if n is None else check_int(n, "n", low=_PANEL)
     per_class = task.n_classes if isinstance(task, CirclesTask) else 1
     dims = 2 if isinstance(task, CirclesTask) else task.dim
-    if n_ax > MAX_NODES or per_class * n_ax**dims > MAX_NODES:
+    if per_class * n_ax**dims > MAX_NODES:
         raise ValueError(f"n = {n_ax} nodes per axis make more than {MAX_NODES:,} nodes in "
                          f"{task.dim} dimensions; lower n")
     if isinstance(task, CirclesTask):
@@ -115,10 +115,35 @@ def quadrature_nodes(task: SyntheticTask, n: int | None = None) -> tuple[np.ndar
     return _grid_nodes(task, int(n_ax))  # type: ignore[arg-type]
 
 
+def coarser_n(task: SyntheticTask, n: int | None = None) -> tuple[int, int]:
+    """The rule with ``n`` nodes per axis (default :data:`DEFAULT_NODES`) as it is used, and
+    the coarser rule an error estimate compares it with: (n_fine, n_coarse) nodes per axis,
+    n_coarse about three quarters of n_fine and strictly fewer (the grid rule rounds ``n`` down
+    to whole panels of 8, so the coarser grid has fewer panels). Raises ``ValueError`` when no
+    coarser rule exists (a grid of one panel, n < 16; the circles rule with n < 9).
+    Introduced in lesson 03."""
+    _check_task(task)
+    if not has_quadrature(task):
+        raise ValueError(f"no quadrature rule for {type(task).__name__} in {task.dim} dimensions "
+                         "(Gaussian mixtures up to 3-D and the circles task have one)")
+    n_ax = _default_n(task) if n is None else check_int(n, "n", low=_PANEL)
+    if isinstance(task, CirclesTask):
+        fine, coarse = n_ax, max(_PANEL, (3 * n_ax) // 4)
+    else:
+        panels = n_ax // _PANEL
+        fine, coarse = _PANEL * panels, _PANEL * max(1, (3 * panels) // 4)
+    if coarse >= fine:
+        least = _PANEL + 1 if isinstance(task, CirclesTask) else 2 * _PANEL
+        raise ValueError(f"n = {n_ax} nodes per axis has no coarser rule to estimate its error "
+                         f"with; use n >= {least}")
+    return fine, coarse
+
+
 def expectation(task: SyntheticTask, g: Callable[[np.ndarray], np.ndarray],
                 n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """E_x[g(x)] by :func:`quadrature_nodes` with ``n`` nodes per axis, and an error estimate:
-    the absolute difference from the rule with three quarters as many nodes per axis.
+    the absolute difference from the rule with about three quarters as many nodes per axis
+    (:func:`coarser_n`).
 
     ``g`` maps nodes (N, d) to values (N,) or (N, q); returns (value, error), each of shape ()
     or (q,). Raises ``TypeError`` if ``g`` is not callable, ``ValueError`` if its values are
@@ -126,9 +151,8 @@ def expectation(task: SyntheticTask, g: Callable[[np.ndarray], np.ndarray],
     _check_task(task)
     if not callable(g):
         raise InputTypeError(f"g must be a function of the nodes, got {type(g).__name__}")
-    n_ax = _default_n(task) if n is None else check_int(n, "n", low=_PANEL)
     values = []
-    for m in (n_ax, max(_PANEL, (3 * n_ax) // 4)):
+    for m in coarser_n(task, n):
         X, w = quadrature_nodes(task, m)
         gx = as_finite_array(g(X), "g(X)", ndim=(1, 2))
         if len(gx) != len(X):

@@ -313,7 +313,8 @@ class SoftmaxRegression:
             n_classes = check_n_classes(n_classes)
         y_arr = check_labels(y, n_classes)
         check_same_length("T", T_arr, "y", y_arr)
-        theta0 = self._check_init(init, T_arr.shape[1], n_classes, y_arr)
+        theta0 = self._check_init(init, T_arr.shape[1],
+                                  n_classes if n_classes is not None else int(y_arr.max()) + 1)
         # Features far from unit scale are rescaled by powers of two (exact): with the penalty
         # adjusted to match (alpha / sigma^2), the fitted model is the same, and the stopping
         # rule max |gradient| <= tol is then measured in units where the features are O(1).
@@ -338,8 +339,7 @@ class SoftmaxRegression:
         return self
 
     @staticmethod
-    def _check_init(init: object, m: int, n_classes: int | None,
-                    y_arr: np.ndarray) -> np.ndarray | None:
+    def _check_init(init: object, m: int, K: int) -> np.ndarray | None:
         """``init``'s parameters as one (K, m + 1) array [W | b], or None."""
         if init is None:
             return None
@@ -348,7 +348,6 @@ class SoftmaxRegression:
                                  f"{type(init).__name__}")
         if not hasattr(init, "coef_"):
             raise ValueError("init is not fitted yet: fit it first, or pass init=None")
-        K = int(n_classes) if n_classes is not None else int(y_arr.max()) + 1
         if init.coef_.shape != (K, m):
             raise ValueError(f"init has {init.coef_.shape[0]} classes and "
                              f"{init.coef_.shape[1]} features; this fit has {K} and {m}")

@@ -1656,6 +1656,7 @@ def _coverage_record() -> dict[str, Any]:
 def _stacked_probe_inputs() -> dict[str, Any]:
     rng = np.random.default_rng(3)
     Zf, Zv = rng.normal(size=(2, 30, 3)), rng.normal(size=(2, 10, 3))
+    Zf[1, :, 2] = Zv[1, :, 2] = 0.0  # probe 1 has 2 inputs: its third column is padding
     return {"Z_fit": Zf, "y_fit": rng.integers(0, 3, (2, 30)), "Z_val": Zv,
             "y_val": rng.integers(0, 3, (2, 10)), "n_classes": 3, "seeds": [0, 1],
             "in_dims": [3, 2], "affine_init": None}
@@ -1945,7 +1946,8 @@ def _b_specs() -> list[Spec]:
               "seeds": [("None", None, "type"), ("one", [0], "value"), ("float", [0, 1.5], "type"),
                         ("negative", [0, -1], "value"), ("text", "01", "type")],
               "in_dims": [("too_wide", [4, 3], "value"), ("zero", [0, 3], "value"),
-                          ("one", [3], "value"), ("text", "33", "type")],
+                          ("one", [3], "value"), ("text", "33", "type"),
+                          ("non_zero_padding", [2, 3], "value")],
               "affine_init": [("one_array", np.zeros((2, 3, 3)), "type"),
                               ("wrong_shapes", (np.zeros((2, 2, 3)), np.zeros((2, 3))),
                                "value")]},
@@ -1963,6 +1965,11 @@ def _b_specs() -> list[Spec]:
              {"task": [("None", None, "type"), ("name", "circles", "type"),
                        ("no_rule", data.shared_covariance_gaussians(dim=4, seed=0), "value")],
               "n": _not_none(bad_int(8)) + [("too_many", 10**7, "value")]},
+             {"task": ("task", "rule")}),
+        Spec("quadrature.coarser_n", Q.coarser_n, {"task": CIRCLES, "n": 16},
+             {"task": [("None", None, "type"), ("name", "circles", "type"),
+                       ("no_rule", data.shared_covariance_gaussians(dim=4, seed=0), "value")],
+              "n": _not_none(bad_int(8)) + [("no_coarser_rule", 8, "value")]},
              {"task": ("task", "rule")}),
         Spec("quadrature.expectation", Q.expectation,
              {"task": TASK, "g": lambda Z: Z[:, 0], "n": 16},
@@ -2031,9 +2038,12 @@ def _b_cases() -> list[Case]:
                       C.linear_probe(X2, Y3, 3)(X2)), "ok",
              check=lambda r: np.allclose(r[0], r[2], atol=1e-6)
              and np.allclose(r[1], r[2], atol=1e-6)),
-        Case("quadrature.expectation", "constant_one_is_one",
-             lambda: Q.expectation(CIRCLES, lambda Z: np.ones(len(Z)), 16), "ok",
-             check=lambda r: abs(r[0] - 1) < 1e-12 and r[1] < 1e-12),
+        Case("quadrature.expectation", "second_moment_of_the_radius",
+             lambda: Q.expectation(CIRCLES, lambda Z: (Z**2).sum(1), 16), "ok",
+             check=lambda r: abs(r[0] - (CIRCLES.priors @ np.asarray(CIRCLES.radii)**2
+                                         + CIRCLES.noise**2)) <= max(10 * r[1], 1e-9)),
+        Case("quadrature.expectation", "too_few_nodes_for_an_error_estimate",
+             lambda: Q.expectation(CIRCLES, lambda Z: Z[:, 0], 8), "value", ("n",)),
     ]
     return out
 

@@ -142,3 +142,20 @@ def test_soft_label_softmax_recovers_a_softmax_model():
         C.soft_label_softmax(T, P, np.full(500, 1.0))
     with pytest.raises(ValueError, match="rows"):
         C.soft_label_softmax(T, P[:10], np.full(500, 1 / 500))
+
+
+def test_error_estimates_compare_with_a_coarser_rule():
+    """The error estimate compares the rule with a strictly coarser one; a rule with no coarser
+    one (one grid panel) is refused rather than reported with an error of 0."""
+    task = data.class_covariance_gaussians(seed=0)
+    assert quadrature.coarser_n(task) == (256, 192)
+    assert quadrature.coarser_n(task, 23) == (16, 8)  # the grid uses whole panels of 8
+    assert quadrature.coarser_n(data.CirclesTask(), 9) == (9, 8)
+    for n in (8, 12, 15):
+        with pytest.raises(ValueError, match="no coarser rule"):
+            quadrature.expectation(task, lambda Z: Z[:, 0], n)
+        with pytest.raises(ValueError, match="no coarser rule"):
+            C.exact_condition_gaps(task, n_nodes=n)
+    value, err = quadrature.expectation(task, lambda Z: Z[:, 0] ** 2, 16)
+    exact, _ = quadrature.expectation(task, lambda Z: Z[:, 0] ** 2)
+    assert abs(value - exact) <= err  # a coarse rule says it is coarse
