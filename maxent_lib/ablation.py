@@ -729,6 +729,24 @@ def heldout_layer_gaps(result: GroupResult, i: int, layers: Sequence[int],
                         seed=seed, probe=probe)[0]
 
 
+def at_initialisation(result: GroupResult) -> GroupResult:
+    """The stack of ``result`` as it was before training: every model re-created from its own
+    seed, initialisation, shortcut and dropout settings (the same random draws it started
+    from), with ``result``'s records, data and splits. Its features are the untrained baseline
+    of a layer-by-layer claim: a linear read-out of random ReLU features of x is already a
+    richer model than one of x itself, so a drop of the read-out's excess from x to T_1 shows
+    what training did only against the same drop at initialisation. Introduced in lesson 07."""
+    if not isinstance(result, GroupResult):
+        raise InputTypeError(f"result must be a GroupResult (from fit_group), got "
+                             f"{type(result).__name__}")
+    m = result.model
+    fresh = ensemble.StackedNet(m.kind, m.in_dim, m.n_classes, m.width, m.depth, m.seeds,
+                                shortcut=m.shortcut.view(-1).tolist(), dropout=m.rates,
+                                init=m.inits, dtype=m.params[0].dtype,
+                                device=m.params[0].device)
+    return GroupResult(fresh, result.records, result.data, result.splits, result.model_of)
+
+
 # ---------------------------------------------------------------------- code hash, provenance
 
 #: What :func:`code_hash` hashes: the source that decides a record's numbers. The whole of

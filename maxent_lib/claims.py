@@ -478,8 +478,9 @@ def interaction_values(records: Sequence[dict[str, Any]], metric: str, factor: s
 #: The paper's claims as the course states them, with the lesson that derives each one.
 PAPER_CLAIMS: tuple[Claim, ...] = (
     Claim("C0", "04", "The central claim: a DNN is a recursive max-ent solution whose layers "
-          "move the features toward FC1 and FC2; measured as: each layer lowers the excess "
-          "CE_lin(T) - CE_flex(X) of the linear read-out (probes on held-out data)",
+          "move the features toward FC1 and FC2; measured as: each trained layer lowers the "
+          "excess CE_lin(T) - CE_flex(X) of the linear read-out more than the same layer at "
+          "initialisation (probes on held-out data)",
           "change of total gap per layer (nats)", -1, margin=0.02),
     Claim("C1", "02", "Softmax regression trained by cross-entropy meets the max-ent moment "
           "constraints; with an L2 penalty they are relaxed by exactly -alpha W",
@@ -601,7 +602,8 @@ def _check_grid_records(records: object, fields: Sequence[str]) -> None:
 
 
 def layer_gap_family(gaps_per_model: Sequence[Sequence[dict[str, Any]]], source: str,
-                     names: Sequence[str] | None = None) -> Family:
+                     names: Sequence[str] | None = None,
+                     baseline: Sequence[Sequence[dict[str, Any]]] | None = None) -> Family:
     """Claim C0 from held-out probes (:func:`maxent_lib.ablation.heldout_layer_gaps` with
     ``include_input=True``): for each model, the excess of the linear read-out over the
     flexible probe on the input, ``total_gap = CE_lin(T_l) - CE_flex(X)``, at the input (l = 0)
@@ -611,6 +613,11 @@ def layer_gap_family(gaps_per_model: Sequence[Sequence[dict[str, Any]]], source:
     family's intervals are over the models, so they cover the nets' training seeds as well.
     The claim predicts that every step lowers it (the features move toward FC1 and FC2).
     ``names`` labels the layers (default X, T1, T2, ...).
+
+    ``baseline``: the same gaps of the same models at initialisation
+    (:func:`maxent_lib.ablation.at_initialisation`), paired by model; each value is then the
+    trained step's change minus the untrained step's change, so a step is credited only with
+    what training added to what random features of the layer below already give.
     Introduced in lesson 07."""
     gaps_per_model = _check_list(gaps_per_model, "gaps_per_model")
     source = _check_str(source, "source")
@@ -631,11 +638,29 @@ def layer_gap_family(gaps_per_model: Sequence[Sequence[dict[str, Any]]], source:
             raise ValueError("every layer needs its total_gap (fit the probes with the input)")
         for layer in g:
             check_number(layer["total_gap"], "total_gap")
+    def steps(models: Sequence[Sequence[dict[str, Any]]]) -> np.ndarray:
+        return np.array([[g[i]["total_gap"] - g[i - 1]["total_gap"] for i in range(1, L)]
+                         for g in models])
+
+    effects = steps(gaps_per_model)
+    if baseline is not None:
+        baseline = _check_list(baseline, "baseline")
+        for g in baseline:
+            _check_list(g, "baseline (each model's layers)", dict)
+            if len(g) != L or any(layer.get("total_gap") is None for layer in g):
+                raise ValueError(f"baseline must give every model the same {L} layers, each "
+                                 "with its total_gap, as gaps_per_model")
+            for layer in g:
+                check_number(layer["total_gap"], "baseline total_gap")
+        if len(baseline) != len(gaps_per_model):
+            raise ValueError(f"baseline has {len(baseline)} models, gaps_per_model "
+                             f"{len(gaps_per_model)}: pair each model with itself untrained")
+        effects = effects - steps(baseline)
     fam = Family(claim("C0"), source)
     for i in range(1, L):
-        fam.settings.append(f"{names[i - 1]} -> {names[i]}")
-        fam.effects.append(np.array([g[i]["total_gap"] - g[i - 1]["total_gap"]
-                                     for g in gaps_per_model]))
+        fam.settings.append(f"{names[i - 1]} -> {names[i]}"
+                            + (", trained - untrained" if baseline is not None else ""))
+        fam.effects.append(effects[:, i - 1])
     return fam
 
 

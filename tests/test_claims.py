@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from scipy import stats
 
-from maxent_lib import claims
+from maxent_lib import ablation, claims, ensemble
 
 DIRECTIONAL = {"supported", "contradicted", "mixed"}
 
@@ -325,6 +326,28 @@ def test_layer_gap_family() -> None:
         claims.layer_gap_family([model([1, 2]), model([1, 2, 3])], "q")
     with pytest.raises(ValueError, match="total_gap"):
         claims.layer_gap_family([[{"total_gap": None}, {"total_gap": 1.0}]] * 2, "q")
+    # against the same nets untrained: a step is credited only with what training added
+    untrained = [model([0.8 + d, 0.5 + d, 0.45 + d, 0.45 + d]) for d in (0.0, 0.01, -0.01, 0.02)]
+    vs = claims.layer_gap_family(per_seed, "quick", baseline=untrained)
+    assert vs.settings[0] == "X -> T1, trained - untrained"
+    np.testing.assert_allclose(np.stack(vs.effects), [[-0.2] * 4, [0.04] * 4, [0.06] * 4],
+                               atol=1e-12)
+    with pytest.raises(ValueError, match="pair each model"):
+        claims.layer_gap_family(per_seed, "q", baseline=untrained[:2])
+
+
+def test_at_initialisation_recreates_the_untrained_stack() -> None:
+    data = ablation.prepare_dataset("mnist1d")
+    cfgs = [ablation.canonical_config({"kind": "mlp", "width": 16, "depth": 2, "seed": s,
+                                       "epochs": 1, "n_train": 200, "n_val": 50},
+                                      len(data.X_train)) for s in (0, 1)]
+    fitted = ablation.fit_group(cfgs, data)
+    fresh, again = ablation.at_initialisation(fitted), ablation.at_initialisation(fitted)
+    for p, q, t in zip(fresh.model.params, again.model.params, fitted.model.params, strict=True):
+        assert torch.equal(p, q) and not torch.equal(p, t)  # the start, not the trained net
+    start = ensemble.StackedNet("mlp", data.X_train.shape[1], data.n_classes, 16, 2, [1])
+    assert torch.equal(fresh.model.params[0][1], start.params[0][0])  # model 1's own draws
+    assert fresh.splits is fitted.splits and fresh.records is fitted.records
 
 
 def test_growth_with_depth_needs_comparable_fit_at_both_depths() -> None:
