@@ -48,8 +48,8 @@ def sample():
 
 
 def test_fc1_gap_accepts_every_correct_method(sample):
-    """The issue's numbers: 0.5204 (label form on the sample), 0.5252 (label-free KL form),
-    0.5268 (the truth) are all right."""
+    """The issue's numbers: 0.5204 (label form on the sample), 0.5252 (label-free KL form, also
+    sampled), 0.5268 (the exact gap, by quadrature) are all right."""
     X, y = sample
     idx = np.arange(len(y))
     px, pt = DROPPED.posterior(X), DROPPED.marginal([1]).posterior(X[:, [1]])
@@ -60,7 +60,19 @@ def test_fc1_gap_accepts_every_correct_method(sample):
     for answer in (label, kl, ent, 0.5268, [label], np.float32(kl)):
         fb = lesson03.check_fc1_gap(DROPPED, [1], X, y, answer)
         assert fb.correct is True, (answer, fb.message)
-    assert "0.5204" in fb.message and "0.5252" in fb.message
+    assert "0.5204" in fb.message and "0.5252" in fb.message and "0.5268" in fb.message
+
+
+def test_fc1_gap_exact_value_is_not_sampled():
+    """The checker's exact gap agrees with a large independent Monte Carlo average of the KL
+    form (fresh points, no labels) within 4 standard errors, and its error estimate is a
+    quadrature error, far below that Monte Carlo standard error."""
+    exact, err = lesson03.fc1_gap_estimates(DROPPED, [1], *DROPPED.sample(50, seed=1))["exact"]
+    assert err < 1e-6
+    X = DROPPED.sample(200_000, seed=11)[0]
+    px, pt = DROPPED.posterior(X), DROPPED.marginal([1]).posterior(X[:, [1]])
+    kl = np.sum(px * (np.log(px) - np.log(pt)), axis=1)
+    assert abs(kl.mean() - exact) < 4 * kl.std(ddof=1) / np.sqrt(len(kl))
 
 
 def test_fc1_gap_mistakes(sample):

@@ -13,9 +13,9 @@ __all__ = ["check_fc1_gap", "check_log_odds_weights", "check_poisson_log_odds",
 
 #: Exercise 2 accepts an answer within this many standard errors of a correct estimate.
 FC1_GAP_SE = 3.0
-#: Fresh draws for the population value of exercise 2 (computed once per task and kept).
-POPULATION_DRAWS = 100_000
-_POPULATION: dict[tuple[str, tuple[int, ...]], tuple[float, float]] = {}
+#: The exact FC1 gap of exercise 2 by quadrature, with its error estimate (computed once per
+#: task and kept).
+_EXACT: dict[tuple[str, tuple[int, ...]], tuple[float, float]] = {}
 
 
 def _shared_gaussian_parts(task: GaussianMixtureTask) -> tuple[np.ndarray, np.ndarray]:
@@ -72,11 +72,12 @@ def _answer_or_none(answer: object) -> object:
 
 def fc1_gap_estimates(task: GaussianMixtureTask, keep: list[int], X: np.ndarray,
                       y: np.ndarray) -> dict[str, tuple[float, float]]:
-    """Correct answers to exercise 2 with their standard errors, {name: (value, se)}: the
-    mean-log-loss (label) form on the sample, the label-free KL form
-    mean_i KL(P(.|x_i) || P(.|t_i)), the entropy form mean_i H(P(.|t_i)) - mean_i H(P(.|x_i)),
-    and the population value (from :data:`POPULATION_DRAWS` fresh draws).
-    Introduced in lesson 03."""
+    """Correct answers to exercise 2 with their standard errors, {name: (value, se)}: three
+    estimates on the sample, the mean-log-loss (label) form, the label-free KL form
+    mean_i KL(P(.|x_i) || P(.|t_i)) and the entropy form mean_i H(P(.|t_i)) - mean_i H(P(.|x_i))
+    (each with its standard error over the sample's points), and ``"exact"``: the population gap
+    by quadrature (:func:`maxent_lib.conditions.exact_condition_gaps`, no labels sampled), with
+    its quadrature error estimate in place of a standard error. Introduced in lesson 03."""
     def parts(Z: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
         px = np.clip(task.posterior(Z), 1e-300, 1)
         pt = np.clip(task.marginal(keep).posterior(Z[:, keep]), 1e-300, 1)
@@ -92,20 +93,22 @@ def fc1_gap_estimates(task: GaussianMixtureTask, keep: list[int], X: np.ndarray,
     out = {name: (float(v.mean()), float(v.std(ddof=1) / np.sqrt(len(v))))
            for name, v in parts(X, y).items()}
     key = (repr(task.components), tuple(keep))
-    if key not in _POPULATION:
-        Xb, yb = task.sample(POPULATION_DRAWS, seed=0)
-        big = parts(Xb, yb)["KL form"]
-        _POPULATION[key] = (float(big.mean()), float(big.std(ddof=1) / np.sqrt(len(big))))
-    out["population"] = _POPULATION[key]
+    if key not in _EXACT:
+        from ..conditions import exact_condition_gaps
+
+        ex = exact_condition_gaps(task, keep=list(keep))
+        _EXACT[key] = (float(ex["fc1_gap"]), float(ex["accuracy"]))
+    out["exact"] = _EXACT[key]
     return out
 
 
 def check_fc1_gap(task: GaussianMixtureTask, keep: list[int], X: np.ndarray, y: np.ndarray,
                   answer: object) -> Feedback:
-    """Exercise 2: the exact FC1 gap H(Y|T) - H(Y|X) on the sample (X, y) for T = x[keep].
-    Any correct method is accepted: the difference of the two mean Bayes cross-entropies, the
-    label-free mean KL divergence or entropy difference, or the population value, each within
-    :data:`FC1_GAP_SE` standard errors of the sample estimate (they differ by sampling error)."""
+    """Exercise 2: the FC1 gap H(Y|T) - H(Y|X) for T = x[keep], estimated on the sample (X, y)
+    from the exact posteriors. Any correct method is accepted: the difference of the two mean
+    Bayes cross-entropies, the label-free mean KL divergence or entropy difference (all sampled),
+    or the exact gap by quadrature, each within :data:`FC1_GAP_SE` standard errors of the sample
+    estimate (they differ by sampling error)."""
     ex = exercise(
         "Lesson 03, exercise 2", "give the FC1 gap H(Y|T) - H(Y|X) in nats, one number.",
         hints=["both terms are conditional entropies, which you can estimate on the sample from "
@@ -120,10 +123,10 @@ def check_fc1_gap(task: GaussianMixtureTask, keep: list[int], X: np.ndarray, y: 
         return Feedback(ex.name, False, f"the exercise's data could not be read ({exc}).")
     label, se = est["label form"]
     tol = FC1_GAP_SE * max(s for _, s in est.values())
-    ex.success = (f"the gap is {label:.4f} nats by the label form on this sample ("
-                  f"{est['KL form'][0]:.4f} by the label-free KL form, "
-                  f"{est['population'][0]:.4f} in the population; they differ by sampling "
-                  f"error, about {se:.4f}). No model on T can beat H(Y|T): this gap is lost for "
+    ex.success = (f"on this sample the gap is {label:.4f} nats by the label form and "
+                  f"{est['KL form'][0]:.4f} by the label-free KL form (both sampled); the exact "
+                  f"gap, by quadrature, is {est['exact'][0]:.4f} nats. They differ by sampling "
+                  f"error, about {se:.4f}. No model on T can beat H(Y|T): this gap is lost for "
                   "good, whatever sits on top.")
     X = np.asarray(X, dtype=float)
     idx = np.arange(len(y))
