@@ -1272,8 +1272,6 @@ def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, flo
     with np.errstate(over="ignore", invalid="ignore"):
         mean = float(v.mean())
         if len(v) < 2:
-            if not math.isfinite(mean):  # cannot happen for one finite value; kept explicit
-                raise ValueError("values: the mean overflows the float range")
             return mean, float("nan"), float("nan")
         quantile = special.stdtrit(len(v) - 1, (1 + level) / 2)  # stats.t.ppf, w/o overhead
         half = float(quantile * v.std(ddof=1) / math.sqrt(len(v)))

@@ -85,6 +85,10 @@ def get_device(preference: str | None = None) -> torch.device:
         raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda, cuda:N or mps") from exc
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {name!r} was asked for, but no CUDA GPU is available")
+    if device.type == "cuda" and device.index is not None \
+            and device.index >= torch.cuda.device_count():
+        raise ValueError(f"device {name!r} was asked for, but this machine has "
+                         f"{torch.cuda.device_count()} CUDA GPU(s)")
     if device.type == "mps" and not _mps_available():
         raise ValueError("device 'mps' was asked for, but Apple's MPS backend is not available")
     if device.type not in ("cpu", "cuda", "mps"):
