@@ -164,3 +164,154 @@ def test_readme_table_is_generated_from_the_timings() -> None:
 def test_lesson_header_time_comes_from_the_timings(notebook: Path) -> None:
     assert runner.docs_out_of_date(runner.load_timings(), [notebook]) == [], \
         "run `python tools/run_notebooks.py --sync-docs` (the header needs a **Time:** line)"
+
+
+# ---- what a run is given, and --no-write (no notebook is executed here) -------------------------
+
+GIB = 2**30
+
+
+def _cgroup(tmp_path: Path, files: dict[str, str], proc: str) -> tuple[Path, Path]:
+    root = tmp_path / "cgroup"
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text + "\n", encoding="utf-8")
+    root.mkdir(exist_ok=True)
+    proc_file = tmp_path / "proc_self_cgroup"
+    proc_file.write_text(proc, encoding="utf-8")
+    return root, proc_file
+
+
+def _given(root: Path, proc: Path, **kw: int) -> object:
+    kw = {"cpu_count": 16, "physical_memory": 64 * GIB, "affinity": 0, **kw}
+    return runner.given_resources(cgroup_root=root, proc_cgroup=proc, **kw)
+
+
+def test_resources_from_cgroup_v2(tmp_path: Path) -> None:
+    root, proc = _cgroup(tmp_path, {"cgroup.controllers": "cpu memory",
+                                    "cpu.max": "150000 100000", "memory.max": str(4 * GIB)},
+                         "0::/\n")
+    got = _given(root, proc)
+    assert got.cpus == 1.5 and got.memory_bytes == 4 * GIB
+    assert "cgroup v2 cpu.max" in got.cpus_from and "cgroup v2 memory.max" in got.memory_from
+    text = got.describe()
+    assert text.startswith("given 1.5 CPUs") and "4.0 GiB memory" in text
+    assert "the host has 16 cores" in text  # said as the host's, not as the run's
+    assert runner.machine_description("cpu", got) == "a 1.5-CPU share of a machine"
+
+
+def test_resources_from_a_nested_cgroup_v2(tmp_path: Path) -> None:
+    """The process's own cgroup is read from /proc/self/cgroup; the smallest limit on the way
+    up to the root wins."""
+    root, proc = _cgroup(tmp_path, {"cgroup.controllers": "cpu memory",
+                                    "cpu.max": "max 100000", "memory.max": "max",
+                                    "job/cpu.max": "200000 100000", "job/memory.max": "max",
+                                    "job/step/cpu.max": "max 100000",
+                                    "job/step/memory.max": str(3 * GIB)},
+                         "0::/job/step\n")
+    got = _given(root, proc)
+    assert (got.cpus, got.memory_bytes) == (2.0, 3 * GIB)
+    assert runner.machine_description("cpu", got) == "a 2-core CPU"
+
+
+def test_unlimited_cgroup_v2_falls_back_to_the_host(tmp_path: Path) -> None:
+    root, proc = _cgroup(tmp_path, {"cgroup.controllers": "cpu memory", "cpu.max": "max 100000",
+                                    "memory.max": "max"}, "0::/\n")
+    got = _given(root, proc)
+    assert (got.cpus, got.memory_bytes) == (16.0, 64 * GIB)
+    assert "host" in got.cpus_from and "host" in got.memory_from
+    assert "the host has" not in got.describe()  # nothing smaller to tell apart
+    # ... unless the process may run on fewer CPUs than the host has
+    assert _given(root, proc, affinity=4).cpus == 4.0
+
+
+def test_resources_from_cgroup_v1(tmp_path: Path) -> None:
+    proc_text = "4:memory:/box\n2:cpu,cpuacct:/box\n1:name=systemd:/\n0::/\n"
+    root, proc = _cgroup(tmp_path, {
+        "cpu,cpuacct/box/cpu.cfs_quota_us": "300000", "cpu,cpuacct/box/cpu.cfs_period_us": "100000",
+        "cpu,cpuacct/cpu.cfs_quota_us": "-1", "cpu,cpuacct/cpu.cfs_period_us": "100000",
+        "memory/box/memory.limit_in_bytes": str(2 * GIB),
+        "memory/memory.limit_in_bytes": "9223372036854771712"}, proc_text)
+    got = _given(root, proc)
+    assert (got.cpus, got.memory_bytes) == (3.0, 2 * GIB)
+    assert "cgroup v1" in got.cpus_from and "cgroup v1" in got.memory_from
+    assert _given(root, proc, affinity=2).cpus == 2.0  # fewer CPUs allowed than the quota
+
+
+def test_unlimited_cgroup_v1_falls_back_to_the_host(tmp_path: Path) -> None:
+    root, proc = _cgroup(tmp_path, {"cpu/cpu.cfs_quota_us": "-1", "cpu/cpu.cfs_period_us": "100000",
+                                    "memory/memory.limit_in_bytes": "9223372036854771712"},
+                         "4:memory:/\n1:cpu:/\n")
+    got = _given(root, proc)
+    assert (got.cpus, got.memory_bytes) == (16.0, 64 * GIB)
+
+
+def test_no_cgroup_at_all(tmp_path: Path) -> None:
+    got = runner.given_resources(cgroup_root=tmp_path / "none", proc_cgroup=tmp_path / "none",
+                                 cpu_count=8, physical_memory=GIB, affinity=0)
+    assert (got.cpus, got.memory_bytes) == (8.0, GIB)
+
+
+def test_this_machine_is_described() -> None:
+    got = runner.given_resources()
+    assert got.cpus >= 1 and got.describe().startswith("given ")
+
+
+def _fake_run(calls: list):  # noqa: ANN202 - a stand-in for runner.run: executes nothing
+    def fake(path: Path, timeout: int, env: dict, write: bool = True) -> object:
+        calls.append(write)
+        return runner.RunResult(path.name, True, 1.5, 100.0, 1)
+    return fake
+
+
+@pytest.fixture()
+def lesson_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A course folder in tmp_path standing in for notebooks/ (README, timings, one lesson with
+    a Time line); every writer of the runner is watched."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 01 · X"),
+                nbformat.v4.new_markdown_cell("- **Time:** (measured by tools/run_notebooks.py)"),
+                nbformat.v4.new_code_cell("course_map(1)")]
+    nbformat.write(nb, folder / "01_x.ipynb")
+    monkeypatch.setattr(runner, "NOTEBOOKS", folder)
+    return folder
+
+
+def _snapshot(*folders: Path) -> dict:
+    return {p: p.read_bytes() for f in folders for p in sorted(f.rglob("*")) if p.is_file()}
+
+
+def test_no_write_writes_nothing(lesson_folder: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture) -> None:
+    calls: list = []
+    writes: list = []
+    monkeypatch.setattr(runner, "run", _fake_run(calls))
+    for name in ("save_timings", "sync_readme", "sync_header"):
+        monkeypatch.setattr(runner, name, lambda *a, _n=name, **k: writes.append(_n) or True)
+    files = [runner.TIMINGS, runner.README]
+    before = _snapshot(lesson_folder) | {p: p.read_bytes() for p in files if p.exists()}
+    assert runner.main(["--no-write", str(lesson_folder / "01_x.ipynb")]) == 0
+    assert calls == [False], "the notebook would be written"
+    assert writes == [], f"--no-write still called {writes}"
+    assert _snapshot(lesson_folder) | {p: p.read_bytes() for p in files if p.exists()} == before
+    out = capsys.readouterr().out
+    assert "given " in out and "nothing is written" in out
+
+
+def test_times_only_records_times_but_keeps_the_notebook(lesson_folder: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list = []
+    writes: list = []
+    monkeypatch.setattr(runner, "run", _fake_run(calls))
+    for name in ("save_timings", "sync_readme", "sync_header"):
+        monkeypatch.setattr(runner, name, lambda *a, _n=name, **k: writes.append(_n) or True)
+    assert runner.main(["--times-only", str(lesson_folder / "01_x.ipynb")]) == 0
+    assert calls == [False]  # the notebook is kept
+    assert writes == ["save_timings", "sync_readme"]  # times recorded, header left alone
+    writes.clear()
+    calls.clear()
+    assert runner.main([str(lesson_folder / "01_x.ipynb")]) == 0  # the default stores everything
+    assert calls == [True, True]  # run, then re-run for its course map (header changed)
+    assert writes == ["save_timings", "sync_header", "sync_readme"]

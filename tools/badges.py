@@ -6,6 +6,7 @@ Usage::
     python tools/badges.py           # rewrite what is out of date
     python tools/badges.py notebooks/07_what_holds_up.ipynb   # only some notebooks
     python tools/badges.py --check   # exit 1 (and list the files) if anything would change
+    python tools/badges.py --where   # every place the repository address is used
 
 What it writes, in every notebook under ``notebooks/`` (lessons and ``notebooks/solutions/``):
 
@@ -15,6 +16,14 @@ What it writes, in every notebook under ``notebooks/`` (lessons and ``notebooks/
    repository once (the lessons read shipped files such as ``results/``), installs the course
    library from the clone and moves into its ``notebooks/``; running it again (or after a runtime
    restart) reuses the clone. Anywhere else it does nothing and prints nothing.
+
+3. in the README: the badge line between the badge markers, the ``git clone`` command (and the
+   ``cd`` into the clone) and the link to the issue tracker.
+
+The course website (``tools/build_site.py``) reads the same setting when it is built. ``--where``
+(and ``--check``, after its own report) lists every place the address is used and warns, without
+failing, while it is a known placeholder (``PLACEHOLDERS``): then every Binder, Colab, clone and
+issue link points nowhere until the real address is set in ``pyproject.toml`` and this tool is run.
 
 Both cells are ``slide_type: skip`` (they never appear on slides). The tool is idempotent: a cell
 whose source and metadata are already right is left untouched (outputs and execution counts of
@@ -154,8 +163,17 @@ def notebook_text(nb: nbformat.NotebookNode) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
+#: The README's clone command (with the ``cd`` into the clone) and its link to the issue tracker.
+README_CLONE = re.compile(
+    r"(git clone )https://github\.com/[\w.-]+/[\w.-]+?\.git(\s*\n\s*cd )[\w.-]+")
+README_ISSUES = re.compile(r"<https://github\.com/[\w.-]+/[\w.-]+/issues>")
+
+
 def refresh_readme(text: str, repo: Repo) -> str:
-    """Replace what lies between the badge markers by the Binder and Colab badges of lesson 00."""
+    """Replace what lies between the badge markers by the Binder and Colab badges of lesson 00,
+    and point the clone command and the issue-tracker link at ``repo``."""
+    text = README_CLONE.sub(lambda m: f"{m.group(1)}{repo.url}.git{m.group(2)}{repo.name}", text)
+    text = README_ISSUES.sub(f"<{repo.url}/issues>", text)
     start, end = text.find(README_START), text.find(README_END)
     if start < 0 or end < 0 or end < start:
         return text
@@ -196,17 +214,134 @@ def refresh(root: Path = ROOT, check: bool = False,
     return changed
 
 
+# ---- where the address is used ---------------------------------------------------------------
+
+#: Addresses known not to be a public repository: the course's starting value.
+PLACEHOLDERS = frozenset({"https://github.com/maxent-course/maxent-deep-learning"})
+#: Folders never searched (environments, build outputs).
+_SKIP_DIRS = {".git", ".venv", ".ci-venv", "venv", "node_modules", "__pycache__", "_site",
+              "build", "dist", ".ipynb_checkpoints", ".pytest_cache"}
+_TEXT_SUFFIXES = {".md", ".toml", ".ipynb", ".py", ".txt", ".log", ".yml", ".yaml", ".cfg",
+                  ".html", ".json", ".jsonl", ".sh", ".j2", ".css", ".js", ".rst", ""}
+
+
+@dataclass(frozen=True)
+class Use:
+    """One place the repository address appears."""
+
+    path: str
+    line: int
+    what: str
+
+
+def _files(root: Path) -> list[Path]:
+    """The repository's files: those git tracks, else every file outside environments and
+    build folders."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "-C", str(root), "ls-files", "-z"], capture_output=True,
+                             check=True, timeout=30).stdout.decode()
+        found = [root / name for name in out.split("\0") if name]
+        if found:
+            return sorted(p for p in found if p.is_file())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return sorted(p for p in root.rglob("*") if p.is_file()
+                  and not _SKIP_DIRS & set(p.relative_to(root).parts[:-1]))
+
+
+def _what(rel: str, text_line: str) -> str:
+    if rel == "pyproject.toml":
+        return "the setting itself ([project.urls] Repository)"
+    if rel == "README.md":
+        if "git clone" in text_line:
+            return "clone command (written by tools/badges.py)"
+        if "/issues" in text_line:
+            return "issue-tracker link (written by tools/badges.py)"
+        if "mybinder.org" in text_line or "colab" in text_line:
+            return "Binder and Colab badges (written by tools/badges.py)"
+        return "README text (by hand: not refreshed by tools/badges.py)"
+    if rel.endswith(".ipynb") and rel.startswith("notebooks/"):
+        if "git clone" in text_line or "MAXENT_COURSE_ROOT" in text_line:
+            return "Colab set-up cell (written by tools/badges.py)"
+        return "Binder and Colab badges (written by tools/badges.py)"
+    if rel == "tools/badges.py":
+        return "the list of known placeholders (PLACEHOLDERS)"
+    if rel.startswith("results/"):
+        return "a stored record of a past run (kept as it was)"
+    return "by hand: not refreshed by tools/badges.py"
+
+
+def address_uses(root: Path = ROOT, repo: Repo | None = None) -> list[Use]:
+    """Every line of the repository's files that holds the address (``owner/name`` of a
+    github.com, mybinder.org or Colab link, or the clone folder's ``cd``)."""
+    repo = repo or repository(root / "pyproject.toml")
+    needle = re.compile(rf"(github\.com|/gh|/github)/{re.escape(repo.owner)}/"
+                        rf"{re.escape(repo.name)}\b")
+    uses = []
+    for path in _files(root):
+        if path.suffix not in _TEXT_SUFFIXES or path.stat().st_size > 5_000_000:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        rel = path.relative_to(root).as_posix()
+        for number, line in enumerate(text.splitlines(), 1):
+            if needle.search(line):
+                uses.append(Use(rel, number, _what(rel, line)))
+    return uses
+
+
+def address_report(root: Path = ROOT) -> tuple[str, bool]:
+    """A listing of where the address is used, and whether it is a known placeholder."""
+    repo = repository(root / "pyproject.toml")
+    placeholder = repo.url in PLACEHOLDERS
+    lines = [f"repository address: {repo.url} (pyproject.toml, [project.urls] Repository)"]
+    if placeholder:
+        lines.append(
+            "WARNING: this address is a placeholder: no public repository is known there, so "
+            "every Binder, Colab, clone, source and issue link made from it points nowhere. Set "
+            "the real address in pyproject.toml, run `python tools/badges.py` and rebuild the "
+            "site (`python tools/build_site.py`).")
+    lines.append("where it is used:")
+    grouped: dict[tuple[str, str], list[int]] = {}
+    for use in address_uses(root, repo):
+        grouped.setdefault((use.path, use.what), []).append(use.line)
+    for (path, what), numbers in grouped.items():
+        flag = "  [placeholder]" if placeholder else ""
+        lines.append(f"  {path}:{','.join(map(str, numbers))}  {what}{flag}")
+    lines.append("  the course website (tools/build_site.py): launch links, source and issue "
+                 "buttons, read from pyproject.toml at build time"
+                 + ("  [placeholder]" if placeholder else ""))
+    return "\n".join(lines), placeholder
+
+
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path,
                         help="only these notebooks (default: every notebook under notebooks/)")
     parser.add_argument("--check", action="store_true", help="exit 1 if anything would change")
+    parser.add_argument("--where", action="store_true",
+                        help="only list where the repository address is used (warns while it is "
+                             "a placeholder; never fails)")
     parser.add_argument("--root", type=Path, default=ROOT, help="repository root (default: here)")
     args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.where:
+        report, _ = address_report(args.root.resolve())
+        print(report)
+        return 0
     changed = refresh(args.root.resolve(), check=args.check, only=args.notebooks or None)
     for path in changed:
         verb = "out of date" if args.check else "updated"
         print(f"{verb}: {path.relative_to(args.root.resolve()).as_posix()}")
+    if args.check:
+        report, placeholder = address_report(args.root.resolve())
+        if placeholder:  # a warning, not a failure
+            places = sum(line.startswith("  ") for line in report.splitlines())
+            print("\n".join(report.splitlines()[:2]) + f"\n(used in {places} places: "
+                  "`python tools/badges.py --where` lists them)", file=sys.stderr)
     if args.check and changed:
         print("run `python tools/badges.py` to refresh the badges", file=sys.stderr)
         return 1

@@ -40,6 +40,8 @@ What the build does by itself:
   any other relative link is made relative to the deck's folder;
 - adds an outline of the lesson (its ``##`` sections) and its measured run time to the speaker
   notes of the title slide, so the speaker view has notes from the first slide on;
+- puts a licence line at the foot of the title slide (:data:`LICENCE_LINE`: the text, figures
+  and slides under CC BY 4.0, ``LICENSE-CONTENT.md``; the code under MIT);
 - sizes the deck for a 1280x720 frame (:data:`FRAME`); a script in the deck
   (``tools/slides_template/course_reveal/deck_fit.js``) fits each slide when the deck opens:
   scales display formulas and tables that are too wide, zooms out a slide that is too tall
@@ -569,6 +571,18 @@ def remove_unused_shared(out_dir: Path) -> list[Path]:
     return stale
 
 
+#: The licence line at the foot of the title slide (LICENSE-CONTENT.md, LICENSE).
+LICENCE_LINE = ('<p class="deck-licence">Text, figures and slides: CC BY 4.0 '
+                '(LICENSE-CONTENT.md) · code: MIT (LICENSE)</p>')
+
+
+def add_licence_line(html: str) -> str:
+    """The deck with :data:`LICENCE_LINE` at the end of its title slide (the first slide)."""
+    if "</section>" not in html or LICENCE_LINE in html:
+        return html
+    return html.replace("</section>", LICENCE_LINE + "\n</section>", 1)
+
+
 def render(notebook: Path, deck_dir: Path = SLIDES,
            timings: dict[str, Any] | None = None) -> str:
     """The deck of ``notebook`` as HTML (links relative to ``deck_dir``); raise ``ValueError``
@@ -581,7 +595,7 @@ def render(notebook: Path, deck_dir: Path = SLIDES,
     }
     body, _ = exporter().from_notebook_node(prepare(nb, notebook.stem, timings),
                                             resources=resources)
-    body = rewrite_links(body.rstrip() + "\n", notebook.parent, deck_dir)
+    body = add_licence_line(rewrite_links(body.rstrip() + "\n", notebook.parent, deck_dir))
     leaks = external_urls(body)
     if leaks:
         raise ValueError(f"{notebook.name}: the deck would load from the network: {leaks}")

@@ -14,9 +14,15 @@ outputs (the repository, the home folder, the temp folder, the Python installati
 neutral names and the notebook is written in place, as Jupyter writes it. A cell that raises stops
 that notebook: it is not written, and the script exits with status 1 after the others.
 
-Prints one line per notebook: wall time, peak resident memory of the kernel process (Linux:
-``VmHWM`` from ``/proc``, exact; elsewhere: sampled with psutil after each cell) and the number of
-code cells.
+Prints first the CPUs and memory the run is GIVEN (the limits of its cgroup, v2 then v1, and the
+CPUs it may run on; the host's count and physical memory only where there is no limit), then one
+line per notebook: wall time, peak resident memory of the kernel process (Linux: ``VmHWM`` from
+``/proc``, exact; elsewhere: sampled with psutil after each cell) and the number of code cells.
+
+``--no-write`` runs the notebooks and writes nothing at all: no notebook, no
+``results/timings.json``, no README table, no header. ``--times-only`` keeps the notebooks as they
+are but records the times (``results/timings.json`` and the README's table), e.g. for a
+full-profile run whose outputs must not replace the stored quick ones.
 
 **The timing table.** Every successful run is also recorded in ``results/timings.json`` (per
 notebook and profile: seconds, peak MiB, the machine, the date, the command), and the README's
@@ -207,8 +213,134 @@ def table(results: list[RunResult], profile: str) -> str:
 
 # ---- the timing table -----------------------------------------------------------------------
 
-def machine_description(device: str) -> str:
-    """How a table names the machine: "a 2-core CPU", or the GPU's name ("one NVIDIA H200")."""
+@dataclass
+class Resources:
+    """The CPUs and memory a run is given, and where each number comes from."""
+
+    cpus: float
+    cpus_from: str
+    memory_bytes: int | None
+    memory_from: str
+    host_cpus: int | None = None
+
+    def describe(self) -> str:
+        cpus = f"{self.cpus:g} CPU{'s' if self.cpus != 1 else ''}"
+        mem = (f"{self.memory_bytes / 2**30:.1f} GiB memory" if self.memory_bytes is not None
+               else "memory unknown")
+        host = (f"; the host has {self.host_cpus} cores"
+                if self.host_cpus and self.host_cpus != self.cpus else "")
+        return f"given {cpus} ({self.cpus_from}), {mem} ({self.memory_from}){host}"
+
+
+#: cgroup v1 reports "no limit" as a huge number (PAGE_COUNTER_MAX pages, about 2**63 bytes).
+_V1_UNLIMITED = 2**60
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+
+
+def _cgroup_dirs(base: Path, path: str) -> list[Path]:
+    """``base/path`` and each folder above it up to ``base`` (a limit may be set on any)."""
+    parts = [p for p in path.strip("/").split("/") if p and p != ".."]
+    dirs = [base.joinpath(*parts[:i]) for i in range(len(parts), -1, -1)]
+    return list(dict.fromkeys(dirs))
+
+
+def _proc_cgroups(text: str) -> dict[str, str]:
+    """``/proc/self/cgroup`` as {controller: path}; the cgroup v2 entry under ``""``."""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        parts = line.strip().split(":", 2)
+        if len(parts) != 3:
+            continue
+        _, controllers, path = parts
+        for name in controllers.split(",") if controllers else [""]:
+            found[name.removeprefix("name=")] = path
+    return found
+
+
+def given_resources(cgroup_root: Path = Path("/sys/fs/cgroup"),
+                    proc_cgroup: Path = Path("/proc/self/cgroup"),
+                    cpu_count: int | None = None,
+                    physical_memory: int | None = None,
+                    affinity: int | None = None) -> Resources:
+    """The CPUs and memory this process is given: the cgroup v2 limits (``cpu.max``,
+    ``memory.max``), else the cgroup v1 limits (``cpu.cfs_quota_us`` / ``cpu.cfs_period_us``,
+    ``memory.limit_in_bytes``), on its own cgroup or any above it (the smallest wins); the CPUs
+    are also capped by the CPUs it may run on (its affinity). Where nothing is limited: the
+    host's ``os.cpu_count()`` and physical memory. The arguments replace what is read from the
+    system (tests); ``affinity=0`` means unknown."""
+    host_cpus = cpu_count if cpu_count is not None else os.cpu_count()
+    if physical_memory is None:
+        try:
+            physical_memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):
+            physical_memory = None
+    paths = _proc_cgroups(_read(proc_cgroup) or "")
+    cpu_limits: list[tuple[float, str]] = []
+    mem_limits: list[tuple[int, str]] = []
+    # cgroup v2: one hierarchy, mounted at the root
+    if (cgroup_root / "cgroup.controllers").exists() or (cgroup_root / "cpu.max").exists() \
+            or (cgroup_root / "memory.max").exists():
+        for folder in _cgroup_dirs(cgroup_root, paths.get("", "/")):
+            cpu = (_read(folder / "cpu.max") or "").split()
+            if len(cpu) == 2 and cpu[0] != "max":
+                try:
+                    cpu_limits.append((int(cpu[0]) / int(cpu[1]), "cgroup v2 cpu.max"))
+                except (ValueError, ZeroDivisionError):
+                    pass
+            mem = _read(folder / "memory.max")
+            if mem and mem != "max" and mem.isdigit():
+                mem_limits.append((int(mem), "cgroup v2 memory.max"))
+    # cgroup v1: one hierarchy per controller
+    if not cpu_limits:
+        for name in ("cpu", "cpu,cpuacct", "cpuacct,cpu"):
+            base = cgroup_root / name
+            if not base.is_dir():
+                continue
+            for folder in _cgroup_dirs(base, paths.get("cpu", "/")):
+                quota, period = _read(folder / "cpu.cfs_quota_us"), _read(folder /
+                                                                         "cpu.cfs_period_us")
+                try:
+                    if quota and period and int(quota) > 0 and int(period) > 0:
+                        cpu_limits.append((int(quota) / int(period), "cgroup v1 cpu quota"))
+                except ValueError:
+                    pass
+            break
+    if not mem_limits and (cgroup_root / "memory").is_dir():
+        for folder in _cgroup_dirs(cgroup_root / "memory", paths.get("memory", "/")):
+            value = _read(folder / "memory.limit_in_bytes")
+            if value and value.isdigit() and int(value) < _V1_UNLIMITED:
+                mem_limits.append((int(value), "cgroup v1 memory.limit_in_bytes"))
+    if affinity is None:
+        try:
+            affinity = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            affinity = 0
+    if cpu_limits:
+        cpus, cpus_from = min(cpu_limits)
+        if affinity and affinity < cpus:
+            cpus, cpus_from = float(affinity), "the CPUs this process may use"
+    elif affinity and host_cpus and affinity < host_cpus:
+        cpus, cpus_from = float(affinity), "the CPUs this process may use"
+    else:
+        cpus, cpus_from = float(host_cpus or 1), "no limit: the host's cores"
+    if mem_limits:
+        memory, memory_from = min(mem_limits)
+        if physical_memory is not None and physical_memory < memory:
+            memory, memory_from = physical_memory, "no lower limit: the host's memory"
+    else:
+        memory, memory_from = physical_memory, "no limit: the host's memory"
+    return Resources(cpus, cpus_from, memory, memory_from, host_cpus)
+
+
+def machine_description(device: str, resources: Resources | None = None) -> str:
+    """How a table names the machine: "a 2-core CPU" (the CPUs the run is given), or the GPU's
+    name ("one NVIDIA H200")."""
     if device.startswith("cuda"):
         try:
             import torch
@@ -219,7 +351,8 @@ def machine_description(device: str) -> str:
             pass
     if device == "mps":
         return "Apple silicon (MPS)"
-    return f"a {os.cpu_count()}-core CPU"
+    cpus = (resources or given_resources()).cpus
+    return f"a {cpus:g}-core CPU" if cpus == int(cpus) else f"a {cpus:g}-CPU share of a machine"
 
 
 def load_timings(path: Path = TIMINGS) -> dict[str, Any]:
@@ -420,7 +553,11 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu", help="MAXENT_DEVICE for the kernel (cpu)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell (600)")
     parser.add_argument("--no-write", action="store_true",
-                        help="run only; keep the notebooks as they are (times are still recorded)")
+                        help="run only; write nothing (no notebook, timings file, README or "
+                             "header)")
+    parser.add_argument("--times-only", action="store_true",
+                        help="keep the notebooks as they are, but record the times in "
+                             "results/timings.json and the README's table")
     parser.add_argument("--machine", help="how the timing table names this machine "
                                           "(default: 'a N-core CPU' or the GPU's name)")
     parser.add_argument("--sync-docs", action="store_true",
@@ -457,24 +594,30 @@ def main(argv: Iterable[str] | None = None) -> int:
            "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     import platform
 
-    print(f"profile {args.profile}, device {args.device}, {os.cpu_count()} cores, "
+    resources = given_resources()
+    print(f"profile {args.profile}, device {args.device}, {resources.describe()}, "
           f"{platform.processor() or platform.machine()}")
-    machine = args.machine or machine_description(args.device)
+    if args.no_write:
+        print("--no-write: nothing is written (notebooks, timings, README and headers unchanged)")
+    machine = args.machine or machine_description(args.device, resources)
+    store_outputs = not (args.no_write or args.times_only)
     command = "python tools/run_notebooks.py " + " ".join(
         a if not Path(a).is_absolute() else Path(a).name for a in argv_list)
     results = []
     for path in notebooks:
-        res = run(path, args.timeout, env, write=not args.no_write)
+        res = run(path, args.timeout, env, write=store_outputs)
         mem = f"{res.peak_mib:.0f} MiB" if res.peak_mib is not None else "n/a"
         status = "ok" if res.ok else f"FAILED: {res.error}"
         print(f"{res.notebook:<32} {res.seconds:7.1f} s  peak {mem:>9}  {res.cells:3d} code cells"
               f"  {status}", flush=True)
         results.append(res)
+        if args.no_write:
+            continue
         if res.ok and path.parent.resolve() == NOTEBOOKS.resolve():  # lessons, not solutions
             data = load_timings()
             record(data, res, args.profile, machine, command)
             save_timings(data)
-            if not args.no_write and sync_header(path, data) and shows_headers(path):
+            if store_outputs and sync_header(path, data) and shows_headers(path):
                 # its output shows the lesson headers (lesson 00's course map), its own Time
                 # line included: run it once more so the map shows the time just recorded
                 again = run(path, args.timeout, env, write=True)
