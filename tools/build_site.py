@@ -63,8 +63,8 @@ import badges  # noqa: E402 - tools/badges.py: the one repository address and it
 #: The distributions the build needs (the ``site`` extra of pyproject.toml).
 REQUIRED_MODULES = ("sphinx", "myst_nb", "sphinx_book_theme", "sphinx_togglebutton")
 RIGOUR_TAG = "rigour"
-RIGOUR_TITLE = "How sure are we? (click to open)"
-RIGOUR_CODE_PROMPT = "How sure are we? Show the check ({type})"
+RIGOUR_TITLE = "How sure are we? The details"
+RIGOUR_CODE_PROMPT = "How sure are we? Show the check and its output"
 DECK_ASSETS = ("reveal.js", "mathjax", "css", "js")
 CONTENT_LICENCE = "CC BY 4.0"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -294,8 +294,7 @@ def _widget_free(outputs: list) -> list:
         if plain.startswith(("interactive(", "VBox(", "HBox(")):
             kept.append(nbformat.v4.new_output(
                 "stream", name="stdout",
-                text="[An interactive widget: run the notebook (Binder, Colab or your own "
-                     "Jupyter) to use it.]\n"))
+                text="[An interactive widget: run the notebook to use it.]\n"))
     return kept
 
 
@@ -546,7 +545,9 @@ def licence_page(root: Path) -> str:
     code = (root / "LICENSE").read_text(encoding="utf-8") if (root / "LICENSE").is_file() else ""
     return (text.rstrip() + "\n\n(code-mit)=\n## The code: MIT licence\n\n"
             "The code (`maxent_lib/`, `tools/`, `tests/`, `benchmarks/` and the code cells of "
-            "the notebooks) is under the MIT licence:\n\n```text\n" + code.strip() + "\n```\n")
+            "the notebooks) is under the MIT licence:\n\n"
+            + "\n".join("> " + line if line.strip() else ">" for line in code.strip().split("\n"))
+            + "\n")
 
 
 # ---- the build --------------------------------------------------------------------------------
@@ -676,10 +677,10 @@ def build(out: Path, root: Path = ROOT, jobs: int = 1, keep_source: Path | None 
         if status != 0:
             raise RuntimeError(f"sphinx-build failed (status {status}):\n" + "\n".join(warnings))
     decks = copy_assets(root, out)
-    for leftover in (out / ".buildinfo", out / ".doctrees"):
+    for leftover in (out / ".buildinfo", out / ".doctrees", out / "_sources"):
         if leftover.is_file():
             leftover.unlink()
-        elif leftover.is_dir():
+        elif leftover.is_dir() and (leftover.name != "_sources" or not any(leftover.iterdir())):
             shutil.rmtree(leftover)
     pages = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html")
                    if p.relative_to(out).parts[0] not in ("slides", "_static"))
