@@ -1,13 +1,21 @@
-"""Command line of the course library (lessons 05-06):
+"""Command line of the course library:
 
     python -m maxent_lib ablate --grid shortcut --profile quick --out results/x.jsonl
     python -m maxent_lib ablate --grid shortcut --out results/x.jsonl --executor ray --workers 2
+    python -m maxent_lib stored                      # current or stale, for every stored result
+    python -m maxent_lib coverage --samples 40 --out results/fc_gap_coverage.jsonl
 
-Runs a predefined ablation grid (lessons 05-06) with a progress bar, appends every finished group
-to the results file (a rerun skips finished configs), writes ``NAME_provenance.json`` beside
-``NAME.jsonl`` (commit, hash of the training code, versions, device, this command, date) and
-prints a summary table: mean and 95% t-interval over seeds of test accuracy, with the training
-accuracy beside it, per arm.
+``ablate`` runs a predefined ablation grid (lessons 05-06) with a progress bar, appends every
+finished group to the results file (a rerun resumes), writes ``NAME_provenance.json`` beside
+``NAME.jsonl`` and prints a summary table (mean and 95% t-interval over seeds of test accuracy,
+with the training accuracy beside it, per arm). ``coverage`` runs lesson 03's coverage
+simulation the same way. ``stored`` prints one line per results file under ``results/``: its
+name and ``current`` or ``stale`` (and why).
+
+Errors end in one line: bad arguments exit with status 2; a results file that cannot be written
+(full disk, permissions, a lock held too long, a path that is not a regular file) or a failed
+training task exits with status 1, naming the results file; Ctrl-C exits with status 130. In every
+case the finished groups are in the results file and a rerun of the same command resumes.
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ import sys
 import time
 from collections.abc import Sequence
 
-from . import ablation, executors
+from . import ablation
+from .ablation import executors
 from .runtime import PROFILES, get_device
 
 
@@ -32,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     a.add_argument("--dataset", default="mnist1d", help="data set name (default mnist1d)")
     a.add_argument("--out", required=True, help="results file (JSON lines); reruns resume it")
+    a.add_argument("--budget", type=float, default=1.0,
+                   help="train with this multiple of the grid's epochs (the budget check "
+                        "uses 2); default 1")
+    a.add_argument("--seeds", type=int, default=None,
+                   help="train only the first N seeds of every setting")
     a.add_argument("--sequential", action="store_true",
                    help="train one model at a time (the slow reference path)")
     a.add_argument("--no-fast", action="store_true",
@@ -47,57 +61,100 @@ def _parser() -> argparse.ArgumentParser:
                    "start a local Ray instance for the run")
     a.add_argument("--workers", type=int, default=None,
                    help="Ray tasks at once (default: every CPU core, or one per GPU)")
+    s = sub.add_parser("stored", help="say whether each stored result is current or stale")
+    s.add_argument("--dir", default="results", help="the folder of results (default results)")
+    c = sub.add_parser("coverage", help="coverage of the FC-gap intervals (lesson 03)")
+    c.add_argument("--samples", type=int, default=40)
+    c.add_argument("--points", type=int, default=2000)
+    c.add_argument("--splits", type=int, default=10)
+    c.add_argument("--cases", nargs="*", default=None)
+    c.add_argument("--out", default="results/fc_gap_coverage.jsonl")
+    c.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point. Argument errors exit with status 2 and a plain message; a results file that
-    cannot be written (full disk, permissions, its lock held too long: any ``OSError``) exits
-    with status 1 and a plain message, never a traceback; Ctrl-C exits with status 130. In
-    both cases the finished groups are in the results file and a rerun resumes."""
+    """Entry point (see the module docstring for the exit statuses)."""
     parser = _parser()
+    args = parser.parse_args(argv)
+    command = " ".join(["python -m maxent_lib", *(sys.argv[1:] if argv is None else argv)])
     try:
-        return _main(parser, argv)
-    except OSError as exc:  # ResultsFileError and any other failure to read or write files
-        parser.exit(1, f"{parser.prog}: error: {exc}\nEvery group finished before the error is "
-                       "stored; fix the cause and rerun the same command to resume.\n")
+        if args.command == "stored":
+            return _stored(parser, args)
+        if args.command == "coverage":
+            return _coverage(parser, args, command)
+        return _ablate(parser, args, command)
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog}: interrupted. Every finished group is stored; rerun "
                          "the same command to resume.\n")
+    except (OSError, RuntimeError) as exc:  # a file that cannot be written, a failed task
+        where = f" [results file: {args.out}]" if getattr(args, "out", None) else ""
+        parser.exit(1, f"{parser.prog}: error: {_one_line(exc)}{where}\nEvery group finished "
+                       "before the error is stored; fix the cause and rerun the same command "
+                       "to resume.\n")
     return 1  # not reached: parser.exit raises SystemExit
 
 
-def _main(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
-    """The ``ablate`` command (see :func:`main`)."""
-    args = parser.parse_args(argv)
-    command = " ".join(["python -m maxent_lib", *(sys.argv[1:] if argv is None else argv)])
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
+def _stored(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from .store.provenance import stored_report
+
+    try:
+        lines = stored_report(args.dir)
+    except ValueError as exc:
+        parser.error(str(exc))
+    print("\n".join(lines) if lines else f"no results files (*.jsonl) in {args.dir}")
+    return 0
+
+
+def _coverage(parser: argparse.ArgumentParser, args: argparse.Namespace, command: str) -> int:
+    from .conditions import coverage
+
+    try:
+        records = coverage.simulate_coverage(args.cases, args.samples, args.points, args.splits,
+                                             out=args.out, progress=not args.no_progress,
+                                             command=command)
+    except ValueError as exc:
+        parser.error(str(exc))
+    for row in coverage.coverage_table(records):
+        print(f"{row['case']:22s} {row['gap']:9s} {row['interval']:11s} "
+              f"{row['covered']:3d}/{row['samples']} width {row['mean_width']:.4f} "
+              f"bias {row['bias']:+.4f} sd {row['sd']:.4f}")
+    return 0
+
+
+def _ablate(parser: argparse.ArgumentParser, args: argparse.Namespace, command: str) -> int:
     if args.grid not in ablation.GRIDS:
         parser.error(f"unknown grid {args.grid!r}; choose one of {', '.join(ablation.GRIDS)}")
     if args.profile is not None and args.profile not in PROFILES:
         parser.error(f"unknown profile {args.profile!r}; choose quick or full")
-    try:
-        device = get_device(args.device)
-        ablation.check_writable(args.out)
-    except ValueError as exc:
-        parser.error(str(exc))
-    if args.limit is not None and args.limit < 1:
-        parser.error(f"--limit must be a positive integer, got {args.limit}")
+    for flag, value in (("--limit", args.limit), ("--seeds", args.seeds)):
+        if value is not None and value < 1:
+            parser.error(f"{flag} must be a positive integer, got {value}")
+    if not args.budget > 0:
+        parser.error(f"--budget must be a positive number, got {args.budget}")
     if args.executor == "local" and (args.workers is not None or args.ray_address is not None):
         parser.error("--workers and --ray-address need --executor ray")
     try:
-        executors.check_executor(args.executor, args.workers, args.ray_address)
+        device = get_device(args.device)
+        ablation.check_writable(args.out)
+        execution = executors.Execution(args.executor, args.workers, args.ray_address)
+        options = ablation.RunOptions(device=device, sequential=args.sequential,
+                                      fast=not args.no_fast, progress=not args.no_progress)
     except (ValueError, ImportError) as exc:
         parser.error(str(exc).replace("workers must", "--workers must"))
-    configs = ablation.GRIDS[args.grid](args.profile)[: args.limit]
+    configs = ablation.GRIDS[args.grid](args.profile)
+    configs = ablation.budget_configs(configs, args.budget, args.seeds)[: args.limit]
     print(f"grid {args.grid!r}: {len(configs)} configs on {device}; results -> {args.out}",
           flush=True)
     start = time.perf_counter()
     try:
-        records = ablation.run_grid(configs, args.dataset, device=device,
-                                    sequential=args.sequential, results_path=args.out,
-                                    progress=not args.no_progress, fast=not args.no_fast,
-                                    command=command, executor=args.executor,
-                                    workers=args.workers, ray_address=args.ray_address)
+        records = ablation.run_grid(configs, args.dataset, results_path=args.out,
+                                    options=options, execution=execution, command=command)
     except ValueError as exc:
         parser.error(str(exc))
     wall = time.perf_counter() - start

@@ -7,35 +7,15 @@ architecture and depth, an arm and a training-set size, ...); in each setting th
 set of per-seed paired differences ``d_s`` (treatment minus baseline, same seed: same
 initialisation, batch order, training subset and validation split).
 
-The rule (:func:`family_verdict`), with a ``margin`` below which an effect counts as negligible
-(at least the test set's resolution: a difference of a few test points is never called up or
-down):
-
-1. In every setting with n >= 2 seeds, two one-sided t-tests on the mean difference mu:
-   "up" (H0: mu <= +margin) and "down" (H0: mu >= -margin), with n - 1 degrees of freedom.
-2. Holm's step-down procedure over all 2k one-sided tests of the k settings controls the
-   family-wise error at ``alpha``: the chance of any wrong "up" or "down" call, when no setting
-   has an effect beyond the margin, is at most ``alpha`` (whatever the settings' dependence).
-3. In every setting, the equivalence test TOST (Schuirmann 1987): mu lies inside
-   (-margin, +margin) if both one-sided tests of H0: mu <= -margin and H0: mu >= +margin reject
-   at ``alpha`` (p_equiv = the larger of their p-values). "Negligible" for a family needs every
-   setting negligible (an intersection-union test, which needs no multiplicity correction).
-4. The verdict: **supported** if some settings are called in the predicted direction and none
-   against it; **contradicted** if some are called against it and none in it; **mixed** if both;
-   **negligible** if no setting is called and every setting is negligible; **inconclusive**
-   otherwise (wide intervals that cover the margin: no evidence either way). For a "no effect"
-   claim (direction 0) any call is a contradiction, and "negligible" is the predicted outcome.
-
-``tests/test_claims.py`` simulates null families (10 and 30 settings, 8 seeds, true effect 0):
-the rule gives a directional verdict in at most about ``alpha`` of them, and at a clear effect
-it says "supported" in at least 90%.
+Each claim is judged by the verdict rule of :mod:`maxent_lib.stats` (Holm over the settings'
+one-sided tests, TOST for "negligible").
 
 What an interval over seeds covers: the randomness that varies with the seed (initialisation,
 batch order, dropout masks, the training subset and the validation split drawn from the
 4000-example pool), not the fixed 1000-example test set nor the pool itself. Claims true by
 construction (theorems, identities, a regulariser whose objective rewards entropy) are labelled
 so and counted as no evidence. Evidence comes from stored results files made by the current
-code (:func:`maxent_lib.ablation.load_stored`); stale files give no verdict.
+code (:func:`maxent_lib.store.provenance.load_stored`); stale files give no verdict.
 
 Introduced in lesson 07.
 """
@@ -49,46 +29,33 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from ._checks import (
     InputTypeError,
-    as_finite_array,
-    check_choice,
     check_flag,
     check_int,
     check_number,
     check_path,
-    check_seed,
 )
-from .ablation import did_not_train, load_results, paired_effects, t_interval
+from .ablation.summaries import did_not_train, paired_effects
+from .stats import (  # CROSS
+    FamilyResult,
+    _check_alpha,
+    _check_direction_margin,
+    _check_list,
+    family_tests,
+)
+from .store.files import read_records as load_results
 
-#: The verdicts of :func:`family_verdict`.
-FAMILY_VERDICTS: tuple[str, ...] = ("supported", "contradicted", "mixed", "negligible",
-                                    "inconclusive")
-#: A setting's call: up or down (after Holm), negligible (TOST), unclear, or too few seeds.
-CALLS: tuple[str, ...] = ("up", "down", "negligible", "unclear", "too few seeds")
-#: The one-interval reading of exercise 7.1 (margin 0, one setting).
-VERDICTS: tuple[str, ...] = ("supported", "contradicted", "inconclusive")
 #: Margins at the test set's resolution: 0.01 of accuracy is 10 of the 1000 test points;
 #: cross-entropies and entropies in nats.
 MARGINS: dict[str, float] = {"test_acc": 0.01, "gen_gap": 0.01, "test_loss": 0.02,
                              "test_loss_calibrated": 0.02, "test_entropy": 0.02}
+
+
 #: Two nets "fit their training data comparably" if their mean training accuracies differ by at
 #: most this much; otherwise a difference in test accuracy is about optimisation.
 FIT_TOLERANCE = 0.05
-
-
-def _check_direction_margin(direction: int, margin: float) -> tuple[int, float]:
-    direction = check_int(direction, "direction", low=-1, high=1)
-    margin = check_number(margin, "margin", low=0.0)
-    if direction == 0 and margin == 0:
-        raise ValueError("a 'no effect' claim (direction 0) needs a positive margin")
-    return direction, margin
-
-
-def _check_alpha(alpha: object) -> float:
-    return check_number(alpha, "alpha", low=0.0, high=1.0, low_open=True, high_open=True)
 
 
 def _check_str(value: object, name: str) -> str:
@@ -96,215 +63,6 @@ def _check_str(value: object, name: str) -> str:
         raise InputTypeError(f"{name} must be a string, got {value!r}")
     return value
 
-
-def _check_list(value: object, name: str, kind: type | None = None) -> list[Any]:
-    """A list or tuple (not a string, not a dict), of ``kind`` items when given."""
-    if isinstance(value, (str, bytes, dict)) or not isinstance(value, (list, tuple)):
-        raise InputTypeError(f"{name} must be a list, got {type(value).__name__}")
-    if kind is not None:
-        for i, v in enumerate(value):
-            if not isinstance(v, kind):
-                raise InputTypeError(f"{name}[{i}] must be a {kind.__name__}, got "
-                                     f"{type(v).__name__}")
-    return list(value)
-
-
-# ---------------------------------------------------------------------- the rule
-
-@dataclass(frozen=True)
-class SettingTest:
-    """One setting of a family: seeds, mean effect, 95% t-interval (unadjusted), the one-sided
-    p-values (``p_up``, ``p_down``), the TOST p-value and the call after Holm."""
-
-    setting: str
-    n: int
-    effect: float
-    lo: float
-    hi: float
-    p_up: float
-    p_down: float
-    p_equiv: float
-    call: str
-
-
-@dataclass(frozen=True)
-class FamilyResult:
-    """The verdict of a family with every setting's test (:func:`family_tests`)."""
-
-    verdict: str
-    settings: tuple[SettingTest, ...]
-    direction: int
-    margin: float
-    alpha: float
-
-    def count(self, call: str) -> int:
-        """How many settings got ``call``."""
-        check_choice(call, "call", CALLS)
-        return sum(s.call == call for s in self.settings)
-
-    def summary(self) -> str:
-        """E.g. "2 up, 0 down, 5 negligible, 3 unclear of 10"."""
-        parts = [f"{self.count(c)} {c}" for c in ("up", "down", "negligible", "unclear")]
-        few = self.count("too few seeds")
-        if few:
-            parts.append(f"{few} with too few seeds")
-        return ", ".join(parts) + f" of {len(self.settings)}"
-
-
-def one_sided_pvalues(values: Sequence[float], margin: float) -> tuple[float, float, float]:
-    """``(p_up, p_down, p_equiv)`` of per-seed differences: one-sided t-tests of
-    H0: mu <= +margin and H0: mu >= -margin, and the TOST p-value for |mu| < margin (the larger
-    of the p-values of H0: mu <= -margin and H0: mu >= +margin). With fewer than 2 values all
-    three are NaN (one value has no spread). Values of any magnitude are handled: the p-values
-    do not change when the values and the margin are rescaled together, which is done when
-    their squares would overflow. Introduced in lesson 07."""
-    v = as_finite_array(values, "values", ndim=1)
-    margin = check_number(margin, "margin", low=0.0)
-    n = len(v)
-    if n < 2:
-        return math.nan, math.nan, math.nan
-    with np.errstate(over="ignore", invalid="ignore"):
-        mean, sd = float(v.mean()), float(v.std(ddof=1))
-    if not (math.isfinite(mean) and math.isfinite(sd)):
-        scale = max(float(np.max(np.abs(v))), margin)
-        v, margin = v / scale, margin / scale
-        mean, sd = float(v.mean()), float(v.std(ddof=1))
-    se, df = sd / math.sqrt(n), n - 1
-
-    def sf(x: float) -> float:  # P(T >= x / se) for a t variable T with df degrees of freedom
-        if se == 0:
-            return 0.0 if x > 0 else 1.0
-        return float(special.stdtr(df, -x / se))
-
-    p_up = sf(mean - margin)          # H0: mu <= +margin
-    p_down = sf(-(mean + margin))     # H0: mu >= -margin
-    p_above_low = sf(mean + margin)   # H0: mu <= -margin
-    p_below_high = sf(margin - mean)  # H0: mu >= +margin
-    return p_up, p_down, max(p_above_low, p_below_high)
-
-
-def holm(pvalues: Sequence[float], alpha: float = 0.05) -> np.ndarray:
-    """Holm's step-down rejections (a boolean array): sort the m p-values, reject the i-th
-    smallest (i = 0, 1, ...) while p_(i) <= alpha / (m - i), and stop at the first that is not.
-    Controls the family-wise error rate at ``alpha`` (Holm 1979). ``pvalues`` must lie in
-    [0, 1] (an empty list gives an empty array). Introduced in lesson 07."""
-    p = as_finite_array(pvalues, "pvalues", ndim=1, allow_empty=True)
-    if p.size and (p.min() < 0 or p.max() > 1):
-        raise ValueError(f"pvalues must lie in [0, 1], got values from {p.min():g} to "
-                         f"{p.max():g}")
-    alpha = _check_alpha(alpha)
-    reject = np.zeros(len(p), dtype=bool)
-    for i, j in enumerate(np.argsort(p, kind="stable")):
-        if p[j] > alpha / (len(p) - i):
-            break
-        reject[j] = True
-    return reject
-
-
-def family_tests(effects: Sequence[Sequence[float]], direction: int, *, margin: float,
-                 alpha: float = 0.05, settings: Sequence[str] | None = None) -> FamilyResult:
-    """Every setting's test and the family's verdict by the rule of the module docstring.
-    ``effects``: one array of per-seed paired differences per setting; ``settings``: their
-    names. Raises ``ValueError`` on an empty family, NaN/inf, a bad direction, margin or alpha.
-    Introduced in lesson 07."""
-    direction, margin = _check_direction_margin(direction, margin)
-    alpha = _check_alpha(alpha)
-    if isinstance(effects, np.ndarray) and effects.ndim == 2:
-        effects = list(effects)
-    effects = _check_list(effects, "effects")
-    if len(effects) == 0:
-        raise ValueError("effects is empty: a family needs at least one setting")
-    if settings is not None:
-        settings = _check_list(settings, "settings")
-    names = [str(s) for s in settings] if settings is not None else \
-        [f"setting {i + 1}" for i in range(len(effects))]
-    if len(names) != len(effects):
-        raise ValueError(f"settings has {len(names)} names for {len(effects)} settings")
-    arrays = [as_finite_array(e, f"effects[{i}]", ndim=1) for i, e in enumerate(effects)]
-    ps = [one_sided_pvalues(a, margin) for a in arrays]
-    testable = [i for i, a in enumerate(arrays) if len(a) >= 2]
-    flat = [p for i in testable for p in ps[i][:2]]
-    rej = holm(flat, alpha) if flat else np.zeros(0, dtype=bool)
-    up = {i: bool(rej[2 * j]) for j, i in enumerate(testable)}
-    down = {i: bool(rej[2 * j + 1]) for j, i in enumerate(testable)}
-    rows = []
-    for i, a in enumerate(arrays):
-        mean, lo, hi = t_interval(a) if len(a) else (math.nan, math.nan, math.nan)
-        if len(a) < 2:
-            call = "too few seeds"
-        elif up[i]:
-            call = "up"
-        elif down[i]:
-            call = "down"
-        elif ps[i][2] <= alpha:
-            call = "negligible"
-        else:
-            call = "unclear"
-        rows.append(SettingTest(names[i], len(a), mean, lo, hi, *ps[i], call))
-    calls = [r.call for r in rows]
-    n_up, n_down = calls.count("up"), calls.count("down")
-    if direction == 0:
-        verdict = "contradicted" if n_up or n_down else \
-            "negligible" if all(c == "negligible" for c in calls) else "inconclusive"
-    else:
-        n_for, n_against = (n_up, n_down) if direction > 0 else (n_down, n_up)
-        if n_for and n_against:
-            verdict = "mixed"
-        elif n_for:
-            verdict = "supported"
-        elif n_against:
-            verdict = "contradicted"
-        elif all(c == "negligible" for c in calls):
-            verdict = "negligible"
-        else:
-            verdict = "inconclusive"
-    return FamilyResult(verdict, tuple(rows), direction, float(margin), float(alpha))
-
-
-def family_verdict(effects: Sequence[Sequence[float]], direction: int, *, margin: float,
-                   alpha: float = 0.05) -> str:
-    """The verdict on a claim from a family of settings: ``effects`` is a list of per-setting
-    arrays of per-seed paired differences, ``direction`` the predicted sign (+1, -1, or 0 for
-    "no effect"), ``margin`` the smallest effect that counts. Returns "supported",
-    "contradicted", "mixed", "negligible" or "inconclusive" (see the module docstring: Holm over
-    the settings' one-sided tests against +-margin, TOST for "negligible").
-    Introduced in lesson 07."""
-    return family_tests(effects, direction, margin=margin, alpha=alpha).verdict
-
-
-def verdict(lo: float, hi: float, direction: int, margin: float = 0.0) -> str:
-    """The reading of one interval ``[lo, hi]`` (exercise 7.1): for direction +-1 "supported"
-    if it lies wholly beyond +margin on the predicted side, "contradicted" if wholly beyond
-    -margin on the other side, else "inconclusive"; for direction 0 "supported" if it lies
-    inside [-margin, margin], "contradicted" if wholly outside. ``lo`` and ``hi`` must be
-    finite numbers: a NaN bound (the interval of a single value, which has no spread) raises
-    ``ValueError`` rather than passing for a verdict. For a family of one setting with margin 0
-    this is :func:`family_verdict`'s rule at level 95% (two one-sided tests at 2.5% each).
-    Introduced in lesson 07."""
-    direction, margin = _check_direction_margin(direction, margin)
-    for name, x in (("lo", lo), ("hi", hi)):
-        if isinstance(x, float) and math.isnan(x):
-            raise ValueError(f"{name} is NaN: no interval to read (one value has no interval; "
-                             "give at least two)")
-    lo = check_number(lo, "lo")
-    hi = check_number(hi, "hi")
-    if lo > hi:
-        raise ValueError(f"the interval is reversed: lo = {lo} > hi = {hi}")
-    if direction == 0:
-        if -margin <= lo and hi <= margin:
-            return "supported"
-        if lo > margin or hi < -margin:
-            return "contradicted"
-        return "inconclusive"
-    lo_, hi_ = (lo, hi) if direction > 0 else (-hi, -lo)
-    if lo_ > margin:
-        return "supported"
-    if hi_ < -margin:
-        return "contradicted"
-    return "inconclusive"
-
-
-# ---------------------------------------------------------------------- claims and families
 
 @dataclass(frozen=True)
 class Claim:
@@ -473,8 +231,6 @@ def interaction_values(records: Sequence[dict[str, Any]], metric: str, factor: s
     return values
 
 
-# ---------------------------------------------------------------------- the paper's claims
-
 #: The paper's claims as the course states them, with the lesson that derives each one.
 PAPER_CLAIMS: tuple[Claim, ...] = (
     Claim("C0", "04", "The central claim: a DNN is a recursive max-ent solution whose layers "
@@ -511,6 +267,8 @@ PAPER_CLAIMS: tuple[Claim, ...] = (
           "larger at the smallest training set than at the largest", "test_acc", +1,
           margin=MARGINS["test_acc"]),
 )
+
+
 ENTROPY_BY_CONSTRUCTION: tuple[str, ...] = ("label smoothing", "confidence penalty")
 
 
@@ -759,8 +517,6 @@ def format_claims(claims: Sequence[Claim]) -> str:
                               "status"])
 
 
-# ---------------------------------------------------------------------- stored results
-
 def find_results_dir(start: str | Path | None = None) -> Path | None:
     """The course's ``results/`` folder: in ``start`` (default: the working folder) or a parent,
     else next to the installed package; ``None`` if there is none. Introduced in lesson 07."""
@@ -792,8 +548,6 @@ def load_grid(results_dir: str | Path, grid: str) -> dict[str, list[dict[str, An
     return out
 
 
-# ---------------------------------------------------------------------- theorems, re-measured
-
 @dataclass(frozen=True)
 class Check:
     """A numerical check of a theorem: the claim, where, the numbers (mean and range over
@@ -806,56 +560,6 @@ class Check:
     lo: float
     hi: float
     holds: bool
-
-
-def remeasure_theorems(seeds: Sequence[int] = range(5), n_population: int = 20_000,
-                       n_eval: int = 10_000, alpha: float = 1e-2) -> list[Check]:
-    """Numerical checks of the theorems C1-C4 (a few seconds on a CPU); they are true by
-    construction, so these are checks of the code and of the sampling error, not evidence.
-
-    C1: softmax regression with penalty ``alpha`` on the 8x8 digits and MNIST-1D; the number is
-    max |R + alpha W| with R the moment residuals (zero in exact arithmetic; holds if < 1e-6).
-    C2-C4: the exact FC gaps (:func:`maxent_lib.conditions.exact_condition_gaps`) on one random
-    task per seed: shared-covariance Gaussians (C2: |gap| < 5e-3), class-specific covariances
-    (C3: gap > 0) and 3-D shared-covariance Gaussians with the last coordinate dropped (C4: gap
-    > 0); value is the mean over tasks, lo and hi the smallest and largest.
-    Introduced in lesson 07.
-    """
-    from . import conditions, data
-    from .softmax import SoftmaxRegression, moment_residuals
-
-    if isinstance(seeds, (str, bytes, dict)) or not isinstance(seeds, (list, tuple, range)):
-        raise InputTypeError(f"seeds must be a list of seeds, got {type(seeds).__name__}")
-    seeds = [check_seed(s, "seeds") for s in seeds]
-    n_population = check_int(n_population, "n_population", low=100, high=10**8)
-    n_eval = check_int(n_eval, "n_eval", low=100, high=10**8)
-    alpha = check_number(alpha, "alpha", low=0.0, low_open=True)
-    if len(seeds) < 2:
-        raise ValueError("give at least two seeds (two random tasks)")
-    out = []
-    for name in ("digits", "mnist1d"):
-        split = data.load(name)
-        model = SoftmaxRegression(alpha=alpha).fit(split.X_train, split.y_train)
-        R = moment_residuals(split.X_train, split.y_train, model.predict_proba(split.X_train))
-        v = float(np.max(np.abs(R + alpha * model.coef_)))
-        out.append(Check("C1", f"{split.name}, alpha {alpha:g}", 1, v, v, v, v < 1e-6))
-    gaps: dict[str, list[float]] = {"C2": [], "C3": [], "C4": []}
-    for s in seeds:
-        kw = {"n_population": n_population, "n_eval": n_eval, "seed": s}
-        gaps["C2"].append(conditions.exact_condition_gaps(
-            data.shared_covariance_gaussians(seed=s), **kw)["fc2_gap"])
-        gaps["C3"].append(conditions.exact_condition_gaps(
-            data.class_covariance_gaussians(seed=s), **kw)["fc2_gap"])
-        gaps["C4"].append(conditions.exact_condition_gaps(
-            data.shared_covariance_gaussians(dim=3, seed=s), keep=[0, 1], **kw)["fc1_gap"])
-    names = {"C2": "shared-covariance Gaussians", "C3": "class-covariance Gaussians",
-             "C4": "3-D Gaussians, x3 dropped"}
-    for key, values in gaps.items():
-        v = np.asarray(values)
-        holds = bool(np.all(np.abs(v) < 5e-3)) if key == "C2" else bool(np.all(v > 0))
-        out.append(Check(key, f"{names[key]}, {len(v)} random tasks", len(v), float(v.mean()),
-                         float(v.min()), float(v.max()), holds))
-    return out
 
 
 def theorem_summary(checks: Sequence[Check]) -> dict[str, str]:

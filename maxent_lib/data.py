@@ -24,7 +24,6 @@ import numpy as np
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal, norm
 
-from . import _fileio
 from ._checks import (
     MAX_CLASSES,
     InputTypeError,
@@ -34,6 +33,7 @@ from ._checks import (
     check_number,
     check_seed,
 )
+from .store import locking
 
 
 @dataclass(frozen=True)
@@ -415,7 +415,7 @@ def _write_mnist1d_cache(path: Path, split: Split, params: dict[str, object]) ->
     arrays = {k: getattr(split, k) for k in _SPLIT_ARRAYS}
     meta = {"params": np.array(json.dumps(params, sort_keys=True)),
             "sha256": np.array(_arrays_hash(arrays))}
-    _fileio.atomic_write(path, lambda f: np.savez_compressed(f, **arrays, **meta))
+    locking.atomic_write(path, lambda f: np.savez_compressed(f, **arrays, **meta))
 
 
 def mnist1d(n_train: int = 4000, n_test: int = 1000, seed: int = 42, cache: bool = True) -> Split:
@@ -452,7 +452,7 @@ def mnist1d(n_train: int = 4000, n_test: int = 1000, seed: int = 42, cache: bool
         return split
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        lock = _fileio.file_lock(path, timeout=300.0)
+        lock = locking.file_lock(path, timeout=300.0)
         lock.__enter__()
     except OSError as exc:  # read-only or missing cache folder, or a lock held too long
         warnings.warn(f"cannot use the data cache folder {path.parent} ({exc}); generating "
@@ -466,7 +466,7 @@ def mnist1d(n_train: int = 4000, n_test: int = 1000, seed: int = 42, cache: bool
         if split is not None:
             return split
         split = _generate_mnist1d(params, n_train)
-        _fileio.remove_stale_temps(path)
+        locking.remove_stale_temps(path)
         try:
             _write_mnist1d_cache(path, split, params)
         except OSError as exc:

@@ -79,13 +79,6 @@ def _check_input(x: object, in_dim: int, name: str = "x", ndims: tuple[int, ...]
     return x
 
 
-def _device(device: object) -> torch.device:
-    if device is not None and not isinstance(device, (str, torch.device)):
-        raise InputTypeError(f"device must be a device name (str), a torch.device or None, got "
-                             f"{type(device).__name__}")
-    return get_device(None if device is None else str(device))
-
-
 class MLP(nn.Module):
     """A fully connected net with ``depth`` hidden layers of ``width`` units and a linear softmax
     head (``forward`` returns the logits W T_L + b).
@@ -95,8 +88,8 @@ class MLP(nn.Module):
     all of T_{l-1} (lesson 05). ``activation`` g is "relu", "sigmoid" or "tanh"; a sigmoid unit
     sigma(a.T + c) is itself a binary logistic (max-ent) model on the features below (lesson 04).
     Initialisation: torch's default for ``nn.Linear`` (U(+-1/sqrt(fan_in))) for sigmoid and tanh;
-    for ReLU, He initialisation as in :mod:`maxent_lib.ensemble` (the same uniform draws scaled
-    to variance 2/fan_in for the hidden layers and 1/fan_in for the head, biases 0).
+    for ReLU, He initialisation as in :mod:`maxent_lib.ablation.stacked` (the same uniform draws
+    scaled to variance 2/fan_in for the hidden layers and 1/fan_in for the head, biases 0).
     ``features(x)`` returns [T_1, ..., T_L]. Introduced in lesson 04.
     """
 
@@ -237,7 +230,7 @@ def train_classifier(model: MLP, X: object, y: object, *, epochs: int = 30, lr: 
                              f"{type(model).__name__}")
     _check_hyper(epochs, lr, batch_size, weight_decay, seed)
     progress = check_flag(progress, "progress")
-    dev = _device(device)
+    dev = get_device(device)
     Xt, yt = _tensors(X, y, model.n_classes, model.in_dim, dev)
     model.to(dev).train()
     return _fit(model._forward, list(model.parameters()), Xt, yt, epochs=epochs, lr=lr,
@@ -264,7 +257,7 @@ def grow_layerwise(in_dim: int, width: int, depth: int, n_classes: int, X: objec
     """
     _check_hyper(epochs_per_layer, lr, batch_size, weight_decay, seed, "epochs_per_layer")
     progress = check_flag(progress, "progress")
-    dev = _device(device)
+    dev = get_device(device)
     _check_shape(in_dim, width, depth, n_classes)
     Xt, yt = _tensors(X, y, n_classes, in_dim, dev)
     torch.manual_seed(int(seed))
@@ -336,7 +329,7 @@ def predict_proba(model: MLP, X: object, batch_size: int = 4096) -> np.ndarray:
 class StackedMLP(nn.Module):
     """M :class:`MLP` of one shape, one per seed, with their weights stacked as (M, in, out)
     tensors and applied with one batched matrix product per layer (the stacked training of
-    :mod:`maxent_lib.ensemble`, for any activation and for layer-wise growth).
+    :mod:`maxent_lib.ablation.stacked`, for any activation and for layer-wise growth).
 
     Model m starts from exactly the weights of ``torch.manual_seed(seeds[m]); MLP(...)``, and
     the temporary heads of layer-wise growth from the draws that follow in the same generator, as
@@ -501,7 +494,7 @@ def train_stacked(net: StackedMLP, X: object, y: object, *, epochs: int = 30, lr
         raise InputTypeError(f"net must be a StackedMLP, got {type(net).__name__}")
     _check_hyper(epochs, lr, batch_size, weight_decay, 0)
     progress = check_flag(progress, "progress")
-    dev = _device(device)
+    dev = get_device(device)
     Xt, yt, Xe, ye = _stacked_data(net, X, y, eval_data, dev)
     net.to(dev).train()
     evaluate = None if Xe is None else (lambda: _eval_ce(net._forward(Xe), ye))
@@ -529,7 +522,7 @@ def grow_layerwise_stacked(net: StackedMLP, X: object, y: object, *, epochs_per_
         raise InputTypeError(f"net must be a StackedMLP, got {type(net).__name__}")
     _check_hyper(epochs_per_layer, lr, batch_size, weight_decay, 0, "epochs_per_layer")
     progress = check_flag(progress, "progress")
-    dev = _device(device)
+    dev = get_device(device)
     Xt, yt, Xe, ye = _stacked_data(net, X, y, eval_data, dev)
     net.to(dev).train()
     for p in net.parameters():

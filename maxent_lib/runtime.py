@@ -11,89 +11,83 @@ of CUDA, then Apple's MPS, then the CPU.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import random
 import sys
 from collections.abc import Iterable
-from typing import Any, Literal, TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
 
 from ._checks import InputTypeError, check_flag, check_int
+from .profiles import PROFILES, Profile, by_profile, get_profile
 
-Profile = Literal["quick", "full"]
-PROFILES: tuple[str, ...] = ("quick", "full")
 T = TypeVar("T")
 
-
-def get_profile() -> Profile:
-    """The active profile: ``MAXENT_PROFILE`` if set, else ``full`` with a CUDA GPU, else ``quick``.
-
-    Introduced in lesson 00. Raises ``ValueError`` for an unknown profile name.
-    """
-    name = os.environ.get("MAXENT_PROFILE", "").strip().lower()
-    if not name:
-        return "full" if torch.cuda.is_available() else "quick"
-    if name not in PROFILES:
-        raise ValueError(f"MAXENT_PROFILE must be 'quick' or 'full', got {name!r}")
-    return name  # type: ignore[return-value]
-
-
-def by_profile(quick: T, full: T, profile: str | None = None) -> T:
-    """Return ``quick`` or ``full`` according to ``profile`` (default: :func:`get_profile`).
-
-    Introduced in lesson 00: ``n_epochs = by_profile(quick=20, full=100)``.
-    """
-    if profile is not None and not isinstance(profile, str):
-        raise InputTypeError(f"profile must be 'quick', 'full' or None, got "
-                             f"{type(profile).__name__}")
-    chosen = get_profile() if profile is None else profile
-    if chosen not in PROFILES:
-        raise ValueError(f"profile must be 'quick' or 'full', got {chosen!r}")
-    return quick if chosen == "quick" else full
-
+__all__ = ["PROFILES", "Profile", "by_profile", "describe_device", "environment_report",
+           "get_device", "get_profile", "progress_bar", "seed_everything"]
 
 def _mps_available() -> bool:
     backend = getattr(torch.backends, "mps", None)
     return bool(backend is not None and backend.is_available())
 
 
-def get_device(preference: str | None = None) -> torch.device:
-    """Pick the device: ``preference`` if given (``"auto"`` means choose), else ``MAXENT_DEVICE``,
-    else CUDA, then MPS, then CPU. Introduced in lesson 00.
+def get_device(device: str | torch.device | None = None) -> torch.device:
+    """The course's one device rule (every module uses it; introduced in lesson 00).
 
-    Raises ``ValueError`` for a device name torch does not know or a device that is not present.
-    """
-    if preference is not None and not isinstance(preference, str):
-        if isinstance(preference, torch.device):
-            preference = str(preference)
-        else:
-            raise InputTypeError(f"preference must be a device name (str) or None, got "
-                                 f"{type(preference).__name__}")
-    name = (preference or os.environ.get("MAXENT_DEVICE", "") or "auto").strip().lower()
+    ``None`` and ``"auto"`` mean the same: ``MAXENT_DEVICE`` if it is set, else CUDA, then
+    Apple's MPS, then the CPU. Otherwise ``device`` is a torch.device or a name (``cpu``,
+    ``cuda``, ``cuda:N``, ``mps``; case and surrounding spaces do not matter). A device this
+    machine cannot serve (no such GPU, an index beyond the GPUs present, no MPS backend, a
+    device type the course does not support) is refused with ``ValueError``; anything that is
+    not a device or a name with :class:`InputTypeError`."""
+    if isinstance(device, torch.device):
+        device = str(device)
+    if device is not None and not isinstance(device, str):
+        raise InputTypeError(f"device must be a device name (str), a torch.device or None, got "
+                             f"{type(device).__name__}")
+    name = (device or "auto").strip().lower()
+    if name == "auto":
+        name = os.environ.get("MAXENT_DEVICE", "").strip().lower() or "auto"
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
-        if _mps_available():
-            return torch.device("mps")
-        return torch.device("cpu")
+        return torch.device("mps") if _mps_available() else torch.device("cpu")
     try:
-        device = torch.device(name)
+        dev = torch.device(name)
     except RuntimeError as exc:
         raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda, cuda:N or mps") from exc
-    if device.type == "cuda" and not torch.cuda.is_available():
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device {name!r} is not supported; use auto, cpu, cuda, cuda:N or mps")
+    if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {name!r} was asked for, but no CUDA GPU is available")
-    if device.type == "cuda" and device.index is not None \
-            and device.index >= torch.cuda.device_count():
+    if dev.type == "cuda" and (dev.index or 0) >= torch.cuda.device_count():
         raise ValueError(f"device {name!r} was asked for, but this machine has "
                          f"{torch.cuda.device_count()} CUDA GPU(s)")
-    if device.type == "mps" and not _mps_available():
+    if dev.type == "mps" and not _mps_available():
         raise ValueError("device 'mps' was asked for, but Apple's MPS backend is not available")
-    if device.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"device {name!r} is not supported; use auto, cpu, cuda, cuda:N or mps")
-    return device
+    return dev
+
+
+def describe_device(device: str | torch.device | None = None) -> str:
+    """The device of :func:`get_device` in words: the GPU's name, or the CPU's model and its
+    core count. Refuses what :func:`get_device` refuses. Introduced in lesson 05."""
+    dev = get_device(device)
+    if dev.type == "cuda":
+        return f"{dev} ({torch.cuda.get_device_name(dev)})"
+    if dev.type == "cpu":
+        name = platform.processor() or platform.machine()
+        with contextlib.suppress(OSError):
+            for line in Path("/proc/cpuinfo").read_text().splitlines():
+                if line.startswith("model name"):
+                    name = line.split(":", 1)[1].strip()
+                    break
+        return f"cpu ({name}, {os.cpu_count()} cores)"
+    return str(dev)
 
 
 def seed_everything(seed: int) -> np.random.Generator:

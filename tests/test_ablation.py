@@ -8,9 +8,12 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from scipy import optimize, stats
+from scipy import optimize
+from scipy import stats as scipy_stats
 
 from maxent_lib import ablation as A
+from maxent_lib import stats as course_stats
+from maxent_lib.ablation import fit, heldout, runner
 from maxent_lib.metrics import (
     apply_temperature,
     expected_calibration_error,
@@ -18,6 +21,11 @@ from maxent_lib.metrics import (
     per_model_metrics,
     stacked_metrics,
 )
+from maxent_lib.store import files
+from maxent_lib.store.codehash import code_hash
+
+#: train on the CPU without a progress bar
+CPU = A.RunOptions(device="cpu", progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -49,15 +57,16 @@ def _strip(r):
 
 
 def test_stacked_equals_sequential_bitwise(data):
-    stacked = A.run_grid(_grid(), data, device="cpu", progress=False)
-    seq = A.run_grid(_grid(), data, device="cpu", progress=False, sequential=True)
+    stacked = A.run_grid(_grid(), data, options=CPU)
+    seq = A.run_grid(_grid(), data, options=A.RunOptions(device="cpu", sequential=True,
+                                                         progress=False))
     assert [r["path"] for r in seq] == ["sequential"] * 7
     for a, b in zip(stacked, seq, strict=True):
         assert _strip(a) == _strip(b)  # every metric, dropout included
     r = stacked[0]
     for k in (*A.METRICS, "test_entropy", "seconds", "test_acc_curve", "val_acc_curve",
               "best_val_epoch", "key", "code_hash", "data_hash", "temperature", "trained",
-              "late_gain", "init"):
+              "init"):
         assert k in r, k
     assert len(r["test_acc_curve"]) == 4 and r["test_acc"] > 0.5  # learnable toy task
     assert r["n_train"] == 240 and r["n_val"] == 60 and r["init"] == "he"
@@ -66,9 +75,9 @@ def test_stacked_equals_sequential_bitwise(data):
 
 def test_record_does_not_depend_on_its_group(data):
     """A config's record is the same alone, in its grid, or after the grid is cut in pieces."""
-    whole = A.run_grid(_grid(), data, device="cpu", progress=False)
+    whole = A.run_grid(_grid(), data, options=CPU)
     for i in (1, 3, 5):
-        alone = A.run_grid([_grid()[i]], data, device="cpu", progress=False)[0]
+        alone = A.run_grid([_grid()[i]], data, options=CPU)[0]
         assert _strip(alone) == _strip(whole[i])
 
 
@@ -95,8 +104,7 @@ def test_records_use_the_seed_split(data):
 
 def test_early_stopping_reports_the_best_validation_epoch(data):
     cfg = {"width": 16, "epochs": 6, "batch_size": 32, "seed": 0, "lr": 3e-2, "n_val": 60}
-    full, early = A.run_grid([cfg, {**cfg, "early_stopping": True}], data, device="cpu",
-                             progress=False)
+    full, early = A.run_grid([cfg, {**cfg, "early_stopping": True}], data, options=CPU)
     assert full["epoch_reported"] == 6 and early["epoch_reported"] == full["best_val_epoch"]
     e = early["epoch_reported"]
     curve = full["val_acc_curve"]
@@ -105,13 +113,10 @@ def test_early_stopping_reports_the_best_validation_epoch(data):
     assert early["group_size"] == 1  # one model trained for both records
 
 
-def test_eval_epochs_and_late_gain():
+def test_eval_epochs():
     assert A.eval_epochs(10) == list(range(1, 11))
     at = A.eval_epochs(300)
     assert at[-1] == 300 and len(at) <= A.EVAL_POINTS + 1 and at[0] == 10
-    assert A.late_gain([0.1, 0.5, 0.6, 0.61, 0.63], [1, 2, 3, 4, 5], 5) == pytest.approx(0.02)
-    assert A.late_gain([0.1, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.61, 0.62], list(range(1, 11)),
-                       10) == pytest.approx(0.02)
 
 
 def test_fit_temperature_minimises_the_held_out_loss():
@@ -149,7 +154,7 @@ def test_calibrated_loss_is_fitted_on_validation_only(data):
     d = A.prepare_dataset(data)
     res = A.fit_group([cfg], d, "cpu")
     _, va = res.splits[0]
-    from maxent_lib import ensemble
+    from maxent_lib import ablation as ensemble
     lp_val = ensemble.predict_log_proba(res.model, torch.as_tensor(d.X_train[va]))
     t = fit_temperature(lp_val, torch.as_tensor(d.y_train[va]))
     assert res.records[0]["temperature"] == pytest.approx(float(t[0]), rel=1e-5)
@@ -170,7 +175,7 @@ class Crash(Exception):
 
 def test_resume_and_interrupt_give_the_same_records(data, tmp_path, monkeypatch):
     path = tmp_path / "res.jsonl"
-    real = A._train_records
+    real = runner._train_records
     calls, armed = [], [True]
 
     def flaky(configs, *args, **kw):
@@ -179,37 +184,38 @@ def test_resume_and_interrupt_give_the_same_records(data, tmp_path, monkeypatch)
             raise Crash("killed during the second group")
         return real(configs, *args, **kw)
 
-    monkeypatch.setattr(A, "_train_records", flaky)
+    monkeypatch.setattr(runner, "_train_records", flaky)
     with pytest.raises(Crash):
-        A.run_grid(_grid(), data, device="cpu", progress=False, results_path=path)
-    assert len(A.load_results(path)) == 4  # the first group survived
+        A.run_grid(_grid(), data, results_path=path, options=CPU)
+    assert len(A.read_records(path)) == 4  # the first group survived
     assert not list(tmp_path.glob("*.tmp"))
     calls.clear()
     armed[0] = False
-    out = A.run_grid(_grid(), data, device="cpu", progress=False, results_path=path)
+    out = A.run_grid(_grid(), data, results_path=path, options=CPU)
     assert calls == [2, 1]  # only the unfinished groups were trained
-    assert len(out) == 7 and len(A.load_results(path)) == 7
+    assert len(out) == 7 and len(A.read_records(path)) == 7
     calls.clear()
-    again = A.run_grid(_grid(), data, device="cpu", progress=False, results_path=path)
+    again = A.run_grid(_grid(), data, results_path=path, options=CPU)
     assert calls == [] and [r["key"] for r in again] == [r["key"] for r in out]
-    fresh = A.run_grid(_grid(), data, device="cpu", progress=False)  # never interrupted
+    fresh = A.run_grid(_grid(), data, options=CPU)  # never interrupted
     assert [_strip(r) for r in fresh] == [_strip(r) for r in out]
 
 
 def test_provenance_is_written_by_the_run(data, tmp_path):
     path = tmp_path / "grid_quick.jsonl"
-    recs = A.run_grid(_grid()[:2], data, device="cpu", progress=False, results_path=path,
-                      command="python -m maxent_lib ablate --grid x")
+    recs = A.run_grid(_grid()[:2], data, results_path=path,
+                      command="python -m maxent_lib ablate --grid x", options=CPU)
     prov = json.loads((tmp_path / "grid_quick_provenance.json").read_text())
     for k in ("commit", "dirty", "code_hash", "versions", "device", "command", "created"):
         assert k in prov, k
-    assert prov["code_hash"] == A.code_hash() == recs[0]["code_hash"]
+    assert prov["code_hash"] == code_hash(A.ABLATION_CODE) == recs[0]["code_hash"]
+    assert prov["kind"] == "ablation grid" and prov["code_entry_points"] == list(A.ABLATION_CODE)
     assert set(prov["versions"]) >= {"python", "torch", "numpy", "mnist1d"}
     assert prov["command"] == "python -m maxent_lib ablate --grid x" and prov["records"] == 2
-    assert prov["device"].startswith("cpu") and prov["runs"][0]["finished"]
+    assert prov["device"].startswith("cpu") and prov["runs"][0]["status"] == "finished"
     stored = A.load_stored(path)
     assert stored.current and len(stored.records) == 2
-    A.run_grid(_grid()[:3], data, device="cpu", progress=False, results_path=path, command="b")
+    A.run_grid(_grid()[:3], data, results_path=path, command="b", options=CPU)
     prov2 = A.load_provenance(path)
     assert prov2["created"] == prov["created"] and len(prov2["runs"]) == 2
     assert prov2["records"] == 3
@@ -217,15 +223,18 @@ def test_provenance_is_written_by_the_run(data, tmp_path):
 
 def test_stale_results_are_refused_and_flagged(data, tmp_path):
     path = tmp_path / "old.jsonl"
-    A.append_results(path, [{"key": "x", "code_hash": "0000", "test_acc": 0.5}])
+    files.append_records(path, [{"key": "x", "code_hash": "0000", "test_acc": 0.5}])
     with pytest.raises(ValueError, match="other code"):
-        A.run_grid(_grid()[:1], data, device="cpu", progress=False, results_path=path)
+        A.run_grid(_grid()[:1], data, results_path=path, options=CPU)
     stored = A.load_stored(path)
     assert not stored.current and "provenance" in stored.why
     (tmp_path / "old_provenance.json").write_text('{"device": "GPU"}')
-    assert "no code hash" in A.load_stored(path).why
-    (tmp_path / "old_provenance.json").write_text(json.dumps({"code_hash": A.code_hash()}))
+    assert "older provenance format" in A.load_stored(path).why
+    current = {"code_hash": code_hash(A.ABLATION_CODE), "code_entry_points": list(A.ABLATION_CODE)}
+    (tmp_path / "old_provenance.json").write_text(json.dumps(current))
     assert "another code hash" in A.load_stored(path).why
+    (tmp_path / "old_provenance.json").write_text(json.dumps({**current, "code_hash": "0" * 16}))
+    assert "made by other code" in A.load_stored(path).why
 
 
 def test_a_run_that_has_not_finished_is_not_current(data, tmp_path):
@@ -233,28 +242,21 @@ def test_a_run_that_has_not_finished_is_not_current(data, tmp_path):
     is not current until a run finishes; resuming completes it."""
     path = tmp_path / "r.jsonl"
     cfgs = [{"width": 8, "epochs": 1, "batch_size": 64, "n_val": 50, "seed": s} for s in (0, 1)]
-    A.run_grid(cfgs, data, device="cpu", progress=False, results_path=path)
+    A.run_grid(cfgs, data, results_path=path, options=CPU)
     assert A.load_stored(path).current
     prov = json.loads(A.provenance_path(path).read_text())
     prov["runs"].append({"run": "x", "command": "c", "device": "cpu",
-                         "started": "2026-01-01T00:00:00+00:00", "finished": None})
+                         "started": "2026-01-01T00:00:00+00:00", "finished": None,
+                         "status": "interrupted"})
     A.provenance_path(path).write_text(json.dumps(prov))
     stored = A.load_stored(path)
-    assert not stored.current and "has not finished" in stored.why
-    A.run_grid(cfgs, data, device="cpu", progress=False, results_path=path)  # trains nothing
+    assert not stored.current and "interrupted, not finished" in stored.why
+    A.run_grid(cfgs, data, results_path=path, options=CPU)  # trains nothing
     assert A.load_stored(path).current
 
 
-def test_code_hash_covers_the_training_source():
-    h = A.code_hash()
-    assert len(h) == 16 and h == A.code_hash()
-    section = A._marked_sections(open(A.__file__).read())
-    assert "def fit_group" in section and "def data_split" in section
-    assert "def paired_effects" not in section and "def load_results" not in section
-
-
 def test_oom_splits_the_group(data, monkeypatch):
-    real = A._train_records
+    real = runner._train_records
     sizes = []
 
     def small_gpu(configs, *args, **kw):
@@ -263,14 +265,14 @@ def test_oom_splits_the_group(data, monkeypatch):
             raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
         return real(configs, *args, **kw)
 
-    monkeypatch.setattr(A, "_train_records", small_gpu)
+    monkeypatch.setattr(runner, "_train_records", small_gpu)
     with pytest.warns(UserWarning, match="splitting"):
-        out = A.run_grid(_grid()[:4], data, device="cpu", progress=False)
+        out = A.run_grid(_grid()[:4], data, options=CPU)
     assert sizes == [4, 2, 1, 1, 2, 1, 1] and len(out) == 4
-    monkeypatch.setattr(A, "_train_records", lambda *a, **k: (_ for _ in ()).throw(
+    monkeypatch.setattr(runner, "_train_records", lambda *a, **k: (_ for _ in ()).throw(
         RuntimeError("something else")))
     with pytest.raises(RuntimeError, match="something else"):
-        A.run_grid(_grid()[:2], data, device="cpu", progress=False)
+        A.run_grid(_grid()[:2], data, options=CPU)
 
 
 def test_grids_and_grouping():
@@ -291,11 +293,11 @@ def test_grids_and_grouping():
 
 def test_t_interval_matches_scipy():
     v = [0.61, 0.64, 0.58, 0.66, 0.6]
-    mean, lo, hi = A.t_interval(v)
-    want = stats.t.interval(0.95, len(v) - 1, loc=np.mean(v), scale=stats.sem(v))
+    mean, lo, hi = course_stats.t_interval(v)
+    want = scipy_stats.t.interval(0.95, len(v) - 1, loc=np.mean(v), scale=scipy_stats.sem(v))
     assert mean == pytest.approx(np.mean(v))
     assert (lo, hi) == pytest.approx(want)
-    assert np.isnan(A.t_interval([1.0])[1])
+    assert np.isnan(course_stats.t_interval([1.0])[1])
 
 
 def _recs(**extra):
@@ -396,18 +398,20 @@ def test_bad_input(data, tmp_path):
     with pytest.raises(ValueError, match="empty"):
         A.run_grid([], data)
     with pytest.raises(ValueError, match="unknown data set"):
-        A.run_grid([{}], "nope", progress=False)
+        A.run_grid([{}], "nope", options=A.RunOptions(progress=False))
     Xtr, ytr, Xte, yte = data
     with pytest.raises(ValueError, match="NaN"):
-        A.run_grid([{}], (np.full_like(Xtr, np.nan), ytr, Xte, yte), progress=False)
+        A.run_grid([{}], (np.full_like(Xtr, np.nan), ytr, Xte, yte),
+                   options=A.RunOptions(progress=False))
     with pytest.raises(ValueError, match="rows"):
-        A.run_grid([{}], (Xtr, ytr[:-1], Xte, yte), progress=False)
+        A.run_grid([{}], (Xtr, ytr[:-1], Xte, yte), options=A.RunOptions(progress=False))
     with pytest.raises(ValueError, match="does not exist"):
-        A.run_grid([{}], data, results_path=tmp_path / "no" / "r.jsonl", progress=False)
+        A.run_grid([{}], data, results_path=tmp_path / "no" / "r.jsonl",
+                   options=A.RunOptions(progress=False))
     with pytest.raises(ValueError, match="device 'tpu'"):
-        A.run_grid([{}], data, device="tpu", progress=False)
+        A.run_grid([{}], data, options=A.RunOptions(device="tpu", progress=False))
     with pytest.raises(TypeError, match="shortcut"):  # a string is not a flag
-        A.run_grid([{"shortcut": "False"}], data, progress=False)
+        A.run_grid([{"shortcut": "False"}], data, options=A.RunOptions(progress=False))
     with pytest.raises(TypeError, match="seed"):
         A.canonical_config({"seed": 1.5})
     with pytest.raises(TypeError, match="width"):
@@ -423,20 +427,18 @@ def test_bad_input(data, tmp_path):
 def test_results_are_json_lines(data, tmp_path):
     path = tmp_path / "r.jsonl"
     A.run_grid([{"width": 8, "epochs": 1, "batch_size": 64, "n_val": 50}], data,
-               progress=False, results_path=path, device="cpu")
+               results_path=path, options=CPU)
     lines = path.read_text().splitlines()
     rec = json.loads(lines[0])
     assert len(lines) == 1 and rec["dataset"].startswith("arrays:")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert A.load_results(path)[0]["key"] == rec["key"]
+        assert A.read_records(path)[0]["key"] == rec["key"]
 
 
-def test_compare_records_and_plateau_summary():
-    a = [{"key": "k1", "arm": "x", "test_acc": 0.5, "train_acc": 0.9, "late_gain": 0.001,
-          "trained": True},
-         {"key": "k2", "arm": "y", "test_acc": 0.6, "train_acc": 0.9, "late_gain": 0.03,
-          "trained": False}]
+def test_compare_records():
+    a = [{"key": "k1", "arm": "x", "test_acc": 0.5, "train_acc": 0.9, "trained": True},
+         {"key": "k2", "arm": "y", "test_acc": 0.6, "train_acc": 0.9, "trained": False}]
     same = A.compare_records(a, a, ("test_acc", "train_acc"))
     assert same["identical"] and same["matched"] == 2 and same["max_diff"] == 0.0
     b = [dict(a[0]), dict(a[1], test_acc=0.61)]
@@ -444,16 +446,12 @@ def test_compare_records_and_plateau_summary():
     assert not diff["identical"] and diff["max_diff"] == pytest.approx(0.01)
     assert diff["by_arm"]["x"]["identical"] and not diff["by_arm"]["y"]["identical"]
     assert A.compare_records(a, b[:1], ("test_acc",))["missing"] == ["k2"]
-    plat = A.plateau_summary(a)
-    assert plat == {"models": 2, "max_late_gain": 0.03, "still_improving": 1,
-                    "did_not_train": 1, "diverged": 0}
 
 
 def test_heldout_layer_gaps_use_unseen_rows_and_refits(data):
     """The probes see only points the net never saw (its unseen pool rows and the test set);
     each gap is the mean over refit splits with the corrected repeated-split t interval;
     the result is a function of the seed."""
-    from maxent_lib import conditions
 
     cfg = A.canonical_config({"width": 8, "depth": 2, "epochs": 3, "batch_size": 32,
                               "n_train": 120, "n_val": 40}, 300)
@@ -469,7 +467,8 @@ def test_heldout_layer_gaps_use_unseen_rows_and_refits(data):
         for key in ("fc1_gap", "fc2_gap", "total_gap"):
             per_split = g["splits"][key]
             assert len(per_split) == 3 and g[key] == pytest.approx(per_split.mean())
-            assert g[key + "_ci"] == conditions.split_t_interval(per_split, 0.3)
+            assert g[key + "_ci"] == tuple(course_stats.t_interval(per_split,
+                                                                   test_fraction=0.3)[1:])
     assert gaps[2]["total_gap_ci"][1] > gaps[2]["total_gap_ci"][0]  # refits: a real spread
     again = A.heldout_layer_gaps(res, 0, [1, 2], include_input=True, **kw)
     assert all(np.array_equal(g["splits"]["total_gap"], h["splits"]["total_gap"])
@@ -501,9 +500,9 @@ def test_live_units_drop_units_that_barely_vary():
     T[:, 1] = 0.0
     T[:, 2] = 0.0
     T[7, 2] = 1e-3  # fires once: sd ~ 4e-5 of the others'
-    kept = A._live_units(T)
+    kept = heldout._live_units(T)
     assert kept.shape == (500, 2) and np.array_equal(kept, T[:, [0, 3]])
-    assert A._live_units(np.zeros((5, 3))).shape == (5, 3)
+    assert heldout._live_units(np.zeros((5, 3))).shape == (5, 3)
 
 
 def test_a_diverged_model_is_recorded_and_the_grid_goes_on(data, tmp_path, monkeypatch):
@@ -514,8 +513,8 @@ def test_a_diverged_model_is_recorded_and_the_grid_goes_on(data, tmp_path, monke
     base = {"width": 8, "depth": 2, "epochs": 2, "batch_size": 32, "n_val": 40}
     configs = [{**base, "seed": s, "shortcut": sc, "arm": "res" if sc else "plain"}
                for s in (0, 1, 2) for sc in (False, True)]
-    clean = A.run_grid(configs, data, device="cpu", progress=False)
-    real = A.ensemble.train
+    clean = A.run_grid(configs, data, options=CPU)
+    real = fit.train
 
     def diverge_seed_1_residual(model, *args, **kw):
         with torch.no_grad():  # the residual net of seed 1 blows up
@@ -525,9 +524,9 @@ def test_a_diverged_model_is_recorded_and_the_grid_goes_on(data, tmp_path, monke
                     model.params[0][i] = float("nan")
         return real(model, *args, **kw)
 
-    monkeypatch.setattr(A.ensemble, "train", diverge_seed_1_residual)
+    monkeypatch.setattr(fit, "train", diverge_seed_1_residual)
     path = tmp_path / "r.jsonl"
-    recs = A.run_grid(configs, data, device="cpu", progress=False, results_path=path)
+    recs = A.run_grid(configs, data, results_path=path, options=CPU)
     bad = [r for r in recs if r["diverged"]]
     assert [(r["seed"], r["shortcut"]) for r in bad] == [(1, True)]
     assert bad[0]["trained"] is False and bad[0]["diverged_epoch"] == 1
@@ -536,9 +535,9 @@ def test_a_diverged_model_is_recorded_and_the_grid_goes_on(data, tmp_path, monke
     for a, b in zip(clean, recs, strict=True):
         if not b["diverged"]:
             assert {k: a[k] for k in A.METRICS} == {k: b[k] for k in A.METRICS}
-    monkeypatch.setattr(A.ensemble, "train", real)
+    monkeypatch.setattr(fit, "train", real)
     lines = path.read_text().splitlines()
-    again = A.run_grid(configs, data, device="cpu", progress=False, results_path=path)
+    again = A.run_grid(configs, data, results_path=path, options=CPU)
     assert path.read_text().splitlines() == lines  # the diverged row is trusted: nothing new
     assert [r["key"] for r in again] == [r["key"] for r in recs]
     rows = {r["arm"]: r for r in A.summarize(recs, ["arm"], ["test_acc"])}
@@ -546,8 +545,32 @@ def test_a_diverged_model_is_recorded_and_the_grid_goes_on(data, tmp_path, monke
     assert (rows["plain"]["n"], rows["plain"]["n_diverged"]) == (3, 0)
     eff = A.paired_effects(recs, "test_acc", "arm", "plain")[0]
     assert eff["n"] == 2 and eff["n_diverged"] == 1 and eff["seeds"] == [0, 2]
-    plat = A.plateau_summary(recs)
-    assert plat["diverged"] == 1 and plat["did_not_train"] >= 1
+    assert sum(r["diverged"] for r in recs) == 1
+    assert sum(A.did_not_train(r) for r in recs) >= 1
+
+
+@pytest.mark.parametrize("damage", [
+    {"test_acc": None}, {"test_acc": float("nan")}, {"test_acc": float("inf")},
+    {"test_acc": "0.5"}, {"test_acc": True}, {"train_acc": -5.0}, {"test_ece": 2.0},
+    {"test_loss": -1.0}])
+def test_rows_with_invalid_metrics_are_trained_again(data, tmp_path, damage):
+    """Resume trusts a stored row only if every metric is a finite number in its range: NaN,
+    inf, text, booleans and impossible values are trained again, and the summary of the
+    resumed grid works."""
+    cfg = {"width": 8, "depth": 2, "epochs": 1, "batch_size": 32, "n_val": 40}
+    path = tmp_path / "r.jsonl"
+    full = A.run_grid([cfg], data, results_path=path,
+                      options=CPU)[0]
+    bad = {**full, **damage}
+    assert not A.is_trustworthy(bad) and A.is_trustworthy(full)
+    path.write_text(json.dumps(bad, allow_nan=True) + "\n")
+    again = A.run_grid([cfg], data, results_path=path,
+                       options=CPU)
+    assert again[0]["test_acc"] == full["test_acc"] and again[0]["train_acc"] == full["train_acc"]
+    with pytest.warns(files.ResultsFileWarning, match="duplicate"):
+        stored = A.read_records(path)
+    assert len(stored) == 1 and A.is_trustworthy(stored[0])  # the repaired row is the one kept
+    A.summarize(stored, ["arm"], ["test_acc", "train_acc"])
 
 
 def test_rows_without_metrics_are_trained_again(data, tmp_path):
@@ -555,11 +578,11 @@ def test_rows_without_metrics_are_trained_again(data, tmp_path):
     is not trusted: the resumed run trains that config again and stores the complete row."""
     cfg = {"width": 8, "depth": 2, "epochs": 1, "batch_size": 32, "n_val": 40}
     path = tmp_path / "r.jsonl"
-    full = A.run_grid([cfg], data, device="cpu", progress=False, results_path=path)[0]
+    full = A.run_grid([cfg], data, results_path=path, options=CPU)[0]
     partial = {k: v for k, v in full.items() if k not in ("test_acc", "train_acc")}
     path.write_text(json.dumps(partial) + "\n")
-    again = A.run_grid([cfg], data, device="cpu", progress=False, results_path=path)[0]
+    again = A.run_grid([cfg], data, results_path=path, options=CPU)[0]
     assert again["test_acc"] == full["test_acc"]
-    with pytest.warns(A.resultsfile.ResultsFileWarning, match="duplicate"):
-        stored = A.load_results(path)  # the partial row and the complete one: one kept
+    with pytest.warns(files.ResultsFileWarning, match="duplicate"):
+        stored = A.read_records(path)  # the partial row and the complete one: one kept
     assert len(stored) == 1 and stored[0]["test_acc"] == full["test_acc"]

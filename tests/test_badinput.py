@@ -53,10 +53,10 @@ from maxent_lib import (
     info,
     maxent,
     metrics,
-    resultsfile,
     runtime,
     softmax,
 )
+from maxent_lib.store import files
 
 #: modules held to the suite: every public function needs cases, every case must be clean
 MODULES = ("_checks", "info", "maxent", "softmax", "metrics", "data", "runtime",
@@ -670,7 +670,7 @@ def _specs() -> list[Spec]:
         Spec("coursemap.format_map", coursemap.format_map, {"entries": ENTRIES},
              {"entries": [("text", "01", "type"), ("dicts", [{"number": "01"}], "type")]}),
         # ---- resultsfile
-        Spec("resultsfile.append_records", resultsfile.append_records,
+        Spec("files.append_records", files.append_records,
              {"path": RESULTS, "records": [{"key": "a", "x": 1}]},
              {"path": bad_path() + [("folder", TMP, "value"),
                                     ("missing_folder", TMP / "no" / "r.jsonl", "value")],
@@ -680,15 +680,15 @@ def _specs() -> list[Spec]:
                           ("None", None, "type")],
               "key": [("int", 3, "type"), ("empty", "", "type")]},
              {"path": ("path", "results path"), "records": ("records",)}),
-        Spec("resultsfile.read_records", resultsfile.read_records, {"path": RESULTS},
+        Spec("files.read_records", files.read_records, {"path": RESULTS},
              {"path": bad_path() + [("folder", TMP, "value")],
               "key": [("int", 3, "type"), ("None", None, "type")]},
              {"path": ("path", "results path")}),
-        Spec("resultsfile.check_writable", resultsfile.check_writable, {"path": RESULTS},
+        Spec("files.check_writable", files.check_writable, {"path": RESULTS},
              {"path": bad_path() + [("folder", TMP, "value"),
                                     ("missing_folder", TMP / "no" / "r.jsonl", "value")]},
              {"path": ("path", "results path")}),
-        Spec("resultsfile.is_complete", resultsfile.is_complete,
+        Spec("files.is_complete", files.is_complete,
              {"record": {"key": "a"}, "required_fields": ["key"]},
              {"required_fields": [("one_string", "key", "type"), ("ints", [1], "type")]}),
     ]
@@ -770,7 +770,7 @@ def _hard_cases() -> list[Case]:
 # ------------------------------------------------------------------------------ training modules
 
 def _ens() -> Any:
-    return importlib.import_module("maxent_lib.ensemble")
+    return importlib.import_module("maxent_lib.ablation")
 
 
 def _abl() -> Any:
@@ -1111,7 +1111,7 @@ def _clm() -> Any:
 
 
 def _exe() -> Any:
-    return importlib.import_module("maxent_lib.executors")
+    return importlib.import_module("maxent_lib.ablation.executors")
 
 
 def _records(metric: float = 0.6) -> list[dict[str, Any]]:
@@ -1401,12 +1401,12 @@ def _summary_specs() -> list[Spec]:
               "columns": [("one_string", "arm", "type"), ("empty", [], "value"),
                           ("ints", [3], "type")]}),
         # ---- claims
-        Spec("claims.FamilyResult.count", res.count, {"call": "up"},
+        Spec("stats.FamilyResult.count", res.count, {"call": "up"},
              {"call": [("int", 3, "type"), ("unknown", "sideways", "value")]}),
-        Spec("claims.one_sided_pvalues", C.one_sided_pvalues,
+        Spec("stats.one_sided_pvalues", C.one_sided_pvalues,
              {"values": [0.01, 0.02, 0.015], "margin": 0.005},
              {"values": bad_array([0.01, 0.02, 0.015]), "margin": bad_number(0.0)}),
-        Spec("claims.holm", C.holm, {"pvalues": pvals, "alpha": 0.05},
+        Spec("stats.holm", C.holm, {"pvalues": pvals, "alpha": 0.05},
              {"pvalues": [b for b in bad_array(pvals) if b[0] != "empty"]
               + [("above_one", [1.5, 0.2], "value"), ("negative", [-0.1, 0.2], "value")],
               "alpha": bad_number(0.0, 1.0) + [("zero", 0.0, "value"), ("one", 1.0, "value")]}),
@@ -1421,11 +1421,11 @@ def _summary_specs() -> list[Spec]:
                 "alpha": bad_number(0.0, 1.0) + [("zero", 0.0, "value")]},
                {"effects": ("effects", "effects[0]")})
           for fn in ("family_tests", "family_verdict")],
-        Spec("claims.family_tests(settings)", C.family_tests,
+        Spec("stats.family_tests(settings)", C.family_tests,
              {"effects": [[0.02, 0.03], [0.0, 0.01]], "direction": 1, "margin": 0.01,
               "settings": ["a", "b"]},
              {"settings": [("one_string", "ab", "type"), ("one_name", ["a"], "value")]}),
-        Spec("claims.verdict", C.verdict, {"lo": 0.01, "hi": 0.03, "direction": 1, "margin": 0.0},
+        Spec("stats.verdict", C.verdict, {"lo": 0.01, "hi": 0.03, "direction": 1, "margin": 0.0},
              {"lo": interval_bad + [("above_hi", 0.05, "value")], "hi": interval_bad,
               "direction": bad_int(-1, 1), "margin": bad_number(0.0)},
              {"lo": ("lo",), "hi": ("hi", "lo")}),
@@ -1567,9 +1567,9 @@ def _summary_cases() -> list[Case]:
     """Bad-input cases of calls whose valid run is too slow for this suite or needs Ray
     (tested in test_claims and test_executors), the CLI, and hard inputs of the summaries."""
     A, C, X = _abl(), _clm(), _exe()
-    from scipy import stats
+    from scipy import stats as scipy_stats
 
-    q = stats.t.ppf(0.975, 1)
+    q = scipy_stats.t.ppf(0.975, 1)
     out = [
         *_only_bad("claims.remeasure_theorems", C.remeasure_theorems,
                    {"seeds": [0, 1], "n_population": 2000, "n_eval": 1000, "alpha": 0.01},
@@ -1601,7 +1601,7 @@ def _summary_cases() -> list[Case]:
         Case("ablation.t_interval", "one_value_has_no_interval",
              lambda: A.t_interval([0.5]), "ok", allow_inf=True,
              check=lambda r: r[0] == 0.5 and np.isnan(r[1]) and np.isnan(r[2])),
-        Case("claims.one_sided_pvalues", "values_at_1e300_like_at_1",
+        Case("stats.one_sided_pvalues", "values_at_1e300_like_at_1",
              lambda: (C.one_sided_pvalues([1e300, 2e300, 4e300], 5e299),
                       C.one_sided_pvalues([1.0, 2.0, 4.0], 0.5)), "ok",
              check=lambda r: np.allclose(r[0], r[1], rtol=1e-9)),
@@ -1614,7 +1614,7 @@ def _summary_cases() -> list[Case]:
                  [dict(_records()[0], test_acc=None, diverged=True)] * 2,
                  [dict(_records()[0], test_acc=None, diverged=True)], ["test_acc"]), "ok",
              check=lambda r: r["identical"] and r["max_diff"] == 0.0),
-        Case("claims.holm", "empty_family", lambda: C.holm([]), "ok",
+        Case("stats.holm", "empty_family", lambda: C.holm([]), "ok",
              check=lambda r: r.shape == (0,)),
     ]
     return out
@@ -1632,7 +1632,7 @@ def _mod() -> Any:
 
 
 def _probes() -> Any:
-    return importlib.import_module("maxent_lib.probes")
+    return importlib.import_module("maxent_lib.conditions.probes")
 
 
 def _quad() -> Any:
@@ -1640,7 +1640,7 @@ def _quad() -> Any:
 
 
 def _cov() -> Any:
-    return importlib.import_module("maxent_lib.coverage")
+    return importlib.import_module("maxent_lib.conditions.coverage")
 
 
 LP3 = np.log(P3)
@@ -2002,7 +2002,8 @@ def _b_specs() -> list[Spec]:
                                     ("damaged_provenance", bad_prov, "value")]},
              {"path": ("path", "coverage simulation", "provenance")}),
         Spec("coverage.provenance", CV.provenance,
-             {"command": "python -m maxent_lib.coverage", "seconds": 3.0, "n_records": 4},
+             {"command": "python -m maxent_lib.conditions.coverage", "seconds": 3.0,
+              "n_records": 4},
              {"command": [("None", None, "type"), ("list", ["python"], "type")],
               "seconds": bad_number(0.0), "n_records": bad_int(0)}),
     ]
@@ -2115,7 +2116,7 @@ def _issue_cases() -> list[tuple[Case, str]]:
         return importlib.import_module("maxent_lib.models")
 
     def ensemble():
-        return importlib.import_module("maxent_lib.ensemble")
+        return importlib.import_module("maxent_lib.ablation")
 
     def ablation():
         return importlib.import_module("maxent_lib.ablation")
@@ -2138,8 +2139,8 @@ def _issue_cases() -> list[tuple[Case, str]]:
          "AttributeError instead of a TypeError"),
         (Case("ablation.run_grid", "shortcut='False'",
               lambda: ablation().run_grid([{"width": 4, "depth": 1, "epochs": 1,
-                                            "shortcut": "False"}],
-                                          (X, y, X, y), device="cpu", progress=False),
+                                            "shortcut": "False"}], (X, y, X, y),
+                                          options=ablation().RunOptions(progress=False)),
               "type", ("shortcut",)), "a string flag builds a residual net"),
         (Case("ablation.canonical_config", "seed=1.5",
               lambda: ablation().canonical_config({"seed": 1.5}), "type", ("seed",)),
@@ -2183,10 +2184,10 @@ def _issue_cases() -> list[tuple[Case, str]]:
         (Case("ensemble.batch_orders", "n=-1",
               lambda: next(iter(ensemble().batch_orders([0], -1, 1))), "value", ("n",)),
          "a negative size gives a raw numpy error"),
-        (Case("claims.verdict", "lo=nan",
+        (Case("stats.verdict", "lo=nan",
               lambda: claims().verdict(float("nan"), 1.0, 1), "value", ("lo",)),
          "NaN bounds give a verdict"),
-        (Case("claims.holm", "pvalues=1.5", lambda: claims().holm([1.5, 0.2]), "value",
+        (Case("stats.holm", "pvalues=1.5", lambda: claims().holm([1.5, 0.2]), "value",
               ("pvalues",)), "p-values above 1 accepted"),
         (Case("conditions.feature_condition_gaps", "y_train=label_1e6",
               lambda: conditions().feature_condition_gaps(X2, _poke(Y3, 10**6), X2, Y3),
@@ -2230,9 +2231,9 @@ EXEMPT: dict[str, str] = {
     "ablation.GroupResult": "a plain record (dataclass); made by fit_group",
     "ablation.StoredResults": "a plain record (dataclass); made by load_stored",
     "ablation.code_hash": "no arguments",
-    "claims.SettingTest": "a plain record (dataclass); made by family_tests",
-    "claims.FamilyResult": "a plain record (dataclass); made by family_tests",
-    "claims.FamilyResult.summary": "no arguments",
+    "stats.SettingTest": "a plain record (dataclass); made by family_tests",
+    "stats.FamilyResult": "a plain record (dataclass); made by family_tests",
+    "stats.FamilyResult.summary": "no arguments",
     "claims.Check": "a plain record (dataclass); made by remeasure_theorems",
     "executors.available_cpus": "no arguments",
     "coverage.code_hash": "no arguments",

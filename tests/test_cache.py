@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from maxent_lib import _fileio, data
+from maxent_lib import data
+from maxent_lib.store import locking
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = {"n_train": 90, "n_test": 10, "seed": 3}
@@ -144,7 +145,7 @@ def test_unwritable_cache_folder_still_serves_the_data(cache, reference, monkeyp
     def read_only(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(_fileio, "file_lock", read_only)
+    monkeypatch.setattr(locking, "file_lock", read_only)
     with pytest.warns(UserWarning, match="without caching"):
         assert _same(data.mnist1d(**SIZES), reference)
     assert not list(cache.glob("mnist1d_*.npz"))
@@ -154,7 +155,7 @@ def test_full_disk_while_writing_the_cache_still_serves_the_data(cache, referenc
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(_fileio, "atomic_write", full)
+    monkeypatch.setattr(locking, "atomic_write", full)
     with pytest.warns(UserWarning, match="could not write the data cache"):
         assert _same(data.mnist1d(**SIZES), reference)
 

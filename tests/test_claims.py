@@ -11,9 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from scipy import stats
+from scipy import stats as scipy_stats
 
-from maxent_lib import ablation, claims, ensemble
+from maxent_lib import ablation, claims, stats
+from maxent_lib import ablation as ensemble
+from maxent_lib.conditions import theorems
 
 DIRECTIONAL = {"supported", "contradicted", "mixed"}
 
@@ -25,7 +27,7 @@ def _simulate(k: int, reps: int, mean: float | np.ndarray, margin: float, direct
     for _ in range(reps):
         eff = rng.normal(mean, sd, size=(seeds, k)).T if np.ndim(mean) == 0 else \
             (rng.normal(0, sd, size=(k, seeds)) + np.asarray(mean)[:, None])
-        v = claims.family_verdict(list(eff), direction, margin=margin)
+        v = stats.family_verdict(list(eff), direction, margin=margin)
         counts[v] = counts.get(v, 0) + 1
     return {v: c / reps for v, c in counts.items()}
 
@@ -46,10 +48,10 @@ def test_the_old_rule_would_fail_the_same_simulation() -> None:
     """'Supported as soon as one 95% interval excludes 0' on 30 null settings: far above 5%."""
     rng = np.random.default_rng(1)
     eff = rng.normal(0, 1, size=(2000, 30, 8))
-    lo = eff.mean(-1) - stats.t.ppf(0.975, 7) * eff.std(-1, ddof=1) / np.sqrt(8)
+    lo = eff.mean(-1) - scipy_stats.t.ppf(0.975, 7) * eff.std(-1, ddof=1) / np.sqrt(8)
     assert (lo > 0).any(-1).mean() > 0.15  # about 1 - 0.975**30 = 0.53
     e = eff[0, 0]
-    assert claims.verdict(lo[0, 0], 2 * e.mean() - lo[0, 0], +1) == (
+    assert stats.verdict(lo[0, 0], 2 * e.mean() - lo[0, 0], +1) == (
         "supported" if lo[0, 0] > 0 else "inconclusive" if 2 * e.mean() - lo[0, 0] > 0
         else "contradicted")
 
@@ -78,21 +80,21 @@ def test_effects_below_the_margin_are_never_called() -> None:
     up, however many seeds."""
     rng = np.random.default_rng(2)
     eff = [0.004 + rng.normal(0, 1e-4, 50) for _ in range(3)]
-    res = claims.family_tests(eff, +1, margin=0.01)
+    res = stats.family_tests(eff, +1, margin=0.01)
     assert res.verdict == "negligible" and res.count("up") == 0
-    assert claims.family_verdict(eff, +1, margin=0.0) == "supported"  # only without a margin
+    assert stats.family_verdict(eff, +1, margin=0.0) == "supported"  # only without a margin
 
 
 def test_one_sided_pvalues_match_scipy() -> None:
     v = np.array([0.03, 0.01, 0.05, 0.02, 0.04, 0.0])
-    p_up, p_down, p_eq = claims.one_sided_pvalues(v, 0.01)
-    assert p_up == pytest.approx(stats.ttest_1samp(v - 0.01, 0, alternative="greater").pvalue)
-    assert p_down == pytest.approx(stats.ttest_1samp(v + 0.01, 0, alternative="less").pvalue)
-    lo = stats.ttest_1samp(v + 0.01, 0, alternative="greater").pvalue
-    hi = stats.ttest_1samp(v - 0.01, 0, alternative="less").pvalue
+    p_up, p_down, p_eq = stats.one_sided_pvalues(v, 0.01)
+    assert p_up == pytest.approx(scipy_stats.ttest_1samp(v - 0.01, 0, alternative="greater").pvalue)
+    assert p_down == pytest.approx(scipy_stats.ttest_1samp(v + 0.01, 0, alternative="less").pvalue)
+    lo = scipy_stats.ttest_1samp(v + 0.01, 0, alternative="greater").pvalue
+    hi = scipy_stats.ttest_1samp(v - 0.01, 0, alternative="less").pvalue
     assert p_eq == pytest.approx(max(lo, hi))
-    assert all(math.isnan(x) for x in claims.one_sided_pvalues([0.1], 0.0))
-    assert claims.one_sided_pvalues([0.25, 0.25, 0.25], 0.125)[:2] == (0.0, 1.0)  # no spread
+    assert all(math.isnan(x) for x in stats.one_sided_pvalues([0.1], 0.0))
+    assert stats.one_sided_pvalues([0.25, 0.25, 0.25], 0.125)[:2] == (0.0, 1.0)  # no spread
 
 
 def test_holm_against_a_direct_implementation() -> None:
@@ -106,31 +108,31 @@ def test_holm_against_a_direct_implementation() -> None:
                 want[j] = True
             else:
                 break
-        np.testing.assert_array_equal(claims.holm(p, 0.05), want)
-    assert claims.holm([], 0.05).size == 0
+        np.testing.assert_array_equal(stats.holm(p, 0.05), want)
+    assert stats.holm([], 0.05).size == 0
 
 
 def test_family_tests_details_and_bad_input() -> None:
-    res = claims.family_tests([[0.3, 0.31, 0.29, 0.3], [0.0, 0.001, -0.001, 0.0], [0.1]], +1,
+    res = stats.family_tests([[0.3, 0.31, 0.29, 0.3], [0.0, 0.001, -0.001, 0.0], [0.1]], +1,
                               margin=0.01, settings=["a", "b", "c"])
     assert [s.call for s in res.settings] == ["up", "negligible", "too few seeds"]
     assert res.verdict == "supported" and "1 up" in res.summary()
     assert "1 with too few seeds" in res.summary()
-    assert claims.family_verdict([[0.3, 0.31, 0.29]], 0, margin=0.01) == "contradicted"
+    assert stats.family_verdict([[0.3, 0.31, 0.29]], 0, margin=0.01) == "contradicted"
     with pytest.raises(ValueError, match="empty"):
-        claims.family_verdict([], +1, margin=0.01)
+        stats.family_verdict([], +1, margin=0.01)
     with pytest.raises(ValueError, match="direction"):
-        claims.family_verdict([[0.1, 0.2]], 2, margin=0.01)
+        stats.family_verdict([[0.1, 0.2]], 2, margin=0.01)
     with pytest.raises(ValueError, match="margin"):
-        claims.family_verdict([[0.1, 0.2]], 0, margin=0.0)
+        stats.family_verdict([[0.1, 0.2]], 0, margin=0.0)
     with pytest.raises(ValueError, match="margin"):
-        claims.family_verdict([[0.1, 0.2]], 1, margin=-1.0)
+        stats.family_verdict([[0.1, 0.2]], 1, margin=-1.0)
     with pytest.raises(ValueError, match="alpha"):
-        claims.family_verdict([[0.1, 0.2]], 1, margin=0.0, alpha=1.5)
+        stats.family_verdict([[0.1, 0.2]], 1, margin=0.0, alpha=1.5)
     with pytest.raises(ValueError):
-        claims.family_verdict([[0.1, np.nan]], 1, margin=0.0)
+        stats.family_verdict([[0.1, np.nan]], 1, margin=0.0)
     with pytest.raises(ValueError, match="names"):
-        claims.family_tests([[0.1, 0.2]], 1, margin=0.0, settings=["a", "b"])
+        stats.family_tests([[0.1, 0.2]], 1, margin=0.0, settings=["a", "b"])
 
 
 @pytest.mark.parametrize(("lo", "hi", "direction", "want"), [
@@ -142,18 +144,18 @@ def test_family_tests_details_and_bad_input() -> None:
     (0.0, 0.05, +1, "inconclusive"),  # touching 0 does not exclude it
 ])
 def test_one_interval_reading(lo: float, hi: float, direction: int, want: str) -> None:
-    assert claims.verdict(lo, hi, direction) == want
+    assert stats.verdict(lo, hi, direction) == want
 
 
 def test_one_interval_reading_with_a_margin() -> None:
-    assert claims.verdict(0.004, 0.031, +1, margin=0.01) == "inconclusive"
-    assert claims.verdict(0.012, 0.031, +1, margin=0.01) == "supported"
-    assert claims.verdict(-0.005, 0.008, 0, margin=0.01) == "supported"
-    assert claims.verdict(0.02, 0.05, 0, margin=0.01) == "contradicted"
+    assert stats.verdict(0.004, 0.031, +1, margin=0.01) == "inconclusive"
+    assert stats.verdict(0.012, 0.031, +1, margin=0.01) == "supported"
+    assert stats.verdict(-0.005, 0.008, 0, margin=0.01) == "supported"
+    assert stats.verdict(0.02, 0.05, 0, margin=0.01) == "contradicted"
     with pytest.raises(ValueError, match="lo is NaN"):  # one value: no interval to read
-        claims.verdict(math.nan, math.nan, 1)
+        stats.verdict(math.nan, math.nan, 1)
     with pytest.raises(ValueError, match="reversed"):
-        claims.verdict(0.2, 0.1, +1)
+        stats.verdict(0.2, 0.1, +1)
 
 
 # ---------------------------------------------------------------------- families from records
@@ -267,7 +269,7 @@ def test_paper_claims_are_well_formed() -> None:
 
 
 def test_remeasured_theorems_small() -> None:
-    rows = claims.remeasure_theorems(seeds=[0, 1, 2], n_population=4000, n_eval=4000)
+    rows = theorems.remeasure_theorems(seeds=[0, 1, 2], n_population=4000, n_eval=4000)
     by: dict[str, list] = {}
     for r in rows:
         by.setdefault(r.claim, []).append(r)
@@ -277,7 +279,7 @@ def test_remeasured_theorems_small() -> None:
     summary = claims.theorem_summary(rows)
     assert set(summary) == {"C1", "C2", "C3", "C4"} and "FAILS" not in summary["C3"]
     with pytest.raises(ValueError, match="two seeds"):
-        claims.remeasure_theorems(seeds=[0])
+        theorems.remeasure_theorems(seeds=[0])
 
 
 def test_interaction_values() -> None:

@@ -11,6 +11,8 @@ import pytest
 
 from maxent_lib import ablation
 from maxent_lib.__main__ import main
+from maxent_lib.ablation import runner
+from maxent_lib.store.codehash import code_hash
 
 
 @pytest.fixture
@@ -57,7 +59,7 @@ def test_run_and_resume(tiny_grid, tmp_path, capsys):
     assert len(lines) == 4
     prov = json.loads((tmp_path / "tiny_provenance.json").read_text())
     assert prov["command"] == "python -m maxent_lib " + " ".join(argv)
-    assert prov["code_hash"] == ablation.code_hash() and prov["records"] == 4
+    assert prov["code_hash"] == code_hash(ablation.ABLATION_CODE) and prov["records"] == 4
     assert "train_acc_mean" in text and "provenance" in text
     assert main(argv) == 0  # a rerun trains nothing and appends nothing
     assert out.read_text().splitlines() == lines
@@ -80,7 +82,7 @@ def test_module_entry_point(tmp_path):
 
 
 @pytest.mark.parametrize("error", [
-    lambda: __import__("maxent_lib.resultsfile").resultsfile.ResultsFileError(
+    lambda: __import__("maxent_lib.store.files").store.files.ResultsFileError(
         errno.ENOSPC, "could not write 2 record(s) to 'r.jsonl': no space left on the device"),
     lambda: PermissionError(errno.EACCES, "Permission denied", "r.jsonl"),
 ])
@@ -88,10 +90,10 @@ def test_write_failures_exit_1_with_a_plain_message(error, tiny_grid, tmp_path, 
                                                     monkeypatch):
     """A full disk, a folder made read-only mid-run, a lock held too long: the results file
     cannot be written. The command says so in one message and exits with status 1."""
-    def fail(path, records):
+    def fail(path, records, **kwargs):
         raise error()
 
-    monkeypatch.setattr(ablation, "append_results", fail)
+    monkeypatch.setattr(runner.files, "append_records", fail)
     with pytest.raises(SystemExit) as exc:
         main(["ablate", "--grid", "tiny", "--dataset", "gaussians", "--device", "cpu",
               "--out", str(tmp_path / "r.jsonl"), "--no-progress"])

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from maxent_lib import conditions as C
-from maxent_lib import data
+from maxent_lib import data, stats
 
 
 def dropped_coordinate_task() -> data.GaussianMixtureTask:
@@ -119,9 +119,9 @@ def test_exact_gaps_quadratic_features_repair_fc2():
 def test_paired_bootstrap_ci():
     rng = np.random.default_rng(0)
     a = rng.normal(1.0, 1.0, 4000)
-    lo, hi = C.paired_bootstrap_ci(a, a - 0.5, n_bootstrap=200)
+    lo, hi = stats.paired_bootstrap_ci(a, a - 0.5, n_bootstrap=200)
     assert lo == pytest.approx(0.5) and hi == pytest.approx(0.5)  # constant difference
-    lo, hi = C.paired_bootstrap_ci(a, np.zeros_like(a), n_bootstrap=500)
+    lo, hi = stats.paired_bootstrap_ci(a, np.zeros_like(a), n_bootstrap=500)
     assert lo < a.mean() < hi and hi - lo < 0.1
 
 

@@ -1,4 +1,4 @@
-"""Tests of maxent_lib.ensemble: a model trained in a stack is bitwise the model trained alone
+"""Tests of maxent_lib.ablation: a model trained in a stack is bitwise the model trained alone
 (dropout included), in another process too; per-model settings act per model; initialisation,
 learning-rate schedule and training subsets do what they say; bad input raises ValueError."""
 
@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from maxent_lib import ensemble as E
+from maxent_lib import ablation as E
 
 SEEDS = [3, 5, 7, 11]
 SHORTCUT = [0, 1, 1, 0]
@@ -91,7 +91,7 @@ def test_dropout_masks_are_per_model_and_reseeded(toy):
 
 _CHILD = """
 import hashlib, torch
-from maxent_lib import ensemble as E
+from maxent_lib import ablation as E
 torch.set_num_threads(1)
 g = torch.Generator().manual_seed(0)
 X = torch.randn(640, 40, generator=g)

@@ -12,7 +12,12 @@ import time
 import numpy as np
 import pytest
 
-from maxent_lib import executors as E
+from maxent_lib import ablation as A
+from maxent_lib.ablation import executors as E
+
+#: train on the CPU without a progress bar
+CPU = A.RunOptions(device="cpu", progress=False)
+
 
 
 def _toy_train(group, scale=1):
@@ -65,13 +70,22 @@ def test_local_executor_yields_in_order():
     out = list(E.map_groups(_groups(), _toy_train))
     assert [[r["width"] for r in recs] for recs in out] == [[4] * 5, [8] * 2, [16] * 3]
     assert {r["pid"] for recs in out for r in recs} == {os.getpid()}
-    sliced = list(E.map_groups(_groups(), _toy_train, max_group_size=2))
+    sliced = list(E.map_groups(_groups(), _toy_train, E.Execution(max_group_size=2)))
     assert [len(recs) for recs in sliced] == [2, 2, 1, 2, 2, 1]
 
 
+@pytest.mark.parametrize("execution, message", [
+    ({"kind": "dask"}, "executor must be one of"),
+    ({"kind": "ray", "workers": 0}, "workers"),
+    ({"kind": "local", "workers": 2}, "executor='ray' only"),
+    ({"max_group_size": 0}, "max_group_size"),
+])
+def test_bad_executions(execution, message):
+    with pytest.raises(ValueError, match=message):
+        E.Execution(**execution)
+
+
 @pytest.mark.parametrize("kwargs, message", [
-    ({"executor": "dask"}, "executor must be one of"),
-    ({"workers": 0}, "workers"),
     ({"cpus_per_task": -1}, "cpus_per_task"),
     ({"gpus_per_task": -0.5}, "gpus_per_task"),
     ({"max_retries": -1}, "max_retries"),
@@ -108,8 +122,8 @@ def test_ray_matches_local(ray_local):
     local = [r for recs in E.map_groups(_groups(), _toy_train) for r in recs]
     ordered = []
     remote = []
-    for recs in E.map_groups(_groups(), functools.partial(_toy_train, scale=1), executor="ray",
-                             workers=2, cost=len):
+    for recs in E.map_groups(_groups(), functools.partial(_toy_train, scale=1),
+                             E.Execution("ray", 2), cost=len):
         ordered.append(len(recs))
         remote += recs
     assert _strip(remote) == _strip(local)
@@ -120,7 +134,7 @@ def test_ray_matches_local(ray_local):
 def test_ray_retries_a_killed_worker(ray_local, tmp_path):
     marker = tmp_path / "killed"
     train = functools.partial(_die_once, marker=str(marker))
-    remote = [r for recs in E.map_groups(_groups(), train, executor="ray", workers=2)
+    remote = [r for recs in E.map_groups(_groups(), train, E.Execution("ray", 2))
               for r in recs]
     assert marker.exists()  # one worker process was killed while training a group
     assert _strip(remote) == _strip([r for g in _groups() for r in _toy_train(g)])
@@ -128,7 +142,7 @@ def test_ray_retries_a_killed_worker(ray_local, tmp_path):
 
 def test_ray_error_reaches_the_driver(ray_local):
     with pytest.raises(ValueError, match="width 8 is refused"):
-        list(E.map_groups(_groups(), _fail_on_width_8, executor="ray", workers=1, max_retries=0))
+        list(E.map_groups(_groups(), _fail_on_width_8, E.Execution("ray", 1), max_retries=0))
 
 
 def test_ray_interrupted_keeps_finished_groups(ray_local):
@@ -136,13 +150,13 @@ def test_ray_interrupted_keeps_finished_groups(ray_local):
     got = []
     start = time.perf_counter()
     with pytest.raises(KeyboardInterrupt):
-        for recs in E.map_groups(groups, _slow, executor="ray", workers=1):
+        for recs in E.map_groups(groups, _slow, E.Execution("ray", 1)):
             got += recs
             raise KeyboardInterrupt  # Ctrl-C in the driver after the first finished group
     assert [r["width"] for r in got] == [0]
     assert time.perf_counter() - start < 5
     # nothing of the interrupted run is left: the next run gets every slot
-    assert len(list(E.map_groups(groups[:2], _toy_train, executor="ray", workers=2))) == 2
+    assert len(list(E.map_groups(groups[:2], _toy_train, E.Execution("ray", 2)))) == 2
 
 
 # ---------------------------------------------------------------------- run_grid and the CLI on Ray
@@ -175,56 +189,55 @@ def _without(records, skip=TIMINGS):
 
 
 def test_run_grid_on_ray_equals_local(ray_local, tmp_path):
-    from maxent_lib import ablation as A
-
     data = _toy_data()
-    local = A.run_grid(_toy_grid(), data, device="cpu", progress=False)
+    local = A.run_grid(_toy_grid(), data, options=CPU)
     path = tmp_path / "grid.jsonl"
-    remote = A.run_grid(_toy_grid(), data, device="cpu", progress=False, executor="ray",
-                        workers=2, results_path=path)
+    remote = A.run_grid(_toy_grid(), data, results_path=path, options=CPU,
+                        execution=A.Execution(kind="ray", workers=2))
     assert _without(remote) == _without(local)  # every field but the timings, dropout included
-    stored = A.load_results(path)
+    stored = A.read_records(path)
     assert sorted(r["key"] for r in stored) == sorted(r["key"] for r in local)
     assert A.load_provenance(path)["records"] == 7
     # resume: a rerun trains nothing and appends nothing
     text = path.read_text()
-    again = A.run_grid(_toy_grid(), data, device="cpu", progress=False, executor="ray",
-                       workers=2, results_path=path)
+    again = A.run_grid(_toy_grid(), data, results_path=path, options=CPU,
+                       execution=A.Execution(kind="ray", workers=2))
     assert path.read_text() == text and _without(again) == _without(local)
     # groups sliced into one-model tasks: the same numbers (models do not depend on their stack)
-    sliced = A.run_grid(_toy_grid(), data, device="cpu", progress=False, executor="ray",
-                        workers=2, max_group_size=1)
+    sliced = A.run_grid(_toy_grid(), data, options=CPU,
+                        execution=A.Execution(kind="ray", workers=2, max_group_size=1))
     assert _without(sliced, TIMINGS | {"group_size"}) == _without(local, TIMINGS | {"group_size"})
 
 
 def test_run_grid_interrupted_driver_resumes(ray_local, tmp_path, monkeypatch):
-    from maxent_lib import ablation as A
-
     data = _toy_data()
     path = tmp_path / "grid.jsonl"
-    append = A.append_results
+    from maxent_lib.ablation import runner
 
-    def append_then_interrupt(p, records):  # Ctrl-C right after the first group is written
-        append(p, records)
+    append = runner.files.append_records
+
+    def append_then_interrupt(p, records, **kw):  # Ctrl-C right after the first group is written
+        append(p, records, **kw)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(A, "append_results", append_then_interrupt)
+    monkeypatch.setattr(runner.files, "append_records", append_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
-        A.run_grid(_toy_grid(), data, device="cpu", progress=False, executor="ray",
-                   workers=2, results_path=path)
-    monkeypatch.setattr(A, "append_results", append)
-    first = A.load_results(path)
+        A.run_grid(_toy_grid(), data, results_path=path, options=CPU,
+                   execution=A.Execution(kind="ray", workers=2))
+    monkeypatch.setattr(runner.files, "append_records", append)
+    assert A.load_provenance(path)["runs"][-1]["status"] == "interrupted"
+    assert not A.load_stored(path).current
+    first = A.read_records(path)
     assert 0 < len(first) < 7  # one finished group kept, the others lost with the driver
-    resumed = A.run_grid(_toy_grid(), data, device="cpu", progress=False, executor="ray",
-                         workers=2, results_path=path)
-    assert len(A.load_results(path)) == 7
-    local = A.run_grid(_toy_grid(), data, device="cpu", progress=False)
+    resumed = A.run_grid(_toy_grid(), data, results_path=path, options=CPU,
+                         execution=A.Execution(kind="ray", workers=2))
+    assert len(A.read_records(path)) == 7
+    local = A.run_grid(_toy_grid(), data, options=CPU)
     assert _without(resumed) == _without(local)
     assert len(A.load_provenance(path)["runs"]) == 2
 
 
 def test_cli_on_ray(ray_local, tmp_path, monkeypatch, capsys):
-    from maxent_lib import ablation as A
     from maxent_lib.__main__ import main
 
     monkeypatch.setitem(A.GRIDS, "tiny", lambda profile=None: _toy_grid()[:4])
@@ -238,7 +251,7 @@ def test_cli_on_ray(ray_local, tmp_path, monkeypatch, capsys):
     local = tmp_path / "local.jsonl"
     assert main([*argv[:-2], str(local), "--no-progress"]) == 0
     def by_key(path):  # Ray appends groups in the order they finish
-        return sorted(_without(A.load_results(path)), key=lambda r: r["key"])
+        return sorted(_without(A.read_records(path)), key=lambda r: r["key"])
 
     assert by_key(out) == by_key(local)
 

@@ -13,7 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from maxent_lib import ablation, claims, conditions, data, info, maxent, metrics, quadrature
+from maxent_lib import ablation, conditions, data, info, maxent, metrics, quadrature, stats
 from maxent_lib._checks import as_finite_array, check_labels
 from maxent_lib.softmax import (
     SoftmaxRegression,
@@ -320,8 +320,8 @@ def test_family_verdict_is_symmetric_under_a_sign_flip(effects, direction, margi
     the same verdict, every "up" call becomes "down" and back (the t-distribution is
     symmetric, and Holm does not depend on the order of its hypotheses)."""
     assume(direction != 0 or margin > 0)
-    a = claims.family_tests(effects, direction, margin=margin)
-    b = claims.family_tests([-e for e in effects], -direction, margin=margin)
+    a = stats.family_tests(effects, direction, margin=margin)
+    b = stats.family_tests([-e for e in effects], -direction, margin=margin)
     assert a.verdict == b.verdict
     assert [_FLIP.get(s.call, s.call) for s in a.settings] == [s.call for s in b.settings]
     for s, t in zip(a.settings, b.settings, strict=True):
@@ -333,8 +333,8 @@ def test_family_verdict_is_symmetric_under_a_sign_flip(effects, direction, margi
 def test_family_verdict_does_not_depend_on_the_order_of_settings(effects, direction, rnd):
     order = list(range(len(effects)))
     rnd.shuffle(order)
-    a = claims.family_tests(effects, direction, margin=0.01)
-    b = claims.family_tests([effects[i] for i in order], direction, margin=0.01)
+    a = stats.family_tests(effects, direction, margin=0.01)
+    b = stats.family_tests([effects[i] for i in order], direction, margin=0.01)
     assert a.verdict == b.verdict
     assert [a.settings[i].call for i in order] == [s.call for s in b.settings]
 
@@ -349,8 +349,8 @@ def test_one_setting_verdict_is_monotone_in_the_effect(effects, shift, margin):
     Holm's first step decides), and p_up falls as every difference grows: moving the
     differences up never lowers the verdict (contradicted < inconclusive/negligible <
     supported) for a claim of a positive effect."""
-    before = claims.family_verdict(effects, +1, margin=margin)
-    after = claims.family_verdict([effects[0] + shift], +1, margin=margin)
+    before = stats.family_verdict(effects, +1, margin=margin)
+    after = stats.family_verdict([effects[0] + shift], +1, margin=margin)
     assert _RANK[after] >= _RANK[before]
 
 
@@ -360,11 +360,11 @@ def test_one_setting_verdict_is_monotone_in_the_effect(effects, shift, margin):
 def test_holm_is_monotone_and_between_bonferroni_and_unadjusted(p, cut, alpha):
     """Holm rejects every hypothesis Bonferroni rejects and only ones with p <= alpha; lowering
     p-values never removes a rejection (it is a closed test of Bonferroni tests)."""
-    reject = claims.holm(p, alpha)
+    reject = stats.holm(p, alpha)
     assert np.all(reject[p <= alpha / len(p)])
     assert not np.any(reject[p > alpha])
     lower = p * cut[: len(p)]
-    assert np.all(claims.holm(lower, alpha)[reject])
+    assert np.all(stats.holm(lower, alpha)[reject])
 
 
 @FAST
@@ -372,7 +372,7 @@ def test_holm_is_monotone_and_between_bonferroni_and_unadjusted(p, cut, alpha):
 def test_one_interval_reading_is_symmetric(lo, width, direction, margin):
     assume(direction != 0 or margin > 0)
     hi = lo + width
-    assert claims.verdict(lo, hi, direction, margin) == claims.verdict(-hi, -lo, -direction,
+    assert stats.verdict(lo, hi, direction, margin) == stats.verdict(-hi, -lo, -direction,
                                                                        margin)
 
 
@@ -384,13 +384,13 @@ def test_one_interval_reading_is_symmetric(lo, width, direction, margin):
 def test_t_interval_moves_with_the_values(v, a, b, level):
     """t_interval(a v + b) = a t_interval(v) + b for a > 0 (an interval of the mean is in the
     values' units), and the interval holds the mean and widens with the level."""
-    mean, lo, hi = ablation.t_interval(v, level)
+    mean, lo, hi = stats.t_interval(v, level)
     assert lo <= mean <= hi
-    m2, lo2, hi2 = ablation.t_interval(a * v + b, level)
+    m2, lo2, hi2 = stats.t_interval(a * v + b, level)
     tol = 1e-9 * (abs(a) * np.max(np.abs(v)) + abs(b) + 1)
     assert m2 == pytest.approx(a * mean + b, abs=tol)
     assert lo2 == pytest.approx(a * lo + b, abs=tol) and hi2 == pytest.approx(a * hi + b, abs=tol)
-    wider = ablation.t_interval(v, min(level + 0.005, 0.999))
+    wider = stats.t_interval(v, min(level + 0.005, 0.999))
     assert wider[1] <= lo + 1e-12 and wider[2] >= hi - 1e-12
 
 
@@ -514,13 +514,13 @@ def test_point_losses_are_minus_log_p_and_nonnegative(pred):
 @FAST
 @given(arrays(np.float64, st.integers(2, 12), elements=st.floats(-1e3, 1e3)),
        st.floats(1e-3, 1e3), st.floats(-1e3, 1e3), st.floats(0.05, 0.9))
-def test_split_t_interval_moves_with_the_values(v, a, b, frac):
-    lo, hi = conditions.split_t_interval(v, frac)
+def test_repeated_split_interval_moves_with_the_values(v, a, b, frac):
+    lo, hi = stats.t_interval(v, test_fraction=frac)[1:]
     assert lo <= v.mean() <= hi
-    lo2, hi2 = conditions.split_t_interval(a * v + b, frac)
+    lo2, hi2 = stats.t_interval(a * v + b, test_fraction=frac)[1:]
     tol = 1e-9 * (a * np.max(np.abs(v)) + abs(b) + 1)
     assert lo2 == pytest.approx(a * lo + b, abs=tol) and hi2 == pytest.approx(a * hi + b, abs=tol)
-    wider = conditions.split_t_interval(v, min(frac + 0.05, 0.95))  # more test, fewer train
+    wider = stats.t_interval(v, test_fraction=min(frac + 0.05, 0.95))[1:]  # more test, fewer train
     assert wider[0] <= lo + 1e-12 and wider[1] >= hi - 1e-12
 
 

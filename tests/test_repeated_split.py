@@ -9,8 +9,11 @@ import pytest
 from scipy.stats import t as student_t
 
 from maxent_lib import conditions as C
-from maxent_lib import coverage, data
-from maxent_lib.probes import StackedProbes
+from maxent_lib import data, stats
+from maxent_lib.conditions import coverage, refit
+from maxent_lib.conditions.probes import StackedProbes
+from maxent_lib.softmax import SoftmaxRegression, log_softmax
+from maxent_lib.store.provenance import load_stored
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,13 +25,13 @@ def dropped_sample():
     return task, X, y
 
 
-def test_split_t_interval_formula():
+def test_repeated_split_t_interval_formula():
     v = np.array([0.1, 0.3, 0.2, 0.25])
-    lo, hi = C.split_t_interval(v, test_fraction=0.25)
+    mean, lo, hi = stats.t_interval(v, test_fraction=0.25)
     half = student_t.ppf(0.975, 3) * v.std(ddof=1) * np.sqrt(1 / 4 + 1 / 3)
-    assert (lo, hi) == pytest.approx((v.mean() - half, v.mean() + half))
-    with pytest.raises(ValueError, match="at least two"):
-        C.split_t_interval([0.1], 0.3)
+    assert (mean, lo, hi) == pytest.approx((v.mean(), v.mean() - half, v.mean() + half))
+    one = stats.t_interval([0.1], test_fraction=0.3)
+    assert one[0] == 0.1 and np.isnan(one[1]) and np.isnan(one[2])
 
 
 def test_repeated_split_keys_identities_and_determinism(dropped_sample):
@@ -116,8 +119,9 @@ def test_refit_intervals_cover_the_exact_gaps():
 
 def test_stored_coverage_simulation_meets_the_nominal_level():
     path = ROOT / "results" / "fc_gap_coverage.jsonl"
-    records, prov, stale = coverage.load_stored(path)
-    assert not stale, "the stored simulation is from other code: python -m maxent_lib.coverage"
+    stored = load_stored(path)
+    assert stored.current, f"stale ({stored.why}): rerun python -m maxent_lib coverage"
+    records, prov = stored.records, stored.provenance
     assert prov["records"] == len(records) and prov["command"].startswith("python -m")
     rows = coverage.coverage_table(records)
     refit = [r for r in rows if r["interval"] == "refit"]
@@ -157,24 +161,24 @@ def test_penalty_path_chooses_what_fitting_every_candidate_chooses(alphas):
     fit, val = slice(0, 350), slice(350, None)
     every = []
     for a in alphas:
-        m = C.SoftmaxRegression(alpha=a).fit(Z[fit], y[fit], n_classes=3)
-        every.append(C.point_losses(C.log_softmax(m.decision_function(Z[val])), y[val]).mean())
-    a_best, model, losses = C._best_penalty(list(alphas), Z[fit], y[fit], Z[val], y[val], 3)
+        m = SoftmaxRegression(alpha=a).fit(Z[fit], y[fit], n_classes=3)
+        every.append(C.point_losses(log_softmax(m.decision_function(Z[val])), y[val]).mean())
+    a_best, model, losses = refit._best_penalty(list(alphas), Z[fit], y[fit], Z[val], y[val], 3)
     assert a_best == alphas[int(np.argmin(every))]
     assert abs(losses.mean() - min(every)) < 1e-9 and model.alpha == a_best
     if len(alphas) == 4 and a_best != min(alphas):  # the curve turned: 1e-4 was never fitted
         calls = []
-        real_fit = C.SoftmaxRegression.fit
+        real_fit = SoftmaxRegression.fit
 
         def counting_fit(self, *args, **kwargs):
             calls.append(self.alpha)
             return real_fit(self, *args, **kwargs)
 
-        C.SoftmaxRegression.fit = counting_fit
+        SoftmaxRegression.fit = counting_fit
         try:
-            C._best_penalty(list(alphas), Z[fit], y[fit], Z[val], y[val], 3)
+            refit._best_penalty(list(alphas), Z[fit], y[fit], Z[val], y[val], 3)
         finally:
-            C.SoftmaxRegression.fit = real_fit
+            SoftmaxRegression.fit = real_fit
         assert min(alphas) not in calls and calls == sorted(calls, reverse=True)
 
 

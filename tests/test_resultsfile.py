@@ -17,15 +17,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from maxent_lib import _fileio
 from maxent_lib import ablation as A
-from maxent_lib import resultsfile as R
+from maxent_lib.store import files as R
+from maxent_lib.store import locking
+
+#: train on the CPU without a progress bar
+CPU = A.RunOptions(device="cpu", progress=False)
 
 ROOT = Path(__file__).resolve().parents[1]
 
 WRITER = textwrap.dedent("""
     import sys
-    from maxent_lib.resultsfile import append_records
+    from maxent_lib.store.files import append_records
     path, name, n, n_shared = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     for i in range(max(n, n_shared)):
         batch = []
@@ -71,18 +74,18 @@ def test_unlocked_writers_would_lose_rows_so_the_lock_is_what_protects_them(tmp_
 
     @contextlib.contextmanager
     def no_lock(target, timeout=None, poll=0.05):
-        yield _fileio.lock_path(target)
+        yield locking.lock_path(target)
 
-    monkeypatch.setattr(_fileio, "file_lock", no_lock)
+    monkeypatch.setattr(locking, "file_lock", no_lock)
     path = tmp_path / "res.jsonl"
-    real_write = _fileio.atomic_write
+    real_write = locking.atomic_write
     barrier = threading.Barrier(2)
 
     def slow_write(target, write):
         barrier.wait(timeout=10)  # both writers have read the same old content
         real_write(target, write)
 
-    monkeypatch.setattr(_fileio, "atomic_write", slow_write)
+    monkeypatch.setattr(locking, "atomic_write", slow_write)
     threads = [threading.Thread(target=R.append_records, args=(path, [{"key": k}]))
                for k in ("x", "y")]
     for t in threads:
@@ -103,8 +106,9 @@ def test_two_grid_runs_into_one_file_store_each_row_once(tmp_path):
         X = (means[y] + rng.normal(size=(1200, 8))).astype(np.float32)
         grid = [{"width": 8, "depth": 2, "epochs": 2, "batch_size": 64, "seed": s}
                 for s in range(3)]
-        ablation.run_grid(grid, (X[:1000], y[:1000], X[1000:], y[1000:]), device="cpu",
-                          progress=False, results_path=sys.argv[1])
+        ablation.run_grid(grid, (X[:1000], y[:1000], X[1000:], y[1000:]),
+                          results_path=sys.argv[1],
+                          options=ablation.RunOptions(device="cpu", progress=False))
     """)
     path = tmp_path / "grid.jsonl"
     procs = [subprocess.Popen([sys.executable, "-c", script, str(path)], cwd=ROOT,
@@ -137,7 +141,7 @@ def test_reader_skips_damaged_lines_with_file_and_line(tmp_path, bad_line, what)
     assert [r["key"] for r in records] == ["a", "c"]
     # the ablation entry point reads the same way and never crashes
     with pytest.warns(UserWarning, match="line 2"):
-        assert [r["key"] for r in A.load_results(path)] == ["a", "c"]
+        assert [r["key"] for r in A.read_records(path)] == ["a", "c"]
     # the damaged line is kept (nothing is thrown away), the file stays readable
     assert path.read_bytes().count(b"\n") == 3
 
@@ -221,7 +225,7 @@ def test_full_disk_or_permission_change_gives_a_clear_error_and_loses_nothing(
     before = path.read_bytes()
     _fail_on(monkeypatch, where, err)
     with pytest.raises(R.ResultsFileError, match=message) as info:
-        A.append_results(path, [{"key": "new"}])
+        R.append_records(path, [{"key": "new"}])
     assert isinstance(info.value, OSError) and info.value.errno == err
     assert "still holds every record" in str(info.value) and str(path) in str(info.value)
     monkeypatch.undo()
@@ -250,7 +254,7 @@ def test_folder_made_read_only_mid_run(tmp_path):
 
 def test_lock_held_too_long_is_a_clear_error(tmp_path):
     path = tmp_path / "r.jsonl"
-    with _fileio.file_lock(path):
+    with locking.file_lock(path):
         with pytest.raises(R.ResultsFileError, match="could not lock"):
             R.append_records(path, [{"key": "a"}], lock_timeout=0.2)
     assert not path.exists()
@@ -308,8 +312,8 @@ def test_bad_paths(tmp_path):
 def test_fallback_lock_without_fcntl(tmp_path, monkeypatch):
     """Where neither fcntl nor msvcrt exists, an exclusively created lock file serialises the
     writers, and a lock file abandoned longer than STALE_LOCK_SECONDS is taken over."""
-    monkeypatch.setattr(_fileio, "fcntl", None)
-    monkeypatch.setattr(_fileio, "msvcrt", None)
+    monkeypatch.setattr(locking, "fcntl", None)
+    monkeypatch.setattr(locking, "msvcrt", None)
     path = tmp_path / "r.jsonl"
     errors = []
 
@@ -328,10 +332,10 @@ def test_fallback_lock_without_fcntl(tmp_path, monkeypatch):
     assert not errors
     keys = [r["key"] for r in _lines(path)]
     assert len(keys) == len(set(keys)) == 80
-    assert not _fileio.lock_path(path).exists()  # released
-    stale = _fileio.lock_path(path)
+    assert not locking.lock_path(path).exists()  # released
+    stale = locking.lock_path(path)
     stale.write_text("12345")
-    old = stale.stat().st_mtime - _fileio.STALE_LOCK_SECONDS - 10
+    old = stale.stat().st_mtime - locking.STALE_LOCK_SECONDS - 10
     os.utime(stale, (old, old))
     assert R.append_records(path, [{"key": "after-stale"}]) == 1
     stale.write_text("12345")  # a fresh lock held by someone else: wait, then a clear error
@@ -352,7 +356,7 @@ def test_writer_killed_between_write_and_rename(tmp_path):
     script = textwrap.dedent("""
         import os, sys, time
         os.replace = lambda *args: time.sleep(600)  # hang between write and rename
-        from maxent_lib.resultsfile import append_records
+        from maxent_lib.store.files import append_records
         append_records(sys.argv[1], [{"key": "b"}])
     """)
     child = subprocess.Popen([sys.executable, "-c", script, str(path)], cwd=ROOT)

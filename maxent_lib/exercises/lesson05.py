@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from ..ablation import t_interval
+from ..stats import t_interval
 from . import Feedback, Mistake, as_numbers, check, exercise, is_placeholder, scalar
 
 __all__ = ["check_t_interval", "check_residual_inverse", "check_stacked_param_count",

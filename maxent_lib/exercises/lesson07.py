@@ -8,8 +8,7 @@ import math
 import numpy as np
 from scipy import stats
 
-from ..ablation import t_interval
-from ..claims import verdict
+from ..stats import t_interval, verdict
 from . import Feedback, Mistake, check, exercise, scalar
 
 #: Exercise 7.1: four (lo, hi, predicted direction) triples to judge.

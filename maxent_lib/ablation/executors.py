@@ -37,15 +37,32 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._checks import InputTypeError, check_choice, check_flag, check_int, check_number
+from .._checks import InputTypeError, check_choice, check_flag, check_int, check_number
 
 Config = dict[str, Any]
 Group = list[Config]
 Train = Callable[[Group], list[dict[str, Any]]]
 EXECUTORS: tuple[str, ...] = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class Execution:
+    """Where a grid's groups train: ``kind`` "local" (in this process, one group after another)
+    or "ray" (Ray tasks, ``workers`` at a time, on a local instance or the cluster at
+    ``address``; groups sliced to at most ``max_group_size`` configs). Checked when made (see
+    :func:`check_executor`)."""
+
+    kind: str = "local"
+    workers: int | None = None
+    address: str | None = None
+    max_group_size: int | None = None
+
+    def __post_init__(self) -> None:
+        check_executor(self.kind, self.workers, self.address, self.max_group_size)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -93,7 +110,7 @@ def group_cost(group: Sequence[Config], in_dim: int = 40, n_classes: int = 10) -
     order Ray tasks largest first: models x optimizer steps x (FLOPs per model-step + a fixed
     per-step overhead equal to the FLOPs of a width-32, depth-2 MLP step, because small models on
     a CPU are bound by per-operation overhead rather than arithmetic)."""
-    from .ensemble import flops_per_model_step
+    from .stacked import flops_per_model_step
 
     group = _check_groups([group], "group")[0]
     if not group:
@@ -253,15 +270,13 @@ def warm_up(n: int) -> list[int]:
 
 # ---------------------------------------------------------------------- the executors
 
-def map_groups(groups: Sequence[Sequence[Config]], train: Train, *, executor: str = "local",
-               address: str | None = None, workers: int | None = None,
-               cpus_per_task: float = 1, gpus_per_task: float = 0,
-               max_group_size: int | None = None,
-               cost: Callable[[Group], float] | None = None,
+def map_groups(groups: Sequence[Sequence[Config]], train: Train,
+               execution: Execution | None = None, *, cpus_per_task: float = 1,
+               gpus_per_task: float = 0, cost: Callable[[Group], float] | None = None,
                max_retries: int = 3) -> Iterator[list[dict[str, Any]]]:
     """Train every group (after :func:`slice_groups` with ``max_group_size``) with ``train`` and
     yield each one's records as soon as it is done: in order with ``executor="local"``, in order
-    of completion with ``"ray"`` (see the module docstring for the Ray options). ``train`` must
+    of completion on Ray (see the module docstring and :class:`Execution`). ``train`` must
     be picklable for Ray (a module-level function or a ``functools.partial`` of one).
 
     Stopping the iteration early (an exception in the caller, Ctrl-C) cancels the Ray tasks
@@ -270,20 +285,21 @@ def map_groups(groups: Sequence[Sequence[Config]], train: Train, *, executor: st
     error). The arguments are checked when it is called, before any group is trained:
     ``TypeError`` for a wrong type, ``ValueError`` for an unknown executor or a bad number.
     """
-    check_choice(executor, "executor", EXECUTORS)
+    execution = Execution() if execution is None else execution
+    if not isinstance(execution, Execution):
+        raise InputTypeError(f"execution must be an Execution, got {type(execution).__name__}")
     if not callable(train):
         raise InputTypeError("train must be callable: train(group) -> list of records")
     if cost is not None and not callable(cost):
         raise InputTypeError("cost must be callable (cost(group) -> float) or None")
-    check_executor(executor, workers, address, max_group_size)
     _check_positive("cpus_per_task", cpus_per_task, allow_float=True)
     check_number(gpus_per_task, "gpus_per_task", low=0.0)
     check_int(max_retries, "max_retries", low=0)
-    tasks = [g for g in slice_groups(groups, max_group_size) if g]
-    if executor == "local":
+    tasks = [g for g in slice_groups(groups, execution.max_group_size) if g]
+    if execution.kind == "local":
         return (train(g) for g in tasks)
-    return _map_ray(tasks, train, address, workers, cpus_per_task, gpus_per_task, cost,
-                        max_retries)
+    return _map_ray(tasks, train, execution.address, execution.workers, cpus_per_task,
+                    gpus_per_task, cost, max_retries)
 
 
 def _map_ray(tasks: list[Group], train: Train, address: str | None, workers: int | None,

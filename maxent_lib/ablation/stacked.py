@@ -1,4 +1,4 @@
-"""Many small models of one shape, trained as one stacked model (introduced in lesson 05).
+"""Many small networks of one shape as one stacked module (introduced in lesson 05).
 
 Training M small networks one after another is launch-bound on a GPU: each step costs about the
 same whatever the width. Here the M models' weights are stacked as ``(M, in, out)`` tensors and
@@ -52,30 +52,25 @@ The GPU paths of this version have not been re-checked on a GPU: ``benchmarks/pa
 
 from __future__ import annotations
 
-import contextlib
 import math
-import warnings
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 
-from ._checks import (
+from .._checks import (
     InputTypeError,
     as_finite_array,
     check_choice,
     check_flag,
     check_int,
     check_n_classes,
-    check_number,
     check_seed,
     check_tensor,
 )
+from ..runtime import get_device
+from .configs import INITS, KINDS, MAX_DEPTH, MAX_IN_DIM, MAX_WIDTH
 
-KINDS: tuple[str, ...] = ("mlp", "cnn")
-INITS: tuple[str, ...] = ("he", "uniform")
-SCHEDULES: tuple[str, ...] = ("constant", "cosine")
 #: The 1-D CNN's stem: kernel 5, stride 2, padding 2; its blocks: kernel 3, padding 1.
 STEM_KERNEL, STEM_STRIDE, STEM_PAD, BLOCK_KERNEL = 5, 2, 2, 3
 
@@ -84,8 +79,8 @@ class DivergenceWarning(RuntimeWarning):
     """Training left some models of a stack with NaN or inf parameters (their loss blew up)."""
 
 
-#: Upper bounds of a stack's shape: beyond them one model alone would not fit in memory.
-MAX_WIDTH, MAX_DEPTH, MAX_IN_DIM = 65_536, 1_024, 10**6
+
+
 #: The most parameters (all models together) a stack may hold: 2**31 (8 GiB in float32).
 MAX_PARAMETERS = 2**31
 
@@ -140,28 +135,6 @@ def _check_seeds(seeds: Sequence[int]) -> list[int]:
     if not out:
         raise ValueError("seeds is empty: give at least one model")
     return out
-
-
-def _check_device(device: object) -> torch.device | None:
-    """None, or a torch device (or its name) that this machine has."""
-    if device is None:
-        return None
-    if not isinstance(device, (str, torch.device)):
-        raise InputTypeError(f"device must be a device name (str), a torch.device or None, "
-                             f"got {type(device).__name__}")
-    try:
-        dev = torch.device(device)
-    except RuntimeError as exc:
-        raise ValueError(f"device {device!r} is not a device torch knows (cpu, cuda, cuda:N, "
-                         "mps)") from exc
-    if dev.type == "cuda" and (not torch.cuda.is_available()
-                               or (dev.index or 0) >= torch.cuda.device_count()):
-        raise ValueError(f"device {device!r} was asked for, but this machine has no such GPU")
-    if dev.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError("device 'mps' was asked for, but the MPS backend is not available")
-    if dev.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"device {device!r} is not supported; use cpu, cuda, cuda:N or mps")
-    return dev
 
 
 def _check_model(model: object, name: str = "model") -> StackedNet:
@@ -261,7 +234,7 @@ class StackedNet(torch.nn.Module):
                 and not dtype.is_complex):
             raise InputTypeError(f"dtype must be a torch floating-point dtype (e.g. "
                                  f"torch.float32), got {dtype!r}")
-        dev = _check_device(device)
+        dev = get_device(device)
         self.kind, self.in_dim, self.n_classes = kind, in_dim, n_classes
         self.width, self.depth = width, depth
         self.seeds = _check_seeds(seeds)
@@ -284,8 +257,7 @@ class StackedNet(torch.nn.Module):
         for w, b in self._init_all():
             self.params.append(torch.nn.Parameter(w.to(dtype)))
             self.params.append(torch.nn.Parameter(b.to(dtype)))
-        if dev is not None:
-            self.to(dev)
+        self.to(dev)
         self.reset_dropout_streams()
 
     # ------------------------------------------------------------------ shapes and initialisation
@@ -426,349 +398,6 @@ class StackedNet(torch.nn.Module):
         else:
             pooled = h[:, :, :q]
         return torch.baddbmm(p[-1], pooled.reshape(m, b, q * c), p[-2]), feats
-
-
-# ---------------------------------------------------------------------- loss and training
-
-def stacked_loss(logits: torch.Tensor, y: torch.Tensor, label_smoothing: torch.Tensor,
-                 confidence_penalty: torch.Tensor) -> torch.Tensor:
-    """Sum over models of each model's mean loss: for model m with smoothing eps_m and penalty
-    beta_m, ``L_m = mean_b[(1 - eps_m)(-log p_y) + eps_m * mean_k(-log p_k) - beta_m * H(p)]``
-    (label smoothing as in ``F.cross_entropy(label_smoothing=eps)``; confidence penalty of
-    Pereyra et al. 2017). ``logits`` (M, B, K), ``y`` (M, B), the settings (M, 1, 1) or (M,).
-
-    Raises ``TypeError`` unless ``logits`` is a floating tensor and ``y`` an integer tensor,
-    ``ValueError`` on NaN/inf, mismatched shapes, labels out of 0..K-1, a smoothing outside
-    [0, 1) or a non-finite penalty. Introduced in lesson 06."""
-    logits = check_tensor(logits, "logits", ndim=3)
-    y = check_tensor(y, "y", ndim=2, floating=False)
-    m, b, k = logits.shape
-    if tuple(y.shape) != (m, b):
-        raise ValueError(f"y must have shape (M, B) = ({m}, {b}) like logits (M, B, K), got "
-                         f"{tuple(y.shape)}")
-    if int(y.min()) < 0 or int(y.max()) >= k:
-        raise ValueError(f"y has labels outside 0..{k - 1} (logits have K = {k} classes)")
-    eps, beta = (check_tensor(v, n).reshape(-1) for v, n in
-                 ((label_smoothing, "label_smoothing"),
-                  (confidence_penalty, "confidence_penalty")))
-    for v, n in ((eps, "label_smoothing"), (beta, "confidence_penalty")):
-        if v.numel() not in (1, m):
-            raise ValueError(f"{n} must hold one value per model ({m}), got {v.numel()}")
-    if bool(torch.any(eps < 0)) or bool(torch.any(eps >= 1)):
-        raise ValueError(f"label_smoothing must lie in [0, 1), got {eps.tolist()}")
-    return _stacked_loss(logits, y.to(logits.device), eps.to(logits.device),
-                         beta.to(logits.device))
-
-
-def _stacked_loss(logits: torch.Tensor, y: torch.Tensor, label_smoothing: torch.Tensor,
-                  confidence_penalty: torch.Tensor) -> torch.Tensor:
-    """:func:`stacked_loss` without the checks (the training step's path)."""
-    logp = torch.log_softmax(logits, dim=-1)
-    eps = label_smoothing.reshape(-1, 1)
-    beta = confidence_penalty.reshape(-1, 1)
-    nll = -logp.gather(-1, y.unsqueeze(-1)).squeeze(-1)
-    smooth = -logp.mean(-1)
-    ent = -(logp.exp() * logp).sum(-1)
-    per_example = (1 - eps) * nll + eps * smooth - beta * ent
-    return per_example.mean(-1).sum()
-
-
-@dataclass
-class TrainSettings:
-    """Shared and per-model training settings of one stacked group (introduced in lesson 05).
-
-    ``lr_schedule``: ``"constant"`` or ``"cosine"`` (see the module docstring)."""
-
-    epochs: int
-    batch_size: int
-    lr: float = 1e-3
-    weight_decay: float | Sequence[float] = 0.0
-    label_smoothing: float | Sequence[float] = 0.0
-    confidence_penalty: float | Sequence[float] = 0.0
-    mode: str = "eager"  # "eager", "graph" (CUDA only) or "auto"
-    tf32: bool = False
-    lr_schedule: str = "constant"
-
-    def __post_init__(self) -> None:
-        """Check every field (the per-model lengths are checked against the model later)."""
-        self.epochs = check_int(self.epochs, "epochs", low=1, high=10**6)
-        self.batch_size = check_int(self.batch_size, "batch_size", low=1, high=10**8)
-        self.lr = check_number(self.lr, "lr", low=0.0, low_open=True)
-        for name, low, high, high_open in (("weight_decay", 0.0, math.inf, False),
-                                           ("label_smoothing", 0.0, 1.0, True),
-                                           ("confidence_penalty", -math.inf, math.inf, False)):
-            arr = as_finite_array(getattr(self, name), name, ndim=(0, 1))
-            _per_model(arr, arr.size, name, low, high, high_open)
-        check_choice(self.mode, "mode", ("eager", "graph", "auto"))
-        check_flag(self.tf32, "tf32")
-        check_choice(self.lr_schedule, "lr_schedule", SCHEDULES)
-
-
-def lr_at(settings: TrainSettings, step: int, total_steps: int) -> float:
-    """The learning rate of optimizer step ``step`` (0-based) of ``total_steps``.
-    Introduced in lesson 05."""
-    if not isinstance(settings, TrainSettings):
-        raise InputTypeError(f"settings must be a TrainSettings, got {type(settings).__name__}")
-    total_steps = check_int(total_steps, "total_steps", low=1)
-    step = check_int(step, "step", low=0, high=total_steps)
-    if settings.lr_schedule == "constant":
-        return float(settings.lr)
-    if settings.lr_schedule == "cosine":
-        return float(settings.lr) * 0.5 * (1.0 + math.cos(math.pi * step / max(total_steps, 1)))
-    raise ValueError(f"lr_schedule must be one of {SCHEDULES}, got {settings.lr_schedule!r}")
-
-
-def batch_orders(seeds: Sequence[int], n: int, epochs: int) -> Iterator[np.ndarray]:
-    """Per epoch, an (M, n) array: row m is a permutation of range(n) drawn from model m's own
-    generator ``numpy.random.default_rng([seed_m, 1])`` (the same whether alone or stacked).
-    The arguments are checked when it is called (not at the first epoch)."""
-    seeds = _check_seeds(seeds)
-    n = check_int(n, "n", low=1)
-    epochs = check_int(epochs, "epochs", low=1)
-    return _batch_orders(seeds, n, epochs)
-
-
-def _batch_orders(seeds: list[int], n: int, epochs: int) -> Iterator[np.ndarray]:
-    rngs = [np.random.default_rng([int(s), 1]) for s in seeds]
-    for _ in range(epochs):
-        yield np.stack([r.permutation(n) for r in rngs])
-
-
-@contextlib.contextmanager
-def tf32_enabled(on: bool) -> Iterator[None]:
-    """Temporarily allow (or forbid) TF32 in CUDA matrix products and convolutions."""
-    on = check_flag(on, "on")
-    old = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
-    torch.backends.cuda.matmul.allow_tf32 = on
-    torch.backends.cudnn.allow_tf32 = on
-    try:
-        yield
-    finally:
-        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = old
-
-
-class StackedTrainer:
-    """One Adam over the stacked parameters, decoupled per-model weight decay, per-model batches.
-
-    ``set_lr(lr)`` sets the next step's learning rate; ``step(idx)`` takes an (M, B) index
-    tensor into the training set held on the device. Introduced in lesson 05.
-    """
-
-    def __init__(self, model: StackedNet, X: torch.Tensor, y: torch.Tensor,
-                 settings: TrainSettings) -> None:
-        model = _check_model(model)
-        X = _check_inputs(model, X, "X")
-        y = _check_labels_tensor(model, y, "y", X.shape[0], "X")
-        if not isinstance(settings, TrainSettings):
-            raise InputTypeError(f"settings must be a TrainSettings, got "
-                                 f"{type(settings).__name__}")
-        m, dev, dt = model.m, X.device, model.params[0].dtype
-        self.model, self.X, self.y, self.settings = model, X, y, settings
-        lr_at(settings, 0, 1)  # checks the schedule's name
-        self.wd = _per_model(settings.weight_decay, m, "weight_decay").to(dev, dt)
-        self.ls = _per_model(settings.label_smoothing, m, "label_smoothing", 0.0, 1.0,
-                             high_open=True).to(dev, dt)
-        self.cp = _per_model(settings.confidence_penalty, m, "confidence_penalty",
-                             -math.inf).to(dev, dt)
-        self.any_decay = bool(torch.any(self.wd > 0))
-        self.wd_views = [self.wd.view(m, *([1] * (p.dim() - 1))) for p in model.params]
-        mode = settings.mode
-        if mode == "auto":
-            mode = "graph" if dev.type == "cuda" and not model.any_dropout else "eager"
-        if mode not in ("eager", "graph"):
-            raise ValueError(f"mode must be 'eager', 'graph' or 'auto', got {settings.mode!r}")
-        if mode == "graph" and dev.type != "cuda":
-            raise ValueError("mode='graph' needs a CUDA device; use 'eager' on the CPU")
-        if mode == "graph" and model.any_dropout:
-            raise ValueError("mode='graph' does not support dropout (per-model generators are "
-                             "drawn eagerly); use 'eager'")
-        self.mode = mode
-        if mode == "graph":
-            self.lr: float | torch.Tensor = torch.tensor(float(settings.lr), device=dev)
-        else:
-            self.lr = float(settings.lr)
-        self.opt = torch.optim.Adam(model.params, lr=self.lr, foreach=True,
-                                    capturable=(mode == "graph"))
-        self.graph: torch.cuda.CUDAGraph | None = None
-        self.static_idx: torch.Tensor | None = None
-
-    def set_lr(self, lr: float) -> None:
-        """The learning rate of the next step(s)."""
-        lr = check_number(lr, "lr", low=0.0)
-        if isinstance(self.lr, torch.Tensor):
-            self.lr.fill_(float(lr))
-        else:
-            self.lr = float(lr)
-            for g in self.opt.param_groups:
-                g["lr"] = self.lr
-
-    def _step_body(self, idx: torch.Tensor) -> torch.Tensor:
-        xb, yb = self.X[idx], self.y[idx]
-        loss = _stacked_loss(self.model._run(xb), yb, self.ls, self.cp)
-        loss.backward()
-        if self.any_decay:
-            with torch.no_grad():
-                for p, wd in zip(self.model.params, self.wd_views, strict=True):
-                    p.mul_(1.0 - self.lr * wd)
-        self.opt.step()
-        return loss.detach()
-
-    def _capture(self, idx: torch.Tensor) -> None:
-        params = list(self.model.params)
-        backup = [p.detach().clone() for p in params]
-        self.static_idx = idx.clone()
-        side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side):
-            for _ in range(3):
-                self.opt.zero_grad(set_to_none=True)
-                self._step_body(self.static_idx)
-        torch.cuda.current_stream().wait_stream(side)
-        self.graph = torch.cuda.CUDAGraph()
-        self.opt.zero_grad(set_to_none=True)
-        with torch.cuda.graph(self.graph):
-            self._step_body(self.static_idx)
-        with torch.no_grad():  # undo the warm-up steps: same start as eager training
-            for p, b in zip(params, backup, strict=True):
-                p.copy_(b)
-            for state in self.opt.state.values():
-                for v in state.values():
-                    if torch.is_tensor(v):
-                        v.zero_()
-
-    def step(self, idx: torch.Tensor) -> None:
-        """One optimizer step of every model on its own batch ``idx[m]``: ``idx`` is an integer
-        tensor (M, B) of row numbers of the training set."""
-        idx = check_tensor(idx, "idx", ndim=2, floating=False)
-        if idx.shape[0] != self.model.m:
-            raise ValueError(f"idx must have one row per model ({self.model.m}), got shape "
-                             f"{tuple(idx.shape)}")
-        if int(idx.min()) < 0 or int(idx.max()) >= self.X.shape[0]:
-            raise ValueError(f"idx holds row numbers outside 0..{self.X.shape[0] - 1}")
-        self._step(idx.to(self.X.device))
-
-    def _step(self, idx: torch.Tensor) -> None:
-        """:meth:`step` without the checks (the training loop's path)."""
-        if self.mode == "eager":
-            self.opt.zero_grad(set_to_none=True)
-            self._step_body(idx)
-            return
-        if self.graph is None or self.static_idx is None or self.static_idx.shape != idx.shape:
-            self._capture(idx)
-        assert self.static_idx is not None and self.graph is not None
-        self.static_idx.copy_(idx)
-        self.graph.replay()
-
-
-def _check_subsets(subsets: np.ndarray | torch.Tensor | None, m: int, n_rows: int
-                   ) -> np.ndarray:
-    if subsets is None:
-        return np.tile(np.arange(n_rows), (m, 1))
-    if isinstance(subsets, torch.Tensor):
-        subsets = subsets.detach().cpu().numpy()
-    if isinstance(subsets, (str, bytes)):
-        raise InputTypeError(f"subsets must be an integer array of shape (M={m}, n), got text")
-    s = np.asarray(subsets)
-    if s.dtype.kind not in "iu":
-        raise InputTypeError(f"subsets must be an integer array of shape (M={m}, n), got dtype "
-                             f"{s.dtype}")
-    if s.ndim != 2 or s.shape[0] != m or s.shape[1] < 1:
-        raise ValueError(f"subsets must be an integer array of shape (M={m}, n), got "
-                         f"{s.shape} {s.dtype}")
-    if s.min() < 0 or s.max() >= n_rows:
-        raise ValueError(f"subsets holds row numbers outside 0..{n_rows - 1}")
-    return s
-
-
-def train(model: StackedNet, X_train: torch.Tensor, y_train: torch.Tensor,
-          settings: TrainSettings, on_epoch: Callable[[int], None] | None = None,
-          subsets: np.ndarray | None = None) -> StackedTrainer:
-    """Train every model of the stack for ``settings.epochs`` epochs of mini-batches.
-
-    ``subsets`` (M, n): model m trains on the rows ``subsets[m]`` of ``X_train`` (default: all
-    rows for every model). Each epoch, model m visits its n rows in the order of its own
-    permutation (:func:`batch_orders`), in ``n // batch`` batches of ``min(batch_size, n)``
-    (the last incomplete batch is dropped). ``on_epoch(e)`` is called after epoch e (1-based),
-    with the model in training mode restored afterwards.
-
-    ``X_train`` is a floating tensor (N, in_dim) and ``y_train`` an integer tensor (N,) of labels
-    in 0..n_classes-1, both on the model's device; bad input raises ``TypeError`` or
-    ``ValueError`` before any step. A model whose loss becomes NaN or inf (too large a learning
-    rate, say) does not disturb the others: the stack's loss is a sum of per-model losses and
-    Adam acts elementwise, so the other models' gradients and steps are unchanged; its own
-    parameters become NaN, and a :class:`DivergenceWarning` names it at the end
-    (:func:`maxent_lib.ablation.fit_group` records it as diverged). Introduced in lesson 05."""
-    model = _check_model(model)
-    X_train = _check_inputs(model, X_train, "X_train")
-    y_train = _check_labels_tensor(model, y_train, "y_train", X_train.shape[0], "X_train")
-    if not isinstance(settings, TrainSettings):
-        raise InputTypeError(f"settings must be a TrainSettings, got {type(settings).__name__}")
-    if on_epoch is not None and not callable(on_epoch):
-        raise InputTypeError(f"on_epoch must be callable or None, got {type(on_epoch).__name__}")
-    rows = _check_subsets(subsets, model.m, X_train.shape[0])
-    n = rows.shape[1]
-    bs = min(int(settings.batch_size), n)
-    steps = n // bs
-    total = steps * settings.epochs
-    trainer = StackedTrainer(model, X_train, y_train, settings)
-    model.train()
-    dev = X_train.device
-    t = 0
-    with tf32_enabled(settings.tf32 and dev.type == "cuda"):
-        for epoch, order in enumerate(_batch_orders(model.seeds, n, settings.epochs), start=1):
-            idx = np.take_along_axis(rows, order[:, : steps * bs], axis=1)
-            order_t = torch.as_tensor(idx).to(dev, non_blocking=True)
-            for s in range(steps):
-                trainer.set_lr(lr_at(settings, t, total))
-                trainer._step(order_t[:, s * bs:(s + 1) * bs])
-                t += 1
-            if on_epoch is not None:
-                on_epoch(epoch)
-                model.train()
-    with torch.no_grad():
-        finite = torch.stack([torch.isfinite(p).flatten(1).all(1) for p in model.params]).all(0)
-    if not bool(finite.all()):
-        bad = [i for i, ok in enumerate(finite.tolist()) if not ok]
-        warnings.warn(f"{len(bad)} of {model.m} models diverged in training (NaN or inf "
-                      f"parameters): model(s) {bad}, seed(s) {[model.seeds[i] for i in bad]}; "
-                      "lower the learning rate", DivergenceWarning, stacklevel=2)
-    return trainer
-
-
-@torch.no_grad()
-def predict_log_proba(model: StackedNet, X: torch.Tensor, chunk: int = 2048) -> torch.Tensor:
-    """Log-probabilities (M, N, K) of every model on the same inputs X (N, in_dim), or each
-    model on its own inputs X (M, N, in_dim), in eval mode (no dropout), computed in chunks of
-    ``chunk`` rows. ``X`` must be a floating tensor without NaN or inf, on the model's device.
-    A model whose parameters are NaN (diverged in training) gets NaN log-probabilities.
-    Introduced in lesson 05."""
-    model = _check_model(model)
-    X = _check_inputs(model, X, "X", (2, 3))
-    chunk = check_int(chunk, "chunk", low=1)
-    was = model.training
-    model.eval()
-    n = X.shape[-2]
-    out = [torch.log_softmax(model._run(X[..., i:i + chunk, :]), -1) for i in range(0, n, chunk)]
-    model.train(was)
-    return torch.cat(out, dim=1)
-
-
-@torch.no_grad()
-def features(model: StackedNet, X: torch.Tensor, chunk: int = 2048) -> list[torch.Tensor]:
-    """The hidden layers' outputs T_1..T_depth on inputs X, each (M, N, features), in eval mode:
-    what lesson 05 feeds to the feature-condition diagnostics. ``X`` (N, in_dim) must be a
-    floating tensor without NaN or inf, on the model's device. Introduced in lesson 05."""
-    model = _check_model(model)
-    X = _check_inputs(model, X, "X")
-    chunk = check_int(chunk, "chunk", low=1)
-    was = model.training
-    model.eval()
-    parts: list[list[torch.Tensor]] = []
-    for i in range(0, X.shape[0], chunk):
-        _, feats = model._run(X[i:i + chunk], return_features=True)
-        parts.append(feats)
-    model.train(was)
-    return [torch.cat([p[layer] for p in parts], dim=1) for layer in range(model.depth)]
 
 
 def flops_per_model_step(kind: str, in_dim: int, n_classes: int, width: int, depth: int,

@@ -24,12 +24,12 @@ import errno
 import json
 import os
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import _fileio
-from ._checks import InputTypeError, check_path
+from .._checks import InputTypeError, check_path
+from . import locking
 
 __all__ = [
     "ResultsFileError",
@@ -168,12 +168,15 @@ def _explain(exc: OSError, p: Path, n: int) -> ResultsFileError:
 
 
 def append_records(path: str | os.PathLike[str], records: Sequence[dict[str, Any]], *,
-                   key: str = "key", lock_timeout: float | None = 120.0) -> int:
+                   key: str = "key", lock_timeout: float | None = 120.0,
+                   trusted: Callable[[dict[str, Any]], bool] | None = None) -> int:
     """Append ``records`` (dicts of JSON values) to a JSON-lines results file, safely.
 
     Under an exclusive lock on ``<path>.lock``: read the file, skip each new record whose
-    ``key`` the file (or this batch) already holds in a record with at least the same fields,
-    and atomically replace the file with its old content (damaged lines included, untouched)
+    ``key`` the file (or this batch) already holds in a record with at least the same fields
+    (with ``trusted``, only stored records that ``trusted`` accepts count: a damaged row never
+    blocks its replacement; the reader keeps the latest of equally complete rows), and
+    atomically replace the file with its old content (damaged lines included, untouched)
     plus the remaining records, one JSON object per line. Returns how many records were written.
 
     Raises :class:`~maxent_lib._checks.InputTypeError` (a ``TypeError``) if ``records`` is not a
@@ -206,12 +209,12 @@ def append_records(path: str | os.PathLike[str], records: Sequence[dict[str, Any
         raise ValueError(f"results path {str(p)!r} is a folder; give a file name (.jsonl)")
     target = Path(os.path.realpath(p))  # write through a symlink, do not replace it
     try:
-        with _fileio.file_lock(target, timeout=lock_timeout):
-            _fileio.remove_stale_temps(target, extra_prefixes=(target.name + ".",))
+        with locking.file_lock(target, timeout=lock_timeout):
+            locking.remove_stale_temps(target, extra_prefixes=(target.name + ".",))
             old = _read_text(target) or ""
             held: dict[str, list[set[str]]] = {}
             for _, rec in _parse_lines(old, None, key):
-                if isinstance(rec.get(key), str):
+                if isinstance(rec.get(key), str) and (trusted is None or trusted(rec)):
                     held.setdefault(rec[key], []).append(_filled(rec))
             new = []
             for r, line in zip(records, lines, strict=True):
@@ -227,9 +230,9 @@ def append_records(path: str | os.PathLike[str], records: Sequence[dict[str, Any
             if old and not old.endswith("\n"):
                 old += "\n"  # a torn last line stays on its own line
             payload = (old + "".join(new)).encode("utf-8")
-            _fileio.atomic_write(target, lambda f: f.write(payload))
+            locking.atomic_write(target, lambda f: f.write(payload))
             return len(new)
-    except _fileio.LockTimeout as exc:
+    except locking.LockTimeout as exc:
         raise ResultsFileError(errno.EAGAIN, f"could not write {len(lines)} record(s) to "
                                f"{str(p)!r}: {exc}. The file is unchanged") from exc
     except ResultsFileError:
@@ -247,7 +250,7 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
         raise ValueError(f"results path {str(p)!r} is a folder; give a file name (.jsonl)")
     if not folder.is_dir():
         raise ValueError(f"the folder of the results path {str(p)!r} does not exist")
-    lock = _fileio.lock_path(p)
+    lock = locking.lock_path(p)
     if (not os.access(folder, os.W_OK) or (p.exists() and not os.access(p, os.W_OK))
             or (lock.exists() and not os.access(lock, os.W_OK))):
         raise ValueError(f"cannot write the results path {str(p)!r} (its folder or the file is "

@@ -1,0 +1,163 @@
+"""Is a grid trained long enough? The budget-sensitivity check (lessons 05-07). No torch.
+
+A verdict drawn from nets stopped before their test accuracy settles can flip with a longer
+budget. The check retrains the grid's models with **twice the epochs** (the whole schedule
+stretched: the cosine learning rate decays over the longer run, so this is not more steps at
+the low-rate tail) and compares, setting by setting (every config field except the seed and
+the budget), the mean test accuracy over the same seeds:
+
+- ``move``: mean test accuracy at twice the budget minus at the budget;
+- the grid **passes** when no setting moves by more than ``tolerance`` (0.01: ten of the
+  1000 test points) and, when a ``verdicts`` function is given, no claim's verdict computed
+  from the longer runs differs from the verdict computed from the grid's runs of the same seeds.
+
+A grid that fails is trained again with a larger budget (:mod:`maxent_lib.ablation.configs`
+holds the budgets each profile needed); lessons draw no verdict from a grid that fails.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._checks import InputTypeError, check_int, check_number
+from ..stats import t_interval
+from .configs import DEFAULTS
+from .summaries import _check_records, _value
+
+__all__ = ["BudgetCheck", "budget_check", "budget_configs", "format_budget_check"]
+
+#: Config fields that do not define a setting of the check: the seed (averaged over) and the
+#: budget (compared).
+_NOT_SETTING = ("seed", "epochs", "profile")
+
+
+def budget_configs(configs: Sequence[dict[str, Any]], multiple: float = 1.0,
+                   seeds: int | None = None) -> list[dict[str, Any]]:
+    """``configs`` with ``epochs`` multiplied by ``multiple`` (rounded, at least 1: the whole
+    learning-rate schedule stretched over the longer run) and, with ``seeds``, only the first
+    ``seeds`` seeds (in increasing order) of each setting. ``multiple=1`` and no ``seeds``
+    return copies of the configs unchanged. Introduced in lesson 05."""
+    configs = _check_records(configs, "configs")
+    multiple = check_number(multiple, "multiple", low=0.0, low_open=True, high=1000.0)
+    if seeds is not None:
+        seeds = check_int(seeds, "seeds", low=1)
+        kept = sorted({c.get("seed", DEFAULTS["seed"]) for c in configs})[:seeds]
+        configs = [c for c in configs if c.get("seed", DEFAULTS["seed"]) in kept]
+    out = []
+    for c in configs:
+        c = dict(c)
+        if multiple != 1.0:
+            c["epochs"] = max(1, round(c.get("epochs", DEFAULTS["epochs"]) * multiple))
+        out.append(c)
+    return out
+
+
+@dataclass
+class BudgetCheck:
+    """The result of :func:`budget_check`: per setting, the seeds compared, the mean test
+    accuracy at the budget and at twice the budget, and the move; the verdicts at both budgets;
+    whether the grid passes, and why."""
+
+    rows: list[dict[str, Any]]
+    tolerance: float
+    max_move: float
+    verdicts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    unmatched: int = 0
+
+    @property
+    def accuracy_ok(self) -> bool:
+        """No setting's mean test accuracy moved by more than the tolerance."""
+        return self.max_move <= self.tolerance
+
+    @property
+    def verdicts_ok(self) -> bool:
+        """No claim's verdict changed with the longer budget."""
+        return all(a == b for a, b in self.verdicts.values())
+
+    @property
+    def passed(self) -> bool:
+        """The grid counts as trained: accuracy settled and verdicts unchanged."""
+        return bool(self.rows) and self.accuracy_ok and self.verdicts_ok
+
+    def summary(self) -> str:
+        """One sentence: passed or failed, the largest move and where, the verdicts."""
+        worst = max(self.rows, key=lambda r: abs(r["move"]))
+        where = ", ".join(f"{k} {v}" for k, v in worst["setting"].items())
+        changed = [f"{c}: {a} -> {b}" for c, (a, b) in self.verdicts.items() if a != b]
+        text = (f"budget check {'passed' if self.passed else 'FAILED'}: {len(self.rows)} "
+                f"settings retrained with twice the epochs ({worst['n']} seeds each); largest "
+                f"move of mean test accuracy {worst['move']:+.3f} ({where}; tolerance "
+                f"{self.tolerance:.2f})")
+        if self.verdicts:
+            text += ("; every verdict unchanged" if not changed else
+                     "; verdicts changed: " + "; ".join(changed))
+        return text + "."
+
+
+def _setting(record: dict[str, Any]) -> tuple:
+    return tuple((k, record.get(k)) for k in DEFAULTS if k not in _NOT_SETTING)
+
+
+def budget_check(records: Sequence[dict[str, Any]], longer: Sequence[dict[str, Any]], *,
+                 tolerance: float = 0.01,
+                 verdicts: Callable[[list[dict[str, Any]]], dict[str, str]] | None = None
+                 ) -> BudgetCheck:
+    """Compare a grid's ``records`` with ``longer``, the same configs (or the first seeds of
+    each setting) trained with twice the epochs: per setting, the mean test accuracy over the
+    seeds present in both, at the budget and at twice it, and the move (see the module
+    docstring). ``verdicts(records) -> {claim: verdict}`` is applied to the grid's records of
+    the compared seeds and to ``longer``; a changed verdict fails the check. Records of models
+    that diverged or did not train count with their test accuracy (None is skipped); a longer
+    record with no partner at half its epochs is counted in ``unmatched``. Raises
+    ``ValueError`` when nothing pairs. Introduced in lesson 05."""
+    records = _check_records(records, "records")
+    longer = _check_records(longer, "longer")
+    tolerance = check_number(tolerance, "tolerance", low=0.0)
+    if verdicts is not None and not callable(verdicts):
+        raise InputTypeError("verdicts must be a function of the records, or None")
+    base = {(_setting(r), r.get("seed")): r for r in records}
+    pairs: dict[tuple, list[tuple[float, float]]] = {}
+    matched, unmatched = [], 0
+    for r in longer:
+        partner = base.get((_setting(r), r.get("seed")))
+        if partner is None or r.get("epochs") != 2 * partner.get("epochs", 0):
+            unmatched += 1
+            continue
+        a, b = _value(partner, "test_acc"), _value(r, "test_acc")
+        matched.append(partner)
+        if a is not None and b is not None:
+            pairs.setdefault(_setting(r), []).append((a, b))
+    if not pairs:
+        raise ValueError("no record of `longer` pairs with a record of the grid at half its "
+                         "epochs: give the grid's configs trained with twice the epochs")
+    rows = []
+    for setting, ab in pairs.items():
+        at, twice = (sum(x[i] for x in ab) / len(ab) for i in (0, 1))
+        _, lo, hi = t_interval([b - a for a, b in ab])
+        rows.append({"setting": {k: v for k, v in setting
+                                 if v != DEFAULTS[k] or k in ("kind", "depth", "arm")},
+                     "n": len(ab), "test_acc": at, "test_acc_twice": twice,
+                     "move": twice - at, "move_lo": lo, "move_hi": hi})
+    out = BudgetCheck(rows, tolerance, max(abs(r["move"]) for r in rows), unmatched=unmatched)
+    if verdicts is not None:
+        before, after = verdicts(matched), verdicts(list(longer))
+        out.verdicts = {c: (before[c], after.get(c, "missing")) for c in before}
+    return out
+
+
+def format_budget_check(check: BudgetCheck, digits: int = 3) -> str:
+    """The check as a text table (one row per setting) followed by its summary sentence."""
+    if not isinstance(check, BudgetCheck):
+        raise InputTypeError(f"check must be a BudgetCheck, got {type(check).__name__}")
+    from .summaries import format_table
+
+    rows = [{"setting": ", ".join(f"{k} {v}" for k, v in r["setting"].items()), "seeds": r["n"],
+             "acc": round(r["test_acc"], digits), "acc x2": round(r["test_acc_twice"], digits),
+             "move": f"{r['move']:+.{digits}f}",
+             "interval": "" if math.isnan(r["move_lo"]) else
+             f"[{r['move_lo']:+.{digits}f}, {r['move_hi']:+.{digits}f}]"} for r in check.rows]
+    return format_table(rows, ["setting", "seeds", "acc", "acc x2", "move", "interval"]) \
+        + "\n" + check.summary()

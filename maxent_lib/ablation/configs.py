@@ -1,0 +1,224 @@
+"""What an ablation config is, and the predefined grids (lessons 05-06). No torch.
+
+A *config* is a dict with the keys of :data:`DEFAULTS` (missing ones take the default):
+``kind`` ("mlp" or "cnn"), ``width``, ``depth``, ``shortcut``, ``init`` ("he" or "uniform",
+see :mod:`maxent_lib.ablation.stacked`), ``weight_decay`` (decoupled, AdamW), ``dropout``,
+``label_smoothing``, ``confidence_penalty`` (beta of ``loss - beta H(p)``), ``early_stopping``
+(report the model at the epoch of best validation accuracy instead of the last one), ``seed``,
+``epochs``, ``batch_size``, ``lr``, ``lr_schedule``, ``n_train`` and ``n_val`` (see
+:func:`maxent_lib.ablation.fit.data_split`), ``arm`` (a free label for summaries) and
+``profile`` (the profile of the grid it belongs to). :func:`canonical_config` fills the
+defaults and checks every value; :func:`config_key` is the resume key of a config on a data set.
+
+The grids (:data:`GRIDS`) and their training budgets: the budget of each profile was chosen by
+the budget-sensitivity check of :mod:`maxent_lib.ablation.budget` (``results/README.md`` has
+the comparison).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._checks import (
+    InputTypeError,
+    check_choice,
+    check_flag,
+    check_int,
+    check_number,
+    check_seed,
+)
+from ..profiles import by_profile
+
+KINDS: tuple[str, ...] = ("mlp", "cnn")
+INITS: tuple[str, ...] = ("he", "uniform")
+SCHEDULES: tuple[str, ...] = ("constant", "cosine")
+#: Upper bounds of a stack's shape: beyond them one model alone would not fit in memory.
+MAX_WIDTH, MAX_DEPTH, MAX_IN_DIM = 65_536, 1_024, 10**6
+
+#: The functions that compute an ablation record: its code hash
+#: (:func:`maxent_lib.store.codehash.code_hash`) covers everything they reach.
+ABLATION_CODE: tuple[str, ...] = ("maxent_lib.ablation.fit:fit_group",
+                                  "maxent_lib.ablation.fit:prepare_dataset",
+                                  "maxent_lib.ablation.configs:canonical_config",
+                                  "maxent_lib.ablation.configs:GRIDS")
+DEFAULTS: dict[str, Any] = {
+    "kind": "mlp", "width": 64, "depth": 2, "shortcut": False, "init": "he",
+    "weight_decay": 0.0, "dropout": 0.0, "label_smoothing": 0.0, "confidence_penalty": 0.0,
+    "early_stopping": False, "seed": 0, "epochs": 20, "batch_size": 128, "lr": 1e-3,
+    "lr_schedule": "cosine", "n_train": None, "n_val": 400, "arm": "", "profile": "custom",
+}
+
+
+#: Fields that must be equal for configs to share a stack.
+SHAPE_KEYS: tuple[str, ...] = ("kind", "width", "depth", "epochs", "batch_size", "lr",
+                               "lr_schedule", "n_train", "n_val")
+
+
+#: Fields an arm of a grid may set (the treatment); all other config fields describe the setting.
+TREATMENT_KEYS: tuple[str, ...] = ("shortcut", "weight_decay", "dropout", "label_smoothing",
+                                   "confidence_penalty", "early_stopping")
+
+
+#: Labels that do not change training.
+LABEL_KEYS: tuple[str, ...] = ("arm", "profile")
+
+
+METRICS: tuple[str, ...] = ("train_acc", "val_acc", "test_acc", "train_loss", "val_loss",
+                            "test_loss", "test_loss_calibrated", "test_entropy", "test_ece",
+                            "gen_gap", "loss_gap")
+
+
+Dataset = str | tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def canonical_config(config: dict[str, Any], n_available: int | None = None) -> dict[str, Any]:
+    """``config`` with defaults filled in, types normalised and values checked; ``n_train=None``
+    becomes ``n_available - n_val`` when ``n_available`` (the training pool's size) is given.
+    Raises ``TypeError`` for a value of the wrong type (text where a number is meant, a float
+    seed, ``"False"`` for a flag: nothing is converted) and ``ValueError`` on unknown keys or
+    values out of range, including a decoupled weight decay with ``lr * weight_decay >= 1``
+    (each step would flip or blow up the weights instead of shrinking them).
+    Introduced in lesson 05."""
+    if not isinstance(config, dict):
+        raise InputTypeError(f"a config must be a dict, got {type(config).__name__}")
+    if n_available is not None:
+        n_available = check_int(n_available, "n_available", low=2)
+    unknown = sorted(map(str, set(config) - set(DEFAULTS)))
+    if unknown:
+        raise ValueError(f"unknown config key(s) {unknown}; known keys: {sorted(DEFAULTS)}")
+    c = {**DEFAULTS, **config}
+    choices = {"kind": KINDS, "init": INITS,
+               "lr_schedule": SCHEDULES}
+    for k, allowed in choices.items():
+        c[k] = check_choice(c[k], k, allowed)
+    highs = {"width": MAX_WIDTH, "depth": MAX_DEPTH, "epochs": 10**6,
+             "batch_size": 10**8, "n_val": 10**8}
+    for k, high in highs.items():
+        c[k] = check_int(c[k], k, low=1, high=high)
+    c["seed"] = check_seed(c["seed"])
+    for k in ("shortcut", "early_stopping"):
+        c[k] = check_flag(c[k], k)
+    ranges = {"weight_decay": (0, math.inf, False), "dropout": (0, 1, True),
+              "label_smoothing": (0, 1, True), "confidence_penalty": (0, math.inf, False),
+              "lr": (0, math.inf, False)}
+    for k, (lo, hi, open_hi) in ranges.items():
+        c[k] = check_number(c[k], k, low=lo, low_open=k == "lr",
+                            high=None if math.isinf(hi) else hi, high_open=open_hi)
+    if c["lr"] * c["weight_decay"] >= 1:
+        raise ValueError(f"lr * weight_decay = {c['lr']:g} * {c['weight_decay']:g} >= 1: the "
+                         "decoupled decay multiplies the weights by 1 - lr * weight_decay each "
+                         "step, which must lie in (0, 1]")
+    if n_available is not None and c["n_val"] >= n_available:
+        raise ValueError(f"n_val = {c['n_val']} leaves no training examples in a pool of "
+                         f"{n_available}")
+    if c["n_train"] is None and n_available is not None:
+        c["n_train"] = int(n_available) - c["n_val"]
+    if c["n_train"] is not None:
+        v = c["n_train"] = check_int(c["n_train"], "n_train", low=2, high=10**8)
+        if n_available is not None and v + c["n_val"] > n_available:
+            raise ValueError(f"n_train + n_val = {v} + {c['n_val']} but the training pool has "
+                             f"only {n_available} examples")
+    for k in LABEL_KEYS:
+        if not isinstance(c[k], str):
+            raise InputTypeError(f"{k} must be a string (a label), got {c[k]!r}")
+    return c
+
+
+def config_key(config: dict[str, Any], dataset_id: str) -> str:
+    """A 16-hex-digit hash of the canonical config and the data set: the resume key."""
+    if not isinstance(config, dict):
+        raise InputTypeError(f"config must be a dict, got {type(config).__name__}")
+    if not isinstance(dataset_id, str):
+        raise InputTypeError(f"dataset_id must be a string, got {type(dataset_id).__name__}")
+    try:
+        payload = json.dumps({"config": config, "dataset": dataset_id}, sort_keys=True,
+                             allow_nan=False)
+    except TypeError as exc:
+        raise InputTypeError(f"config must hold JSON values only (numbers, strings, "
+                             f"booleans, None): {exc}") from exc
+    except ValueError as exc:
+        raise ValueError(f"config holds NaN or inf, which has no JSON form: {exc}") from exc
+    return hashlib.sha1(payload.encode()).hexdigest()[:16]
+
+
+def shortcut_grid(profile: str | None = None) -> list[dict[str, Any]]:
+    """Lesson 05's grid: plain vs residual, MLP and 1-D CNN, several depths, He initialisation,
+    8 seeds, on MNIST-1D (each seed its own validation split of 400 and the other 3600 training
+    examples). Quick: depths 2, 4, 8, MLP width 128, CNN 16 channels, 30 epochs; full: depths
+    2-32, CNN 32 channels, 60 epochs. Cosine learning rate from 3e-3, batch 128."""
+    name = by_profile("quick", "full", profile)
+    depths = by_profile((2, 4, 8), (2, 4, 8, 16, 32), profile)
+    widths = {"mlp": 128, "cnn": by_profile(16, 32, profile)}
+    epochs = by_profile(30, 60, profile)
+    return [{"kind": kind, "width": widths[kind], "depth": d, "shortcut": s, "seed": seed,
+             "epochs": epochs, "batch_size": 128, "lr": 3e-3, "lr_schedule": "cosine",
+             "init": "he", "arm": ("residual" if s else "plain"), "profile": name}
+            for kind in ("mlp", "cnn") for d in depths for s in (False, True)
+            for seed in range(8)]
+
+
+def init_demo_grid(profile: str | None = None) -> list[dict[str, Any]]:
+    """Lesson 05's separate demonstration of initialisation: plain and residual MLPs of depth 32
+    (width 64), initialised "uniform" (torch's default) or "he", 2 seeds (quick, 15 epochs) or
+    4 (full, 30 epochs). Not part of any verdict."""
+    name = by_profile("quick", "full", profile)
+    return [{"kind": "mlp", "width": 64, "depth": 32, "shortcut": s, "init": init,
+             "seed": seed, "epochs": by_profile(15, 30, profile), "batch_size": 128,
+             "lr": 3e-3, "lr_schedule": "cosine",
+             "arm": f"{'residual' if s else 'plain'}, {init}", "profile": name}
+            for init in ("uniform", "he") for s in (False, True)
+            for seed in range(by_profile(2, 4, profile))]
+
+
+REGULARIZATION_ARMS: dict[str, dict[str, Any]] = {
+    "baseline": {},
+    "weight decay 0.5": {"weight_decay": 0.5},
+    "dropout 0.3": {"dropout": 0.3},
+    "label smoothing 0.1": {"label_smoothing": 0.1},
+    "confidence penalty 0.3": {"confidence_penalty": 0.3},
+    "early stopping": {"early_stopping": True},
+}
+
+
+def regularization_grid(profile: str | None = None) -> list[dict[str, Any]]:
+    """Lesson 06's grid: each regulariser of :data:`REGULARIZATION_ARMS` against the baseline, at
+    several training-set sizes, 8 seeds (each seed its own random training subset and
+    validation split of 400), MLP with 2 hidden layers, cosine learning rate from 3e-3, batch
+    64, and the same number of optimizer steps at every size (:data:`REG_STEPS`: the epochs are
+    chosen for it). Quick: width 128, sizes 250 and 1000, 600 steps; full: width 256, sizes 250,
+    1000 and 3600, 1500 steps, more arms."""
+    name = by_profile("quick", "full", profile)
+    arms = dict(REGULARIZATION_ARMS)
+    if by_profile(False, True, profile):
+        arms.update({"weight decay 0.1": {"weight_decay": 0.1}, "dropout 0.1": {"dropout": 0.1},
+                     "label smoothing 0.2": {"label_smoothing": 0.2},
+                     "confidence penalty 1": {"confidence_penalty": 1.0}})
+    sizes = by_profile((250, 1000), (250, 1000, 3600), profile)
+    width = by_profile(128, 256, profile)
+    steps = by_profile(*REG_STEPS, profile)
+    bs = 64
+    return [{"kind": "mlp", "width": width, "depth": 2, "seed": seed,
+             "epochs": math.ceil(steps / (n // bs)), "batch_size": bs, "lr": 3e-3,
+             "lr_schedule": "cosine", "n_train": n, "n_val": 400, "arm": arm, "profile": name,
+             **extra}
+            for n in sizes for arm, extra in arms.items() for seed in range(8)]
+
+
+#: Optimizer steps of the regularisation grid at every training-set size (quick, full).
+REG_STEPS: tuple[int, int] = (600, 1500)
+
+
+GRIDS: dict[str, Callable[[str | None], list[dict[str, Any]]]] = {
+    "shortcut": shortcut_grid, "regularization": regularization_grid,
+    "init_demo": init_demo_grid}
+
+
+GRID_SUMMARY: dict[str, tuple[str, ...]] = {
+    "shortcut": ("kind", "depth", "arm"), "regularization": ("n_train", "arm"),
+    "init_demo": ("arm",)}

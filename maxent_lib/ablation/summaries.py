@@ -1,0 +1,289 @@
+"""Summaries of ablation records (lessons 05-07), without torch: per-arm means and intervals
+(:func:`summarize`), paired effects of an arm against its baseline (:func:`paired_effects`,
+which refuses duplicates and mixed profiles or code, and reports records with no partner),
+the "did not train" rule, a re-run against the stored rows (:func:`compare_records`) and the
+course's one text-table formatter (:func:`format_table`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._checks import (
+    InputTypeError,
+    check_flag,
+    check_int,
+    check_number,
+)
+from ..stats import t_interval
+from .configs import DEFAULTS, TREATMENT_KEYS
+
+
+def _check_records(records: object, name: str = "records") -> list[dict[str, Any]]:
+    """A list (or tuple) of dicts."""
+    if isinstance(records, (dict, str, bytes)) or not isinstance(records, (list, tuple)):
+        raise InputTypeError(f"{name} must be a list of records (dicts), got "
+                             f"{type(records).__name__}")
+    for i, r in enumerate(records):
+        if not isinstance(r, dict):
+            raise InputTypeError(f"{name}[{i}] must be a record (dict), got {type(r).__name__}")
+    return list(records)
+
+
+def _check_names(names: object, name: str) -> list[str]:
+    """A list (or tuple) of field names; one string is refused (it is not a list of names)."""
+    if isinstance(names, (str, bytes)) or not isinstance(names, (list, tuple)):
+        raise InputTypeError(f"{name} must be a list of field names (e.g. ['arm']), got "
+                             f"{names!r}")
+    for n in names:
+        if not isinstance(n, str):
+            raise InputTypeError(f"{name} must hold field names (str), got {n!r}")
+    return list(names)
+
+
+def _check_field(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise InputTypeError(f"{name} must be a field name (str), got {value!r}")
+    return value
+
+
+def _hashable(value: Any, field: str) -> Any:
+    try:
+        hash(value)
+    except TypeError as exc:
+        raise InputTypeError(f"field {field!r} holds {value!r}, which cannot be grouped on "
+                             "(give numbers, strings or booleans)") from exc
+    return value
+
+
+def _value(record: dict[str, Any], metric: str) -> float | None:
+    """A record's metric as a float; None for a diverged model (whose metrics do not exist).
+    Refused: a missing or None metric of a model that did not diverge, text, booleans, NaN."""
+    v = record.get(metric)
+    if v is None:
+        if record.get("diverged") is True and metric in record:
+            return None
+        raise ValueError(f"a record lacks the field {metric!r}" if metric not in record else
+                         f"a record has {metric} = None but did not diverge")
+    return check_number(v, f"the field {metric!r} of a record")
+
+
+def summarize(records: Sequence[dict[str, Any]], by: Sequence[str],
+              metrics: Sequence[str] = ("test_acc",), level: float = 0.95
+              ) -> list[dict[str, Any]]:
+    """One row per distinct value of the fields ``by``: ``n`` (seeds) and, for each metric,
+    ``<metric>_mean``, ``_sd``, ``_lo``, ``_hi`` (t-interval over seeds). Records of diverged
+    models (``diverged`` true: no metrics) are left out of the statistics and counted in
+    ``n_diverged``; a row whose every model diverged has n = 0 and None statistics.
+    Introduced in lesson 05."""
+    records = _check_records(records)
+    if not records:
+        raise ValueError("records is empty")
+    by = _check_names(by, "by")
+    metrics = _check_names(metrics, "metrics")
+    level = check_number(level, "level", low=0.0, high=1.0, low_open=True, high_open=True)
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for r in records:
+        missing = [k for k in (*by, *metrics) if k not in r]
+        if missing:
+            raise ValueError(f"a record lacks the field(s) {missing}")
+        groups.setdefault(tuple(_hashable(r[k], k) for k in by), []).append(r)
+    rows = []
+    for key, rs in groups.items():
+        row: dict[str, Any] = dict(zip(by, key, strict=True))
+        live = [r for r in rs if r.get("diverged") is not True]
+        row["n"] = len(live)
+        row["n_diverged"] = len(rs) - len(live)
+        for m in metrics:
+            if not live:
+                row.update({f"{m}_{s}": None for s in ("mean", "sd", "lo", "hi")})
+                continue
+            vals = [_value(r, m) for r in live]
+            mean, lo, hi = t_interval(vals, level)
+            row.update({f"{m}_mean": mean, f"{m}_sd": float(np.std(vals, ddof=1))
+                        if len(vals) > 1 else float("nan"), f"{m}_lo": lo, f"{m}_hi": hi})
+        rows.append(row)
+    return rows
+
+
+def did_not_train(record: dict[str, Any]) -> bool:
+    """True when a model's training accuracy is below twice chance (``trained`` is False): it
+    did not learn its training data, and it enters no generalisation verdict. A diverged model
+    (``diverged`` true) did not train. Introduced in lesson 05."""
+    if not isinstance(record, dict):
+        raise InputTypeError(f"record must be a dict, got {type(record).__name__}")
+    if record.get("diverged") is True:
+        return True
+    if "trained" in record:
+        return not check_flag(record["trained"], "the record's field 'trained'")
+    if "train_acc" not in record:
+        raise ValueError("record has neither 'trained' nor 'train_acc'")
+    acc = check_number(record["train_acc"], "the record's train_acc", low=0.0, high=1.0)
+    k = check_int(record.get("n_classes", 10), "the record's n_classes", low=2)
+    return acc < 2.0 / k
+
+
+def pairing_fields(factor: str, pair_on: Sequence[str] = ("seed",)) -> list[str]:
+    """The fields that must be equal for two records to form a pair when comparing values of
+    ``factor``: every config field except ``factor`` and ``pair_on`` (and, when ``factor`` is an
+    arm or a treatment field, except every :data:`TREATMENT_KEYS` field and ``arm``), plus the
+    data set. Introduced in lesson 05."""
+    factor = _check_field(factor, "factor")
+    pair_on = _check_names(pair_on, "pair_on")
+    drop = {factor, *pair_on}
+    if factor in (*TREATMENT_KEYS, "arm"):
+        drop |= {*TREATMENT_KEYS, "arm"}
+    return [k for k in DEFAULTS if k not in drop] + ["dataset", "data_hash"]
+
+
+def paired_effects(records: Sequence[dict[str, Any]], metric: str, factor: str,
+                   baseline: Any, within: Sequence[str] = (), pair_on: Sequence[str] = ("seed",),
+                   level: float = 0.95) -> list[dict[str, Any]]:
+    """Effect of each value of ``factor`` against ``baseline``, paired by ``pair_on`` (the seed).
+
+    A treatment record pairs with the baseline record that agrees with it on every field of
+    :func:`pairing_fields` (every config field except the factor, the treatment and the seed)
+    and on ``pair_on``. Per setting (those fields) and factor value: ``n`` pairs, the per-pair
+    differences ``diffs`` (with their ``seeds``), the mean ``effect`` and its t-interval
+    (``lo``, ``hi``) and ``excludes_zero``. ``within`` names the fields shown in the output;
+    settings that differ in a field not in ``within`` raise ``ValueError`` (add the field, or
+    filter the records). A pair in which either model diverged (``diverged`` true: no metrics)
+    gives no difference; ``n_diverged`` counts them, and a setting whose every pair diverged
+    has n = 0 and None for the effect and its interval.
+
+    Raises ``ValueError`` if a record lacks ``metric``, ``factor``, ``within`` or ``pair_on``;
+    if no record is the baseline; on duplicate rows (two records with the same setting, factor
+    value and seed); and if the records come from different profiles or code hashes (fields
+    ``profile`` and ``code_hash``); ``TypeError`` for records that are not dicts, field names
+    that are not strings and metrics that are not numbers. Introduced in lesson 05."""
+    records = _check_records(records)
+    metric = _check_field(metric, "metric")
+    factor = _check_field(factor, "factor")
+    within = _check_names(within, "within")
+    pair_on = _check_names(pair_on, "pair_on")
+    level = check_number(level, "level", low=0.0, high=1.0, low_open=True, high_open=True)
+    _hashable(baseline, "baseline")
+    need = (metric, factor, *within, *pair_on)
+    for r in records:
+        missing = [k for k in need if k not in r]
+        if missing:
+            raise ValueError(f"a record lacks the field(s) {missing}")
+    for fld, what in (("profile", "profiles"), ("code_hash", "code hashes")):
+        vals = {str(r.get(fld)) for r in records}
+        if len(vals) > 1:
+            raise ValueError(f"the records mix {what} {sorted(vals)}: compare records "
+                             "of one run only")
+    keys = pairing_fields(factor, pair_on)
+    setting_of = [tuple(_hashable(r.get(k), k) for k in keys) for r in records]
+    values = [_value(r, metric) for r in records]
+    seen: dict[tuple, int] = {}
+    for i, r in enumerate(records):
+        row = (setting_of[i], _hashable(r[factor], factor),
+               tuple(_hashable(r[k], k) for k in pair_on))
+        if row in seen:
+            raise ValueError(f"duplicate rows: two records with {factor} = {r[factor]!r}, "
+                             + ", ".join(f"{k} = {r[k]!r}" for k in pair_on)
+                             + " and the same setting")
+        seen[row] = i
+    base = {(s, tuple(r[k] for k in pair_on)): v
+            for s, r, v in zip(setting_of, records, values, strict=True) if r[factor] == baseline}
+    if not base:
+        raise ValueError(f"no record has {factor} == {baseline!r}")
+    diffs: dict[tuple, list[tuple[Any, float]]] = {}
+    dropped: dict[tuple, int] = {}
+    label_of: dict[tuple, tuple] = {}
+    for s, r, v in zip(setting_of, records, values, strict=True):
+        if r[factor] == baseline:
+            continue
+        pair = tuple(r[k] for k in pair_on)
+        if (s, pair) not in base:
+            continue
+        b = base[(s, pair)]
+        label = tuple(_hashable(r[k], k) for k in within)
+        if label_of.setdefault((label, r[factor]), s) != s:
+            varying = [k for k, a, c in zip(keys, label_of[(label, r[factor])], s, strict=True)
+                       if a != c]
+            raise ValueError(f"records with the same {list(within)} differ in {varying}: add "
+                             "them to `within` or filter the records")
+        diffs.setdefault((label, r[factor]), [])
+        if v is None or b is None:
+            dropped[(label, r[factor])] = dropped.get((label, r[factor]), 0) + 1
+            continue
+        diffs[(label, r[factor])].append((pair, v - b))
+    rows = []
+    for (label, value), d in diffs.items():
+        d.sort(key=lambda t: t[0])
+        vals = [x for _, x in d]
+        if vals:
+            mean, lo, hi = t_interval(vals, level)
+        else:
+            mean = lo = hi = None
+        row = dict(zip(within, label, strict=True))
+        row[factor] = value
+        row.update(metric=metric, n=len(vals), effect=mean, lo=lo, hi=hi,
+                   excludes_zero=bool(len(vals) > 1 and (lo > 0 or hi < 0)),
+                   diffs=vals, seeds=[p[0] if len(p) == 1 else p for p, _ in d],
+                   n_diverged=dropped.get((label, value), 0))
+        rows.append(row)
+    return rows
+
+
+def compare_records(rerun: Sequence[dict[str, Any]], stored: Sequence[dict[str, Any]],
+                    metrics: Sequence[str] = ("train_acc", "test_acc", "test_loss",
+                                              "test_loss_calibrated")) -> dict[str, Any]:
+    """Match re-run records with stored ones by ``key`` and compare ``metrics``: ``matched``
+    (how many), ``missing`` (re-run keys not stored), ``max_diff`` (largest absolute
+    difference over the metrics), ``identical`` (every metric equal), ``by_arm`` (per arm: the
+    largest difference and whether all were equal). Two records of a diverged model (no
+    metrics) are equal; a model that diverged in one run and not in the other differs by
+    ``inf``. Introduced in lesson 05."""
+    rerun = _check_records(rerun, "rerun")
+    stored = _check_records(stored, "stored")
+    metrics = _check_names(metrics, "metrics")
+    for name, recs in (("rerun", rerun), ("stored", stored)):
+        for i, r in enumerate(recs):
+            if not isinstance(r.get("key"), str):
+                raise ValueError(f"{name}[{i}] has no 'key' (a string): compare records of "
+                                 "run_grid")
+    by_key = {r["key"]: r for r in stored}
+    missing = [r["key"] for r in rerun if r["key"] not in by_key]
+    worst, arms = 0.0, {}
+    for r in rerun:
+        s = by_key.get(r["key"])
+        if s is None:
+            continue
+        d = 0.0
+        for m in metrics:
+            a, b = _value(r, m), _value(s, m)
+            d = max(d, 0.0 if a is None and b is None else
+                    math.inf if a is None or b is None else abs(a - b))
+        worst = max(worst, d)
+        arm = arms.setdefault(r.get("arm", ""), {"n": 0, "max_diff": 0.0})
+        arm["n"] += 1
+        arm["max_diff"] = max(arm["max_diff"], d)
+    for a in arms.values():
+        a["identical"] = a["max_diff"] == 0.0
+    matched = len(rerun) - len(missing)
+    return {"matched": matched, "missing": missing, "max_diff": worst,
+            "identical": matched > 0 and worst == 0.0, "by_arm": arms}
+
+
+def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    """A plain-text table of ``rows`` (floats with 3 decimals) for printing."""
+    rows = _check_records(rows, "rows")
+    columns = _check_names(columns, "columns")
+    if not columns:
+        raise ValueError("columns is empty")
+
+    def fmt(v: Any) -> str:
+        return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    cells = [[fmt(r.get(c, "")) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(lines)

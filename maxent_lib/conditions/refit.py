@@ -1,0 +1,290 @@
+"""The feature conditions measured by repeated sample splitting with probe refits (lessons
+03-07): every probe is refitted on each of J random splits, and each gap comes with the
+corrected repeated-split t interval (:func:`maxent_lib.stats.t_interval`), which includes the
+refits and whose coverage lesson 03 checks by simulation (:mod:`maxent_lib.conditions.coverage`).
+The probes' excess cross-entropy over the Bayes one is a bias no interval removes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._checks import (
+    InputTypeError,
+    check_flag,
+    check_int,
+    check_labels,
+    check_number,
+    check_same_length,
+    check_seed,
+)
+from ..softmax import SoftmaxRegression, log_softmax
+from ..stats import t_interval
+from ._common import (
+    DEFAULT_ALPHA,
+    _check_fraction,
+    _check_n_classes,
+    _features,
+    _label_surprisal,
+    _standardiser,
+    point_losses,
+)
+
+
+def _one_se_choice(loss_lin: np.ndarray, loss_mlp: np.ndarray) -> bool:
+    """True (use the MLP) when it beats the linear probe on the validation points by more than
+    one standard error of the paired mean difference (the one-standard-error rule)."""
+    d = loss_lin - loss_mlp
+    return bool(d.mean() > d.std(ddof=1) / np.sqrt(len(d)))
+
+
+def _penalties(alpha: object) -> list[float]:
+    """``alpha`` as a list of candidate penalties (one number, or a non-empty list of them)."""
+    if isinstance(alpha, (list, tuple, np.ndarray)):
+        values = [check_number(a, "alpha", low=0.0) for a in np.ravel(np.asarray(alpha,
+                                                                                  dtype=object))]
+        if not values:
+            raise ValueError("alpha is an empty list: give a penalty or candidate penalties")
+        return [float(a) for a in values]
+    return [float(check_number(alpha, "alpha", low=0.0))]
+
+
+def _best_penalty(alphas: Sequence[float], Z_fit: np.ndarray, y_fit: np.ndarray,
+                  Z_val: np.ndarray, y_val: np.ndarray, K: int,
+                  ) -> tuple[float, SoftmaxRegression, np.ndarray]:
+    """The candidate penalty whose softmax regression, fitted on the fitting part, has the
+    lowest mean cross-entropy on the validation part; with that model and its validation losses.
+    One candidate: that one, fitted as usual.
+
+    The candidates are fitted along the path from the largest penalty down, each starting from
+    the previous one's solution (the same optima, in fewer Newton steps), and the path stops
+    once the validation loss rises from one candidate to the next: smaller penalties only
+    over-fit further (the validation curve of a penalty path is U-shaped), and they are the
+    slowest fits. Ties go to the candidate listed first."""
+    fits: dict[int, tuple[SoftmaxRegression, np.ndarray]] = {}
+    previous: SoftmaxRegression | None = None
+    last = np.inf
+    for i in sorted(range(len(alphas)), key=lambda i: -alphas[i]):
+        model = SoftmaxRegression(alpha=alphas[i]).fit(Z_fit, y_fit, n_classes=K, init=previous)
+        losses = point_losses(log_softmax(model.decision_function(Z_val)), y_val)
+        fits[i], previous = (model, losses), model
+        if losses.mean() > last:
+            break
+        last = float(losses.mean())
+    best = min(fits, key=lambda i: (fits[i][1].mean(), i))
+    return alphas[best], fits[best][0], fits[best][1]
+
+
+def layerwise_repeated_split_gaps(
+    features: Sequence[np.ndarray], y: np.ndarray, X: np.ndarray | None = None, *,
+    n_splits: int = 10, test_fraction: float = 0.3, val_fraction: float = 0.2,
+    alpha: float | Sequence[float] = DEFAULT_ALPHA, confidence: float = 0.95, seed: int = 0,
+    n_classes: int | None = None, priors: np.ndarray | None = None, select: bool = True,
+    probe: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """FC1 and FC2 gaps of several feature sets T_1..T_G of the same n points (e.g. the layers
+    of one net, on data it never saw), by repeated sample splitting with refits.
+
+    For each of ``n_splits`` random splits of the n points (seed ``[seed, j]``) into a training
+    part and a test part (``test_fraction``): on the training part, fit softmax regression on
+    every T_g (penalty ``alpha``, standardised T) and a flexible probe on every T_g and on X; on
+    the test part, compute CE_lin(T_g), CE_flex(T_g), CE_flex(X) and so the split's gaps
+    FC2 = CE_lin(T) - CE_flex(T), FC1 = CE_flex(T) - CE_flex(X), total = CE_lin(T) - CE_flex(X).
+    The flexible probes of all splits and feature sets are trained together
+    (:class:`maxent_lib.StackedProbes`; ``probe`` passes its settings, e.g. ``width``),
+    each starting from the softmax regression fitted on its fitting part (affine part at that
+    solution, MLP output at zero), so it only has to learn what a linear read-out misses.
+
+    ``alpha`` is the linear read-out's penalty, or a list of candidate penalties: then, on every
+    split and for every feature set, the candidates are fitted on the fitting part from the
+    largest penalty down (each warm-started from the previous one) and scored on the validation
+    part until the validation loss rises; the best one fitted is refitted on the whole training
+    part (the test part selects nothing). A penalty that suits the raw input over-fits a wide
+    hidden layer read from a few thousand points, so comparing layers with one fixed penalty
+    would compare penalties; choosing it on validation data approximates each feature set's
+    best linear read-out, the CE_lin* of lesson 03. ``alpha_chosen`` gives the choices per split.
+
+    With ``select=True`` the flexible read-out of a split is the better, on the probe's
+    validation part (``val_fraction`` of the training part), of softmax regression and the MLP
+    probe, by the one-standard-error rule: the MLP only if it wins by more than one standard
+    error. The read-out family then contains the linear model exactly, which removes most of the
+    MLP's excess cross-entropy where a linear read-out is already right.
+
+    Each gap is the mean over splits, with the corrected repeated-split t interval
+    (:func:`maxent_lib.stats.t_interval` with ``test_fraction``). It covers what varies between
+    splits: which points train and which test, and the probes' refits (initialisation, batch
+    order, early stopping). It is an interval for the gap that probes trained on ``n_train``
+    points measure; the estimator's bias with respect to the population gap is not in it: the
+    flexible probe's excess over the Bayes cross-entropy (it makes FC2 gaps too small where the
+    MLP is chosen, and moves FC1 gaps by the difference of the probes' excesses on T and on X).
+    Lesson 03 measures the coverage for population gaps by simulation.
+
+    Returns one dict per feature set, with ``ce_linear``, ``ce_flexible``,
+    ``ce_flexible_input``, ``fc2_gap``, ``fc1_gap``, ``total_gap`` (FC1 and total: None without
+    X), each gap with ``*_ci`` (None for one split), ``entropy_y`` (from ``priors`` when given,
+    else the plug-in entropy of each split's test labels) and ``mi_lower_bound`` =
+    H(Y) - CE_flex(T) with ``mi_lower_bound_ci`` (its expectation is at most I(T; Y)),
+    ``acc_linear``, ``acc_flexible``, ``mlp_chosen`` (fraction of splits whose flexible
+    read-out on T is the MLP), ``splits`` (each quantity per split, as arrays), ``n_splits``,
+    ``n_train``, ``n_test`` (per split), ``interval`` (what the interval covers).
+    Raises ``ValueError`` on bad shapes, NaN/inf, labels out of range, too few points or bad
+    options. Introduced in lesson 03.
+    """
+    if not isinstance(features, (list, tuple)):
+        raise InputTypeError(f"features must be a list of (n, d) arrays, one per set, got "
+                             f"{type(features).__name__}")
+    if not features:
+        raise ValueError("features must be a non-empty list of (n, d) arrays, one per set")
+    n_classes = _check_n_classes(n_classes)
+    y_arr = check_labels(y, n_classes)
+    feats = [_features(F, f"features[{i}]") for i, F in enumerate(features)]
+    for i, F in enumerate(feats):
+        check_same_length(f"features[{i}]", F, "y", y_arr)
+    K = int(n_classes) if n_classes is not None else int(y_arr.max()) + 1
+    if len(np.unique(y_arr)) < 2:
+        raise ValueError("y holds a single class; the conditions need at least two")
+    n_splits = check_int(n_splits, "n_splits", low=1, high=10_000)
+    test_fraction = _check_fraction(test_fraction, "test_fraction")
+    val_fraction = _check_fraction(val_fraction, "val_fraction")
+    confidence = _check_fraction(confidence, "confidence")
+    alphas = _penalties(alpha)
+    seed = check_seed(seed)
+    select = check_flag(select, "select")
+    if probe is not None:
+        if not isinstance(probe, dict):
+            raise InputTypeError(f"probe must be a dict of StackedProbes settings, got "
+                                 f"{type(probe).__name__}")
+        unknown = sorted(map(str, set(probe) - _PROBE_SETTINGS))
+        if unknown:
+            raise ValueError(f"probe has unknown setting(s) {unknown}; known: "
+                             f"{sorted(_PROBE_SETTINGS)}")
+    x_index = None
+    if X is not None:
+        X_arr = _features(X, "X")
+        check_same_length("X", X_arr, "y", y_arr)
+        x_index = next((i for i, F in enumerate(feats) if F.shape == X_arr.shape
+                        and np.array_equal(F, X_arr)), None)
+        if x_index is None:
+            feats.append(X_arr)
+            x_index = len(feats) - 1
+    if priors is not None:
+        _label_surprisal(y_arr, K, priors)  # checks priors before any fit
+    n, G, J = len(y_arr), len(feats), int(n_splits)
+    n_test = int(round(test_fraction * n))
+    n_train = n - n_test
+    n_val = int(round(val_fraction * n_train))
+    if n_test < 2 or n_val < 2 or n_train - n_val < 2:
+        raise ValueError(f"{n} points are too few to split into training, validation and test "
+                         "parts; give more points")
+
+    d_max = max(F.shape[1] for F in feats)
+    splits = []
+    Zf, yf, Zv, yv, Zt, seeds, dims, W_init, b_init = [], [], [], [], [], [], [], [], []
+    lin_test, lin_val = np.empty((J, G, n_test)), np.empty((J, G, n_val))
+    acc_lin, chosen_alpha = np.empty((J, G)), np.empty((J, G))
+    for j in range(J):
+        perm = np.random.default_rng([int(seed), j]).permutation(n)
+        te, tr = perm[:n_test], perm[n_test:]
+        val, fit = tr[:n_val], tr[n_val:]
+        splits.append((te, val, fit))
+        for g, F in enumerate(feats):
+            mu, sd = _standardiser(F[tr])
+            Z = (F - mu) / sd
+            a_jg, part, lin_val[j, g] = _best_penalty(alphas, Z[fit], y_arr[fit], Z[val],
+                                                      y_arr[val], K)
+            chosen_alpha[j, g] = a_jg
+            full = SoftmaxRegression(alpha=a_jg).fit(Z[tr], y_arr[tr], n_classes=K)
+            lp = log_softmax(full.decision_function(Z[te]))
+            lin_test[j, g] = point_losses(lp, y_arr[te])
+            acc_lin[j, g] = np.mean(lp.argmax(1) == y_arr[te])
+            W0 = np.zeros((d_max, K))
+            W0[:F.shape[1]] = part.coef_.T
+            W_init.append(W0)
+            b_init.append(part.intercept_)
+            pad = np.zeros((n, d_max))
+            pad[:, :F.shape[1]] = Z
+            Zf.append(pad[fit])
+            Zv.append(pad[val])
+            Zt.append(pad[te])
+            yf.append(y_arr[fit])
+            yv.append(y_arr[val])
+            seeds.append(int(np.random.default_rng([int(seed), j, g, 11]).integers(2**31)))
+            dims.append(F.shape[1])
+    from .probes import StackedProbes
+
+    probes = StackedProbes(**(probe or {})).fit(np.stack(Zf), np.stack(yf), np.stack(Zv),
+                                                np.stack(yv), K, seeds, dims,
+                                                (np.stack(W_init), np.stack(b_init)))
+    lp_val = probes.predict_log_proba(np.stack(Zv))
+    lp_test = probes.predict_log_proba(np.stack(Zt))
+    flex_test = np.empty((J, G, n_test))
+    acc_flex, chosen = np.empty((J, G)), np.zeros((J, G), bool)
+    h_y = np.empty(J)
+    for j, (te, val, _) in enumerate(splits):
+        h_y[j] = _label_surprisal(y_arr[te], K, priors).mean()
+        for g in range(G):
+            i = j * G + g
+            mlp_val = point_losses(lp_val[i], y_arr[val])
+            chosen[j, g] = (not select) or _one_se_choice(lin_val[j, g], mlp_val)
+            if chosen[j, g]:
+                flex_test[j, g] = point_losses(lp_test[i], y_arr[te])
+                acc_flex[j, g] = np.mean(lp_test[i].argmax(1) == y_arr[te])
+            else:
+                flex_test[j, g], acc_flex[j, g] = lin_test[j, g], acc_lin[j, g]
+    ce_lin, ce_flex = lin_test.mean(axis=2), flex_test.mean(axis=2)   # (J, G)
+
+    def summary(v: np.ndarray) -> tuple[float, tuple[float, float] | None]:
+        ci = t_interval(v, confidence, test_fraction=test_fraction)[1:] if J > 1 else None
+        return float(v.mean()), ci
+
+    results = []
+    for g in range(len(features)):
+        per = {"ce_linear": ce_lin[:, g], "ce_flexible": ce_flex[:, g],
+               "fc2_gap": ce_lin[:, g] - ce_flex[:, g], "entropy_y": h_y,
+               "mi_lower_bound": h_y - ce_flex[:, g]}
+        if x_index is not None:
+            per["ce_flexible_input"] = ce_flex[:, x_index]
+            per["fc1_gap"] = ce_flex[:, g] - ce_flex[:, x_index]
+            per["total_gap"] = ce_lin[:, g] - ce_flex[:, x_index]
+        out: dict[str, Any] = {"ce_flexible_input": None, "fc1_gap": None, "fc1_gap_ci": None,
+                               "total_gap": None, "total_gap_ci": None}
+        for key, v in per.items():
+            out[key] = float(v.mean())
+            if key.endswith("_gap") or key == "mi_lower_bound":
+                out[key], out[key + "_ci"] = summary(v)
+        out.update({
+            "acc_linear": float(acc_lin[:, g].mean()), "acc_flexible": float(acc_flex[:, g].mean()),
+            "mlp_chosen": float(chosen[:, g].mean()),
+            "mlp_chosen_input": None if x_index is None else float(chosen[:, x_index].mean()),
+            "splits": per, "n_splits": J, "n_train": n_train, "n_test": n_test,
+            "alpha": alphas[0] if len(alphas) == 1 else None,
+            "alpha_chosen": chosen_alpha[:, g].tolist(), "confidence": float(confidence),
+            "interval": ("corrected repeated-split t interval (Nadeau & Bengio 2003) over "
+                         f"{J} splits: training/test assignment and probe refits vary"
+                         if J > 1 else "none (one split)"),
+        })
+        results.append(out)
+    return results
+
+
+#: The settings a ``probe`` dict may give (:class:`maxent_lib.StackedProbes`).
+_PROBE_SETTINGS = frozenset({"width", "weight_decay", "lr", "max_epochs", "patience",
+                             "min_delta", "device", "threads"})
+
+
+_SPLIT_OPTIONS = frozenset({"n_splits", "test_fraction", "val_fraction", "alpha", "confidence",
+                            "seed", "n_classes", "priors", "select", "probe"})
+
+
+def repeated_split_gaps(T: np.ndarray, y: np.ndarray, X: np.ndarray | None = None,
+                        **kwargs: Any) -> dict[str, Any]:
+    """:func:`layerwise_repeated_split_gaps` for one feature set T (an (n, d) array); the
+    keyword arguments are the same. Introduced in lesson 03."""
+    unknown = sorted(set(kwargs) - _SPLIT_OPTIONS)
+    if unknown:
+        raise InputTypeError(f"unknown option(s) {unknown} of repeated_split_gaps; known: "
+                             f"{sorted(_SPLIT_OPTIONS)}")
+    return layerwise_repeated_split_gaps([_features(T, "T")], y, X, **kwargs)[0]
