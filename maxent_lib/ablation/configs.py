@@ -147,18 +147,33 @@ def config_key(config: dict[str, Any], dataset_id: str) -> str:
     return hashlib.sha1(payload.encode()).hexdigest()[:16]
 
 
+#: Training budgets (epochs) of the shortcut grid, per profile, kind and depth, chosen by the
+#: budget check (:mod:`maxent_lib.ablation.budget`): with twice these epochs no setting's mean
+#: test accuracy moves by more than 0.01 (see results/README.md). Both arms of a setting (plain
+#: and residual at one kind and depth) always get the same budget. Shallow CNNs fit slowest.
+SHORTCUT_EPOCHS: dict[str, dict[tuple[str, int], int]] = {
+    "quick": {("mlp", 2): 240, ("mlp", 4): 240, ("mlp", 8): 240,
+              ("cnn", 2): 480, ("cnn", 4): 240, ("cnn", 8): 240},
+    "full": {("mlp", 2): 240, ("mlp", 4): 240, ("mlp", 8): 240, ("mlp", 16): 240,
+             ("mlp", 32): 240, ("cnn", 2): 480, ("cnn", 4): 240, ("cnn", 8): 240,
+             ("cnn", 16): 240, ("cnn", 32): 240},
+}
+
+
 def shortcut_grid(profile: str | None = None) -> list[dict[str, Any]]:
     """Lesson 05's grid: plain vs residual, MLP and 1-D CNN, several depths, He initialisation,
     8 seeds, on MNIST-1D (each seed its own validation split of 400 and the other 3600 training
-    examples). Quick: depths 2, 4, 8, MLP width 128, CNN 16 channels, 30 epochs; full: depths
-    2-32, CNN 32 channels, 60 epochs. Cosine learning rate from 3e-3, batch 128."""
+    examples). Quick: depths 2, 4, 8, MLP width 128, CNN 16 channels; full: depths 2-32, CNN 32
+    channels. Epochs per setting from :data:`SHORTCUT_EPOCHS`; cosine learning rate from 3e-3,
+    batch 128."""
     name = by_profile("quick", "full", profile)
     depths = by_profile((2, 4, 8), (2, 4, 8, 16, 32), profile)
     widths = {"mlp": 128, "cnn": by_profile(16, 32, profile)}
-    epochs = by_profile(30, 60, profile)
+    epochs = SHORTCUT_EPOCHS[name]
     return [{"kind": kind, "width": widths[kind], "depth": d, "shortcut": s, "seed": seed,
-             "epochs": epochs, "batch_size": 128, "lr": 3e-3, "lr_schedule": "cosine",
-             "init": "he", "arm": ("residual" if s else "plain"), "profile": name}
+             "epochs": epochs[(kind, d)], "batch_size": 128, "lr": 3e-3,
+             "lr_schedule": "cosine", "init": "he", "arm": ("residual" if s else "plain"),
+             "profile": name}
             for kind in ("mlp", "cnn") for d in depths for s in (False, True)
             for seed in range(8)]
 
@@ -191,8 +206,8 @@ def regularization_grid(profile: str | None = None) -> list[dict[str, Any]]:
     several training-set sizes, 8 seeds (each seed its own random training subset and
     validation split of 400), MLP with 2 hidden layers, cosine learning rate from 3e-3, batch
     64, and the same number of optimizer steps at every size (:data:`REG_STEPS`: the epochs are
-    chosen for it). Quick: width 128, sizes 250 and 1000, 600 steps; full: width 256, sizes 250,
-    1000 and 3600, 1500 steps, more arms."""
+    chosen for it). Quick: width 128, sizes 250 and 1000; full: width 256, sizes 250, 1000 and
+    3600, more arms."""
     name = by_profile("quick", "full", profile)
     arms = dict(REGULARIZATION_ARMS)
     if by_profile(False, True, profile):
@@ -210,8 +225,10 @@ def regularization_grid(profile: str | None = None) -> list[dict[str, Any]]:
             for n in sizes for arm, extra in arms.items() for seed in range(8)]
 
 
-#: Optimizer steps of the regularisation grid at every training-set size (quick, full).
-REG_STEPS: tuple[int, int] = (600, 1500)
+#: Optimizer steps of the regularisation grid at every training-set size (quick, full), chosen
+#: by the budget check (:mod:`maxent_lib.ablation.budget`; weight decay and dropout keep
+#: gaining long after the training set is fitted, see results/README.md).
+REG_STEPS: tuple[int, int] = (9600, 9600)
 
 
 GRIDS: dict[str, Callable[[str | None], list[dict[str, Any]]]] = {
