@@ -17,12 +17,12 @@ construction (theorems, identities, a regulariser whose objective rewards entrop
 so and counted as no evidence. Evidence comes from stored results files made by the current
 code (:func:`maxent_lib.store.provenance.load_stored`); stale files give no verdict.
 
-Introduced in lesson 07.
+Verdicts, their tables and sentences are in :mod:`maxent_lib.verdicts`. Introduced in
+lesson 05 (the claims of the shortcut grid); lesson 07 gathers them all.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,15 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import (
-    InputTypeError,
-    check_flag,
-    check_int,
-    check_number,
-    check_path,
-)
-from .ablation.summaries import did_not_train, paired_effects
-from .stats import (  # CROSS
+from ._checks import InputTypeError, check_choice, check_flag, check_number, check_path
+from .ablation.summaries import TRAINED_AT, did_not_train, paired_effects
+from .stats import (
+    QUANTIFIERS,
     FamilyResult,
     _check_alpha,
     _check_direction_margin,
@@ -54,8 +49,16 @@ MARGINS: dict[str, float] = {"test_acc": 0.01, "gen_gap": 0.01, "test_loss": 0.0
 
 
 #: Two nets "fit their training data comparably" if their mean training accuracies differ by at
-#: most this much; otherwise a difference in test accuracy is about optimisation.
+#: most this much; otherwise a difference in test accuracy is about optimisation. Lessons report
+#: the verdicts at :data:`FIT_TOLERANCES` too.
 FIT_TOLERANCE = 0.05
+
+
+#: Other reasonable values of the filters that can decide a verdict (None: no filter).
+FIT_TOLERANCES: tuple[float | None, ...] = (0.03, 0.05, 0.10, None)
+
+
+TRAINED_ATS: tuple[float | None, ...] = (1.5, 2.0, 3.0, None)
 
 
 def _check_str(value: object, name: str) -> str:
@@ -67,8 +70,15 @@ def _check_str(value: object, name: str) -> str:
 @dataclass(frozen=True)
 class Claim:
     """A claim of the paper, made testable: the metric, the predicted sign, the margin, and its
-    status: "empirical" (judged by :func:`family_verdict`), "theorem" (proved in a lesson and
-    checked numerically: true by construction, no evidence) or "by construction"."""
+    status: "empirical" (judged by the verdict rule of :mod:`maxent_lib.stats`), "theorem"
+    (proved in a lesson and checked numerically: true by construction, no evidence) or "by
+    construction".
+
+    How the claim is worded decides how it is judged: ``per`` names the field whose values are
+    the claim's items (e.g. "arm": "every regulariser ..." is judged per regulariser, each its
+    own family), and ``quantifier`` says how a family's settings combine: "universal" (the claim
+    says every setting: supported only when every setting is for it) or "existential" (some
+    setting for it, none against). ``caveat``: what a verdict on the claim does not show."""
 
     key: str
     lesson: str
@@ -77,11 +87,17 @@ class Claim:
     direction: int
     margin: float = 0.0
     status: str = "empirical"
+    quantifier: str = "universal"
+    per: str | None = None
+    caveat: str = ""
 
     def __post_init__(self) -> None:
-        for name in ("key", "lesson", "statement", "metric"):
+        for name in ("key", "lesson", "statement", "metric", "caveat"):
             _check_str(getattr(self, name), name)
         _check_direction_margin(self.direction, self.margin)
+        check_choice(self.quantifier, "quantifier", QUANTIFIERS)
+        if self.per is not None:
+            _check_str(self.per, "per")
         if not isinstance(self.status, str):
             raise InputTypeError(f"status must be a string, got {self.status!r}")
         if self.status not in ("empirical", "theorem", "by construction"):
@@ -100,12 +116,14 @@ class Family:
     effects: list[np.ndarray] = field(default_factory=list)
     excluded: list[tuple[str, str]] = field(default_factory=list)
     note: str = ""
+    item: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.claim, Claim):
             raise InputTypeError(f"claim must be a Claim, got {type(self.claim).__name__}")
         _check_str(self.source, "source")
         _check_str(self.note, "note")
+        _check_str(self.item, "item")
         for name in ("settings", "effects", "excluded"):
             if not isinstance(getattr(self, name), list):
                 raise InputTypeError(f"{name} must be a list, got "
@@ -120,74 +138,86 @@ class Family:
         if not self.effects:
             return None
         return family_tests(self.effects, self.claim.direction, margin=self.claim.margin,
-                            alpha=alpha, settings=self.settings)
+                            alpha=alpha, settings=self.settings,
+                            quantifier=self.claim.quantifier)
 
 
 def _pairs(records: Sequence[dict[str, Any]], metric: str, factor: str, baseline: Any,
            treatment: Any, within: Sequence[str]) -> list[dict[str, Any]]:
     keep = [r for r in records if r[factor] in (baseline, treatment)]
-    rows = paired_effects(keep, metric, factor, baseline, within=within)
+    rows = paired_effects(keep, metric, factor, baseline, within=within, unpaired="report")
     return [r for r in rows if r[factor] == treatment]
 
 
-def _trained_seeds(records: Sequence[dict[str, Any]], where: Callable[[dict[str, Any]], bool]
-                   ) -> set[Any]:
-    return {r["seed"] for r in records if where(r) and not did_not_train(r)}
+def _trained_seeds(records: Sequence[dict[str, Any]], where: Callable[[dict[str, Any]], bool],
+                   trained_at: float | None) -> set[Any]:
+    return {r["seed"] for r in records if where(r) and not did_not_train(r, trained_at)}
 
 
 def paired_family(records: Sequence[dict[str, Any]], claim: Claim, factor: str, baseline: Any,
                   treatments: Sequence[Any], within: Sequence[str], source: str,
-                  check_fit: bool = False) -> Family:
+                  check_fit: bool = False, *, fit_tolerance: float | None = FIT_TOLERANCE,
+                  trained_at: float | None = TRAINED_AT, item: str = "") -> Family:
     """A family of paired effects of ``claim.metric``: one setting per treatment (a value of
     ``factor``) and combination of the ``within`` fields, paired by seed against ``baseline``
     (:func:`maxent_lib.ablation.paired_effects`). A pair in which either net did not train
-    (:func:`maxent_lib.ablation.did_not_train`) is left out; a setting left with fewer than two
-    pairs is excluded ("did not train"). With ``check_fit``, a setting whose two arms' mean
-    training accuracies differ by more than :data:`FIT_TOLERANCE` is excluded too (not a
-    comparison of generalisation). A pair in which a net diverged (no metrics) counts as a pair
-    that did not train. Introduced in lesson 07."""
+    (:func:`maxent_lib.ablation.did_not_train` at ``trained_at`` times chance) is left out; a
+    setting left with fewer than two pairs is excluded ("did not train"), and so are records
+    with no partner (counted). With ``check_fit``, a setting whose two arms' mean training
+    accuracies differ by more than ``fit_tolerance`` is excluded too (not a comparison of
+    generalisation; None: no such filter). Introduced in lesson 07."""
     records = _check_list(records, "records", dict)
     if not isinstance(claim, Claim):
         raise InputTypeError(f"claim must be a Claim, got {type(claim).__name__}")
     treatments = _check_list(treatments, "treatments")
     source = _check_str(source, "source")
     check_flag(check_fit, "check_fit")
-    fam = Family(claim, source)
+    fam = Family(claim, source, item=item)
     for t in treatments:
         for row in _pairs(records, claim.metric, factor, baseline, t, within):
             label = ", ".join([str(t)] * (factor == "arm" and len(treatments) > 1)
                               + [f"{k} {row[k]}" for k in within])
             setting = {k: row[k] for k in within}
-
-            def here(r: dict[str, Any], value: Any, s: dict[str, Any] = setting) -> bool:
-                return r[factor] == value and all(r[k] == v for k, v in s.items())
-
-            ok = _trained_seeds(records, lambda r, v=baseline: here(r, v)) & \
-                _trained_seeds(records, lambda r, v=t: here(r, v))
-            vals = [d for s, d in zip(row["seeds"], row["diffs"], strict=True) if s in ok]
-            if len(vals) < 2:
-                total = len(row["diffs"]) + row.get("n_diverged", 0)
-                fam.excluded.append((label, f"did not train ({total - len(vals)} of {total} "
-                                            "pairs)"))
+            reason = _exclusion(records, row, setting, factor, baseline, t, within,
+                                check_fit, fit_tolerance, trained_at)
+            if isinstance(reason, str):
+                fam.excluded.append((label, reason))
                 continue
-            if check_fit:
-                fit = _pairs(records, "train_acc", factor, baseline, t, within)
-                gap = [r for r in fit if all(r[k] == v for k, v in setting.items())]
-                dtrain = float(np.mean([d for s, d in zip(gap[0]["seeds"], gap[0]["diffs"],
-                                                          strict=True) if s in ok]))
-                if abs(dtrain) > FIT_TOLERANCE:
-                    fam.excluded.append((label, f"training accuracy differs by {dtrain:+.3f}: "
-                                                "optimisation, not generalisation"))
-                    continue
             fam.settings.append(label)
-            fam.effects.append(np.asarray(vals, dtype=float))
+            fam.effects.append(np.asarray(reason, dtype=float))
     return fam
+
+
+def _exclusion(records: Sequence[dict[str, Any]], row: dict[str, Any], setting: dict[str, Any],
+               factor: str, baseline: Any, treatment: Any, within: Sequence[str],
+               check_fit: bool, fit_tolerance: float | None, trained_at: float | None
+               ) -> str | list[float]:
+    """Why a setting is left out of its family, or its per-seed differences."""
+    def here(r: dict[str, Any], value: Any) -> bool:
+        return r[factor] == value and all(r[k] == v for k, v in setting.items())
+
+    ok = _trained_seeds(records, lambda r: here(r, baseline), trained_at) & \
+        _trained_seeds(records, lambda r: here(r, treatment), trained_at)
+    vals = [d for s, d in zip(row["seeds"], row["diffs"], strict=True) if s in ok]
+    lonely = f"; {row['n_unpaired']} without a partner" if row.get("n_unpaired") else ""
+    if len(vals) < 2:
+        total = len(row["diffs"]) + row.get("n_diverged", 0)
+        return f"did not train ({total - len(vals)} of {total} pairs){lonely}"
+    if check_fit and fit_tolerance is not None:
+        fit = _pairs(records, "train_acc", factor, baseline, treatment, within)
+        gap = [r for r in fit if all(r[k] == v for k, v in setting.items())][0]
+        dtrain = float(np.mean([d for s, d in zip(gap["seeds"], gap["diffs"], strict=True)
+                                if s in ok]))
+        if abs(dtrain) > fit_tolerance:
+            return (f"training accuracy differs by {dtrain:+.3f} (tolerance "
+                    f"{fit_tolerance:g}): optimisation, not generalisation{lonely}")
+    return vals
 
 
 def interaction_values(records: Sequence[dict[str, Any]], metric: str, factor: str,
                        baseline: Any, treatment: Any, along: str, low: Any, high: Any,
-                       pair_on: Sequence[str] = ("seed",), trained_only: bool = True
-                       ) -> list[float]:
+                       pair_on: Sequence[str] = ("seed",), trained_only: bool = True,
+                       trained_at: float | None = TRAINED_AT) -> list[float]:
     """Per seed, (treatment - baseline at ``along = high``) - (treatment - baseline at
     ``along = low``): does the effect grow along ``along`` (depth, training-set size)? Seeds in
     which one of the four nets did not train are left out (``trained_only``). Raises
@@ -207,7 +237,7 @@ def interaction_values(records: Sequence[dict[str, Any]], metric: str, factor: s
     table: dict[tuple, float] = {}
     for r in records:
         if r[factor] in (baseline, treatment) and r[along] in (low, high):
-            if trained_only and "train_acc" in r and did_not_train(r):
+            if trained_only and "train_acc" in r and did_not_train(r, trained_at):
                 continue
             key = (r[factor], r[along], *(r[k] for k in pair_on))
             if key in table:
@@ -234,10 +264,14 @@ def interaction_values(records: Sequence[dict[str, Any]], metric: str, factor: s
 #: The paper's claims as the course states them, with the lesson that derives each one.
 PAPER_CLAIMS: tuple[Claim, ...] = (
     Claim("C0", "04", "The central claim: a DNN is a recursive max-ent solution whose layers "
-          "move the features toward FC1 and FC2; measured as: each trained layer lowers the "
+          "move the features toward FC1 and FC2; measured as: every trained layer lowers the "
           "excess CE_lin(T) - CE_flex(X) of the linear read-out more than the same layer at "
           "initialisation (probes on held-out data)",
-          "change of total gap per layer (nats)", -1, margin=0.02),
+          "change of total gap per layer (nats)", -1, margin=0.02,
+          caveat="It shows that training makes each layer's features easier for a linear "
+          "read-out than the same random layer's; it does not tell the max-ent account from "
+          "the plainer one that training makes features linearly readable, since both predict "
+          "the same sign, and the probes' own bias is in every gap"),
     Claim("C1", "02", "Softmax regression trained by cross-entropy meets the max-ent moment "
           "constraints; with an L2 penalty they are relaxed by exactly -alpha W",
           "max |R + alpha W|", 0, margin=1e-6, status="theorem"),
@@ -247,25 +281,37 @@ PAPER_CLAIMS: tuple[Claim, ...] = (
           "biased: FC2 gap > 0", "fc2_gap (nats)", +1, status="theorem"),
     Claim("C4", "03", "When FC1 fails (a coordinate dropped) information is lost: FC1 gap > 0",
           "fc1_gap (nats)", +1, status="theorem"),
-    Claim("C5", "05", "Shortcuts improve generalisation of deep nets: residual minus plain test "
-          "accuracy > 0 (depths above the shallowest; both nets trained, comparable fit)",
-          "test_acc", +1, margin=MARGINS["test_acc"]),
-    Claim("C6", "05", "The benefit of shortcuts grows with depth (deepest minus shallowest)",
-          "test_acc", +1, margin=MARGINS["test_acc"]),
-    Claim("C7", "06", "Regularisation improves generalisation: higher test accuracy than the "
-          "unregularised baseline", "test_acc", +1, margin=MARGINS["test_acc"]),
+    Claim("C5", "05", "Shortcuts improve generalisation of deep nets: in every architecture, "
+          "residual minus plain test accuracy > 0 at every depth above the shallowest (both "
+          "nets trained, comparable fit)", "test_acc", +1, margin=MARGINS["test_acc"],
+          per="kind", caveat="Judged only where both arms fit their training data comparably "
+          "(a filter; the verdict at other tolerances is reported)"),
+    Claim("C6", "05", "The benefit of shortcuts grows with depth: in every architecture, the "
+          "residual gain at the deepest depth exceeds the gain at the shallowest",
+          "test_acc", +1, margin=MARGINS["test_acc"], per="kind",
+          caveat="One contrast per architecture (deepest vs shallowest); a larger test-accuracy "
+          "gain can come from a better fit as much as from better generalisation (lesson 05 "
+          "splits it)"),
+    Claim("C7", "06", "Regularisation improves generalisation: every regulariser raises test "
+          "accuracy above the unregularised baseline at every training-set size", "test_acc",
+          +1, margin=MARGINS["test_acc"], per="arm"),
     Claim("C7c", "06", "Regularisation improves the predicted probabilities beyond calibration: "
-          "lower test cross-entropy than the baseline, both after temperature scaling",
-          "test_loss_calibrated", -1, margin=MARGINS["test_loss_calibrated"]),
-    Claim("C8", "06", "Weight decay raises the predictive entropy (the max-ent direction)",
-          "test_entropy", +1, margin=MARGINS["test_entropy"]),
+          "every regulariser lowers test cross-entropy below the baseline's, both after "
+          "temperature scaling, at every size", "test_loss_calibrated", -1,
+          margin=MARGINS["test_loss_calibrated"], per="arm"),
+    Claim("C8", "06", "Weight decay raises the predictive entropy (the max-ent direction) at "
+          "every training-set size", "test_entropy", +1, margin=MARGINS["test_entropy"],
+          per="arm"),
     Claim("C8b", "06", "Label smoothing and the confidence penalty raise the predictive entropy",
-          "test_entropy", +1, margin=MARGINS["test_entropy"], status="by construction"),
+          "test_entropy", +1, margin=MARGINS["test_entropy"], status="by construction",
+          per="arm"),
     Claim("C9", "06", "Regularisation shrinks the generalisation gap (train minus test "
-          "accuracy)", "gen_gap", -1, margin=MARGINS["gen_gap"]),
-    Claim("C10", "06", "Regularisation helps most with little data: its test-accuracy gain is "
-          "larger at the smallest training set than at the largest", "test_acc", +1,
-          margin=MARGINS["test_acc"]),
+          "accuracy): every regulariser, at every size", "gen_gap", -1,
+          margin=MARGINS["gen_gap"], per="arm"),
+    Claim("C10", "06", "Regularisation helps most with little data: every regulariser's "
+          "test-accuracy gain is larger at the smallest training set than at the largest",
+          "test_acc", +1, margin=MARGINS["test_acc"], per="arm",
+          caveat="One contrast per regulariser (smallest vs largest size)"),
 )
 
 
@@ -282,71 +328,83 @@ def claim(key: str) -> Claim:
                      f"{[c.key for c in PAPER_CLAIMS]}")
 
 
-def shortcut_families(records: Sequence[dict[str, Any]], source: str) -> list[Family]:
-    """Claims C5 and C6 from the shortcut grid's records (lesson 05): C5, residual minus plain
-    test accuracy at every depth above the shallowest, per architecture (nets that trained and
-    fit comparably); C6, the gain at the deepest minus the shallowest depth, per architecture.
-    Introduced in lesson 07."""
+def shortcut_families(records: Sequence[dict[str, Any]], source: str, *,
+                      fit_tolerance: float | None = FIT_TOLERANCE,
+                      trained_at: float | None = TRAINED_AT) -> list[Family]:
+    """Claims C5 and C6 from the shortcut grid's records (lesson 05), one family per
+    architecture (``kind``): C5, residual minus plain test accuracy at every depth above the
+    shallowest (nets that trained at ``trained_at`` times chance and fit comparably within
+    ``fit_tolerance``); C6, the gain at the deepest minus the shallowest depth.
+    Introduced in lesson 05."""
     _check_grid_records(records, ("kind", "depth", "arm", "seed", "test_acc", "train_acc"))
     source = _check_str(source, "source")
     recs = [r for r in records if r.get("init", "he") == "he"]
     if not recs:
         raise ValueError("records holds no net with He initialisation (init 'he')")
     depths = sorted({r["depth"] for r in recs})
-    c5 = paired_family([r for r in recs if r["depth"] > depths[0]], claim("C5"), "arm",
-                       "plain", ["residual"], ("kind", "depth"), source, check_fit=True)
-    c6 = Family(claim("C6"), source)
-    if len(depths) > 1:
-        for kind in sorted({r["kind"] for r in recs}):
-            mine = [r for r in recs if r["kind"] == kind]
-            label = f"kind {kind}, depth {depths[-1]} vs {depths[0]}"
-            fit = [r for r in paired_effects(mine, "train_acc", "arm", "plain", within=("depth",))
-                   if r["depth"] in (depths[0], depths[-1])]
-            worst = max(fit, key=lambda r: abs(r["effect"]), default=None)
-            if worst is not None and abs(worst["effect"]) > FIT_TOLERANCE:
-                c6.excluded.append((label, f"training accuracy differs by {worst['effect']:+.3f} "
-                                           f"at depth {worst['depth']}: optimisation, not "
-                                           "generalisation"))
-                continue
-            try:
-                vals = interaction_values(mine, "test_acc", "arm", "plain", "residual",
-                                          along="depth", low=depths[0], high=depths[-1])
-            except ValueError:
-                c6.excluded.append((label, "no seed with all four nets present and trained"))
-                continue
-            c6.settings.append(label)
-            c6.effects.append(np.asarray(vals))
-    return [c5, c6]
+    out = []
+    for kind in sorted({r["kind"] for r in recs}):
+        mine = [r for r in recs if r["kind"] == kind]
+        out.append(paired_family([r for r in mine if r["depth"] > depths[0]], claim("C5"),
+                                 "arm", "plain", ["residual"], ("depth",), source,
+                                 check_fit=True, fit_tolerance=fit_tolerance,
+                                 trained_at=trained_at, item=kind))
+        out.append(_growth_family(mine, kind, depths, source, fit_tolerance, trained_at))
+    return out
 
 
-def regularization_families(records: Sequence[dict[str, Any]], source: str) -> list[Family]:
-    """Claims C7, C7c, C8, C8b, C9 and C10 from the regularisation grid's records (lesson 06):
-    every arm against the baseline at every training-set size, paired by seed (C8: the weight
-    decay arms; C8b: the arms whose objective rewards entropy, by construction), and C10 the
-    test-accuracy gain at the smallest minus the largest size, per arm.
-    Introduced in lesson 07."""
+def _growth_family(mine: list[dict[str, Any]], kind: str, depths: list[int], source: str,
+                   fit_tolerance: float | None, trained_at: float | None) -> Family:
+    """C6 for one architecture: the residual gain at the deepest minus the shallowest depth."""
+    c6 = Family(claim("C6"), source, item=kind)
+    if len(depths) < 2:
+        return c6
+    label = f"depth {depths[-1]} vs {depths[0]}"
+    fit = [r for r in paired_effects(mine, "train_acc", "arm", "plain", within=("depth",),
+                                     unpaired="report") if r["depth"] in (depths[0], depths[-1])]
+    worst = max(fit, key=lambda r: abs(r["effect"] or 0.0), default=None)
+    if fit_tolerance is not None and worst is not None and worst["effect"] is not None \
+            and abs(worst["effect"]) > fit_tolerance:
+        c6.excluded.append((label, f"training accuracy differs by {worst['effect']:+.3f} at "
+                                   f"depth {worst['depth']} (tolerance {fit_tolerance:g}): "
+                                   "optimisation, not generalisation"))
+        return c6
+    try:
+        vals = interaction_values(mine, "test_acc", "arm", "plain", "residual", along="depth",
+                                  low=depths[0], high=depths[-1], trained_at=trained_at)
+    except ValueError:
+        c6.excluded.append((label, "no seed with all four nets present and trained"))
+        return c6
+    c6.settings.append(label)
+    c6.effects.append(np.asarray(vals))
+    return c6
+
+
+def regularization_families(records: Sequence[dict[str, Any]], source: str, *,
+                            trained_at: float | None = TRAINED_AT) -> list[Family]:
+    """Claims C7, C7c, C8, C8b, C9 and C10 from the regularisation grid's records (lesson 06),
+    one family per regulariser (arm): the arm against the baseline at every training-set size,
+    paired by seed (C8: the weight decay arms; C8b: the arms whose objective rewards entropy,
+    by construction), and C10 the arm's test-accuracy gain at the smallest minus the largest
+    size. Introduced in lesson 06."""
     _check_grid_records(records, ("arm", "n_train", "seed", "test_acc", "train_acc"))
     source = _check_str(source, "source")
-    arms = sorted({r["arm"] for r in records} - {"baseline"})
-    entropy_arms = [a for a in arms if a.startswith(ENTROPY_BY_CONSTRUCTION)]
-    out = [paired_family(records, claim("C7"), "arm", "baseline", arms, ("n_train",), source),
-           paired_family(records, claim("C7c"), "arm", "baseline", arms, ("n_train",), source),
-           paired_family(records, claim("C8"), "arm", "baseline",
-                         [a for a in arms if a.startswith("weight decay")], ("n_train",),
-                         source),
-           paired_family(records, claim("C8b"), "arm", "baseline", entropy_arms,
-                         ("n_train",), source),
-           paired_family(records, claim("C9"), "arm", "baseline", arms, ("n_train",), source)]
     sizes = sorted({r["n_train"] for r in records})
-    c10 = Family(claim("C10"), source)
-    if len(sizes) > 1:
-        for arm in arms:
-            vals = interaction_values(records, "test_acc", "arm", "baseline", arm,
-                                      along="n_train", low=sizes[-1], high=sizes[0])
-            c10.settings.append(f"{arm}, n_train {sizes[0]} vs {sizes[-1]}")
-            c10.effects.append(np.asarray(vals))
-    out.append(c10)
-    return out
+    out = []
+    for arm in sorted({r["arm"] for r in records} - {"baseline"}):
+        keys = ["C7", "C7c", "C9"] + ["C8"] * arm.startswith("weight decay") \
+            + ["C8b"] * arm.startswith(ENTROPY_BY_CONSTRUCTION)
+        for key in keys:
+            out.append(paired_family(records, claim(key), "arm", "baseline", [arm],
+                                     ("n_train",), source, trained_at=trained_at, item=arm))
+        c10 = Family(claim("C10"), source, item=arm)
+        if len(sizes) > 1:
+            c10.settings.append(f"n_train {sizes[0]} vs {sizes[-1]}")
+            c10.effects.append(np.asarray(interaction_values(
+                records, "test_acc", "arm", "baseline", arm, along="n_train", low=sizes[-1],
+                high=sizes[0], trained_at=trained_at)))
+        out.append(c10)
+    return sorted(out, key=lambda f: [c.key for c in PAPER_CLAIMS].index(f.claim.key))
 
 
 def _check_grid_records(records: object, fields: Sequence[str]) -> None:
@@ -420,101 +478,6 @@ def layer_gap_family(gaps_per_model: Sequence[Sequence[dict[str, Any]]], source:
                             + (", trained - untrained" if baseline is not None else ""))
         fam.effects.append(effects[:, i - 1])
     return fam
-
-
-def verdict_table(families: Sequence[Family], alpha: float = 0.05,
-                  claims: Sequence[Claim] = PAPER_CLAIMS,
-                  theorem_checks: dict[str, str] | None = None) -> list[dict[str, str]]:
-    """One row per claim: key, statement, evidence (source, settings, seeds, exclusions),
-    the settings' calls and the verdict: the family verdict for empirical claims, "theorem
-    (checked: ...)" or "by construction" otherwise, "not measured" without evidence.
-    ``theorem_checks`` maps a theorem's key to its numerical check. Introduced in lesson 07."""
-    families = _check_list(families, "families", Family)
-    claims = _check_list(claims, "claims", Claim)
-    alpha = _check_alpha(alpha)
-    if theorem_checks is not None and (not isinstance(theorem_checks, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in theorem_checks.items())):
-        raise InputTypeError("theorem_checks must be a dict of claim key -> text, or None")
-    rows = []
-    for c in claims:
-        fams = [f for f in families if f.claim.key == c.key]
-        seeds = sorted({len(e) for f in fams for e in f.effects})
-        evidence = "; ".join(
-            f"{f.source}: {_count(len(f.effects), 'setting')}"
-            + (f", {len(f.excluded)} excluded" if f.excluded else "") for f in fams) or "-"
-        if seeds:
-            evidence += f"; {min(seeds)}-{max(seeds)} seeds" if len(seeds) > 1 \
-                else f"; {seeds[0]} seeds"
-        results = [(f, f.judge(alpha)) for f in fams]
-        calls = "; ".join(f"{f.source}: {res.summary()}" for f, res in results if res) or "-"
-        if c.status == "theorem":
-            check = (theorem_checks or {}).get(c.key)
-            final = "theorem" + (f" (checked: {check})" if check else "")
-        elif c.status == "by construction":
-            final = "by construction (no evidence)"
-        elif not any(res for _, res in results):
-            final = "not measured"
-        else:
-            final = "; ".join(f"{res.verdict} ({f.source})" for f, res in results if res)
-            if len({res.verdict for _, res in results if res}) == 1:
-                final = next(res.verdict for _, res in results if res)
-        rows.append({"claim": c.key, "lesson": c.lesson, "statement": c.statement,
-                     "metric": c.metric, "margin": f"{c.margin:g}", "evidence": evidence,
-                     "calls": calls, "verdict": final})
-    return rows
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
-def format_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
-    """Rows as a markdown table with the given columns (``|`` escaped).
-    Introduced in lesson 07."""
-    rows = _check_list(rows, "rows", dict)
-    columns = [_check_str(c, "columns") for c in _check_list(columns, "columns")]
-    if not columns:
-        raise ValueError("columns is empty")
-    def cell(v: Any) -> str:
-        return str(v).replace("|", "\\|")
-
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |" for r in rows]
-    return "\n".join(lines)
-
-
-def family_rows(family: Family, alpha: float = 0.05, digits: int = 3) -> list[dict[str, str]]:
-    """One row per setting of a family (effect, 95% interval, p-values, call) and one per
-    excluded setting. Introduced in lesson 07."""
-    if not isinstance(family, Family):
-        raise InputTypeError(f"family must be a Family, got {type(family).__name__}")
-    digits = check_int(digits, "digits", low=0, high=15)
-    res = family.judge(alpha)
-    out = []
-
-    def num(x: float) -> str:
-        return f"{x:+.{digits}f}" if math.isfinite(x) else "n/a"
-
-    for s in res.settings if res else ():
-        out.append({"claim": family.claim.key, "setting": s.setting, "seeds": str(s.n),
-                    "effect": num(s.effect), "95% interval": f"[{num(s.lo)}, {num(s.hi)}]",
-                    "p up": f"{s.p_up:.2g}", "p down": f"{s.p_down:.2g}",
-                    "p equiv": f"{s.p_equiv:.2g}", "call": s.call})
-    for label, why in family.excluded:
-        out.append({"claim": family.claim.key, "setting": label, "call": f"excluded: {why}"})
-    return out
-
-
-def format_claims(claims: Sequence[Claim]) -> str:
-    """The claims as a markdown table: key, lesson, statement, metric, predicted effect, status.
-    Introduced in lesson 07."""
-    claims = _check_list(claims, "claims", Claim)
-    sign = {1: "> +{m:g}", -1: "< -{m:g}", 0: "within +-{m:g}"}
-    rows = [{"claim": c.key, "lesson": c.lesson, "statement": c.statement, "metric": c.metric,
-             "predicted effect": sign[c.direction].format(m=c.margin), "status": c.status}
-            for c in claims]
-    return format_rows(rows, ["claim", "lesson", "statement", "metric", "predicted effect",
-                              "status"])
 
 
 def find_results_dir(start: str | Path | None = None) -> Path | None:

@@ -18,10 +18,14 @@ The rule, with a ``margin`` below which an effect counts as negligible:
 3. In every setting, the equivalence test TOST (Schuirmann 1987): mu lies inside
    (-margin, +margin) if both one-sided tests of H0: mu <= -margin and H0: mu >= +margin reject
    at ``alpha``.
-4. The verdict: **supported** if some settings are called in the predicted direction and none
-   against it; **contradicted** if some are called against it and none in it; **mixed** if both;
-   **negligible** if no setting is called and every setting is negligible; **inconclusive**
-   otherwise. For a "no effect" claim (direction 0) any call is a contradiction.
+4. Each setting is then called **for** the prediction, **against** it, **negligible** (TOST) or
+   **unclear**. The verdict of an *existential* family (the claim holds somewhere): **supported**
+   if some settings are for the prediction and none against it; **contradicted** if some are
+   against it and none for it; **mixed** if both; **negligible** if every setting is
+   negligible; **inconclusive** otherwise. A *universal* family (the claim says every setting)
+   is **supported** only when every setting is for the prediction; settings for it beside
+   settings against it or negligible make it **mixed**; settings against it and none for it,
+   **contradicted**. For a "no effect" claim (direction 0) an effect either way is against it.
 
 ``tests/test_stats.py`` simulates null families: the rule gives a directional verdict in at most
 about ``alpha`` of them, and at a clear effect it says "supported" in at least 90%.
@@ -52,8 +56,12 @@ FAMILY_VERDICTS: tuple[str, ...] = ("supported", "contradicted", "mixed", "negli
                                     "inconclusive")
 
 
-#: A setting's call: up or down (after Holm), negligible (TOST), unclear, or too few seeds.
-CALLS: tuple[str, ...] = ("up", "down", "negligible", "unclear", "too few seeds")
+#: A setting's call: for or against the prediction (after Holm), negligible (TOST), unclear, or
+#: too few seeds. For a "no effect" claim (direction 0) an effect either way is "against".
+CALLS: tuple[str, ...] = ("for", "against", "negligible", "unclear", "too few seeds")
+#: How a family's settings combine: "universal" (the claim holds in every setting) or
+#: "existential" (it holds in some setting and fails in none).
+QUANTIFIERS: tuple[str, ...] = ("universal", "existential")
 
 
 #: The one-interval reading of exercise 7.1 (margin 0, one setting).
@@ -172,6 +180,7 @@ class FamilyResult:
     direction: int
     margin: float
     alpha: float
+    quantifier: str = "existential"
 
     def count(self, call: str) -> int:
         """How many settings got ``call``."""
@@ -179,12 +188,25 @@ class FamilyResult:
         return sum(s.call == call for s in self.settings)
 
     def summary(self) -> str:
-        """E.g. "2 up, 0 down, 5 negligible, 3 unclear of 10"."""
-        parts = [f"{self.count(c)} {c}" for c in ("up", "down", "negligible", "unclear")]
+        """E.g. "2 for, 0 against, 5 negligible, 3 unclear of 10"."""
+        parts = [f"{self.count(c)} {c}" for c in ("for", "against", "negligible", "unclear")]
         few = self.count("too few seeds")
         if few:
             parts.append(f"{few} with too few seeds")
         return ", ".join(parts) + f" of {len(self.settings)}"
+
+    def in_words(self) -> str:
+        """The verdict and its settings in a plain sentence, e.g. "inconclusive: 2 of 3
+        settings for the prediction, none against, 1 unclear"."""
+        n = len(self.settings)
+        parts = []
+        for call, words in (("for", "for the prediction"), ("against", "against it"),
+                            ("negligible", "negligible"), ("unclear", "unclear"),
+                            ("too few seeds", "with too few seeds")):
+            k = self.count(call)
+            if k or call in ("for", "against"):
+                parts.append(f"{_number(k, n)} {words}")
+        return f"{self.verdict}: " + ", ".join(parts)
 
 
 def one_sided_pvalues(values: Sequence[float], margin: float) -> tuple[float, float, float]:
@@ -237,12 +259,25 @@ def holm(pvalues: Sequence[float], alpha: float = 0.05) -> np.ndarray:
     return reject
 
 
+def _number(k: int, n: int) -> str:
+    if k == 0:
+        return "none"
+    if k == n:
+        return "all" if n > 2 else ("both" if n == 2 else "the one setting")
+    return f"{k} of {n} settings" if k == 1 else f"{k} of {n}"
+
+
 def family_tests(effects: Sequence[Sequence[float]], direction: int, *, margin: float,
-                 alpha: float = 0.05, settings: Sequence[str] | None = None) -> FamilyResult:
+                 alpha: float = 0.05, settings: Sequence[str] | None = None,
+                 quantifier: str = "existential") -> FamilyResult:
     """Every setting's test and the family's verdict by the rule of the module docstring.
     ``effects``: one array of per-seed paired differences per setting; ``settings``: their
-    names. Raises ``ValueError`` on an empty family, NaN/inf, a bad direction, margin or alpha.
-    Introduced in lesson 07."""
+    names; ``quantifier``: "existential" (the rule of the module docstring) or "universal" (the
+    claim says every setting: supported only when every setting is called for it; a setting
+    against it or with a negligible effect beside settings for it makes the verdict "mixed").
+    Raises ``ValueError`` on an empty family, NaN/inf, a bad direction, margin, alpha or
+    quantifier. Introduced in lesson 07."""
+    quantifier = check_choice(quantifier, "quantifier", QUANTIFIERS)
     direction, margin = _check_direction_margin(direction, margin)
     alpha = _check_alpha(alpha)
     if isinstance(effects, np.ndarray) and effects.ndim == 2:
@@ -268,44 +303,51 @@ def family_tests(effects: Sequence[Sequence[float]], direction: int, *, margin: 
         mean, lo, hi = t_interval(a) if len(a) else (math.nan, math.nan, math.nan)
         if len(a) < 2:
             call = "too few seeds"
-        elif up[i]:
-            call = "up"
-        elif down[i]:
-            call = "down"
+        elif up[i] or down[i]:
+            call = "for" if (up[i] and direction > 0) or (down[i] and direction < 0) \
+                else "against"
         elif ps[i][2] <= alpha:
             call = "negligible"
         else:
             call = "unclear"
         rows.append(SettingTest(names[i], len(a), mean, lo, hi, *ps[i], call))
-    calls = [r.call for r in rows]
-    n_up, n_down = calls.count("up"), calls.count("down")
-    if direction == 0:
-        verdict = "contradicted" if n_up or n_down else \
-            "negligible" if all(c == "negligible" for c in calls) else "inconclusive"
-    else:
-        n_for, n_against = (n_up, n_down) if direction > 0 else (n_down, n_up)
-        if n_for and n_against:
-            verdict = "mixed"
-        elif n_for:
-            verdict = "supported"
-        elif n_against:
-            verdict = "contradicted"
-        elif all(c == "negligible" for c in calls):
-            verdict = "negligible"
-        else:
-            verdict = "inconclusive"
-    return FamilyResult(verdict, tuple(rows), direction, float(margin), float(alpha))
+    verdict = _verdict([r.call for r in rows], direction, quantifier)
+    return FamilyResult(verdict, tuple(rows), direction, float(margin), float(alpha), quantifier)
+
+
+def _verdict(calls: list[str], direction: int, quantifier: str) -> str:
+    """The family's verdict from its settings' calls (see :func:`family_tests`)."""
+    n_for, n_against = calls.count("for"), calls.count("against")
+    n_negligible = calls.count("negligible")
+    if direction == 0:  # "no effect": negligible everywhere is the prediction
+        if n_against:
+            return "contradicted"
+        return "negligible" if n_negligible == len(calls) else "inconclusive"
+    if n_negligible == len(calls):
+        return "negligible"
+    if quantifier == "universal":
+        if n_for == len(calls):
+            return "supported"
+        if n_for and (n_against or n_negligible):
+            return "mixed"
+        return "contradicted" if n_against else "inconclusive"
+    if n_for and n_against:
+        return "mixed"
+    if n_for:
+        return "supported"
+    return "contradicted" if n_against else "inconclusive"
 
 
 def family_verdict(effects: Sequence[Sequence[float]], direction: int, *, margin: float,
-                   alpha: float = 0.05) -> str:
+                   alpha: float = 0.05, quantifier: str = "existential") -> str:
     """The verdict on a claim from a family of settings: ``effects`` is a list of per-setting
     arrays of per-seed paired differences, ``direction`` the predicted sign (+1, -1, or 0 for
     "no effect"), ``margin`` the smallest effect that counts. Returns "supported",
     "contradicted", "mixed", "negligible" or "inconclusive" (see the module docstring: Holm over
     the settings' one-sided tests against +-margin, TOST for "negligible").
     Introduced in lesson 07."""
-    return family_tests(effects, direction, margin=margin, alpha=alpha).verdict
+    return family_tests(effects, direction, margin=margin, alpha=alpha,
+                        quantifier=quantifier).verdict
 
 
 def verdict(lo: float, hi: float, direction: int, margin: float = 0.0) -> str:

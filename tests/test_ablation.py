@@ -343,10 +343,17 @@ def test_pairing_keys_include_every_config_field():
         A.paired_effects(recs, "test_acc", "arm", "base", within=["n_train"])
     rows = A.paired_effects(recs, "test_acc", "arm", "base", within=["n_train", "width"])
     assert sorted(r["width"] for r in rows) == [8, 16] and all(r["n"] == 4 for r in rows)
-    # a baseline of another width is not a partner
+    # a baseline of another width is not a partner: refused by default, counted on request
     lone = [r for r in _recs(width=8) if r["arm"] == "base"] + \
         [r for r in _recs(width=16) if r["arm"] == "x"]
-    assert A.paired_effects(lone, "test_acc", "arm", "base") == []
+    with pytest.raises(ValueError, match="4 record.*no baseline partner"):
+        A.paired_effects(lone, "test_acc", "arm", "base")
+    rows = A.paired_effects(lone, "test_acc", "arm", "base", unpaired="report")
+    assert [(r["n"], r["n_unpaired"], r["effect"]) for r in rows] == [(0, 4, None)]
+    # one seed missing its baseline: the other pairs count, the lone record is reported
+    part = [r for r in _recs(width=8) if not (r["arm"] == "base" and r["seed"] == 0)]
+    row = A.paired_effects(part, "test_acc", "arm", "base", unpaired="report")[0]
+    assert (row["n"], row["n_unpaired"]) == (3, 1) and 0 not in row["seeds"]
     assert "weight_decay" not in A.pairing_fields("arm") and "width" in A.pairing_fields("arm")
     assert "arm" in A.pairing_fields("depth") and "seed" not in A.pairing_fields("depth")
 

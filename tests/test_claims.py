@@ -1,162 +1,19 @@
-"""maxent_lib.claims: the family rule (Holm over one-sided tests, TOST for negligible),
-simulated on null and clear families; families built from ablation records (did-not-train and
-comparable-fit exclusions); the paper's claims; the theorems' numerical checks."""
+"""maxent_lib.claims and maxent_lib.verdicts: families built from ablation records (one per
+item of a per-item claim; did-not-train and comparable-fit exclusions at any filter value), the
+paper's claims and their quantifiers, verdict tables and sentences, filter sensitivity, C0's
+layer family and the theorems' numerical checks."""
 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from scipy import stats as scipy_stats
 
-from maxent_lib import ablation, claims, stats
-from maxent_lib import ablation as ensemble
+from maxent_lib import ablation, claims, verdicts
 from maxent_lib.conditions import theorems
-
-DIRECTIONAL = {"supported", "contradicted", "mixed"}
-
-
-def _simulate(k: int, reps: int, mean: float | np.ndarray, margin: float, direction: int = 1,
-              seeds: int = 8, sd: float = 1.0, seed: int = 0) -> dict[str, float]:
-    rng = np.random.default_rng(seed)
-    counts: dict[str, int] = {}
-    for _ in range(reps):
-        eff = rng.normal(mean, sd, size=(seeds, k)).T if np.ndim(mean) == 0 else \
-            (rng.normal(0, sd, size=(k, seeds)) + np.asarray(mean)[:, None])
-        v = stats.family_verdict(list(eff), direction, margin=margin)
-        counts[v] = counts.get(v, 0) + 1
-    return {v: c / reps for v, c in counts.items()}
-
-
-@pytest.mark.parametrize("k", [10, 30])
-@pytest.mark.parametrize("margin", [0.0, 0.1])
-def test_null_families_rarely_get_a_directional_verdict(k: int, margin: float) -> None:
-    """True effect 0 in every setting, 8 seeds: the rule says supported, contradicted or mixed
-    in at most about alpha = 5% of families (Monte Carlo: 2000 families, 3 standard errors)."""
-    rates = _simulate(k, 2000, 0.0, margin, seed=k)
-    directional = sum(rates.get(v, 0.0) for v in DIRECTIONAL)
-    assert directional <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 2000), rates
-    if margin == 0.0:
-        assert directional > 0.01  # the test is not vacuous: it does reject sometimes
-
-
-def test_the_old_rule_would_fail_the_same_simulation() -> None:
-    """'Supported as soon as one 95% interval excludes 0' on 30 null settings: far above 5%."""
-    rng = np.random.default_rng(1)
-    eff = rng.normal(0, 1, size=(2000, 30, 8))
-    lo = eff.mean(-1) - scipy_stats.t.ppf(0.975, 7) * eff.std(-1, ddof=1) / np.sqrt(8)
-    assert (lo > 0).any(-1).mean() > 0.15  # about 1 - 0.975**30 = 0.53
-    e = eff[0, 0]
-    assert stats.verdict(lo[0, 0], 2 * e.mean() - lo[0, 0], +1) == (
-        "supported" if lo[0, 0] > 0 else "inconclusive" if 2 * e.mean() - lo[0, 0] > 0
-        else "contradicted")
-
-
-@pytest.mark.parametrize("k", [10, 30])
-def test_power_at_a_clear_effect(k: int) -> None:
-    """Every setting has effect 1.5 sd (margin 0.1 sd), 8 seeds: "supported" in >= 90%."""
-    rates = _simulate(k, 400, 1.5, 0.1, seed=100 + k)
-    assert rates.get("supported", 0.0) >= 0.9, rates
-
-
-def test_contradicted_mixed_and_negligible() -> None:
-    assert _simulate(10, 200, -1.5, 0.1, seed=5).get("contradicted", 0) >= 0.9
-    both = np.array([1.8] * 5 + [-1.8] * 5)
-    assert _simulate(10, 200, both, 0.1, seed=6).get("mixed", 0) >= 0.8
-    # tight around 0 (sd 0.02) with margin 0.1: negligible, for either direction
-    assert _simulate(10, 200, 0.0, 0.1, sd=0.02, seed=7).get("negligible", 0) >= 0.9
-    assert _simulate(10, 200, 0.0, 0.1, direction=0, sd=0.02, seed=8).get("negligible",
-                                                                          0) >= 0.9
-    # wide around 0: no evidence either way
-    assert _simulate(10, 200, 0.0, 0.1, sd=1.0, seed=9).get("inconclusive", 0) >= 0.9
-
-
-def test_effects_below_the_margin_are_never_called() -> None:
-    """An effect of 4 test points (0.004) measured very precisely, margin 0.01: negligible, not
-    up, however many seeds."""
-    rng = np.random.default_rng(2)
-    eff = [0.004 + rng.normal(0, 1e-4, 50) for _ in range(3)]
-    res = stats.family_tests(eff, +1, margin=0.01)
-    assert res.verdict == "negligible" and res.count("up") == 0
-    assert stats.family_verdict(eff, +1, margin=0.0) == "supported"  # only without a margin
-
-
-def test_one_sided_pvalues_match_scipy() -> None:
-    v = np.array([0.03, 0.01, 0.05, 0.02, 0.04, 0.0])
-    p_up, p_down, p_eq = stats.one_sided_pvalues(v, 0.01)
-    assert p_up == pytest.approx(scipy_stats.ttest_1samp(v - 0.01, 0, alternative="greater").pvalue)
-    assert p_down == pytest.approx(scipy_stats.ttest_1samp(v + 0.01, 0, alternative="less").pvalue)
-    lo = scipy_stats.ttest_1samp(v + 0.01, 0, alternative="greater").pvalue
-    hi = scipy_stats.ttest_1samp(v - 0.01, 0, alternative="less").pvalue
-    assert p_eq == pytest.approx(max(lo, hi))
-    assert all(math.isnan(x) for x in stats.one_sided_pvalues([0.1], 0.0))
-    assert stats.one_sided_pvalues([0.25, 0.25, 0.25], 0.125)[:2] == (0.0, 1.0)  # no spread
-
-
-def test_holm_against_a_direct_implementation() -> None:
-    rng = np.random.default_rng(4)
-    for _ in range(200):
-        p = rng.uniform(0, 0.05, size=rng.integers(1, 12)) ** rng.uniform(0.5, 2)
-        order = np.argsort(p)
-        want = np.zeros(len(p), bool)
-        for i, j in enumerate(order):
-            if p[j] <= 0.05 / (len(p) - i):
-                want[j] = True
-            else:
-                break
-        np.testing.assert_array_equal(stats.holm(p, 0.05), want)
-    assert stats.holm([], 0.05).size == 0
-
-
-def test_family_tests_details_and_bad_input() -> None:
-    res = stats.family_tests([[0.3, 0.31, 0.29, 0.3], [0.0, 0.001, -0.001, 0.0], [0.1]], +1,
-                              margin=0.01, settings=["a", "b", "c"])
-    assert [s.call for s in res.settings] == ["up", "negligible", "too few seeds"]
-    assert res.verdict == "supported" and "1 up" in res.summary()
-    assert "1 with too few seeds" in res.summary()
-    assert stats.family_verdict([[0.3, 0.31, 0.29]], 0, margin=0.01) == "contradicted"
-    with pytest.raises(ValueError, match="empty"):
-        stats.family_verdict([], +1, margin=0.01)
-    with pytest.raises(ValueError, match="direction"):
-        stats.family_verdict([[0.1, 0.2]], 2, margin=0.01)
-    with pytest.raises(ValueError, match="margin"):
-        stats.family_verdict([[0.1, 0.2]], 0, margin=0.0)
-    with pytest.raises(ValueError, match="margin"):
-        stats.family_verdict([[0.1, 0.2]], 1, margin=-1.0)
-    with pytest.raises(ValueError, match="alpha"):
-        stats.family_verdict([[0.1, 0.2]], 1, margin=0.0, alpha=1.5)
-    with pytest.raises(ValueError):
-        stats.family_verdict([[0.1, np.nan]], 1, margin=0.0)
-    with pytest.raises(ValueError, match="names"):
-        stats.family_tests([[0.1, 0.2]], 1, margin=0.0, settings=["a", "b"])
-
-
-@pytest.mark.parametrize(("lo", "hi", "direction", "want"), [
-    (0.01, 0.05, +1, "supported"),
-    (-0.05, -0.01, +1, "contradicted"),
-    (-0.01, 0.05, +1, "inconclusive"),
-    (-0.05, -0.01, -1, "supported"),
-    (0.01, 0.05, -1, "contradicted"),
-    (0.0, 0.05, +1, "inconclusive"),  # touching 0 does not exclude it
-])
-def test_one_interval_reading(lo: float, hi: float, direction: int, want: str) -> None:
-    assert stats.verdict(lo, hi, direction) == want
-
-
-def test_one_interval_reading_with_a_margin() -> None:
-    assert stats.verdict(0.004, 0.031, +1, margin=0.01) == "inconclusive"
-    assert stats.verdict(0.012, 0.031, +1, margin=0.01) == "supported"
-    assert stats.verdict(-0.005, 0.008, 0, margin=0.01) == "supported"
-    assert stats.verdict(0.02, 0.05, 0, margin=0.01) == "contradicted"
-    with pytest.raises(ValueError, match="lo is NaN"):  # one value: no interval to read
-        stats.verdict(math.nan, math.nan, 1)
-    with pytest.raises(ValueError, match="reversed"):
-        stats.verdict(0.2, 0.1, +1)
-
 
 # ---------------------------------------------------------------------- families from records
 
@@ -181,32 +38,65 @@ def _shortcut_records(effect_at: dict[int, float], seeds: int = 6, noise: float 
     return out
 
 
-def test_shortcut_families() -> None:
+def _by(families):
+    return {(f.claim.key, f.item): f for f in families}
+
+
+def test_shortcut_families_are_judged_per_architecture() -> None:
     recs = _shortcut_records({2: 0.0, 4: 0.03, 8: 0.05})
-    c5, c6 = claims.shortcut_families(recs, "quick")
-    assert sorted(c5.settings) == ["kind cnn, depth 4", "kind cnn, depth 8",
-                                   "kind mlp, depth 4", "kind mlp, depth 8"]
-    assert not c5.excluded
-    assert c5.judge().verdict == "supported"
-    assert c6.judge().verdict == "supported" and len(c6.settings) == 2
-    np.testing.assert_allclose(np.concatenate(c6.effects).mean(), 0.05, atol=0.003)
+    fams = _by(claims.shortcut_families(recs, "quick"))
+    assert set(fams) == {("C5", "mlp"), ("C6", "mlp"), ("C5", "cnn"), ("C6", "cnn")}
+    c5, c6 = fams[("C5", "mlp")], fams[("C6", "mlp")]
+    assert c5.settings == ["depth 4", "depth 8"] and not c5.excluded
+    assert c5.judge().verdict == "supported" and c5.judge().quantifier == "universal"
+    assert c6.judge().verdict == "supported" and c6.settings == ["depth 8 vs 2"]
+    np.testing.assert_allclose(c6.effects[0].mean(), 0.05, atol=0.003)
 
 
 def test_nets_that_did_not_train_enter_no_verdict() -> None:
     """The issue's case: plain nets at chance at the deepest depth. Their 'effects' are left
     out ("did not train"), so a huge residual-minus-plain difference is not evidence."""
     recs = _shortcut_records({2: 0.0, 4: 0.0, 32: 0.5}, dead_depth=32)
-    c5, c6 = claims.shortcut_families(recs, "full")
-    assert all("depth 32" not in s for s in c5.settings)
-    assert [why.startswith("did not train") for _, why in c5.excluded] == [True, True]
+    fams = _by(claims.shortcut_families(recs, "full"))
+    c5, c6 = fams[("C5", "mlp")], fams[("C6", "mlp")]
+    assert c5.settings == ["depth 4"]
+    assert [why.startswith("did not train") for _, why in c5.excluded] == [True]
     assert c5.judge().verdict != "supported"
-    assert c6.judge() is None and len(c6.excluded) == 2
+    assert c6.judge() is None and len(c6.excluded) == 1
+    # with no "did not train" filter the dead nets count, and their 0.5 "gain" is called
+    loose = _by(claims.shortcut_families(recs, "full", trained_at=None, fit_tolerance=None))
+    assert "depth 32" in loose[("C5", "mlp")].settings
 
 
 def test_comparable_fit_is_required_for_generalisation() -> None:
     recs = _shortcut_records({2: 0.0, 8: 0.05}, plain_train=0.70)
-    c5, _ = claims.shortcut_families(recs, "quick")
+    c5 = _by(claims.shortcut_families(recs, "quick"))[("C5", "mlp")]
     assert not c5.settings and all("optimisation" in why for _, why in c5.excluded)
+    assert "tolerance 0.05" in c5.excluded[0][1]
+    loose = _by(claims.shortcut_families(recs, "quick", fit_tolerance=0.3))[("C5", "mlp")]
+    assert loose.settings == ["depth 8"]
+
+
+def test_a_verdict_that_flips_with_the_filter_is_reported_as_depending_on_it() -> None:
+    """C5 with a training-fit gap of 0.04: inside the 0.05 and 0.10 tolerances (judged:
+    supported), outside 0.03 (excluded: no verdict), and judged with no filter."""
+    recs = _shortcut_records({2: 0.0, 8: 0.05}, plain_train=0.92)
+    sens = verdicts.filter_sensitivity(claims.shortcut_families, recs, "quick",
+                                       "fit_tolerance", claims.FIT_TOLERANCES)
+    assert sens[0.05][("C5", "mlp")] == "supported" and sens[0.03][("C5", "mlp")] == "no verdict"
+    notes = verdicts.sensitivity_notes(sens, "fit tolerance", 0.05)
+    assert ("C5", "mlp") in notes and "depends on the fit tolerance" in notes[("C5", "mlp")]
+    assert "0.03: no verdict" in notes[("C5", "mlp")] and "none: supported" in notes[("C5", "mlp")]
+    steady = verdicts.filter_sensitivity(claims.shortcut_families,
+                                         _shortcut_records({2: 0.0, 8: 0.05}), "quick",
+                                         "fit_tolerance", claims.FIT_TOLERANCES)
+    assert verdicts.sensitivity_notes(steady, "fit tolerance", 0.05) == {}
+    families = claims.shortcut_families(recs, "quick")
+    text = " ".join(verdicts.found_sentences(families, notes=notes))
+    assert "C5 for mlp: the verdict depends on the fit tolerance" in text
+    rows = {r["claim"]: r for r in verdicts.verdict_table(families, sensitivity=notes)}
+    assert "depends on the fit tolerance" in rows["C5"]["filters"]
+    assert rows["C5"]["quantifier"] == "per architecture; every setting"
 
 
 def _reg_records(profile: str = "quick") -> list[dict]:
@@ -228,24 +118,32 @@ def _reg_records(profile: str = "quick") -> list[dict]:
     return out
 
 
-def test_regularization_families() -> None:
-    fams = {f.claim.key: f for f in claims.regularization_families(_reg_records(), "quick")}
-    assert set(fams) == {"C7", "C7c", "C8", "C8b", "C9", "C10"}
-    c7 = fams["C7"].judge()
-    calls = {s.setting: s.call for s in c7.settings}
-    assert calls["dropout 0.3, n_train 250"] == "up" and c7.verdict == "supported"
-    assert calls["label smoothing 0.1, n_train 1000"] == "negligible"
-    assert fams["C8"].settings == ["n_train 250", "n_train 1000"]  # weight decay only
-    assert fams["C8b"].claim.status == "by construction"
-    assert fams["C10"].judge().verdict == "supported"  # dropout: 0.05 at 250 vs 0.01 at 1000
-    rows = claims.verdict_table(list(fams.values()))
-    by = {r["claim"]: r for r in rows}
-    assert by["C8b"]["verdict"] == "by construction (no evidence)"
-    assert by["C1"]["verdict"] == "theorem" and by["C5"]["verdict"] == "not measured"
-    assert by["C7"]["verdict"] == "supported" and "8 seeds" in by["C7"]["evidence"]
-    text = claims.format_rows(rows, ["claim", "verdict"])
-    assert text.count("\n") == len(claims.PAPER_CLAIMS) + 1
-    assert claims.family_rows(fams["C7"])[0]["claim"] == "C7"
+def test_regularization_families_are_judged_per_regulariser() -> None:
+    families = claims.regularization_families(_reg_records(), "quick")
+    fams = _by(families)
+    assert {k for k, _ in fams} == {"C7", "C7c", "C8", "C8b", "C9", "C10"}
+    dropout = fams[("C7", "dropout 0.3")].judge()
+    calls = {s.setting: s.call for s in dropout.settings}
+    assert calls == {"n_train 250": "for", "n_train 1000": "unclear"} or \
+        calls["n_train 250"] == "for"
+    smoothing = fams[("C7", "label smoothing 0.1")].judge()
+    assert smoothing.verdict == "negligible"  # no gain at either size
+    assert fams[("C8", "weight decay 0.5")].settings == ["n_train 250", "n_train 1000"]
+    assert ("C8", "dropout 0.3") not in fams and ("C8b", "label smoothing 0.1") in fams
+    assert fams[("C10", "dropout 0.3")].judge().verdict == "supported"  # 0.05 vs 0.01
+    rows = {r["claim"]: r for r in verdicts.verdict_table(families)}
+    assert rows["C8b"]["verdict"] == "by construction (no evidence)"
+    assert rows["C1"]["verdict"] == "theorem" and rows["C5"]["verdict"] == "not measured"
+    assert "label smoothing 0.1: negligible" in rows["C7"]["verdict"]
+    assert "dropout 0.3: " in rows["C7"]["verdict"] and "8 seeds" in rows["C7"]["evidence"]
+    assert rows["C7"]["quantifier"] == "per regulariser; every setting"
+    table = ablation.format_table(list(rows.values()), ["claim", "verdict"], markdown=True)
+    assert table.count("\n") == len(claims.PAPER_CLAIMS) + 1
+    row = verdicts.family_rows(fams[("C7", "dropout 0.3")])[0]
+    assert row["claim"] == "C7" and row["item"] == "dropout 0.3" and "p for" in row
+    sentences = verdicts.found_sentences(families)
+    assert any(s.startswith("C7 for label smoothing 0.1: every effect was too small")
+               for s in sentences)
 
 
 def test_mixed_profiles_are_refused() -> None:
@@ -262,8 +160,12 @@ def test_paper_claims_are_well_formed() -> None:
                                                                              "gen_gap"))
     with pytest.raises(ValueError, match="is not a claim"):
         claims.claim("C99")
-    table = claims.format_claims(claims.PAPER_CLAIMS)
+    table = verdicts.format_claims(claims.PAPER_CLAIMS)
     assert table.count("\n") == len(keys) + 1 and "P(Y\\|X)" in table
+    assert {c.key for c in claims.PAPER_CLAIMS if c.per == "arm"} >= {"C7", "C7c", "C9", "C10"}
+    assert all(c.caveat for c in claims.PAPER_CLAIMS if c.key in ("C0", "C6"))
+    with pytest.raises(ValueError, match="quantifier"):
+        claims.Claim("x", "05", "s", "m", 1, quantifier="most")
     with pytest.raises(ValueError, match="status"):
         claims.Claim("x", "05", "s", "m", 1, status="probably")
 
@@ -323,7 +225,7 @@ def test_layer_gap_family() -> None:
     assert fam.settings == ["X -> T1", "T1 -> T2", "T2 -> T3"]
     np.testing.assert_allclose(fam.effects[0], [-0.5] * 4)
     res = fam.judge()
-    assert [s.call for s in res.settings][0] == "down" and res.verdict == "mixed"
+    assert [s.call for s in res.settings][0] == "for" and res.verdict == "mixed"
     with pytest.raises(ValueError, match="same layers"):
         claims.layer_gap_family([model([1, 2]), model([1, 2, 3])], "q")
     with pytest.raises(ValueError, match="total_gap"):
@@ -347,7 +249,7 @@ def test_at_initialisation_recreates_the_untrained_stack() -> None:
     fresh, again = ablation.at_initialisation(fitted), ablation.at_initialisation(fitted)
     for p, q, t in zip(fresh.model.params, again.model.params, fitted.model.params, strict=True):
         assert torch.equal(p, q) and not torch.equal(p, t)  # the start, not the trained net
-    start = ensemble.StackedNet("mlp", data.X_train.shape[1], data.n_classes, 16, 2, [1])
+    start = ablation.StackedNet("mlp", data.X_train.shape[1], data.n_classes, 16, 2, [1])
     assert torch.equal(fresh.model.params[0][1], start.params[0][0])  # model 1's own draws
     assert fresh.splits is fitted.splits and fresh.records is fitted.records
 
@@ -357,6 +259,7 @@ def test_growth_with_depth_needs_comparable_fit_at_both_depths() -> None:
     for r in recs:
         if r["kind"] == "cnn" and r["depth"] == 8 and r["arm"] == "residual":
             r["train_acc"] = 0.80
-    _, c6 = claims.shortcut_families(recs, "quick")
-    assert c6.settings == ["kind mlp, depth 8 vs 2"]
-    assert c6.excluded[0][0] == "kind cnn, depth 8 vs 2" and "depth 8" in c6.excluded[0][1]
+    fams = _by(claims.shortcut_families(recs, "quick"))
+    assert fams[("C6", "mlp")].settings == ["depth 8 vs 2"] and not fams[("C6", "cnn")].settings
+    assert fams[("C6", "cnn")].excluded[0][0] == "depth 8 vs 2"
+    assert "depth 8" in fams[("C6", "cnn")].excluded[0][1]

@@ -24,6 +24,7 @@ from typing import Any
 
 from .._checks import InputTypeError, check_int, check_number
 from ..stats import t_interval
+from ..tables import format_table
 from .configs import DEFAULTS
 from .summaries import _check_records, _value
 
@@ -152,8 +153,6 @@ def format_budget_check(check: BudgetCheck, digits: int = 3) -> str:
     """The check as a text table (one row per setting) followed by its summary sentence."""
     if not isinstance(check, BudgetCheck):
         raise InputTypeError(f"check must be a BudgetCheck, got {type(check).__name__}")
-    from .summaries import format_table
-
     rows = [{"setting": ", ".join(f"{k} {v}" for k, v in r["setting"].items()), "seeds": r["n"],
              "acc": round(r["test_acc"], digits), "acc x2": round(r["test_acc_twice"], digits),
              "move": f"{r['move']:+.{digits}f}",

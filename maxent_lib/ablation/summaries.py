@@ -20,6 +20,7 @@ from .._checks import (
     check_number,
 )
 from ..stats import t_interval
+from ..tables import format_table  # noqa: F401  (re-exported: ablation.format_table)
 from .configs import DEFAULTS, TREATMENT_KEYS
 
 
@@ -110,21 +111,30 @@ def summarize(records: Sequence[dict[str, Any]], by: Sequence[str],
     return rows
 
 
-def did_not_train(record: dict[str, Any]) -> bool:
-    """True when a model's training accuracy is below twice chance (``trained`` is False): it
-    did not learn its training data, and it enters no generalisation verdict. A diverged model
-    (``diverged`` true) did not train. Introduced in lesson 05."""
+#: A model "trained" when its training accuracy reached this multiple of chance (1 / classes).
+TRAINED_AT = 2.0
+
+
+def did_not_train(record: dict[str, Any], trained_at: float | None = TRAINED_AT) -> bool:
+    """True when a model did not learn its training data: it diverged (``diverged`` true: no
+    metrics), or its training accuracy is below ``trained_at`` times chance (default twice;
+    the record's ``trained`` field holds that default). ``trained_at=None`` keeps every model
+    that did not diverge (lessons report verdicts at other thresholds too). Such a model enters
+    no generalisation verdict. Introduced in lesson 05."""
     if not isinstance(record, dict):
         raise InputTypeError(f"record must be a dict, got {type(record).__name__}")
     if record.get("diverged") is True:
         return True
-    if "trained" in record:
+    if trained_at is None:
+        return False
+    trained_at = check_number(trained_at, "trained_at", low=0.0)
+    if trained_at == TRAINED_AT and "trained" in record:
         return not check_flag(record["trained"], "the record's field 'trained'")
     if "train_acc" not in record:
         raise ValueError("record has neither 'trained' nor 'train_acc'")
     acc = check_number(record["train_acc"], "the record's train_acc", low=0.0, high=1.0)
     k = check_int(record.get("n_classes", 10), "the record's n_classes", low=2)
-    return acc < 2.0 / k
+    return acc < trained_at / k
 
 
 def pairing_fields(factor: str, pair_on: Sequence[str] = ("seed",)) -> list[str]:
@@ -142,32 +152,48 @@ def pairing_fields(factor: str, pair_on: Sequence[str] = ("seed",)) -> list[str]
 
 def paired_effects(records: Sequence[dict[str, Any]], metric: str, factor: str,
                    baseline: Any, within: Sequence[str] = (), pair_on: Sequence[str] = ("seed",),
-                   level: float = 0.95) -> list[dict[str, Any]]:
+                   level: float = 0.95, unpaired: str = "refuse") -> list[dict[str, Any]]:
     """Effect of each value of ``factor`` against ``baseline``, paired by ``pair_on`` (the seed).
 
     A treatment record pairs with the baseline record that agrees with it on every field of
     :func:`pairing_fields` (every config field except the factor, the treatment and the seed)
-    and on ``pair_on``. Per setting (those fields) and factor value: ``n`` pairs, the per-pair
-    differences ``diffs`` (with their ``seeds``), the mean ``effect`` and its t-interval
-    (``lo``, ``hi``) and ``excludes_zero``. ``within`` names the fields shown in the output;
-    settings that differ in a field not in ``within`` raise ``ValueError`` (add the field, or
-    filter the records). A pair in which either model diverged (``diverged`` true: no metrics)
-    gives no difference; ``n_diverged`` counts them, and a setting whose every pair diverged
-    has n = 0 and None for the effect and its interval.
+    and on ``pair_on``. Per setting (the ``within`` fields) and factor value: ``n`` pairs, the
+    per-pair differences ``diffs`` (with their ``seeds``), the mean ``effect`` and its
+    t-interval (``lo``, ``hi``), ``excludes_zero``, ``n_diverged`` (pairs in which a model
+    diverged: no difference) and ``n_unpaired`` (treatment records of the setting with no
+    baseline partner). Records without a partner are never dropped silently: with
+    ``unpaired="refuse"`` (default) they raise ``ValueError`` with their count; with
+    ``unpaired="report"`` they are counted in ``n_unpaired``.
 
-    Raises ``ValueError`` if a record lacks ``metric``, ``factor``, ``within`` or ``pair_on``;
-    if no record is the baseline; on duplicate rows (two records with the same setting, factor
-    value and seed); and if the records come from different profiles or code hashes (fields
-    ``profile`` and ``code_hash``); ``TypeError`` for records that are not dicts, field names
-    that are not strings and metrics that are not numbers. Introduced in lesson 05."""
+    Raises ``ValueError`` if a record lacks a field it needs; if no record is the baseline; on
+    duplicate rows; if the records mix profiles or code hashes; if settings that share the
+    ``within`` fields differ in another field. Introduced in lesson 05."""
     records = _check_records(records)
-    metric = _check_field(metric, "metric")
-    factor = _check_field(factor, "factor")
-    within = _check_names(within, "within")
-    pair_on = _check_names(pair_on, "pair_on")
+    metric, factor = _check_field(metric, "metric"), _check_field(factor, "factor")
+    within, pair_on = _check_names(within, "within"), _check_names(pair_on, "pair_on")
     level = check_number(level, "level", low=0.0, high=1.0, low_open=True, high_open=True)
+    if unpaired not in ("refuse", "report"):
+        raise ValueError(f"unpaired must be 'refuse' or 'report', got {unpaired!r}")
     _hashable(baseline, "baseline")
-    need = (metric, factor, *within, *pair_on)
+    _check_pairable(records, (metric, factor, *within, *pair_on))
+    keys = pairing_fields(factor, pair_on)
+    setting_of = [tuple(_hashable(r.get(k), k) for k in keys) for r in records]
+    _refuse_duplicates(records, setting_of, factor, pair_on)
+    base = {(s, tuple(r[k] for k in pair_on)): _value(r, metric)
+            for s, r in zip(setting_of, records, strict=True) if r[factor] == baseline}
+    if not base:
+        raise ValueError(f"no record has {factor} == {baseline!r}")
+    groups = _pair_up(records, setting_of, base, metric, factor, baseline, within, pair_on, keys)
+    lonely = sum(g["unpaired"] for g in groups.values())
+    if lonely and unpaired == "refuse":
+        raise ValueError(f"{lonely} record(s) of {factor} != {baseline!r} have no baseline "
+                         "partner (same setting and seed): complete the grid, or pass "
+                         "unpaired='report' to count them")
+    return [_effect_row(label, value, g, within, factor, metric, level)
+            for (label, value), g in groups.items()]
+
+
+def _check_pairable(records: list[dict[str, Any]], need: Sequence[str]) -> None:
     for r in records:
         missing = [k for k in need if k not in r]
         if missing:
@@ -177,59 +203,60 @@ def paired_effects(records: Sequence[dict[str, Any]], metric: str, factor: str,
         if len(vals) > 1:
             raise ValueError(f"the records mix {what} {sorted(vals)}: compare records "
                              "of one run only")
-    keys = pairing_fields(factor, pair_on)
-    setting_of = [tuple(_hashable(r.get(k), k) for k in keys) for r in records]
-    values = [_value(r, metric) for r in records]
-    seen: dict[tuple, int] = {}
-    for i, r in enumerate(records):
-        row = (setting_of[i], _hashable(r[factor], factor),
-               tuple(_hashable(r[k], k) for k in pair_on))
+
+
+def _refuse_duplicates(records: list[dict[str, Any]], setting_of: list[tuple], factor: str,
+                       pair_on: Sequence[str]) -> None:
+    seen: set[tuple] = set()
+    for s, r in zip(setting_of, records, strict=True):
+        row = (s, _hashable(r[factor], factor), tuple(_hashable(r[k], k) for k in pair_on))
         if row in seen:
             raise ValueError(f"duplicate rows: two records with {factor} = {r[factor]!r}, "
                              + ", ".join(f"{k} = {r[k]!r}" for k in pair_on)
                              + " and the same setting")
-        seen[row] = i
-    base = {(s, tuple(r[k] for k in pair_on)): v
-            for s, r, v in zip(setting_of, records, values, strict=True) if r[factor] == baseline}
-    if not base:
-        raise ValueError(f"no record has {factor} == {baseline!r}")
-    diffs: dict[tuple, list[tuple[Any, float]]] = {}
-    dropped: dict[tuple, int] = {}
+        seen.add(row)
+
+
+def _pair_up(records: list[dict[str, Any]], setting_of: list[tuple], base: dict[tuple, Any],
+             metric: str, factor: str, baseline: Any, within: Sequence[str],
+             pair_on: Sequence[str], keys: list[str]) -> dict[tuple, dict[str, Any]]:
+    """Per (within label, factor value): the pairs' differences, diverged and unpaired counts."""
+    groups: dict[tuple, dict[str, Any]] = {}
     label_of: dict[tuple, tuple] = {}
-    for s, r, v in zip(setting_of, records, values, strict=True):
+    for s, r in zip(setting_of, records, strict=True):
         if r[factor] == baseline:
             continue
-        pair = tuple(r[k] for k in pair_on)
-        if (s, pair) not in base:
-            continue
-        b = base[(s, pair)]
         label = tuple(_hashable(r[k], k) for k in within)
         if label_of.setdefault((label, r[factor]), s) != s:
             varying = [k for k, a, c in zip(keys, label_of[(label, r[factor])], s, strict=True)
                        if a != c]
             raise ValueError(f"records with the same {list(within)} differ in {varying}: add "
                              "them to `within` or filter the records")
-        diffs.setdefault((label, r[factor]), [])
-        if v is None or b is None:
-            dropped[(label, r[factor])] = dropped.get((label, r[factor]), 0) + 1
+        g = groups.setdefault((label, r[factor]), {"pairs": [], "diverged": 0, "unpaired": 0})
+        pair = tuple(r[k] for k in pair_on)
+        if (s, pair) not in base:
+            g["unpaired"] += 1
             continue
-        diffs[(label, r[factor])].append((pair, v - b))
-    rows = []
-    for (label, value), d in diffs.items():
-        d.sort(key=lambda t: t[0])
-        vals = [x for _, x in d]
-        if vals:
-            mean, lo, hi = t_interval(vals, level)
+        v, b = _value(r, metric), base[(s, pair)]
+        if v is None or b is None:
+            g["diverged"] += 1
         else:
-            mean = lo = hi = None
-        row = dict(zip(within, label, strict=True))
-        row[factor] = value
-        row.update(metric=metric, n=len(vals), effect=mean, lo=lo, hi=hi,
-                   excludes_zero=bool(len(vals) > 1 and (lo > 0 or hi < 0)),
-                   diffs=vals, seeds=[p[0] if len(p) == 1 else p for p, _ in d],
-                   n_diverged=dropped.get((label, value), 0))
-        rows.append(row)
-    return rows
+            g["pairs"].append((pair, v - b))
+    return groups
+
+
+def _effect_row(label: tuple, value: Any, group: dict[str, Any], within: Sequence[str],
+                factor: str, metric: str, level: float) -> dict[str, Any]:
+    pairs = sorted(group["pairs"], key=lambda t: t[0])
+    vals = [x for _, x in pairs]
+    mean, lo, hi = t_interval(vals, level) if vals else (None, None, None)
+    row = dict(zip(within, label, strict=True))
+    row[factor] = value
+    row.update(metric=metric, n=len(vals), effect=mean, lo=lo, hi=hi,
+               excludes_zero=bool(len(vals) > 1 and (lo > 0 or hi < 0)), diffs=vals,
+               seeds=[p[0] if len(p) == 1 else p for p, _ in pairs],
+               n_diverged=group["diverged"], n_unpaired=group["unpaired"])
+    return row
 
 
 def compare_records(rerun: Sequence[dict[str, Any]], stored: Sequence[dict[str, Any]],
@@ -270,20 +297,3 @@ def compare_records(rerun: Sequence[dict[str, Any]], stored: Sequence[dict[str, 
     matched = len(rerun) - len(missing)
     return {"matched": matched, "missing": missing, "max_diff": worst,
             "identical": matched > 0 and worst == 0.0, "by_arm": arms}
-
-
-def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
-    """A plain-text table of ``rows`` (floats with 3 decimals) for printing."""
-    rows = _check_records(rows, "rows")
-    columns = _check_names(columns, "columns")
-    if not columns:
-        raise ValueError("columns is empty")
-
-    def fmt(v: Any) -> str:
-        return f"{v:.3f}" if isinstance(v, float) else str(v)
-
-    cells = [[fmt(r.get(c, "")) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True))]
-    lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
-    return "\n".join(lines)

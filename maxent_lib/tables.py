@@ -1,0 +1,44 @@
+"""The course's one table formatter: rows of dicts as plain text (right-aligned columns) or as
+a markdown table (for notebook output with ``display(Markdown(...))``). Floats get ``digits``
+decimals; missing cells are empty. No torch. Introduced in lesson 03."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ._checks import InputTypeError, check_flag, check_int
+
+__all__ = ["format_table"]
+
+
+def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *,
+                 markdown: bool = False, digits: int = 3) -> str:
+    """``rows`` (dicts) as a table of ``columns``: plain text with right-aligned columns, or a
+    markdown table (``|`` in a cell escaped) with ``markdown=True``. Floats are printed with
+    ``digits`` decimals. Raises ``TypeError`` unless ``rows`` is a list of dicts and
+    ``columns`` a list of strings, ``ValueError`` when ``columns`` is empty.
+    Introduced in lesson 03."""
+    if isinstance(rows, (str, bytes, dict)) or not isinstance(rows, Sequence) or not all(
+            isinstance(r, dict) for r in rows):
+        raise InputTypeError("rows must be a list of dicts")
+    if isinstance(columns, (str, bytes)) or not isinstance(columns, Sequence) or not all(
+            isinstance(c, str) for c in columns):
+        raise InputTypeError("columns must be a list of column names (str)")
+    if not columns:
+        raise ValueError("columns is empty")
+    markdown = check_flag(markdown, "markdown")
+    digits = check_int(digits, "digits", low=0, high=15)
+
+    def cell(v: Any) -> str:
+        text = f"{v:.{digits}f}" if isinstance(v, float) else ("" if v is None else str(v))
+        return text.replace("|", "\\|") if markdown else text
+
+    cells = [[cell(r.get(c)) for c in columns] for r in rows]
+    if markdown:
+        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(lines)
