@@ -4,13 +4,17 @@
     python -m maxent_lib ablate --grid shortcut --out results/x.jsonl --executor ray --workers 2
     python -m maxent_lib stored                      # current or stale, for every stored result
     python -m maxent_lib coverage --samples 40 --out results/fc_gap_coverage.jsonl
+    python -m maxent_lib budget --grid shortcut --profile quick   # the budget check
 
 ``ablate`` runs a predefined ablation grid (lessons 05-06) with a progress bar, appends every
 finished group to the results file (a rerun resumes), writes ``NAME_provenance.json`` beside
 ``NAME.jsonl`` and prints a summary table (mean and 95% t-interval over seeds of test accuracy,
 with the training accuracy beside it, per arm). ``coverage`` runs lesson 03's coverage
 simulation the same way. ``stored`` prints one line per results file under ``results/``: its
-name and ``current`` or ``stale`` (and why).
+name and ``current`` or ``stale`` (and why). ``budget`` compares a stored grid with the same
+grid trained with twice the epochs (``ablate ... --budget 2 --out NAME_budget.jsonl``), prints
+the budget check (:mod:`maxent_lib.ablation.budget`) and stores it as ``NAME_budget_check.json``
+beside the grid.
 
 Errors end in one line: bad arguments exit with status 2; a results file that cannot be written
 (full disk, permissions, a lock held too long, a path that is not a regular file) or a failed
@@ -63,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="Ray tasks at once (default: every CPU core, or one per GPU)")
     s = sub.add_parser("stored", help="say whether each stored result is current or stale")
     s.add_argument("--dir", default="results", help="the folder of results (default results)")
+    b = sub.add_parser("budget", help="the budget check of a stored grid (lessons 05-07)")
+    b.add_argument("--grid", required=True, help="shortcut or regularization")
+    b.add_argument("--profile", required=True, help="quick or full")
+    b.add_argument("--dir", default="results", help="the folder of results (default results)")
     c = sub.add_parser("coverage", help="coverage of the FC-gap intervals (lesson 03)")
     c.add_argument("--samples", type=int, default=40)
     c.add_argument("--points", type=int, default=2000)
@@ -83,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _stored(parser, args)
         if args.command == "coverage":
             return _coverage(parser, args, command)
+        if args.command == "budget":
+            return _budget(parser, args)
         return _ablate(parser, args, command)
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog}: interrupted. Every finished group is stored; rerun "
@@ -108,6 +118,35 @@ def _stored(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     print("\n".join(lines) if lines else f"no results files (*.jsonl) in {args.dir}")
+    return 0
+
+
+def _budget(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from . import verdicts
+    from .store.provenance import load_stored
+
+    if args.grid not in ("shortcut", "regularization") or args.profile not in PROFILES:
+        parser.error("--grid must be shortcut or regularization and --profile quick or full")
+    grid = Path(args.dir) / f"{args.grid}_{args.profile}.jsonl"
+    longer = grid.with_name(grid.stem + "_budget.jsonl")
+    stored, twice = load_stored(grid), load_stored(longer)
+    for s in (stored, twice):
+        if not s.current:
+            parser.error(f"{s.path} is {s.status} ({s.why}); make it with the current code")
+    check = ablation.budget_check(stored.records, twice.records,
+                                  verdicts=lambda r: verdicts.grid_verdicts(args.grid, r))
+    print(ablation.format_budget_check(check))
+    out = grid.with_name(grid.stem + "_budget_check.json")
+    out.write_text(json.dumps({"grid": grid.name, "longer": longer.name, "passed": check.passed,
+                               "tolerance": check.tolerance, "max_move": check.max_move,
+                               "summary": check.summary(), "rows": check.rows,
+                               "verdicts": check.verdicts,
+                               "code_hash": stored.provenance["code_hash"]}, indent=1,
+                              sort_keys=True) + "\n")
+    print(f"stored: {out}")
     return 0
 
 

@@ -20,12 +20,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._checks import InputTypeError, check_int
-from .claims import PAPER_CLAIMS, Claim, Family
+from .claims import PAPER_CLAIMS, Claim, Family, regularization_families, shortcut_families
 from .stats import FamilyResult, _check_alpha, _check_list
 from .tables import format_table
 
 __all__ = ["family_rows", "filter_sensitivity", "format_claims", "found_sentences",
-           "item_verdicts", "sensitivity_notes", "verdict_table"]
+           "grid_families", "grid_verdicts", "item_verdicts", "sensitivity_notes",
+           "verdict_table"]
 
 #: How each quantifier reads in a table.
 _QUANTIFIER_WORDS = {"universal": "every setting", "existential": "some setting"}
@@ -209,3 +210,25 @@ def _sentence(res: FamilyResult) -> str:
             "others", "negligible": "every effect was too small to matter",
             "inconclusive": "we could not tell"}[res.verdict]
     return f"{verb} ({res.in_words()})"
+
+
+def grid_families(grid: str, records: Sequence[dict[str, Any]], source: str) -> list[Family]:
+    """The claims' families of a stored grid ("shortcut": C5, C6; "regularization": C7-C10),
+    with the default filters. Introduced in lesson 05."""
+    builders = {"shortcut": shortcut_families, "regularization": regularization_families}
+    if grid not in builders:
+        raise ValueError(f"grid must be one of {sorted(builders)}, got {grid!r}")
+    return builders[grid](records, source)
+
+
+def grid_verdicts(grid: str, records: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """``{"C5 mlp": "supported", ...}``: the verdict of every (claim, item) of a grid's records
+    (the ``verdicts`` function of the budget check, :func:`maxent_lib.ablation.budget_check`).
+    Introduced in lesson 05."""
+    out = {}
+    for f in grid_families(grid, records, "grid"):
+        if f.claim.status != "empirical":
+            continue
+        res = f.judge()
+        out[f"{f.claim.key} {f.item}".strip()] = res.verdict if res else "no verdict"
+    return out
