@@ -1,0 +1,109 @@
+"""The budget-sensitivity check (maxent_lib.ablation.budget): a grid trained too briefly fails it
+(real training on a small task), a grid at its plateau passes, a changed verdict fails it, and
+the configs of the check stretch the whole schedule."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from maxent_lib import ablation
+from maxent_lib.__main__ import main
+
+CPU = ablation.RunOptions(device="cpu", progress=False)
+
+
+def _task(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    means = rng.normal(size=(3, 10))
+    y = rng.integers(0, 3, 1400)
+    X = (means[y] + rng.normal(size=(1400, 10))).astype(np.float32)
+    return X[:1000], y[:1000], X[1000:], y[1000:]
+
+
+def _grid(epochs: int, lr: float = 1e-3, depths: tuple[int, ...] = (2,)) -> list[dict]:
+    return [{"width": 16, "depth": d, "epochs": epochs, "batch_size": 100, "lr": lr,
+             "n_val": 100, "seed": s, "shortcut": sc, "arm": "residual" if sc else "plain"}
+            for d in depths for s in range(4) for sc in (False, True)]
+
+
+def test_budget_configs_stretch_the_schedule_and_pick_seeds() -> None:
+    configs = _grid(7)
+    doubled = ablation.budget_configs(configs, 2)
+    assert [c["epochs"] for c in doubled] == [14] * 8 and configs[0]["epochs"] == 7
+    two = ablation.budget_configs(configs, 2, seeds=2)
+    assert sorted({c["seed"] for c in two}) == [0, 1] and len(two) == 4
+    assert ablation.budget_configs(configs) == configs
+    with pytest.raises(ValueError, match="multiple"):
+        ablation.budget_configs(configs, 0)
+
+
+def test_a_grid_trained_too_briefly_fails_and_a_trained_one_passes() -> None:
+    data = _task()
+    brief = ablation.run_grid(_grid(1), data, options=CPU)
+    twice = ablation.run_grid(ablation.budget_configs(_grid(1), 2), data, options=CPU)
+    check = ablation.budget_check(brief, twice)
+    assert not check.passed and check.max_move > 0.01
+    assert "FAILED" in check.summary() and len(check.rows) == 2  # plain and residual
+    assert all(r["n"] == 4 for r in check.rows)
+    long = ablation.run_grid(_grid(30, lr=1e-2), data, options=CPU)
+    longer = ablation.run_grid(ablation.budget_configs(_grid(30, lr=1e-2), 2), data, options=CPU)
+    settled = ablation.budget_check(long, longer)
+    assert settled.passed, ablation.format_budget_check(settled)
+    assert "passed" in ablation.format_budget_check(settled)
+
+
+def _records(moves: dict[str, float], seeds: int = 3) -> tuple[list[dict], list[dict]]:
+    base, longer = [], []
+    for arm, move in moves.items():
+        for s in range(seeds):
+            r = {"arm": arm, "seed": s, "epochs": 10, "test_acc": 0.6 + 0.01 * s}
+            base.append(r)
+            longer.append({**r, "epochs": 20, "test_acc": r["test_acc"] + move})
+    return base, longer
+
+
+def test_the_tolerance_and_unmatched_records() -> None:
+    base, longer = _records({"a": 0.005, "b": -0.02})
+    check = ablation.budget_check(base, longer)
+    assert not check.passed and check.max_move == pytest.approx(0.02)
+    assert ablation.budget_check(base, longer, tolerance=0.03).passed
+    stray = [{**longer[0], "epochs": 30}]  # not twice the budget: no partner
+    assert ablation.budget_check(base, longer + stray).unmatched == 1
+    with pytest.raises(ValueError, match="pairs"):
+        ablation.budget_check(base, stray)
+
+
+def test_a_changed_verdict_fails_the_check() -> None:
+    base, longer = _records({"a": 0.0})
+
+    def verdicts(records):  # "supported" once the accuracy reaches the longer run's
+        return {"C": "supported" if max(r["epochs"] for r in records) > 10 else "inconclusive"}
+
+    check = ablation.budget_check(base, longer, verdicts=verdicts)
+    assert check.accuracy_ok and not check.verdicts_ok and not check.passed
+    assert "C: inconclusive -> supported" in check.summary()
+
+
+def test_cli_budget_stores_the_check_beside_the_grid(tmp_path, monkeypatch, capsys) -> None:
+    data = _task(1)
+    configs = _grid(2, depths=(2, 3))
+    grid = tmp_path / "shortcut_quick.jsonl"
+    ablation.run_grid(configs, data, results_path=grid, options=CPU)
+    ablation.run_grid(ablation.budget_configs(configs, 2), data,
+                      results_path=tmp_path / "shortcut_quick_budget.jsonl", options=CPU)
+    recs = ablation.read_records(grid)
+    for r in recs:  # the shortcut claims need these fields
+        assert {"kind", "depth", "arm", "seed", "test_acc", "train_acc"} <= set(r)
+    assert main(["budget", "--grid", "shortcut", "--profile", "quick",
+                 "--dir", str(tmp_path)]) == 0
+    out = json.loads((tmp_path / "shortcut_quick_budget_check.json").read_text())
+    assert out["grid"] == "shortcut_quick.jsonl" and isinstance(out["passed"], bool)
+    assert set(out["verdicts"]) == {"C5 mlp", "C6 mlp"} and len(out["rows"]) == 4
+    assert "budget check" in capsys.readouterr().out
+    (tmp_path / "regularization_quick.jsonl").write_text("")
+    with pytest.raises(SystemExit):
+        main(["budget", "--grid", "regularization", "--profile", "quick",
+              "--dir", str(tmp_path)])
