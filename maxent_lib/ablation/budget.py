@@ -134,12 +134,13 @@ def budget_check(records: Sequence[dict[str, Any]], longer: Sequence[dict[str, A
     if not pairs:
         raise ValueError("no record of `longer` pairs with a record of the grid at half its "
                          "epochs: give the grid's configs trained with twice the epochs")
+    varying = [k for k in DEFAULTS if k not in _NOT_SETTING
+               and len({dict(s).get(k) for s in pairs}) > 1] or ["arm"]
     rows = []
     for setting, ab in pairs.items():
         at, twice = (sum(x[i] for x in ab) / len(ab) for i in (0, 1))
         _, lo, hi = t_interval([b - a for a, b in ab])
-        rows.append({"setting": {k: v for k, v in setting
-                                 if v != DEFAULTS[k] or k in ("kind", "depth", "arm")},
+        rows.append({"setting": {k: v for k, v in setting if k in varying},
                      "n": len(ab), "test_acc": at, "test_acc_twice": twice,
                      "move": twice - at, "move_lo": lo, "move_hi": hi})
     out = BudgetCheck(rows, tolerance, max(abs(r["move"]) for r in rows), unmatched=unmatched)
