@@ -32,8 +32,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
-
 ROOT = Path(__file__).resolve().parents[1]
 HEDGES = ("may", "might", "could", "perhaps", "possibly", "probably", "likely", "unlikely",
           "seems", "seem", "appears", "appear", "suggests", "suggest", "arguably", "roughly",
