@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
                         "uses 2); default 1")
     a.add_argument("--seeds", type=int, default=None,
                    help="train only the first N seeds of every setting")
+    a.add_argument("--where", action="append", default=[], metavar="FIELD=V1,V2",
+                   help="train only the configs whose FIELD is one of the values (repeatable; "
+                        "e.g. --where depth=2,8,32 for a sample of settings)")
     a.add_argument("--sequential", action="store_true",
                    help="train one model at a time (the slow reference path)")
     a.add_argument("--no-fast", action="store_true",
@@ -103,6 +106,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                        "before the error is stored; fix the cause and rerun the same command "
                        "to resume.\n")
     return 1  # not reached: parser.exit raises SystemExit
+
+
+def _select(parser: argparse.ArgumentParser, configs: list[dict], where: list[str]
+            ) -> list[dict]:
+    """The configs whose fields match every ``FIELD=V1,V2`` filter (values compared as text)."""
+    for spec in where:
+        field, _, values = spec.partition("=")
+        if not field or not values:
+            parser.error(f"--where needs FIELD=V1,V2, got {spec!r}")
+        wanted = set(values.split(","))
+        configs = [c for c in configs if str(c.get(field)) in wanted]
+        if not configs:
+            parser.error(f"--where {spec}: no config of the grid matches")
+    return configs
 
 
 def _one_line(exc: BaseException) -> str:
@@ -186,7 +203,7 @@ def _ablate(parser: argparse.ArgumentParser, args: argparse.Namespace, command: 
                                       fast=not args.no_fast, progress=not args.no_progress)
     except (ValueError, ImportError) as exc:
         parser.error(str(exc).replace("workers must", "--workers must"))
-    configs = ablation.GRIDS[args.grid](args.profile)
+    configs = _select(parser, ablation.GRIDS[args.grid](args.profile), args.where)
     configs = ablation.budget_configs(configs, args.budget, args.seeds)[: args.limit]
     print(f"grid {args.grid!r}: {len(configs)} configs on {device}; results -> {args.out}",
           flush=True)
