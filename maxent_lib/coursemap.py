@@ -1,6 +1,7 @@
 """The course map of lesson 00, read from the lesson notebooks themselves, so it cannot drift:
-each lesson's title (its first ``# `` heading) and its stated time (the ``Time`` line of its
-header, which the lesson's author measured).
+each lesson's title (its first ``# `` heading), its stated time (the ``Time`` line of its
+header, which the lesson's author measured) and its estimated study time (reading and running,
+:func:`study_minutes`: a stated rule applied to the lesson's own text).
 
 Introduced in lesson 00.
 """
@@ -8,11 +9,13 @@ Introduced in lesson 00.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ._checks import InputTypeError, check_path
+from .validation import Dict, Integer, PathArg, Real, validate
 
 #: One line per lesson: what it is for (the notebooks say the rest).
 LESSONS: dict[str, str] = {
@@ -30,13 +33,15 @@ _TIME = re.compile(r"^[\s\-*_#>]*time[\s*_]*:[\s*_]*(.+)$", flags=re.IGNORECASE 
 
 @dataclass(frozen=True)
 class LessonEntry:
-    """One lesson on the map: number, file name (or None), title, stated time, what it is for."""
+    """One lesson on the map: number, file name (or None), title, stated time, what it is for,
+    and the estimated study time in minutes (``None`` where there is no notebook)."""
 
     number: str
     file: str | None
     title: str
     time: str
     about: str
+    study: int | None = None
 
 
 def _header(path: Path, n_cells: int = 6) -> list[str]:
@@ -80,7 +85,8 @@ def read_entry(path: Path, number: str) -> LessonEntry:
                   for m in [re.search(r"^#\s+(.+)$", t, flags=re.MULTILINE)] if m), path.stem)
     times = [_stated_time(t) for t in texts if _TIME.search(t)]
     time = times[0] if times else "not stated"
-    return LessonEntry(number, path.name, title, time, LESSONS.get(number, ""))
+    study = study_minutes(study_counts(path), _run_seconds(time))
+    return LessonEntry(number, path.name, title, time, LESSONS.get(number, ""), study)
 
 
 def course_map(notebooks: str | Path = ".") -> list[LessonEntry]:
@@ -104,9 +110,109 @@ def format_map(entries: list[LessonEntry]) -> str:
     if isinstance(entries, (str, bytes)) or not isinstance(entries, (list, tuple)) or not all(
             isinstance(e, LessonEntry) for e in entries):
         raise InputTypeError("entries must be a list of LessonEntry (from course_map)")
-    rows = ["| # | Lesson | Time (as its header states) | What it is for |",
-            "|---|---|---|---|"]
+    rows = ["| # | Lesson | Time (as its header states) | Study time (estimated) | "
+            "What it is for |", "|---|---|---|---|---|"]
     for e in entries:
         link = f"[{e.title}]({e.file})" if e.file else e.title
-        rows.append(f"| {e.number} | {link} | {e.time} | {e.about} |")
+        study = f"about {e.study} min" if e.study is not None else "-"
+        rows.append(f"| {e.number} | {link} | {e.time} | {study} | {e.about} |")
     return "\n".join(rows)
+
+
+# ---------------------------------------------------------------- study time
+
+#: The study-time rule of :func:`study_minutes` (minutes per unit); lesson 00 prints it.
+STUDY_RULE: dict[str, float] = {
+    "words per minute": 150.0,       # careful reading of technical prose (about half of the
+                                     # 250-300 words a minute of light reading)
+    "minutes per equation": 1.5,     # a displayed equation ($$ ... $$): read, follow, place
+    "minutes per code cell": 0.5,    # read a code cell, run it, read its output
+    "minutes per exercise": 5.0,     # the lecturer's notes budget about five minutes each
+}
+_TAGS_SKIPPED = ("rigour", "badges", "colab-setup")
+
+
+def _cells(path: Path) -> list[dict[str, object]]:
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"cannot read the notebook {path.name}: {exc}") from exc
+    cells = nb.get("cells") if isinstance(nb, dict) else None
+    if not isinstance(cells, list):
+        raise ValueError(f"{path.name} is not a Jupyter notebook (no list of cells)")
+    return [c for c in cells if isinstance(c, dict)]
+
+
+def _source(cell: dict[str, object]) -> str:
+    src = cell.get("source", "")
+    return "".join(map(str, src)) if isinstance(src, list) else str(src)
+
+
+def _tags(cell: dict[str, object]) -> list[str]:
+    meta = cell.get("metadata")
+    tags = meta.get("tags", []) if isinstance(meta, dict) else []
+    return [str(t) for t in tags] if isinstance(tags, list) else []
+
+
+@validate(path=PathArg(file=True))
+def study_counts(path: str | Path) -> dict[str, int]:
+    """What a student reads and runs in one lesson notebook, on its main path (the cells tagged
+    ``rigour`` or ``badges``, the lecturer's notes and the Colab set-up are left out: they are
+    one click away or not for students):
+
+    - ``words``: words of the markdown cells, without code, maths and link targets;
+    - ``equations``: displayed equations (``$$ ... $$`` blocks) in those cells;
+    - ``code cells``: code cells;
+    - ``exercises``: lines that open with ``**Exercise`` in those cells.
+
+    Raises ``ValueError`` if the file is not a readable notebook. Introduced in lesson 00."""
+    words = equations = code = exercises = 0
+    for cell in _cells(path):
+        if any(t in _TAGS_SKIPPED for t in _tags(cell)):
+            continue
+        text = _source(cell)
+        if cell.get("cell_type") == "code":
+            code += 1
+            continue
+        if cell.get("cell_type") != "markdown" or text.lstrip().startswith(
+                "> **Lecturer's note"):
+            continue
+        equations += len(re.findall(r"\$\$.*?\$\$", text, flags=re.S))
+        exercises += len(re.findall(r"^\*\*Exercise", text, flags=re.M))
+        plain = re.sub(r"\$\$.*?\$\$|\$[^$]*\$|`[^`]*`|\]\([^)]*\)|<[^>]+>", " ", text,
+                       flags=re.S)
+        words += len(re.findall(r"[A-Za-z][A-Za-z'-]*", plain))
+    return {"words": words, "equations": equations, "code cells": code, "exercises": exercises}
+
+
+
+@validate(counts=Dict(fields={k: Integer(low=0) for k in ("words", "equations", "code cells",
+                                                          "exercises")},
+                      required=("words", "equations", "code cells", "exercises")),
+          seconds=Real(low=0.0))
+def study_minutes(counts: dict[str, int], seconds: float = 0.0) -> int:
+    """The estimated study time of a lesson (reading and running), in minutes, from
+    :func:`study_counts` and the lesson's measured run time ``seconds``:
+
+        minutes = words / 150 + 1.5 * equations + 0.5 * code cells + 5 * exercises
+                  + seconds / 60,
+
+    rounded up to a multiple of 5 (the rule is :data:`STUDY_RULE`). It is an estimate of the
+    main path: the "How sure are we?" sections and any extra reading are on top of it.
+    Introduced in lesson 00."""
+    rule = STUDY_RULE
+    minutes = (counts["words"] / rule["words per minute"]
+               + rule["minutes per equation"] * counts["equations"]
+               + rule["minutes per code cell"] * counts["code cells"]
+               + rule["minutes per exercise"] * counts["exercises"] + seconds / 60.0)
+    return max(5, 5 * math.ceil(minutes / 5 - 1e-9))
+
+
+def _run_seconds(stated: str) -> float:
+    """The quick-profile run time in seconds read from a header's stated time ("quick profile:
+    33 s on ...", or minutes: "2 min"); 0 when none is stated."""
+    match = re.search(r"(\d+(?:\.\d+)?)\s*(s|sec|seconds?|min|minutes?)\b", str(stated))
+    if match is None:
+        return 0.0
+    value = float(match.group(1))
+    return value * 60.0 if match.group(2).startswith("min") else value

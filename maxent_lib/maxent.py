@@ -28,8 +28,10 @@ from scipy.optimize import linprog
 from scipy.special import logsumexp
 
 from ._checks import as_finite_array, check_int, check_number
+from .validation import Array, Labels, Probabilities, Real, Seed, validate
 
-__all__ = ["MAX_FEATURES", "MaxEntSolution", "dual", "gibbs", "solve_maxent"]
+__all__ = ["MAX_FEATURES", "MaxEntSolution", "bias_preserving_swap", "dual", "gibbs",
+           "penalised_duality_gap", "penalised_primal", "solve_maxent"]
 
 
 @dataclass(frozen=True)
@@ -268,3 +270,89 @@ def solve_maxent(F: object, target: object, tol: float = 1e-12, max_iter: int = 
         h = float(-np.sum(np.where(p > 0, p * np.log(p), 0.0)))
     return MaxEntSolution(p=p, lambdas=lam, entropy=h, log_partition=log_z, n_iter=n_iter,
                           max_constraint_error=error)
+
+
+# ---------------------------------------------------------------- lesson 02: the penalised
+# conditional max-ent problem and its duality certificate
+
+def _class_check(y: np.ndarray, P: np.ndarray, T: np.ndarray) -> None:
+    if not len(T) == len(y) == len(P):
+        raise ValueError(f"T, y and P must have one row per sample, got {len(T)}, {len(y)} and "
+                         f"{len(P)} rows")
+    if y.max() >= P.shape[1]:
+        raise ValueError(f"y has the label {int(y.max())} but P has only {P.shape[1]} classes")
+
+
+@validate(T=Array(ndim=2), y=Labels(), P=Probabilities(ndim=2),
+          alpha=Real(low=0.0, low_open=True))
+def penalised_primal(T: np.ndarray, y: np.ndarray, P: np.ndarray, alpha: float) -> float:
+    """The objective of the penalised conditional max-ent problem (lesson 02, (9)),
+
+        (1/n) sum_i H(P(.|x_i)) - ||R||_F^2 / (2 alpha),
+        R_kj = (1/n) sum_i (P(k|x_i) - 1[y_i = k]) t_j(x_i)   (the moment residuals),
+
+    in nats, for conditional distributions ``P`` (n, K) on the features ``T`` (n, m) with
+    labels ``y``. It is strictly concave in P. Introduced in lesson 02."""
+    _class_check(y, P, T)
+    onehot = np.eye(P.shape[1])[y]
+    R = (P - onehot).T @ T / len(T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = -np.where(P > 0, P * np.log(P), 0.0).sum(axis=1).mean()
+    return float(h - np.sum(R**2) / (2.0 * alpha))
+
+
+@validate(T=Array(ndim=2), y=Labels(), P=Probabilities(ndim=2), W=Array(ndim=2),
+          b=Array(ndim=1), alpha=Real(low=0.0, low_open=True), tol=Real(low=0.0))
+def penalised_duality_gap(T: np.ndarray, y: np.ndarray, P: np.ndarray, W: np.ndarray,
+                          b: np.ndarray, alpha: float, tol: float = 1e-8) -> float:
+    """The duality gap of the penalised conditional max-ent problem (lesson 02, (9)): the dual
+    value of (W, b), the penalised cross-entropy
+
+        D(W, b) = (1/n) sum_i -log softmax(W t(x_i) + b)_{y_i} + (alpha/2) ||W||_F^2,
+
+    minus the primal value of P (:func:`penalised_primal`). Weak duality: the gap is >= 0 for
+    every P whose class totals match the labels' (the bias constraints, to ``tol``) and every
+    (W, b); strong duality: it is 0 exactly when P = softmax(W T + b) solves both problems.
+    So a gap at rounding level *certifies* that P is the unique maximiser (the primal is
+    strictly concave) and (W, b) a minimiser, while a candidate whose gap exceeds the
+    tolerance is not the optimum: its own (W, b) bound it away from it. Raises ``ValueError``
+    if P breaks the bias constraints by more than ``tol`` (weak duality needs them).
+    Introduced in lesson 02."""
+    _class_check(y, P, T)
+    K = P.shape[1]
+    if W.shape != (K, T.shape[1]) or b.shape != (K,):
+        raise ValueError(f"W must have shape {(K, T.shape[1])} and b shape {(K,)}, got "
+                         f"{W.shape} and {b.shape}")
+    freq = np.bincount(y, minlength=K) / len(y)
+    off = float(np.max(np.abs(P.mean(axis=0) - freq)))
+    if off > tol:
+        raise ValueError(f"P breaks the bias constraints (class totals) by {off:.2e} > tol = "
+                         f"{tol:.0e}: weak duality holds only for P that meets them")
+    S = T @ W.T + b
+    ce = float(np.mean(logsumexp(S, axis=1) - S[np.arange(len(y)), y]))
+    return ce + 0.5 * alpha * float(np.sum(W**2)) - penalised_primal(T, y, P, alpha)
+
+
+@validate(P=Probabilities(ndim=2), seed=Seed())
+def bias_preserving_swap(P: np.ndarray, seed: int = 0) -> np.ndarray:
+    """A random perturbation of conditional distributions P (n, K) that keeps every row a
+    distribution and every class total sum_i P(k|x_i) (the bias constraints of lesson 02): the
+    rows are paired at random (a, b), two classes k, l drawn per pair, and mass d moves from l
+    to k in row a and from k to l in row b, d uniform in [0, min(P[a, l], P[b, k])] (no entry
+    turns negative). Used in lesson 02 to *illustrate* that the penalised fit scores highest:
+    random moves like this one cannot tell the optimum from a nearby wrong candidate (the
+    duality certificate of :func:`penalised_duality_gap` can). Introduced in lesson 02."""
+    if len(P) < 2:
+        raise ValueError("P needs at least two rows to pair")
+    rng = np.random.default_rng(seed)
+    rows = rng.permutation(len(P))
+    half = len(P) // 2
+    a, b = rows[:half], rows[half: 2 * half]
+    k, l_ = rng.integers(0, P.shape[1], size=(2, half))
+    d = rng.uniform(0, 1, half) * np.minimum(P[a, l_], P[b, k]) * (k != l_)
+    Q = P.copy()
+    np.add.at(Q, (a, k), d)
+    np.add.at(Q, (a, l_), -d)
+    np.add.at(Q, (b, k), -d)
+    np.add.at(Q, (b, l_), d)
+    return np.clip(Q, 0.0, None)

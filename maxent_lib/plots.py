@@ -25,7 +25,10 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
 from ._checks import InputTypeError, as_finite_array, check_choice, check_int, check_number
+from .validation import Array, Instance, Items, Text, validate
 
 #: Width and height (inches) of a one-panel figure (16:9).
 FIGSIZE: tuple[float, float] = (8.0, 4.5)
@@ -199,3 +202,78 @@ def deck_text_px(fig: Any, shown_width_px: float) -> float:
     smallest = min(sizes) if sizes else mpl.rcParams["font.size"]
     natural_width = fig.get_figwidth() * fig.dpi
     return smallest * fig.dpi / 72.0 * shown_width_px / natural_width
+
+
+# ---------------------------------------------------------------- the course's own figures
+
+@validate()
+def argument_diagram() -> Any:
+    """The course's argument as one figure (lesson 00): input x -> layers -> features T ->
+    softmax regression (the max-ent model, lessons 01-02) -> P(y|x), with the two feature
+    conditions FC1 and FC2 (lesson 03) on the features and, below, the test of the recursive
+    view (lessons 04-07): the linear read-out's excess cross-entropy,
+    CE_lin(T) - H(Y|X) = FC1 gap + FC2 gap, falls layer by layer. A diagram, with no measured
+    numbers. Returns the matplotlib Figure (one panel, :data:`FIGSIZE`).
+    Introduced in lesson 00."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=FIGSIZE)
+    ax.set(xlim=(0, 10), ylim=(0.9, 6.1))
+    ax.axis("off")
+    boxes = [(0.75, "input\n$x$", "00"), (2.85, "layers\n$\\phi_1, \\dots, \\phi_L$", "04"),
+             (5.0, "features\n$T = T_L(x)$", "03"),
+             (7.3, "softmax\nregression\n= max-ent", "01-02"), (9.35, "$P(y\\mid x)$", "")]
+    style = {"boxstyle": "round,pad=0.35", "facecolor": "white", "edgecolor": COLORS[0],
+             "linewidth": 1.8}
+    for i, (x, text, lesson) in enumerate(boxes):
+        ax.text(x, 4.3, text, ha="center", va="center", bbox=style, fontsize=14)
+        if lesson and lesson != "00":
+            ax.text(x, 3.25, f"lesson {lesson}", ha="center", va="center", fontsize=13,
+                    color="0.35")
+        if i:
+            ax.annotate("", xy=(x - 0.85, 4.3), xytext=(boxes[i - 1][0] + 0.85, 4.3),
+                        arrowprops={"arrowstyle": "-|>", "lw": 2, "color": COLORS[0]})
+    ax.text(5.0, 5.75, "FC1: $T$ keeps what $x$ says about $y$     "
+            "FC2: the log-odds of $y$ are affine in $T$", ha="center", va="center",
+            fontsize=13.5)
+    ax.annotate("", xy=(5.0, 5.0), xytext=(5.0, 5.5),
+                arrowprops={"arrowstyle": "-|>", "lw": 1.5, "color": "0.35"})
+    ax.text(5.0, 1.9, "excess of the linear read-out = FC1 gap + FC2 gap\n"
+            "the test (lessons 04-07): each trained layer lowers it", ha="center",
+            va="center", fontsize=14,
+            bbox={"boxstyle": "round,pad=0.4", "facecolor": "0.93", "edgecolor": "0.5",
+                  "linestyle": "--"})
+    ax.set_title("Layers make features that a max-ent read-out can use")
+    return fig
+
+
+@validate(ax=Instance(("matplotlib.axes.Axes",)), labels=Items(Text(), min_len=1),
+          fc1=Array(ndim=1), fc2=Array(ndim=1), title=Text(optional=True))
+def stacked_gaps(ax: Any, labels: Sequence[str], fc1: Any, fc2: Any,
+                 title: str | None = None) -> list[Any]:
+    """Horizontal stacked bars, one per feature map in ``labels``: the FC1 gap (hatched) and the
+    FC2 gap (plain) end to end, so each bar's length is the linear read-out's excess
+    cross-entropy CE_lin(T) - H(Y|X) = FC1 gap + FC2 gap (lesson 03, (4)), in nats, with its
+    total written at its end. Gaps are clipped at 0 for drawing (a true gap is a KL divergence,
+    never negative). Returns the two bar containers. Introduced in lesson 03."""
+    _check_axes(ax)
+    names = _check_labels(labels)
+    a, b = np.clip(fc1, 0.0, None), np.clip(fc2, 0.0, None)
+    if not len(a) == len(b) == len(names):
+        raise ValueError(f"labels, fc1 and fc2 must have one entry per feature map, got "
+                         f"{len(names)}, {len(a)} and {len(b)}")
+    pos = np.arange(len(names))[::-1]
+    first = ax.barh(pos, a, color=COLORS[1], hatch="//", edgecolor=COLORS[0],
+                    label="FC1 gap (information lost)")
+    second = ax.barh(pos, b, left=a, color=COLORS[2], edgecolor=COLORS[0],
+                     label="FC2 gap (not log-linear)")
+    for p, total in zip(pos, a + b, strict=True):
+        ax.annotate(f"{total:.2f}", (total, p), xytext=(5, 0), textcoords="offset points",
+                    va="center", ha="left")
+    ax.set_yticks(pos, wrap_labels(names, 18))
+    ax.set_xlim(0, max(float(np.max(a + b)), 1e-3) * 1.18)
+    ax.set_xlabel("excess cross-entropy of the linear read-out  [nats]")
+    if title is not None:
+        ax.set_title(str(title))
+    ax.legend(loc="lower right")
+    return [first, second]

@@ -214,3 +214,31 @@ def test_log_odds_affine_residual_zero_only_for_affine_log_odds():
     assert C.log_odds_affine_residual(T, quadratic) > 0.5
     with pytest.raises(ValueError, match="two classes"):
         C.log_odds_affine_residual(T, affine[:, :1])
+
+
+def test_coverage_comparison_pairs_rows_by_case_and_gap_not_by_position():
+    from maxent_lib.conditions import coverage
+
+    def record(case, sample, fc1, width):
+        rec = {"case": case}
+        for g in coverage.GAPS:
+            rec[f"exact_{g}"] = 0.0
+            for m in ("refit", "test_points"):
+                value = fc1 * sample if g == "fc1_gap" else 0.01 * sample
+                rec[f"{m}_{g}"] = value
+                rec[f"{m}_{g}_ci"] = (value - width, value + width)
+        return rec
+
+    records = [record("a", s, 0.0, 0.0) for s in range(3)] + \
+        [record("b", s, 0.02, 0.05) for s in range(3)]
+    rows = coverage.coverage_comparison(records)
+    assert [(r["case"], r["gap"]) for r in rows] == [(c, g) for c in "ab" for g in coverage.GAPS]
+    for r in rows:
+        assert r["refit"]["interval"] == "refit" and r["test_points"]["interval"] == "test points"
+        assert r["refit"]["gap"] == r["test_points"]["gap"] == r["gap"]
+    assert rows[0]["by_construction"] and not rows[1]["by_construction"]
+    assert not rows[3]["by_construction"]
+    # the same answer whatever order the records come in
+    again = coverage.coverage_comparison(records[::-1])
+    key = {(r["case"], r["gap"]): r["by_construction"] for r in rows}
+    assert {(r["case"], r["gap"]): r["by_construction"] for r in again} == key

@@ -109,3 +109,39 @@ def test_course_map_reads_titles_and_times(tmp_path: Path) -> None:
 def test_course_map_needs_the_folder(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not found"):
         coursemap.course_map(tmp_path / "missing")
+
+
+def test_study_time_rule(tmp_path: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    words = " ".join(["word"] * 300)
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 01 · X"),
+        nbformat.v4.new_markdown_cell(f"{words}\n\n$$a = b \\tag{{1}}$$ and $x$ inline"),
+        nbformat.v4.new_markdown_cell("> **Lecturer's note.** " + words),  # not counted
+        nbformat.v4.new_markdown_cell("**Exercise 1.** do it\n\n**Exercise 2.** again"),
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("y = 2"),
+    ]
+    hidden = nbformat.v4.new_markdown_cell(words + "\n$$c$$")
+    hidden.metadata["tags"] = ["rigour"]  # one click away: not on the main path
+    nb.cells.append(hidden)
+    nbformat.write(nb, tmp_path / "01_x.ipynb")
+    counts = coursemap.study_counts(tmp_path / "01_x.ipynb")
+    # "X"; 300 words, "and", "inline" (maths is not words); "Exercise do it Exercise again"
+    assert counts == {"words": 1 + 302 + 5, "equations": 1, "code cells": 2, "exercises": 2}
+    exact = dict(counts, words=300)
+    # 300/150 + 1.5 + 2 * 0.5 + 2 * 5 + 120 s / 60 = 16.5 minutes -> 20
+    assert coursemap.study_minutes(exact, 120.0) == 20
+    assert coursemap.study_minutes(dict(exact, exercises=0), 0.0) == 5
+    assert coursemap.study_minutes({"words": 0, "equations": 0, "code cells": 0,
+                                    "exercises": 0}) == 5
+    with pytest.raises(ValueError):
+        coursemap.study_minutes(dict(exact, words=-1))
+
+
+def test_course_map_shows_the_study_time(tmp_path: Path) -> None:
+    _lesson(tmp_path / "01_x.ipynb", "# 01 · Max-ent",
+            "**Time:** quick profile: 600 s on a 2-core CPU\n\n" + " ".join(["w"] * 10))
+    entry = {e.number: e for e in coursemap.course_map(tmp_path)}["01"]
+    assert entry.study == 15  # about 11 words, no cells to run, 10 minutes of running
+    assert "| about 15 min |" in coursemap.format_map([entry])

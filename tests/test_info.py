@@ -124,3 +124,17 @@ def test_mutual_information_rejects_bad_tables():
         mutual_information([0.5, 0.5])
     with pytest.raises(ValueError, match="sum to one"):
         mutual_information([[0.5, 0.5], [0.5, 0.5]])
+
+
+def test_the_toolbox_identities_of_lesson_01():
+    """cross-entropy = H + KL; I(X;Y) = H(Y) - H(Y|X) = KL(joint || product of marginals)."""
+    rng = np.random.default_rng(3)
+    joint = rng.dirichlet(np.ones(12)).reshape(3, 4)
+    px, py = joint.sum(1), joint.sum(0)
+    h_y_given_x = px @ entropy(joint / px[:, None])
+    mi = mutual_information(joint)
+    assert mi == pytest.approx(entropy(py) - h_y_given_x, abs=1e-12)
+    assert mi == pytest.approx(kl_divergence(joint.ravel(), np.outer(px, py).ravel()), abs=1e-12)
+    assert mutual_information(np.outer(px, py)) == pytest.approx(0.0, abs=1e-12)
+    p, q = rng.dirichlet(np.ones(5)), rng.dirichlet(np.ones(5))
+    assert cross_entropy(p, q) == pytest.approx(entropy(p) + kl_divergence(p, q), abs=1e-12)

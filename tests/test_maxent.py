@@ -119,3 +119,67 @@ def test_bad_tol_and_dual_shapes():
         dual(np.ones((3, 2)), [1.0, 1.0], [0.0])
     with pytest.raises(ValueError, match="lambdas"):
         gibbs(np.ones((3, 2)), [0.0, 1.0, 2.0])
+
+
+# ---------------------------------------------------------------- lesson 02: penalised duality
+
+from maxent_lib.maxent import (  # noqa: E402
+    bias_preserving_swap,
+    penalised_duality_gap,
+    penalised_primal,
+)
+from maxent_lib.softmax import SoftmaxRegression  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def penalised_fits():
+    rng = np.random.default_rng(0)
+    T = rng.normal(size=(300, 4))
+    y = (T[:, 0] + 0.5 * rng.normal(size=300) > 0).astype(int) + (T[:, 1] > 0.8)
+    alpha = 0.05
+    best = SoftmaxRegression(alpha=alpha).fit(T, y)
+    near = SoftmaxRegression(alpha=1.3 * alpha).fit(T, y)  # a wrong candidate, close by
+    return T, y, alpha, best, near
+
+
+def test_duality_gap_certifies_the_penalised_fit_and_rejects_a_near_candidate(penalised_fits):
+    T, y, alpha, best, near = penalised_fits
+    P, P_near = best.predict_proba(T), near.predict_proba(T)
+    gap = penalised_duality_gap(T, y, P, best.coef_, best.intercept_, alpha)
+    assert abs(gap) < 1e-9  # strong duality at the optimum
+    value = penalised_primal(T, y, P, alpha)
+    assert np.isclose(value, best.log_loss(T, y) + alpha / 2 * np.sum(best.coef_**2), atol=1e-9)
+    below = value - penalised_primal(T, y, P_near, alpha)
+    assert 0 < below < 0.01  # close to the maximum ...
+    own = penalised_duality_gap(T, y, P_near, near.coef_, near.intercept_, alpha)
+    assert own > 1e3 * abs(gap) and own >= below - 1e-12  # ... but its certificate fails
+    # weak duality: any (W, b) bounds every feasible P from above
+    W, b = np.random.default_rng(1).normal(size=best.coef_.shape), np.zeros(3)
+    assert penalised_duality_gap(T, y, P_near, W, b, alpha) > 0
+
+
+def test_random_swaps_cannot_tell_the_optimum_from_a_near_candidate(penalised_fits):
+    T, y, alpha, best, near = penalised_fits
+    P, P_near = best.predict_proba(T), near.predict_proba(T)
+    for seed in range(20):
+        Q = bias_preserving_swap(P_near, seed)
+        np.testing.assert_allclose(Q.sum(1), 1.0, atol=1e-12)           # rows stay distributions
+        np.testing.assert_allclose(Q.sum(0), P_near.sum(0), atol=1e-9)  # class totals kept
+        assert Q.min() >= 0
+        assert penalised_primal(T, y, Q, alpha) < penalised_primal(T, y, P_near, alpha)
+    assert not np.allclose(bias_preserving_swap(P, 0), bias_preserving_swap(P, 1))
+    np.testing.assert_array_equal(bias_preserving_swap(P, 3), bias_preserving_swap(P, 3))
+
+
+def test_penalised_duality_gap_refuses_broken_bias_constraints(penalised_fits):
+    T, y, alpha, best, _ = penalised_fits
+    P = np.full((len(y), 3), 1 / 3)
+    with pytest.raises(ValueError, match="bias constraints"):
+        penalised_duality_gap(T, y, P, best.coef_, best.intercept_, alpha)
+    with pytest.raises(ValueError, match="shape"):
+        penalised_duality_gap(T, y, best.predict_proba(T), best.coef_[:, :2], best.intercept_,
+                              alpha)
+    with pytest.raises(ValueError, match="classes"):
+        penalised_primal(T, y, np.full((len(y), 2), 0.5), alpha)
+    with pytest.raises(ValueError):
+        penalised_primal(T, y, best.predict_proba(T), 0.0)

@@ -138,3 +138,26 @@ def test_zero_bars_are_visible(horizontal: bool) -> None:
     mark = ax.lines[-1]
     coords = mark.get_ydata() if not horizontal else mark.get_xdata()
     assert list(coords) == [0, 0] and mark.get_linewidth() >= 3
+
+
+def test_argument_diagram_is_one_panel_without_numbers():
+    fig = plots.argument_diagram()
+    assert len(fig.axes) == 1 and not fig.axes[0].axison
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any("FC1" in t and "FC2" in t for t in texts)
+    assert any("max-ent" in t for t in texts) and any("lesson 04" in t for t in texts)
+    assert not any(ch.isdigit() and "lesson" not in t and "FC" not in t and "_" not in t
+                   for t in texts for ch in t), texts
+    assert tuple(fig.get_size_inches()) == plots.FIGSIZE
+
+
+def test_stacked_gaps_bars_add_up_to_the_excess():
+    fig, ax = plt.subplots()
+    first, second = plots.stacked_gaps(ax, ["T = x1", "T = x", "T = quad(x)"],
+                                       [0.68, 0.0, 0.0], [-0.01, 0.68, 0.001], title="t")
+    widths = [a.get_width() + b.get_width() for a, b in zip(first, second, strict=True)]
+    assert widths == pytest.approx([0.68, 0.68, 0.001])  # a negative estimate drawn as 0
+    assert [b.get_x() for b in second] == pytest.approx([0.68, 0.0, 0.0])
+    assert [t.get_text() for t in ax.texts] == ["0.68", "0.68", "0.00"]
+    with pytest.raises(ValueError, match="one entry per feature map"):
+        plots.stacked_gaps(ax, ["a"], [0.1, 0.2], [0.1, 0.2])
