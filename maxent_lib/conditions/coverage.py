@@ -39,12 +39,13 @@ from ..runtime import progress_bar
 from ..store import files
 from ..store.codehash import code_hash
 from ..store.provenance import begin_run, end_run, provenance
+from ..validation import Dict, Items, validate
 from .exact import exact_condition_gaps
 from .measured import feature_condition_gaps
 from .refit import repeated_split_gaps
 
-__all__ = ["CASES", "COVERAGE_CODE", "GAPS", "coverage_record", "coverage_table",
-           "simulate_coverage"]
+__all__ = ["CASES", "COVERAGE_CODE", "GAPS", "coverage_comparison", "coverage_record",
+           "coverage_table", "simulate_coverage"]
 
 GAPS: tuple[str, ...] = ("fc1_gap", "fc2_gap", "total_gap")
 
@@ -205,3 +206,24 @@ def coverage_table(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                              "bias": float(est.mean() - truth), "sd": float(est.std(ddof=1))
                              if len(est) > 1 else 0.0})
     return rows
+
+
+@validate(records=Items(Dict(required=("case",)), min_len=1))
+def coverage_comparison(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The two intervals of :func:`coverage_table` side by side: one row per case and gap (in
+    the records' order of cases, then :data:`GAPS`), matched by case and gap (never by the
+    position of a row), with ``case``, ``gap``, ``exact``, ``refit`` and ``test_points`` (the
+    two rows of :func:`coverage_table`) and ``by_construction``: True where the estimate and
+    the interval are 0 in every sample of both methods (FC1 for T = x: the read-outs on T and
+    on X are the same fit), so the gap is 0 by construction and its coverage says nothing.
+    Introduced in lesson 03."""
+    table = {(r["case"], r["gap"], r["interval"]): r for r in coverage_table(records)}
+    out = []
+    for case, gap, interval in table:
+        if interval != "refit":
+            continue
+        refit, test = table[(case, gap, "refit")], table[(case, gap, "test points")]
+        trivial = all(r["sd"] == 0 and r["mean_width"] == 0 for r in (refit, test))
+        out.append({"case": case, "gap": gap, "exact": refit["exact"], "refit": refit,
+                    "test_points": test, "by_construction": trivial})
+    return out
