@@ -277,3 +277,102 @@ def stacked_gaps(ax: Any, labels: Sequence[str], fc1: Any, fc2: Any,
         ax.set_title(str(title))
     ax.legend(loc="lower right")
     return [first, second]
+
+
+# ---------------------------------------------------------------- lesson 04: layer by layer
+
+from .validation import Dict, Integer, Real  # noqa: E402
+
+_AXES = Instance(("matplotlib.axes.Axes",))
+
+
+def _series(curves: object, name: str) -> dict[str, Any]:
+    """``curves`` as {label: float array (runs, points)}: a dict of 2-D arrays of one width."""
+    if not isinstance(curves, dict):
+        raise InputTypeError(f"{name} must be a dict of label -> array (runs, points), got "
+                             f"{type(curves).__name__}")
+    out = {str(k): as_finite_array(v, f"{name}[{k!r}]", ndim=2) for k, v in curves.items()}
+    widths = {v.shape[1] for v in out.values()}
+    if len(widths) > 1:
+        raise ValueError(f"the arrays of {name} have different numbers of points: "
+                         f"{sorted(widths)}")
+    return out
+
+
+@validate(ax=_AXES, curves=Dict(min_len=1), names=Items(Text(), min_len=1, optional=True),
+          excluded=Dict(optional=True), level=Real(low=0.0, high=1.0, low_open=True,
+                                                   high_open=True))
+def layer_profile(ax: Any, curves: dict[str, Any], names: Sequence[str] | None = None,
+                  excluded: dict[str, Any] | None = None, level: float = 0.95) -> None:
+    """A quantity layer by layer (e.g. the excess E_l of the linear read-out, lesson 04), one
+    series per entry of ``curves`` (label -> array of shape (runs, layers)): a thin line per
+    run (seed), and the mean over the runs with its Student-t interval
+    ``mean -+ t_{(1+level)/2, n-1} sd / sqrt(n)`` (:func:`maxent_lib.stats.t_interval`) as
+    markers and bars. Series are shifted sideways a little, so their bars do not hide each
+    other. ``excluded`` (label -> array (runs, layers)) draws runs left out of the mean (nets
+    that did not train) as dotted lines in that series' colour. ``names`` labels the layers
+    (default 0, 1, ...). Introduced in lesson 04."""
+    from .stats import t_interval
+
+    _check_axes(ax)
+    curves = _series(curves, "curves")
+    extra = _series(excluded, "excluded") if excluded else {}
+    width = next(iter(curves.values())).shape[1]
+    if names is not None and len(names) != width:
+        raise ValueError(f"names has {len(names)} labels for {width} layers")
+    if any(v.shape[1] != width for v in extra.values()):
+        raise ValueError(f"the arrays of excluded must have {width} points, as curves")
+    unknown = sorted(set(extra) - set(curves))
+    if unknown:
+        raise ValueError(f"excluded has series that curves does not: {unknown}")
+    k = len(curves)
+    for c, (label, v) in enumerate(curves.items()):
+        x = np.arange(width) + 0.06 * (c - (k - 1) / 2)
+        color, style = COLORS[c % len(COLORS)], LINESTYLES[c % len(LINESTYLES)]
+        ax.plot(x, v.T, color=color, ls=style, lw=0.8, alpha=0.5)
+        if label in extra and len(extra[label]):
+            ax.plot(x, extra[label].T, color=color, ls=":", lw=1.2)
+            ax.plot([], [], color=color, ls=":", lw=1.2,
+                    label=f"{label}: did not train ({len(extra[label])}, not in the mean)")
+        stats_ = np.array([t_interval(col, level) for col in v.T])
+        mean = stats_[:, 0]
+        half = np.nan_to_num(np.stack([mean - stats_[:, 1], stats_[:, 2] - mean]))
+        ax.errorbar(x, mean, yerr=half, fmt=MARKERS[c % len(MARKERS)], color=color, ls=style,
+                    capsize=4, label=f"{label} ({len(v)} runs)")
+    ax.axhline(0, color="0.6", lw=0.8)
+    ax.set_xticks(range(width), list(names) if names is not None else list(range(width)))
+
+
+@validate(ax=_AXES, x=Array(ndim=1, min_len=1), curves=Dict(min_len=1))
+def seed_curves(ax: Any, x: Any, curves: dict[str, Any]) -> None:
+    """One thin line per run (row) of each series of ``curves`` (label -> array of shape
+    (runs, len(x))) against ``x``, in the series' colour and line style, labelled once per
+    series with its number of runs: e.g. each seed's held-out cross-entropy against gradient
+    steps (lesson 04's equal budgets). Introduced in lesson 04."""
+    _check_axes(ax)
+    curves = _series(curves, "curves")
+    for c, (label, v) in enumerate(curves.items()):
+        if v.shape[1] != len(x):
+            raise ValueError(f"curves[{label!r}] has {v.shape[1]} points but x has {len(x)}")
+        for i, row in enumerate(v):
+            ax.plot(x, row, color=COLORS[c % len(COLORS)], ls=LINESTYLES[c % len(LINESTYLES)],
+                    lw=1.3, alpha=0.8, label=f"{label} ({len(v)} runs)" if i == 0 else None)
+
+
+@validate(ax=_AXES, x1=Array(ndim=2, min_len=2), x2=Array(ndim=2, min_len=2),
+          p1=Array(ndim=2, min_len=2), levels=Integer(low=2, high=101))
+def posterior_map(ax: Any, x1: Any, x2: Any, p1: Any, levels: int = 11) -> Any:
+    """P(y = 1 | x) of a 2-D two-class problem on a grid (``x1``, ``x2`` as from
+    ``numpy.meshgrid``, ``p1`` of the same shape, values in [0, 1]): filled grey contours at
+    ``levels`` evenly spaced values from 0 to 1, the decision boundary P = 1/2 as a black line,
+    equal axes. Returns the filled contour set (for a colour bar). Introduced in lesson 04."""
+    _check_axes(ax)
+    if not (x1.shape == x2.shape == p1.shape):
+        raise ValueError(f"x1, x2 and p1 must have one shape, got {x1.shape}, {x2.shape} and "
+                         f"{p1.shape}")
+    if p1.min() < 0 or p1.max() > 1:
+        raise ValueError("p1 holds probabilities: its values must lie in [0, 1]")
+    filled = ax.contourf(x1, x2, p1, levels=np.linspace(0, 1, levels), cmap="Greys")
+    ax.contour(x1, x2, p1, [0.5], colors="k")
+    ax.set_aspect("equal")
+    return filled
