@@ -28,6 +28,7 @@ __all__ = [
     "InputTypeError",
     "as_finite_array",
     "check_choice",
+    "check_device",
     "check_flag",
     "check_int",
     "check_labels",
@@ -76,6 +77,8 @@ def check_number(x: object, name: str, *, low: float | None = None, high: float 
     complex numbers, ``None``, arrays with more than one entry. Refused with ``ValueError``: NaN,
     inf (unless ``allow_inf``), and values outside ``[low, high]`` (``low_open``/``high_open``
     make a bound strict).
+
+    Used by the library only.
     """
     if isinstance(x, (bool, np.bool_)):
         raise InputTypeError(f"{name} must be a number, got {_what(x)}")
@@ -106,7 +109,10 @@ def check_number(x: object, name: str, *, low: float | None = None, high: float 
 
 def check_int(x: object, name: str, *, low: int | None = None, high: int | None = None) -> int:
     """Return ``x`` as an int after checking it is an integer (Python or NumPy, not ``bool``, not
-    a float: 2.5 is not truncated, and 2.0 is refused too) in ``[low, high]``."""
+    a float: 2.5 is not truncated, and 2.0 is refused too) in ``[low, high]``.
+
+
+    Used by the library only."""
     if isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "iu":
         x = x.item()
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, np.integer)):
@@ -120,26 +126,32 @@ def check_int(x: object, name: str, *, low: int | None = None, high: int | None 
 
 
 def check_seed(seed: object, name: str = "seed") -> int:
-    """A random seed: an integer in 0..2**63 - 1."""
+    """A random seed: an integer in 0..2**63 - 1. Used by the library only."""
     return check_int(seed, name, low=0, high=MAX_SEED)
 
 
 def check_n_classes(n_classes: object, name: str = "n_classes", *, low: int = 2,
                     high: int = MAX_CLASSES) -> int:
-    """A number of classes K: an integer in ``low..high`` (default 2..:data:`MAX_CLASSES`)."""
+    """A number of classes K: an integer in ``low..high`` (default 2..:data:`MAX_CLASSES`).
+
+
+    Used by the library only."""
     return check_int(n_classes, name, low=low, high=high)
 
 
 def check_flag(x: object, name: str) -> bool:
     """Return ``x`` if it is ``True`` or ``False`` (also NumPy's bool); refuse anything else with
-    :class:`InputTypeError`, in particular the strings ``"False"``/``"True"`` and 0/1."""
+    :class:`InputTypeError`, in particular the strings ``"False"``/``"True"`` and 0/1.
+
+
+    Used by the library only."""
     if isinstance(x, (bool, np.bool_)):
         return bool(x)
     raise InputTypeError(f"{name} must be True or False, got {_what(x)}")
 
 
 def check_choice(x: object, name: str, choices: Iterable[str]) -> str:
-    """Return ``x`` if it is one of the strings ``choices``."""
+    """Return ``x`` if it is one of the strings ``choices``. Used by the library only."""
     options = list(choices)
     if not isinstance(x, str):
         raise InputTypeError(f"{name} must be one of {', '.join(map(repr, options))}; "
@@ -150,7 +162,7 @@ def check_choice(x: object, name: str, choices: Iterable[str]) -> str:
 
 
 def check_path(x: object, name: str) -> Path:
-    """A file-system path: a non-empty ``str`` or ``os.PathLike``."""
+    """A file-system path: a non-empty ``str`` or ``os.PathLike``. Used by the library only."""
     if isinstance(x, (bytes, bytearray)) or not isinstance(x, (str, os.PathLike)):
         raise InputTypeError(f"{name} must be a path (str or pathlib.Path), got {_what(x)}")
     path = Path(x)
@@ -183,6 +195,9 @@ def as_finite_array(x: object, name: str, ndim: int | tuple[int, ...] | None = N
     ``allow_bool``), mixed or non-numeric objects. Refused with ``ValueError``: ragged nested
     lists, a number of dimensions not in ``ndim``, an empty array (unless ``allow_empty``), NaN or
     inf, and, with ``max_abs``, entries larger in magnitude than ``max_abs``.
+
+
+    Used by the library only.
     """
     if x is None or isinstance(x, (str, bytes, bytearray)):
         raise InputTypeError(f"{name} must be an array of numbers, got {_what(x)}")
@@ -235,7 +250,7 @@ def as_finite_array(x: object, name: str, ndim: int | tuple[int, ...] | None = N
 
 def check_probabilities(p: object, name: str, atol: float = 1e-6) -> np.ndarray:
     """Return ``p`` as an array of distributions over its last axis; raise ``ValueError`` if an
-    entry is negative or a row does not sum to one (within ``atol``)."""
+    entry is negative or a row does not sum to one (within ``atol``). Used by the library only."""
     arr = as_finite_array(p, name)
     if arr.ndim == 0:
         raise ValueError(f"{name} must have at least one axis (the outcomes), got a scalar")
@@ -258,7 +273,10 @@ def check_labels(y: object, n_classes: int | None, name: str = "y", *,
     label + 1, which must not exceed ``max_classes``: a stray label such as 10**6 is refused rather
     than turned into a million-class problem. Labels may be integers or integral floats; booleans,
     text and complex values are refused with :class:`InputTypeError`, non-integer or non-finite
-    values, negative labels and labels out of range with ``ValueError``."""
+    values, negative labels and labels out of range with ``ValueError``.
+
+
+    Used by the library only."""
     if n_classes is not None:
         n_classes = check_n_classes(n_classes, "n_classes", low=1, high=max_classes)
     if y is None or isinstance(y, (str, bytes)):
@@ -303,7 +321,10 @@ def check_labels(y: object, n_classes: int | None, name: str = "y", *,
 
 
 def check_same_length(name_a: str, a: Any, name_b: str, b: Any) -> None:
-    """Raise ``ValueError`` unless ``a`` and ``b`` have the same number of rows."""
+    """Raise ``ValueError`` unless ``a`` and ``b`` have the same number of rows.
+
+
+    Used by the library only."""
     if len(a) != len(b):
         raise ValueError(f"{name_a} has {len(a)} rows but {name_b} has {len(b)}; they must match")
 
@@ -315,7 +336,9 @@ def check_tensor(t: object, name: str, *, ndim: int | None = None, floating: boo
     """Check a torch tensor: of type ``torch.Tensor`` (else :class:`InputTypeError`), with
     ``ndim`` dimensions, a real floating dtype (``floating=True``) or an integer dtype
     (``floating=False``), not empty, and with no NaN or inf (``-inf`` allowed with
-    ``allow_neg_inf``, for log-probabilities of impossible outcomes). Returns it detached."""
+    ``allow_neg_inf``, for log-probabilities of impossible outcomes). Returns it detached.
+
+    Used by the library only."""
     import torch
 
     if not isinstance(t, torch.Tensor):
@@ -344,7 +367,10 @@ def check_log_probabilities(log_probs: Any, name: str, atol: float | None = None
                             ndim: int | None = None) -> Any:
     """Check a floating tensor of log-probabilities over its last axis: no NaN or +inf, every
     entry <= 0 (up to rounding) and logsumexp over the last axis = 0 within ``atol`` (default 1e-3
-    for float16/32, 1e-6 for float64). Catches probabilities or logits passed by mistake."""
+    for float16/32, 1e-6 for float64). Catches probabilities or logits passed by mistake.
+
+
+    Used by the library only."""
     import torch
 
     lp = check_tensor(log_probs, name, ndim=ndim, allow_neg_inf=True)
@@ -358,3 +384,57 @@ def check_log_probabilities(log_probs: Any, name: str, atol: float | None = None
                          f"{worst:.3g} in log space); pass log-probabilities, e.g. "
                          "torch.log_softmax(logits, -1), not probabilities or logits")
     return lp
+
+
+# ------------------------------------------------------------------------------------ devices
+
+def _mps_available() -> bool:
+    import torch
+
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def check_device(device: object, name: str = "device") -> Any:
+    """The course's one device rule (:func:`maxent_lib.runtime.get_device`): return the
+    ``torch.device`` that ``device`` names on this machine.
+
+    ``None`` and ``"auto"`` mean the same: ``MAXENT_DEVICE`` if it is set, else CUDA, then
+    Apple's MPS, then the CPU. Otherwise ``device`` is a torch.device or a name (``cpu``,
+    ``cuda``, ``cuda:N``, ``mps``; case and surrounding spaces do not matter). A device this
+    machine cannot serve (no such GPU, an index beyond the GPUs present, no MPS backend, a
+    device type the course does not support) is refused with ``ValueError``; anything that is
+    not a device or a name with :class:`InputTypeError`. Messages about an argument other than
+    ``device`` start with its ``name``. Used by the library only."""
+    import torch
+
+    pre = "" if name == "device" else f"{name}: "
+    if isinstance(device, torch.device):
+        device = str(device)
+    if device is not None and not isinstance(device, str):
+        raise InputTypeError(f"{name} must be a device name (str), a torch.device or None, got "
+                             f"{type(device).__name__}")
+    text = (device or "auto").strip().lower()
+    if text == "auto":
+        text = os.environ.get("MAXENT_DEVICE", "").strip().lower() or "auto"
+    if text == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps") if _mps_available() else torch.device("cpu")
+    try:
+        dev = torch.device(text)
+    except RuntimeError as exc:
+        raise ValueError(f"{pre}unknown device {text!r}; use auto, cpu, cuda, cuda:N or mps"
+                         ) from exc
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"{pre}device {text!r} is not supported; use auto, cpu, cuda, cuda:N "
+                         "or mps")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{pre}device {text!r} was asked for, but no CUDA GPU is available")
+    if dev.type == "cuda" and (dev.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"{pre}device {text!r} was asked for, but this machine has "
+                         f"{torch.cuda.device_count()} CUDA GPU(s)")
+    if dev.type == "mps" and not _mps_available():
+        raise ValueError(f"{pre}device 'mps' was asked for, but Apple's MPS backend is not "
+                         "available")
+    return dev

@@ -21,27 +21,27 @@ import math
 import numpy as np
 import torch
 
-from ._checks import (
-    as_finite_array,
-    check_int,
-    check_labels,
-    check_log_probabilities,
-    check_number,
-    check_probabilities,
-    check_tensor,
+from ._checks import check_labels, check_number
+from .validation import (
+    Array,
+    Integer,
+    Labels,
+    LogProbabilities,
+    Probabilities,
+    Real,
+    Tensor,
+    validate,
 )
 
 __all__ = ["apply_temperature", "expected_calibration_error", "fit_temperature",
            "per_model_metrics", "stacked_metrics"]
 
 
+@validate(probs=Probabilities(ndim=2), y=Labels(), n_bins=Integer(low=1, high=10**6))
 def expected_calibration_error(probs: object, y: object, n_bins: int = 15) -> float:
     """ECE of predicted distributions ``probs`` (n, K) against labels ``y`` (n,), with
     ``n_bins`` equal-width confidence bins on (0, 1]. Introduced in lesson 06."""
-    n_bins = check_int(n_bins, "n_bins", low=1, high=10**6)
-    p = check_probabilities(probs, "probs")
-    if p.ndim != 2:
-        raise ValueError(f"probs must have shape (n, K), got {p.shape}")
+    p = probs
     labels = check_labels(y, p.shape[1])
     if len(labels) != len(p):
         raise ValueError(f"probs has {len(p)} rows but y has {len(labels)}; they must match")
@@ -49,6 +49,8 @@ def expected_calibration_error(probs: object, y: object, n_bins: int = 15) -> fl
     return float(stacked_metrics(lp, torch.as_tensor(labels), n_bins)["ece"][0])
 
 
+@validate(log_probs=LogProbabilities(ndim=3), y=Tensor(ndim=1, floating=False),
+          n_bins=Integer(low=1, high=10**6))
 @torch.no_grad()
 def stacked_metrics(log_probs: torch.Tensor, y: torch.Tensor, n_bins: int = 15
                     ) -> dict[str, np.ndarray]:
@@ -59,9 +61,6 @@ def stacked_metrics(log_probs: torch.Tensor, y: torch.Tensor, n_bins: int = 15
     floating, ``y`` integer), ``ValueError`` on wrong shapes, NaN or +inf, log-probabilities that
     do not normalise (probabilities or logits passed by mistake), or labels out of 0..K-1.
     Introduced in lesson 06."""
-    log_probs = check_log_probabilities(log_probs, "log_probs", ndim=3)
-    y = check_tensor(y, "y", ndim=1, floating=False)
-    n_bins = check_int(n_bins, "n_bins", low=1, high=10**6)
     if log_probs.shape[1] != y.shape[0]:
         raise ValueError(f"need log_probs (M, N, K) and y (N,), got {tuple(log_probs.shape)} "
                          f"and {tuple(y.shape)}")
@@ -73,15 +72,14 @@ def stacked_metrics(log_probs: torch.Tensor, y: torch.Tensor, n_bins: int = 15
     return _metrics_core(log_probs, y.view(1, n).expand(m, n), n_bins)
 
 
+@validate(log_probs=LogProbabilities(ndim=3), y=Tensor(ndim=2, floating=False),
+          n_bins=Integer(low=1, high=10**6))
 @torch.no_grad()
 def per_model_metrics(log_probs: torch.Tensor, y: torch.Tensor, n_bins: int = 15
                       ) -> dict[str, np.ndarray]:
     """:func:`stacked_metrics` when every model has its own labels: ``log_probs`` (M, N, K)
     and ``y`` (M, N), e.g. each model on its own training subset or validation split.
     Introduced in lesson 06."""
-    log_probs = check_log_probabilities(log_probs, "log_probs", ndim=3)
-    y = check_tensor(y, "y", ndim=2, floating=False)
-    n_bins = check_int(n_bins, "n_bins", low=1, high=10**6)
     if tuple(y.shape) != tuple(log_probs.shape[:2]):
         raise ValueError(f"need log_probs (M, N, K) and y (M, N), got {tuple(log_probs.shape)} "
                          f"and {tuple(y.shape)}")
@@ -114,6 +112,9 @@ def _metrics_core(log_probs: torch.Tensor, y: torch.Tensor, n_bins: int
             "entropy": ent.mean(-1).cpu().numpy(), "ece": ece.cpu().numpy()}
 
 
+@validate(log_probs=LogProbabilities(ndim=3), y=Tensor(floating=False),
+          low=Real(low=0.0, low_open=True), high=Real(low=0.0, low_open=True),
+          iterations=Integer(low=1, high=10_000))
 @torch.no_grad()
 def fit_temperature(log_probs: torch.Tensor, y: torch.Tensor, low: float = 1e-2,
                     high: float = 1e2, iterations: int = 60) -> np.ndarray:
@@ -126,18 +127,15 @@ def fit_temperature(log_probs: torch.Tensor, y: torch.Tensor, low: float = 1e-2,
     ``[1/high, 1/low]`` in log space to about 1e-15 relative width, and clipped to that range
     when the minimum lies outside (e.g. separable held-out data: T -> 0). Introduced in lesson 06.
     """
-    lp = check_log_probabilities(log_probs, "log_probs", ndim=3).double()
+    lp = log_probs.double()
     m, n, k = lp.shape
-    y = check_tensor(y, "y", floating=False)
     if y.dim() == 1:
         y = y.view(1, -1).expand(m, -1)
     if tuple(y.shape) != (m, n):
         raise ValueError(f"y must have shape (N,) or (M, N) = ({m}, {n}), got {tuple(y.shape)}")
     if int(y.min()) < 0 or int(y.max()) >= k:
         raise ValueError(f"y holds labels out of range for {k} classes")
-    low = check_number(low, "low", low=0.0, low_open=True)
-    high = check_number(high, "high", low=low, low_open=True)
-    iterations = check_int(iterations, "iterations", low=1, high=10_000)
+    high = check_number(high, "high", low=low, low_open=True)  # above low
     z = lp.clamp_min(-1e4)  # -inf log-probabilities (p = 0) stay finite
     zy = z.gather(-1, y.to(z.device).long().unsqueeze(-1)).squeeze(-1)
 
@@ -155,14 +153,13 @@ def fit_temperature(log_probs: torch.Tensor, y: torch.Tensor, low: float = 1e-2,
     return (1.0 / ((lo + hi) / 2).exp()).cpu().numpy()
 
 
+@validate(log_probs=LogProbabilities(ndim=3), temperature=Array(ndim=1, low=0.0, low_open=True))
 def apply_temperature(log_probs: torch.Tensor, temperature: np.ndarray | torch.Tensor
                       ) -> torch.Tensor:
     """``log_softmax(log_probs / T_m)`` for every model m: log-probabilities (M, N, K) at the
     temperatures ``T`` (M,). Introduced in lesson 06."""
-    log_probs = check_log_probabilities(log_probs, "log_probs", ndim=3)
-    t = torch.as_tensor(as_finite_array(temperature, "temperature", ndim=1),
-                        device=log_probs.device)
-    if t.dim() != 1 or t.shape[0] != log_probs.shape[0] or not bool(torch.all(t > 0)):
+    t = torch.as_tensor(temperature, device=log_probs.device)
+    if t.shape[0] != log_probs.shape[0]:
         raise ValueError(f"temperature must hold one positive number per model "
                          f"({log_probs.shape[0]}), got {t.tolist()}")
     return torch.log_softmax(log_probs.double().clamp_min(-1e4) / t.view(-1, 1, 1), dim=-1)

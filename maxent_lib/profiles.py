@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Literal, TypeVar
 
-from ._checks import InputTypeError
+from .validation import Anything, Choice, validate
 
 __all__ = ["PROFILES", "Profile", "by_profile", "get_profile"]
 
@@ -20,6 +20,7 @@ PROFILES: tuple[str, ...] = ("quick", "full")
 T = TypeVar("T")
 
 
+@validate()
 def get_profile() -> Profile:
     """The active profile: ``MAXENT_PROFILE`` if set, else ``full`` with a CUDA GPU, else ``quick``.
 
@@ -35,15 +36,13 @@ def get_profile() -> Profile:
     return name  # type: ignore[return-value]
 
 
+@validate(quick=Anything("the value for the quick profile: any value"),
+          full=Anything("the value for the full profile: any value"),
+          profile=Choice(PROFILES, optional=True))
 def by_profile(quick: T, full: T, profile: str | None = None) -> T:
     """Return ``quick`` or ``full`` according to ``profile`` (default: :func:`get_profile`).
 
     Introduced in lesson 00: ``n_epochs = by_profile(quick=20, full=100)``.
     """
-    if profile is not None and not isinstance(profile, str):
-        raise InputTypeError(f"profile must be 'quick', 'full' or None, got "
-                             f"{type(profile).__name__}")
     chosen = get_profile() if profile is None else profile
-    if chosen not in PROFILES:
-        raise ValueError(f"profile must be 'quick' or 'full', got {chosen!r}")
     return quick if chosen == "quick" else full

@@ -27,8 +27,9 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import logsumexp
 
-from ._checks import InputTypeError, as_finite_array, check_int
+from ._checks import as_finite_array
 from .data import CirclesTask, GaussianMixtureTask, SyntheticTask
+from .validation import Function, Instance, Integer, validate
 
 __all__ = ["DEFAULT_NODES", "coarser_n", "expectation", "has_quadrature", "quadrature_nodes"]
 
@@ -42,16 +43,16 @@ _CIRCLE_NODES = 96
 MAX_NODES = 4_000_000
 
 
-def _check_task(task: object) -> SyntheticTask:
-    if not isinstance(task, SyntheticTask):
-        raise InputTypeError(f"task must be a SyntheticTask, got {type(task).__name__}")
-    return task
+#: A synthetic task (with a known input density).
+_TASK = Instance((SyntheticTask,))
+#: Nodes per axis: at least one panel of 8 (None: the default).
+_NODES = Integer(low=_PANEL, optional=True)
 
 
+@validate(task=_TASK)
 def has_quadrature(task: SyntheticTask) -> bool:
     """True when :func:`quadrature_nodes` supports ``task``: a Gaussian mixture in at most 3
     dimensions, or the circles task. Introduced in lesson 03."""
-    _check_task(task)
     if isinstance(task, GaussianMixtureTask):
         return task.dim <= 3
     return isinstance(task, CirclesTask)
@@ -91,6 +92,7 @@ def _grid_nodes(task: GaussianMixtureTask, n: int) -> tuple[np.ndarray, np.ndarr
     return X, w / w.sum()
 
 
+@validate(task=_TASK, n=_NODES)
 def quadrature_nodes(task: SyntheticTask, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Nodes X (N, d) and non-negative weights w (N,), summing to one, with
     sum_i w_i g(X_i) ~ E_{x ~ P(x)}[g(x)] for the task's input density P(x).
@@ -100,11 +102,10 @@ def quadrature_nodes(task: SyntheticTask, n: int | None = None) -> tuple[np.ndar
     without a rule (see :func:`has_quadrature`), ``n < 8``, or a rule of more than
     :data:`MAX_NODES` nodes; ``TypeError`` for a task that is not a synthetic task or an ``n``
     that is not an integer. Introduced in lesson 03."""
-    _check_task(task)
     if not has_quadrature(task):
         raise ValueError(f"no quadrature rule for {type(task).__name__} in {task.dim} dimensions "
                          "(Gaussian mixtures up to 3-D and the circles task have one)")
-    n_ax = _default_n(task) if n is None else check_int(n, "n", low=_PANEL)
+    n_ax = _default_n(task) if n is None else n
     per_class = task.n_classes if isinstance(task, CirclesTask) else 1
     dims = 2 if isinstance(task, CirclesTask) else task.dim
     if per_class * n_ax**dims > MAX_NODES:
@@ -115,6 +116,7 @@ def quadrature_nodes(task: SyntheticTask, n: int | None = None) -> tuple[np.ndar
     return _grid_nodes(task, int(n_ax))  # type: ignore[arg-type]
 
 
+@validate(task=_TASK, n=_NODES)
 def coarser_n(task: SyntheticTask, n: int | None = None) -> tuple[int, int]:
     """The rule with ``n`` nodes per axis (default :data:`DEFAULT_NODES`) as it is used, and
     the coarser rule an error estimate compares it with: (n_fine, n_coarse) nodes per axis,
@@ -122,11 +124,10 @@ def coarser_n(task: SyntheticTask, n: int | None = None) -> tuple[int, int]:
     to whole panels of 8, so the coarser grid has fewer panels). Raises ``ValueError`` when no
     coarser rule exists (a grid of one panel, n < 16; the circles rule with n < 9).
     Introduced in lesson 03."""
-    _check_task(task)
     if not has_quadrature(task):
         raise ValueError(f"no quadrature rule for {type(task).__name__} in {task.dim} dimensions "
                          "(Gaussian mixtures up to 3-D and the circles task have one)")
-    n_ax = _default_n(task) if n is None else check_int(n, "n", low=_PANEL)
+    n_ax = _default_n(task) if n is None else n
     if isinstance(task, CirclesTask):
         fine, coarse = n_ax, max(_PANEL, (3 * n_ax) // 4)
     else:
@@ -139,6 +140,8 @@ def coarser_n(task: SyntheticTask, n: int | None = None) -> tuple[int, int]:
     return fine, coarse
 
 
+@validate(task=_TASK, g=Function("a function of the nodes X (N, d) -> values (N,) or (N, q)"),
+          n=_NODES)
 def expectation(task: SyntheticTask, g: Callable[[np.ndarray], np.ndarray],
                 n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """E_x[g(x)] by :func:`quadrature_nodes` with ``n`` nodes per axis, and an error estimate:
@@ -148,9 +151,6 @@ def expectation(task: SyntheticTask, g: Callable[[np.ndarray], np.ndarray],
     ``g`` maps nodes (N, d) to values (N,) or (N, q); returns (value, error), each of shape ()
     or (q,). Raises ``TypeError`` if ``g`` is not callable, ``ValueError`` if its values are
     not finite or not one row per node. Introduced in lesson 03."""
-    _check_task(task)
-    if not callable(g):
-        raise InputTypeError(f"g must be a function of the nodes, got {type(g).__name__}")
     values = []
     for m in coarser_n(task, n):
         X, w = quadrature_nodes(task, m)

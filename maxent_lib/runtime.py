@@ -23,56 +23,32 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from ._checks import InputTypeError, check_flag, check_int
+from ._checks import check_device
 from .profiles import PROFILES, Profile, by_profile, get_profile
+from .validation import Anything, Device, Flag, Integer, validate
 
 T = TypeVar("T")
 
 __all__ = ["PROFILES", "Profile", "by_profile", "describe_device", "environment_report",
            "get_device", "get_profile", "progress_bar", "seed_everything"]
 
-def _mps_available() -> bool:
-    backend = getattr(torch.backends, "mps", None)
-    return bool(backend is not None and backend.is_available())
 
-
+@validate(device=Device())
 def get_device(device: str | torch.device | None = None) -> torch.device:
-    """The course's one device rule (every module uses it; introduced in lesson 00).
+    """The course's one device rule, which every module uses. Introduced in lesson 00.
 
     ``None`` and ``"auto"`` mean the same: ``MAXENT_DEVICE`` if it is set, else CUDA, then
     Apple's MPS, then the CPU. Otherwise ``device`` is a torch.device or a name (``cpu``,
     ``cuda``, ``cuda:N``, ``mps``; case and surrounding spaces do not matter). A device this
     machine cannot serve (no such GPU, an index beyond the GPUs present, no MPS backend, a
     device type the course does not support) is refused with ``ValueError``; anything that is
-    not a device or a name with :class:`InputTypeError`."""
-    if isinstance(device, torch.device):
-        device = str(device)
-    if device is not None and not isinstance(device, str):
-        raise InputTypeError(f"device must be a device name (str), a torch.device or None, got "
-                             f"{type(device).__name__}")
-    name = (device or "auto").strip().lower()
-    if name == "auto":
-        name = os.environ.get("MAXENT_DEVICE", "").strip().lower() or "auto"
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        return torch.device("mps") if _mps_available() else torch.device("cpu")
-    try:
-        dev = torch.device(name)
-    except RuntimeError as exc:
-        raise ValueError(f"unknown device {name!r}; use auto, cpu, cuda, cuda:N or mps") from exc
-    if dev.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"device {name!r} is not supported; use auto, cpu, cuda, cuda:N or mps")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} was asked for, but no CUDA GPU is available")
-    if dev.type == "cuda" and (dev.index or 0) >= torch.cuda.device_count():
-        raise ValueError(f"device {name!r} was asked for, but this machine has "
-                         f"{torch.cuda.device_count()} CUDA GPU(s)")
-    if dev.type == "mps" and not _mps_available():
-        raise ValueError("device 'mps' was asked for, but Apple's MPS backend is not available")
-    return dev
+    not a device or a name with :class:`InputTypeError` (the rule itself is
+    :func:`maxent_lib._checks.check_device`, which the :class:`~maxent_lib.validation.Device`
+    constraint applies)."""
+    return check_device(device)
 
 
+@validate(device=Device())
 def describe_device(device: str | torch.device | None = None) -> str:
     """The device of :func:`get_device` in words: the GPU's name, or the CPU's model and its
     core count. Refuses what :func:`get_device` refuses. Introduced in lesson 05."""
@@ -90,18 +66,20 @@ def describe_device(device: str | torch.device | None = None) -> str:
     return str(dev)
 
 
+@validate(seed=Integer(low=0, high=2**64 - 1))  # torch.manual_seed's range
 def seed_everything(seed: int) -> np.random.Generator:
     """Seed Python's, NumPy's and torch's global generators and return a fresh
-    ``numpy.random.Generator`` for code that prefers an explicit one. Introduced in lesson 00."""
-    seed = check_int(seed, "seed", low=0, high=2**64 - 1)  # torch.manual_seed's range
+    ``numpy.random.Generator`` for code that prefers an explicit one. Introduced in lesson 03."""
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
     torch.manual_seed(int(seed))
     return np.random.default_rng(int(seed))
 
 
+@validate()
 def environment_report() -> dict[str, str]:
-    """Versions, device, profile and memory, as plain strings for lesson 00's environment check."""
+    """Versions, device, profile and memory, as plain strings for lesson 00's environment check.
+    Introduced in lesson 00."""
     report = {
         "python": sys.version.split()[0],
         "platform": platform.platform(terse=True),
@@ -121,6 +99,8 @@ def environment_report() -> dict[str, str]:
     return report
 
 
+@validate(iterable=Anything("any iterable, or None with total= (tqdm's own arguments)"),
+          enabled=Flag())
 def progress_bar(iterable: Iterable[T] | None = None, *, enabled: bool = True,
                  **kwargs: Any) -> Any:
     """A ``tqdm.auto`` progress bar that also honours ``TQDM_DISABLE=1`` (set under tests and when
@@ -128,6 +108,5 @@ def progress_bar(iterable: Iterable[T] | None = None, *, enabled: bool = True,
     Introduced in lesson 03."""
     from tqdm.auto import tqdm
 
-    enabled = check_flag(enabled, "enabled")
     quiet = os.environ.get("TQDM_DISABLE", "").strip().lower() in ("1", "true", "yes")
     return tqdm(iterable, disable=quiet or not enabled, **kwargs)

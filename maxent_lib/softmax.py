@@ -22,16 +22,8 @@ from scipy.linalg import cho_factor, cho_solve
 from scipy.special import logsumexp
 from threadpoolctl import threadpool_limits
 
-from ._checks import (
-    InputTypeError,
-    as_finite_array,
-    check_int,
-    check_labels,
-    check_n_classes,
-    check_number,
-    check_probabilities,
-    check_same_length,
-)
+from ._checks import MAX_CLASSES, check_int, check_labels, check_same_length
+from .validation import Array, Instance, Integer, Labels, Probabilities, Real, validate
 
 __all__ = [
     "NotConvergedWarning",
@@ -54,13 +46,12 @@ class NotConvergedWarning(UserWarning):
     """Newton's method stopped at ``max_iter`` before the gradient fell below ``tol``."""
 
 
+@validate(z=Array(min_ndim=1), axis=Integer())
 def log_softmax(z: object, axis: int = -1) -> np.ndarray:
     """log softmax(z) = z - logsumexp(z), computed stably. Raises ``ValueError`` when the scores
     of one row are spread so widely (beyond about 1.8e308) that a log-probability overflows
-    float64. Introduced in lesson 02."""
-    arr = as_finite_array(z, "z")
-    if arr.ndim == 0:
-        raise ValueError("z must have at least one axis (the classes), got a scalar")
+    float64. Introduced in lesson 03."""
+    arr = z
     axis = check_int(axis, "axis", low=-arr.ndim, high=arr.ndim - 1)
     with np.errstate(over="ignore", invalid="ignore"):
         # (z - max) - log sum exp(z - max): subtracting the maximum first keeps full precision
@@ -73,6 +64,7 @@ def log_softmax(z: object, axis: int = -1) -> np.ndarray:
     return out
 
 
+@validate(z=Array(min_ndim=1), axis=Integer())
 def softmax(z: object, axis: int = -1) -> np.ndarray:
     """softmax(z)_k = exp(z_k) / sum_l exp(z_l) along ``axis``.
 
@@ -88,17 +80,7 @@ def _one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:
     return out
 
 
-def _check_T_y_probs(T: object, y: object, probs: object) -> tuple[np.ndarray, ...]:
-    T_arr = as_finite_array(T, "T", ndim=2)
-    P = check_probabilities(probs, "probs")
-    if P.ndim != 2:
-        raise ValueError(f"probs must have shape (n, K), got {P.shape}")
-    y_arr = check_labels(y, P.shape[1])
-    check_same_length("T", T_arr, "y", y_arr)
-    check_same_length("T", T_arr, "probs", P)
-    return T_arr, y_arr, P
-
-
+@validate(T=Array(ndim=2), y=Labels(), probs=Probabilities(ndim=2))
 def moment_residuals(T: object, y: object, probs: object) -> np.ndarray:
     """Model class moments minus empirical class moments, shape (K, m):
 
@@ -108,17 +90,19 @@ def moment_residuals(T: object, y: object, probs: object) -> np.ndarray:
     respect to W, so R = 0 at the unpenalised optimum (the max-ent constraints hold), and
     R = -alpha W at the optimum of mean CE + (alpha/2) ||W||^2. Introduced in lesson 02.
     """
-    T_arr, y_arr, P = _check_T_y_probs(T, y, probs)
+    T_arr, P = T, probs
+    y_arr = check_labels(y, P.shape[1])
+    check_same_length("T", T_arr, "y", y_arr)
+    check_same_length("T", T_arr, "probs", P)
     return (P - _one_hot(y_arr, P.shape[1])).T @ T_arr / len(T_arr)
 
 
+@validate(probs=Probabilities(ndim=2), y=Labels())
 def mean_cross_entropy(probs: object, y: object) -> float:
     """Mean cross-entropy (log loss) -(1/n) sum_i log probs[i, y_i] in nats: the cross-entropy
     between the empirical labels and the model. ``inf`` if a true label has probability 0.
     Introduced in lesson 02."""
-    P = check_probabilities(probs, "probs")
-    if P.ndim != 2:
-        raise ValueError(f"probs must have shape (n, K), got {P.shape}")
+    P = probs
     y_arr = check_labels(y, P.shape[1])
     check_same_length("probs", P, "y", y_arr)
     picked = P[np.arange(len(y_arr)), y_arr]
@@ -126,15 +110,13 @@ def mean_cross_entropy(probs: object, y: object) -> float:
         return float(-np.mean(np.log(picked)))
 
 
+@validate(probs=Probabilities(ndim=2))
 def conditional_entropy(probs: object) -> float:
     """The model's conditional entropy on a sample, (1/n) sum_i H(P(. | x_i)), in nats: the
     quantity max-ent maximises. Introduced in lesson 02."""
     from .info import entropy
 
-    P = check_probabilities(probs, "probs")
-    if P.ndim != 2:
-        raise ValueError(f"probs must have shape (n, K), got {P.shape}")
-    return float(np.mean(entropy(P)))
+    return float(np.mean(entropy(probs)))
 
 
 def _feature_scale(T: np.ndarray, per_column: bool) -> np.ndarray:
@@ -181,10 +163,11 @@ class SoftmaxRegression:
     #: the most conjugate-gradient iterations per Newton step on the large-problem path
     cg_max_iter: int = 500
 
+    @validate(alpha=Real(low=0.0), tol=Real(low=0.0, low_open=True), max_iter=Integer(low=1))
     def __init__(self, alpha: float = 0.0, tol: float = 1e-10, max_iter: int = 100) -> None:
-        self.alpha = check_number(alpha, "alpha", low=0.0)
-        self.tol = check_number(tol, "tol", low=0.0, low_open=True)
-        self.max_iter = check_int(max_iter, "max_iter", low=1)
+        self.alpha = alpha
+        self.tol = tol
+        self.max_iter = max_iter
 
     # ------------------------------------------------------------------ objective and derivatives
     def _objective(self, theta: np.ndarray, X1: np.ndarray, Y: np.ndarray) -> float:
@@ -297,6 +280,9 @@ class SoftmaxRegression:
         return bool(np.all(true - S.max(axis=1) > 0))
 
     # ------------------------------------------------------------------ public API
+    @validate(T=Array(ndim=2), y=Labels(n_classes="n_classes"),
+              n_classes=Integer(low=2, high=MAX_CLASSES, optional=True),
+              init=Instance(("maxent_lib.softmax.SoftmaxRegression",), optional=True))
     def fit(self, T: object, y: object, n_classes: int | None = None, *,
             init: SoftmaxRegression | None = None) -> SoftmaxRegression:
         """Fit W and b on features ``T`` (n, m) and labels ``y`` in 0..K-1 (K = ``n_classes``, or
@@ -308,10 +294,7 @@ class SoftmaxRegression:
         :class:`NotConvergedWarning`."""
         # The matrices are small (K(m+1) <= ~1000): one BLAS thread is about as fast and avoids
         # OpenBLAS's threads spinning against each other on a busy laptop or Binder CPU.
-        T_arr = as_finite_array(T, "T", ndim=2)
-        if n_classes is not None:
-            n_classes = check_n_classes(n_classes)
-        y_arr = check_labels(y, n_classes)
+        T_arr, y_arr = T, y
         check_same_length("T", T_arr, "y", y_arr)
         theta0 = self._check_init(init, T_arr.shape[1],
                                   n_classes if n_classes is not None else int(y_arr.max()) + 1)
@@ -343,9 +326,6 @@ class SoftmaxRegression:
         """``init``'s parameters as one (K, m + 1) array [W | b], or None."""
         if init is None:
             return None
-        if not isinstance(init, SoftmaxRegression):
-            raise InputTypeError(f"init must be a fitted SoftmaxRegression or None, got "
-                                 f"{type(init).__name__}")
         if not hasattr(init, "coef_"):
             raise ValueError("init is not fitted yet: fit it first, or pass init=None")
         if init.coef_.shape != (K, m):
@@ -419,31 +399,35 @@ class SoftmaxRegression:
         self.n_classes_, self.n_features_in_ = K, m
         return self
 
-    def _check_fitted(self, T: object) -> np.ndarray:
+    def _check_fitted(self, T_arr: np.ndarray) -> np.ndarray:
         if not hasattr(self, "coef_"):
             raise ValueError("this SoftmaxRegression is not fitted yet; call fit(T, y) first")
-        T_arr = as_finite_array(T, "T", ndim=2)
         if T_arr.shape[1] != self.n_features_in_:
             raise ValueError(f"T must have {self.n_features_in_} columns (as in fit), "
                              f"got {T_arr.shape[1]}")
         return T_arr
 
+    @validate(T=Array(ndim=2))
     def decision_function(self, T: object) -> np.ndarray:
         """The class scores W T(x) + b, shape (n, K)."""
         return self._check_fitted(T) @ self.coef_.T + self.intercept_
 
+    @validate(T=Array(ndim=2))
     def predict_proba(self, T: object) -> np.ndarray:
         """P(y = k | x) = softmax(W T(x) + b)_k, shape (n, K)."""
         return softmax(self.decision_function(T))
 
+    @validate(T=Array(ndim=2))
     def predict(self, T: object) -> np.ndarray:
         """The most probable class for each row of ``T``."""
         return np.argmax(self.decision_function(T), axis=1)
 
+    @validate(T=Array(ndim=2), y=Labels())
     def log_loss(self, T: object, y: object) -> float:
         """Mean cross-entropy of the fitted model on (T, y), in nats (no penalty term)."""
         return mean_cross_entropy(self.predict_proba(T), y)
 
+    @validate(T=Array(ndim=2), y=Labels())
     def objective(self, T: object, y: object) -> float:
         """The penalised objective mean CE + (alpha/2) ||W||^2 on (T, y)."""
         return self.log_loss(T, y) + 0.5 * self.alpha * float(np.sum(self.coef_**2))

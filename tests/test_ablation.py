@@ -387,7 +387,7 @@ def test_ece_and_metrics():
 
 
 def test_bad_input(data, tmp_path):
-    with pytest.raises(ValueError, match="unknown config key"):
+    with pytest.raises(ValueError, match="unknown key"):
         A.canonical_config({"widht": 3})
     with pytest.raises(ValueError, match="dropout"):
         A.canonical_config({"dropout": 1.0})
@@ -404,7 +404,7 @@ def test_bad_input(data, tmp_path):
     assert A.canonical_config({}, 4000)["n_train"] == 3600
     with pytest.raises(ValueError, match="empty"):
         A.run_grid([], data)
-    with pytest.raises(ValueError, match="unknown data set"):
+    with pytest.raises(ValueError, match="dataset must be one of"):
         A.run_grid([{}], "nope", options=A.RunOptions(progress=False))
     Xtr, ytr, Xte, yte = data
     with pytest.raises(ValueError, match="NaN"):

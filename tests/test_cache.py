@@ -135,7 +135,7 @@ def test_planted_symlinks_do_not_redirect_the_write(cache, reference, tmp_path_f
 def test_stale_temp_files_are_cleaned_on_the_next_write(cache, reference):
     params = data._mnist1d_params(SIZES["n_train"], SIZES["n_test"], SIZES["seed"])
     name = f"mnist1d_{data._params_hash(params)[:16]}.npz"
-    stale = cache / f".{name}.x1y2z3.tmp"  # a writer killed between write and rename
+    stale = cache / locking.temp_name(cache / name)  # a writer killed between write and rename
     stale.write_bytes(b"half a file")
     assert _same(data.mnist1d(**SIZES), reference)
     assert not stale.exists()
@@ -199,3 +199,24 @@ def test_concurrent_first_time_generation(cache, reference):
     assert set(digests) == {h.hexdigest()}  # all identical, and equal to a fresh generation
     _cache_file(cache)
     assert not list(cache.glob("*.tmp")) and not list(cache.glob(".*.tmp"))
+
+
+def test_planted_default_cache_with_a_recomputed_checksum_is_refused(cache):
+    """For the course's own parameters (the defaults) the expected checksum is kept in the
+    library, not only in the file: a planted file that carries the checksum of its own (wrong)
+    arrays is still refused and regenerated."""
+    reference = data.mnist1d(cache=False)
+    data.mnist1d()
+    path = _cache_file(cache)
+    with np.load(path) as f:
+        content = {k: f[k] for k in f.files}
+    X = content["X_train"].copy()
+    X[0, 0] += 1.0
+    content["X_train"] = X
+    content["sha256"] = np.array(data._arrays_hash({k: content[k] for k in data._SPLIT_ARRAYS}))
+    path.unlink()
+    np.savez(path, **content)
+    with pytest.warns(UserWarning, match="library's own checksum"):
+        again = data.mnist1d()
+    assert _same(again, reference)
+    assert _same(_no_warning_call(), reference)  # the file was repaired

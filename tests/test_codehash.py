@@ -154,7 +154,7 @@ def test_moving_code_between_modules_does_not_change_it(copy: Path) -> None:
 
 def test_code_the_result_does_not_reach_does_not_change_it(copy: Path) -> None:
     before = (_hash(copy, ABLATION_CODE), _hash(copy, COVERAGE_CODE))
-    for rel, name in (("plots.py", "use_course_style"), ("ablation/summaries.py", "format_table"),
+    for rel, name in (("plots.py", "use_course_style"), ("coursemap.py", "format_map"),
                       ("ablation/executors.py", "warm_up")):
         _edit(copy, rel, f"def {name}(", f"def _unused():\n    return 1\n\n\ndef {name}(")
     assert (_hash(copy, ABLATION_CODE), _hash(copy, COVERAGE_CODE)) == before

@@ -63,7 +63,7 @@ def test_layerwise_shares_the_input_probe(dropped_sample):
 
 def test_repeated_split_bad_input(dropped_sample):
     _, X, y = dropped_sample
-    with pytest.raises(ValueError, match="non-empty list"):
+    with pytest.raises(ValueError, match="features is empty"):
         C.layerwise_repeated_split_gaps([], y)
     with pytest.raises(ValueError, match="rows"):
         C.repeated_split_gaps(X[:10], y)

@@ -199,7 +199,7 @@ def test_moment_residuals_bad_input(overlapping):
         moment_residuals(T, np.full(len(T), 3), probs)
     with pytest.raises(ValueError, match="rows"):
         moment_residuals(T[:-1], y, probs)
-    with pytest.raises(ValueError, match=r"shape \(n, K\)"):
+    with pytest.raises(ValueError, match=r"probs must have 2 dimension\(s\)"):
         moment_residuals(T, y, probs[0])
 
 

@@ -25,15 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import (
-    InputTypeError,
-    check_choice,
-    check_flag,
-    check_int,
-    check_number,
-    check_seed,
-)
-from ..profiles import by_profile
+from .._checks import InputTypeError, check_int
+from ..profiles import PROFILES, by_profile
+from ..validation import Choice, Constraint, Dict, Flag, Integer, Real, Seed, Text, validate
 
 KINDS: tuple[str, ...] = ("mlp", "cnn")
 INITS: tuple[str, ...] = ("he", "uniform")
@@ -76,7 +70,24 @@ METRICS: tuple[str, ...] = ("train_acc", "val_acc", "test_acc", "train_loss", "v
 
 Dataset = str | tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
+#: What each key of a config must be (:func:`canonical_config` checks the relations between
+#: them: ``lr * weight_decay < 1``, ``n_train + n_val`` within the pool).
+CONFIG_FIELDS: dict[str, Constraint] = {
+    "kind": Choice(KINDS), "width": Integer(low=1, high=MAX_WIDTH),
+    "depth": Integer(low=1, high=MAX_DEPTH), "shortcut": Flag(), "init": Choice(INITS),
+    "weight_decay": Real(low=0.0), "dropout": Real(low=0.0, high=1.0, high_open=True),
+    "label_smoothing": Real(low=0.0, high=1.0, high_open=True),
+    "confidence_penalty": Real(low=0.0), "early_stopping": Flag(), "seed": Seed(),
+    "epochs": Integer(low=1, high=10**6), "batch_size": Integer(low=1, high=10**8),
+    "lr": Real(low=0.0, low_open=True), "lr_schedule": Choice(SCHEDULES),
+    "n_train": Integer(low=2, high=10**8, optional=True), "n_val": Integer(low=1, high=10**8),
+    "arm": Text(), "profile": Text()}
+#: A config: a dict of some of the keys of :data:`DEFAULTS`, each value as
+#: :data:`CONFIG_FIELDS` says (the missing keys take their defaults).
+CONFIG = Dict(fields=CONFIG_FIELDS, closed=True)
 
+
+@validate(config=CONFIG, n_available=Integer(low=2, optional=True))
 def canonical_config(config: dict[str, Any], n_available: int | None = None) -> dict[str, Any]:
     """``config`` with defaults filled in, types normalised and values checked; ``n_train=None``
     becomes ``n_available - n_val`` when ``n_available`` (the training pool's size) is given.
@@ -85,31 +96,7 @@ def canonical_config(config: dict[str, Any], n_available: int | None = None) -> 
     values out of range, including a decoupled weight decay with ``lr * weight_decay >= 1``
     (each step would flip or blow up the weights instead of shrinking them).
     Introduced in lesson 05."""
-    if not isinstance(config, dict):
-        raise InputTypeError(f"a config must be a dict, got {type(config).__name__}")
-    if n_available is not None:
-        n_available = check_int(n_available, "n_available", low=2)
-    unknown = sorted(map(str, set(config) - set(DEFAULTS)))
-    if unknown:
-        raise ValueError(f"unknown config key(s) {unknown}; known keys: {sorted(DEFAULTS)}")
     c = {**DEFAULTS, **config}
-    choices = {"kind": KINDS, "init": INITS,
-               "lr_schedule": SCHEDULES}
-    for k, allowed in choices.items():
-        c[k] = check_choice(c[k], k, allowed)
-    highs = {"width": MAX_WIDTH, "depth": MAX_DEPTH, "epochs": 10**6,
-             "batch_size": 10**8, "n_val": 10**8}
-    for k, high in highs.items():
-        c[k] = check_int(c[k], k, low=1, high=high)
-    c["seed"] = check_seed(c["seed"])
-    for k in ("shortcut", "early_stopping"):
-        c[k] = check_flag(c[k], k)
-    ranges = {"weight_decay": (0, math.inf, False), "dropout": (0, 1, True),
-              "label_smoothing": (0, 1, True), "confidence_penalty": (0, math.inf, False),
-              "lr": (0, math.inf, False)}
-    for k, (lo, hi, open_hi) in ranges.items():
-        c[k] = check_number(c[k], k, low=lo, low_open=k == "lr",
-                            high=None if math.isinf(hi) else hi, high_open=open_hi)
     if c["lr"] * c["weight_decay"] >= 1:
         raise ValueError(f"lr * weight_decay = {c['lr']:g} * {c['weight_decay']:g} >= 1: the "
                          "decoupled decay multiplies the weights by 1 - lr * weight_decay each "
@@ -124,18 +111,13 @@ def canonical_config(config: dict[str, Any], n_available: int | None = None) -> 
         if n_available is not None and v + c["n_val"] > n_available:
             raise ValueError(f"n_train + n_val = {v} + {c['n_val']} but the training pool has "
                              f"only {n_available} examples")
-    for k in LABEL_KEYS:
-        if not isinstance(c[k], str):
-            raise InputTypeError(f"{k} must be a string (a label), got {c[k]!r}")
     return c
 
 
+@validate(config=Dict(), dataset_id=Text())
 def config_key(config: dict[str, Any], dataset_id: str) -> str:
-    """A 16-hex-digit hash of the canonical config and the data set: the resume key."""
-    if not isinstance(config, dict):
-        raise InputTypeError(f"config must be a dict, got {type(config).__name__}")
-    if not isinstance(dataset_id, str):
-        raise InputTypeError(f"dataset_id must be a string, got {type(dataset_id).__name__}")
+    """A 16-hex-digit hash of the canonical config and the data set: the resume key.
+    Introduced in lesson 05."""
     try:
         payload = json.dumps({"config": config, "dataset": dataset_id}, sort_keys=True,
                              allow_nan=False)
@@ -160,13 +142,14 @@ SHORTCUT_EPOCHS: dict[str, dict[tuple[str, int], int]] = {
 }
 
 
+@validate(profile=Choice(PROFILES, optional=True))
 def shortcut_grid(profile: str | None = None) -> list[dict[str, Any]]:
     """Lesson 05's grid: plain vs residual, MLP and 1-D CNN, several depths, He initialisation,
     8 seeds, on MNIST-1D (each seed its own validation split of 400 and the other 3600 training
     examples), MLP width 128, CNN 16 channels. Quick: depths 2, 4, 8; full: depths 2-32.
     Epochs per setting from :data:`SHORTCUT_EPOCHS`; cosine learning rate from 3e-3, batch
     128. (The full profile keeps the quick profile's widths so that its grid, about 2.7 hours
-    of one CPU core, can be made without a GPU.)"""
+    of one CPU core, can be made without a GPU.) Introduced in lesson 05."""
     name = by_profile("quick", "full", profile)
     depths = by_profile((2, 4, 8), (2, 4, 8, 16, 32), profile)
     widths = {"mlp": 128, "cnn": 16}
@@ -179,10 +162,11 @@ def shortcut_grid(profile: str | None = None) -> list[dict[str, Any]]:
             for seed in range(8)]
 
 
+@validate(profile=Choice(PROFILES, optional=True))
 def init_demo_grid(profile: str | None = None) -> list[dict[str, Any]]:
     """Lesson 05's separate demonstration of initialisation: plain and residual MLPs of depth 32
     (width 64), initialised "uniform" (torch's default) or "he", 2 seeds (quick, 15 epochs) or
-    4 (full, 30 epochs). Not part of any verdict."""
+    4 (full, 30 epochs). Not part of any verdict. Introduced in lesson 05."""
     name = by_profile("quick", "full", profile)
     return [{"kind": "mlp", "width": 64, "depth": 32, "shortcut": s, "init": init,
              "seed": seed, "epochs": by_profile(15, 30, profile), "batch_size": 128,
@@ -202,13 +186,14 @@ REGULARIZATION_ARMS: dict[str, dict[str, Any]] = {
 }
 
 
+@validate(profile=Choice(PROFILES, optional=True))
 def regularization_grid(profile: str | None = None) -> list[dict[str, Any]]:
     """Lesson 06's grid: each regulariser of :data:`REGULARIZATION_ARMS` against the baseline, at
     several training-set sizes, 8 seeds (each seed its own random training subset and
     validation split of 400), MLP with 2 hidden layers, cosine learning rate from 3e-3, batch
     64, and the same number of optimizer steps at every size (:data:`REG_STEPS`: the epochs are
     chosen for it). Quick: width 128, sizes 250 and 1000; full: width 256, sizes 250, 1000 and
-    3600, more arms."""
+    3600, more arms. Introduced in lesson 06."""
     name = by_profile("quick", "full", profile)
     arms = dict(REGULARIZATION_ARMS)
     if by_profile(False, True, profile):

@@ -29,17 +29,23 @@ import torch
 
 from .. import data as data_mod
 from .. import metrics
-from .._checks import (
-    InputTypeError,
-    as_finite_array,
-    check_flag,
-    check_int,
-    check_labels,
-    check_same_length,
-    check_seed,
-)
+from .._checks import check_same_length
 from ..runtime import get_device
-from .configs import DEFAULTS, LABEL_KEYS, SHAPE_KEYS, Dataset, canonical_config
+from ..validation import (
+    Array,
+    Choice,
+    Device,
+    Flag,
+    Instance,
+    Integer,
+    Items,
+    Labels,
+    OneOf,
+    Seed,
+    Tuple,
+    validate,
+)
+from .configs import CONFIG, DEFAULTS, LABEL_KEYS, SHAPE_KEYS, Dataset, canonical_config
 from .stacked import DivergenceWarning, StackedNet
 from .training import TrainSettings, predict_log_proba, train
 
@@ -49,7 +55,8 @@ EVAL_POINTS = 30
 
 @dataclass(frozen=True)
 class PreparedData:
-    """Standardised float32 arrays of a data set, its name and a hash of its contents."""
+    """Standardised float32 arrays of a data set, its name and a hash of its contents.
+    Introduced in lesson 05."""
 
     X_train: np.ndarray
     y_train: np.ndarray
@@ -69,27 +76,28 @@ def _content_hash(*arrays: np.ndarray) -> str:
     return h.hexdigest()[:12]
 
 
+#: Inputs of a data set: 2-D, finite, at most 1e150 in magnitude (beyond it the squares in the
+#: standard deviation overflow float64).
+_INPUTS = Array(ndim=2, max_abs=1e150)
+#: A data set: a name (``maxent_lib.data.load``) or a tuple (X_train, y_train, X_test, y_test).
+DATASET = OneOf((Choice(data_mod.DATASETS),
+                 Tuple((_INPUTS, Labels(), _INPUTS, Labels()),
+                       ("X_train", "y_train", "X_test", "y_test"))))
+
+
+@validate(dataset=DATASET)
 def prepare_dataset(dataset: Dataset) -> PreparedData:
     """Load a named data set (``maxent_lib.data.load``) or check a tuple
     ``(X_train, y_train, X_test, y_test)``; standardise every feature with the training pool's
     mean and standard deviation (inputs only, no labels). ``data_hash`` hashes the raw arrays,
     so records of different data never pair. Introduced in lesson 05."""
+    ident: str | None = None
     if isinstance(dataset, str):
-        split = data_mod.load(dataset)
-        Xtr, ytr, Xte, yte = split.as_tuple()
-        ident: str | None = dataset
-    elif isinstance(dataset, (tuple, list)) and len(dataset) == 4:
-        Xtr, ytr, Xte, yte = dataset
-        ident = None
-    else:
-        raise InputTypeError("dataset must be a name (e.g. 'mnist1d') or a tuple "
-                             f"(X_train, y_train, X_test, y_test), got {type(dataset).__name__}")
-    # beyond 1e150 the squares in the standard deviation overflow float64
-    Xtr = as_finite_array(Xtr, "X_train", ndim=2, max_abs=1e150)
-    Xte = as_finite_array(Xte, "X_test", ndim=2, max_abs=1e150)
+        ident = dataset
+        dataset = DATASET.check(data_mod.load(dataset).as_tuple(), "dataset", {})
+    Xtr, ytr, Xte, yte = dataset
     if Xtr.shape[1] != Xte.shape[1]:
         raise ValueError(f"X_train has {Xtr.shape[1]} features but X_test has {Xte.shape[1]}")
-    ytr, yte = check_labels(ytr, None, "y_train"), check_labels(yte, None, "y_test")
     check_same_length("X_train", Xtr, "y_train", ytr)
     check_same_length("X_test", Xte, "y_test", yte)
     k = int(max(ytr.max(), yte.max())) + 1
@@ -105,15 +113,12 @@ def prepare_dataset(dataset: Dataset) -> PreparedData:
                         k, ident, digest)
 
 
+@validate(seed=Seed(), n_pool=Integer(low=2), n_train=Integer(low=1), n_val=Integer(low=1))
 def data_split(seed: int, n_pool: int, n_train: int, n_val: int) -> tuple[np.ndarray, np.ndarray]:
     """Model ``seed``'s (training rows, validation rows) of a pool of ``n_pool`` examples: one
     permutation from ``numpy.random.default_rng([seed, 2])``; its first ``n_val`` entries are the
     validation split, the next ``n_train`` the training set (so a seed's smaller training sets
     are nested in its larger ones). Introduced in lesson 06."""
-    seed = check_seed(seed)
-    n_pool = check_int(n_pool, "n_pool", low=2)
-    n_train = check_int(n_train, "n_train", low=1)
-    n_val = check_int(n_val, "n_val", low=1)
     if n_train + n_val > n_pool:
         raise ValueError(f"n_train + n_val = {n_train} + {n_val} does not fit in a pool of "
                          f"{n_pool}")
@@ -121,15 +126,16 @@ def data_split(seed: int, n_pool: int, n_train: int, n_val: int) -> tuple[np.nda
     return np.sort(perm[n_val:n_val + n_train]), np.sort(perm[:n_val])
 
 
+@validate(n=Integer(low=1, high=1024, optional=True))
 @contextlib.contextmanager
 def torch_threads(n: int | None) -> Iterator[None]:
     """Temporarily set torch's CPU thread count (None: leave it). Small stacked models are
     dominated by per-operation overhead; on a busy 2-core machine one thread was measured 5-20x
-    faster per step than two (OpenMP synchronisation), so the grids default to one."""
+    faster per step than two (OpenMP synchronisation), so the grids default to one.
+    Introduced in lesson 05."""
     if n is None:
         yield
         return
-    n = check_int(n, "threads (n)", low=1, high=1024)
     old = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
@@ -147,17 +153,18 @@ def _round(x: float) -> float:
     return float(f"{float(x):.6g}")
 
 
+@validate(epochs=Integer(low=1, high=10**6))
 def eval_epochs(epochs: int) -> list[int]:
     """The epochs after which validation and test accuracy are recorded (and early stopping may
     stop): every ``ceil(epochs / EVAL_POINTS)``-th epoch and the last. Introduced in lesson 06."""
-    epochs = check_int(epochs, "epochs", low=1, high=10**6)
     every = max(1, math.ceil(epochs / EVAL_POINTS))
     return sorted(set(range(every, epochs + 1, every)) | {epochs})
 
 
 @dataclass
 class GroupResult:
-    """A trained stack, its records, the data and each model's (training, validation) rows."""
+    """A trained stack, its records, the data and each model's (training, validation) rows.
+    Introduced in lesson 05."""
 
     model: StackedNet
     records: list[dict[str, Any]]
@@ -229,6 +236,13 @@ def _evaluate(model: StackedNet, X: torch.Tensor, y: torch.Tensor,
     return out
 
 
+#: The arguments of :func:`fit_group` and :func:`train_group`.
+_GROUP = {"configs": Items(CONFIG, min_len=1), "data": Instance((PreparedData,)),
+          "device": Device(), "fast": Flag(), "threads": Integer(low=1, high=1024,
+                                                                 optional=True)}
+
+
+@validate(**_GROUP)
 def fit_group(configs: Sequence[dict[str, Any]], data: PreparedData,
               device: torch.device | str | None = None, *, fast: bool = True,
               threads: int | None = 1) -> GroupResult:
@@ -250,17 +264,6 @@ def fit_group(configs: Sequence[dict[str, Any]], data: PreparedData,
     were not finite (``diverged_epoch``). A record reports the model it reports (with early
     stopping, the best-validation snapshot, which may predate the divergence). Every other
     record has ``diverged: false`` and ``diverged_epoch: None``. Introduced in lesson 05."""
-    if isinstance(configs, (dict, str)) or not isinstance(configs, (list, tuple)):
-        raise InputTypeError(f"configs must be a list of config dicts, got "
-                             f"{type(configs).__name__}")
-    if not configs:
-        raise ValueError("configs is empty: fit_group needs at least one config")
-    if not isinstance(data, PreparedData):
-        raise InputTypeError(f"data must be a PreparedData (see prepare_dataset), got "
-                             f"{type(data).__name__}")
-    fast = check_flag(fast, "fast")
-    if threads is not None:
-        threads = check_int(threads, "threads", low=1, high=1024)
     configs = [canonical_config(c) for c in configs]
     first = configs[0]
     for c in configs[1:]:
@@ -390,6 +393,7 @@ def fit_group(configs: Sequence[dict[str, Any]], data: PreparedData,
     return GroupResult(model, records, data, splits, model_of)
 
 
+@validate(**_GROUP)
 def train_group(configs: Sequence[dict[str, Any]], data: PreparedData,
                 device: torch.device | str | None = None, *, fast: bool = True,
                 threads: int | None = 1) -> list[dict[str, Any]]:

@@ -59,16 +59,26 @@ import numpy as np
 import torch
 
 from .._checks import (
+    MAX_CLASSES,
     InputTypeError,
     as_finite_array,
     check_choice,
-    check_flag,
     check_int,
-    check_n_classes,
-    check_seed,
     check_tensor,
 )
 from ..runtime import get_device
+from ..validation import (
+    Choice,
+    Constraint,
+    Device,
+    Flag,
+    Integer,
+    Items,
+    OneOf,
+    Seed,
+    Tensor,
+    validate,
+)
 from .configs import INITS, KINDS, MAX_DEPTH, MAX_IN_DIM, MAX_WIDTH
 
 #: The 1-D CNN's stem: kernel 5, stride 2, padding 2; its blocks: kernel 3, padding 1.
@@ -94,15 +104,49 @@ def _per_model(value: float | Sequence[float] | np.ndarray | torch.Tensor, m: in
     if isinstance(value, (bool, np.bool_)) and allow_bool:
         value = float(value)
     arr = as_finite_array(value, name, ndim=(0, 1), allow_bool=allow_bool).reshape(-1)
-    if arr.size == 1:
+    if arr.size == 1 and m > 0:
         arr = np.repeat(arr, m)
-    if arr.size != m:
+    if arr.size != m and m >= 0:
         raise ValueError(f"{name} must be a scalar or have one value per model ({m}), "
                          f"got {arr.size}")
     if np.any(arr < low) or np.any(arr > high) or (high_open and np.any(arr >= high)):
         bracket = ")" if high_open else "]"
         raise ValueError(f"{name} must lie in [{low}, {high}{bracket}, got {arr.tolist()}")
     return torch.as_tensor(arr)
+
+
+class PerModel(Constraint):
+    """A per-model setting: one number, or a list (or 1-D array) of numbers, one per model, each
+    in ``[low, high]`` (``high_open``: ``[low, high)``), 0 or 1 with ``binary``; booleans only
+    with ``allow_bool``.
+    Passed on unchanged: its length is checked against the number of models where they
+    meet (:func:`_per_model`). Used by the library only."""
+
+    def __init__(self, low: float = 0.0, high: float = math.inf, high_open: bool = False, *,
+                 allow_bool: bool = False, binary: bool = False) -> None:
+        self.low, self.high, self.high_open, self.allow_bool = low, high, high_open, allow_bool
+        self.binary = binary
+
+    def check(self, value: object, name: str, args: dict[str, object]) -> object:
+        arr = _per_model(value, -1, name, self.low, self.high, self.high_open,
+                         allow_bool=self.allow_bool)
+        if self.binary and not torch.all((arr == 0) | (arr == 1)):
+            raise ValueError(f"{name} must be 0/1 (or False/True) per model, got {arr.tolist()}")
+        return value
+
+    def bad_values(self, example: object) -> list[tuple[str, object, str]]:
+        out = [*super().bad_values(example), ("text", "0.5", "type"), ("complex", 1j, "type"),
+               ("nan", math.nan, "value"), ("list_nan", [0.0, math.nan], "value"),
+               ("two_dimensional", [[0.0]], "value"), ("empty", [], "value")]
+        if not self.allow_bool:
+            out.append(("bool", True, "type"))
+        if math.isfinite(self.low):
+            out.append(("below", self.low - 1.0, "value"))
+        if math.isfinite(self.high):
+            out.append(("above", self.high if self.high_open else self.high + 1.0, "value"))
+        if self.binary:
+            out.append(("fraction", 0.5, "value"))
+        return out
 
 
 def _per_model_str(value: str | Sequence[str], m: int, name: str, allowed: Sequence[str]
@@ -121,26 +165,20 @@ def _per_model_str(value: str | Sequence[str], m: int, name: str, allowed: Seque
     return [check_choice(v, name, allowed) for v in vals]
 
 
-def _check_seeds(seeds: Sequence[int]) -> list[int]:
-    """One seed per model: a non-empty sequence (list, tuple, range, 1-D integer array) of
-    integers in 0..2**63 - 1."""
-    if isinstance(seeds, np.ndarray):
-        if seeds.ndim != 1:
-            raise ValueError(f"seeds must be a 1-D list of integers, got shape {seeds.shape}")
-        seeds = list(seeds)
-    if isinstance(seeds, (str, bytes, dict, set)) or not isinstance(seeds, (list, tuple, range)):
-        raise InputTypeError(f"seeds must be a list of non-negative integers (one per model), "
-                             f"got {type(seeds).__name__}")
-    out = [check_seed(s, "seeds") for s in seeds]
-    if not out:
-        raise ValueError("seeds is empty: give at least one model")
-    return out
+class _FloatDtype(Constraint):
+    """A real floating-point torch dtype (``torch.float32``, ``torch.float64``...); passed on
+    unchanged."""
 
+    def check(self, value: object, name: str, args: dict[str, object]) -> object:
+        if not (isinstance(value, torch.dtype) and value.is_floating_point
+                and not value.is_complex):
+            raise InputTypeError(f"{name} must be a torch floating-point dtype (e.g. "
+                                 f"torch.float32), got {value!r}")
+        return value
 
-def _check_model(model: object, name: str = "model") -> StackedNet:
-    if not isinstance(model, StackedNet):
-        raise InputTypeError(f"{name} must be a StackedNet, got {type(model).__name__}")
-    return model
+    def bad_values(self, example: object) -> list[tuple[str, object, str]]:
+        return [*super().bad_values(example), ("int_dtype", torch.int64, "type"),
+                ("complex_dtype", torch.complex64, "type"), ("text", "float32", "type")]
 
 
 def _check_inputs(model: StackedNet, X: object, name: str, ndims: tuple[int, ...] = (2,)
@@ -185,12 +223,11 @@ def _check_labels_tensor(model: StackedNet, y: object, name: str, n_rows: int,
     return y
 
 
+@validate(seed=Seed(), stream=Integer(low=0, high=2**32 - 1))
 def stream_seed(seed: int, stream: int) -> int:
     """A 63-bit seed for model ``seed``'s random stream number ``stream`` (1: batch order,
     2: data subset, 3: dropout), from ``numpy.random.SeedSequence([seed, stream])``: distinct
     streams are independent. Introduced in lesson 05."""
-    seed = check_seed(seed)
-    stream = check_int(stream, "stream", low=0, high=2**32 - 1)
     return int(np.random.SeedSequence([int(seed), int(stream)]).generate_state(1, np.uint64)[0]
                >> np.uint64(1))
 
@@ -219,25 +256,25 @@ class StackedNet(torch.nn.Module):
     leading dimension M. Introduced in lesson 05.
     """
 
+    @validate(kind=Choice(KINDS), in_dim=Integer(low=1, high=MAX_IN_DIM),
+              n_classes=Integer(low=2, high=MAX_CLASSES), width=Integer(low=1, high=MAX_WIDTH),
+              depth=Integer(low=1, high=MAX_DEPTH), seeds=Items(Seed(), min_len=1),
+              shortcut=PerModel(0.0, 1.0, allow_bool=True, binary=True),
+              dropout=PerModel(0.0, 1.0, high_open=True),
+              init=OneOf((Choice(INITS), Items(Choice(INITS), min_len=1))),
+              dtype=_FloatDtype(), device=Device())
     def __init__(self, kind: str, in_dim: int, n_classes: int, width: int, depth: int,
                  seeds: Sequence[int], *, shortcut: float | Sequence[float] = 0.0,
                  dropout: float | Sequence[float] = 0.0, init: str | Sequence[str] = "he",
                  dtype: torch.dtype = torch.float32,
                  device: torch.device | str | None = None) -> None:
         super().__init__()
-        kind = check_choice(kind, "kind", KINDS)
-        in_dim = check_int(in_dim, "in_dim", low=8 if kind == "cnn" else 1, high=MAX_IN_DIM)
-        n_classes = check_n_classes(n_classes)
-        width = check_int(width, "width", low=1, high=MAX_WIDTH)
-        depth = check_int(depth, "depth", low=1, high=MAX_DEPTH)
-        if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point
-                and not dtype.is_complex):
-            raise InputTypeError(f"dtype must be a torch floating-point dtype (e.g. "
-                                 f"torch.float32), got {dtype!r}")
+        if kind == "cnn":  # the stem's kernel needs 8 inputs
+            in_dim = check_int(in_dim, "in_dim", low=8, high=MAX_IN_DIM)
         dev = get_device(device)
         self.kind, self.in_dim, self.n_classes = kind, in_dim, n_classes
         self.width, self.depth = width, depth
-        self.seeds = _check_seeds(seeds)
+        self.seeds = seeds
         m = self.m = len(self.seeds)
         n_params = m * sum((a + 1) * b for a, b in self.layer_shapes())
         if n_params > MAX_PARAMETERS:
@@ -245,8 +282,6 @@ class StackedNet(torch.nn.Module):
                              f"width {width}, depth {depth}); at most {MAX_PARAMETERS:.3g} are "
                              "supported: use fewer seeds, a smaller width or depth")
         sc = _per_model(shortcut, m, "shortcut", 0.0, 1.0, allow_bool=True)
-        if not torch.all((sc == 0) | (sc == 1)):
-            raise ValueError(f"shortcut must be 0/1 (or False/True) per model, got {sc.tolist()}")
         dr = _per_model(dropout, m, "dropout", 0.0, 1.0, high_open=True)
         self.inits = _per_model_str(init, m, "init", INITS)
         self.register_buffer("shortcut", sc.to(dtype).view(m, 1, 1))
@@ -271,6 +306,7 @@ class StackedNet(torch.nn.Module):
         """Length after the average pool by 4 (at least 1)."""
         return max(self.conv_len // 4, 1)
 
+    @validate()
     def layer_shapes(self) -> list[tuple[int, int]]:
         """Per-model (in, out) shape of every layer's weight matrix, in order; for the CNN the
         convolutions' matrices act on unfolded windows (in = kernel * channels)."""
@@ -302,6 +338,7 @@ class StackedNet(torch.nn.Module):
                 for L in per_layer]
 
     # ------------------------------------------------------------------ dropout streams
+    @validate()
     def reset_dropout_streams(self) -> None:
         """(Re)start every model's dropout generator from its seed (done at construction)."""
         dev = self.params[0].device
@@ -333,19 +370,17 @@ class StackedNet(torch.nn.Module):
         return h * torch.stack(masks)
 
     # ------------------------------------------------------------------ forward
+    @validate(x=Tensor(), return_features=Flag())
     def forward(self, x: torch.Tensor, return_features: bool = False
                 ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
         """Logits of shape (M, B, K) for inputs (M, B, in_dim) (each model its own batch) or
         (B, in_dim) (the same batch for all). With ``return_features``, also the list of hidden
         layers' outputs, each (M, B, features)."""
-        if not isinstance(x, torch.Tensor):
-            raise InputTypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
         if x.dim() not in (2, 3) or x.shape[-1] != self.in_dim or (x.dim() == 3
                                                                   and x.shape[0] != self.m):
             raise ValueError(f"x must have shape (M={self.m}, B, {self.in_dim}) or "
                              f"(B, {self.in_dim}), got {tuple(x.shape)}")
         x = _check_inputs(self, x, "x", (2, 3))
-        check_flag(return_features, "return_features")
         return self._run(x, return_features)
 
     def _run(self, x: torch.Tensor, return_features: bool = False
@@ -400,11 +435,14 @@ class StackedNet(torch.nn.Module):
         return torch.baddbmm(p[-1], pooled.reshape(m, b, q * c), p[-2]), feats
 
 
+@validate(kind=Choice(KINDS), in_dim=Integer(low=1, high=MAX_IN_DIM),
+          n_classes=Integer(low=2, high=MAX_CLASSES), width=Integer(low=1, high=MAX_WIDTH),
+          depth=Integer(low=1, high=MAX_DEPTH), batch_size=Integer(low=1))
 def flops_per_model_step(kind: str, in_dim: int, n_classes: int, width: int, depth: int,
                          batch_size: int) -> float:
     """About 6 * batch * (multiply-adds per example): forward (2) plus backward (4) FLOPs of one
-    training step of one model; used for the benchmark's effective TFLOP/s."""
-    batch_size = check_int(batch_size, "batch_size", low=1)
+    training step of one model; used for the benchmark's effective TFLOP/s.
+    Used by the library only."""
     probe = StackedNet(kind, in_dim, n_classes, width, depth, [0], device="cpu")
     shapes = probe.layer_shapes()
     macs = 0

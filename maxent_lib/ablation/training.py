@@ -21,27 +21,50 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .._checks import (
-    InputTypeError,
-    as_finite_array,
-    check_choice,
-    check_flag,
-    check_int,
-    check_number,
-    check_tensor,
+from .._checks import InputTypeError, check_int
+from ..validation import (
+    Choice,
+    Constraint,
+    Flag,
+    Function,
+    Instance,
+    Integer,
+    Items,
+    Real,
+    Seed,
+    Tensor,
+    validate,
 )
 from .configs import SCHEDULES
 from .stacked import (
     DivergenceWarning,
+    PerModel,
     StackedNet,
     _check_inputs,
     _check_labels_tensor,
-    _check_model,
-    _check_seeds,
     _per_model,
 )
 
+#: A :class:`~maxent_lib.ablation.stacked.StackedNet`.
+_MODEL = Instance((StackedNet,))
 
+
+class _Smoothing(Tensor):
+    """Label-smoothing rates: a floating tensor of numbers in [0, 1); passed on detached."""
+
+    def check(self, value: object, name: str, args: dict[str, object]) -> torch.Tensor:
+        t = super().check(value, name, args)
+        if bool(torch.any(t < 0)) or bool(torch.any(t >= 1)):
+            raise ValueError(f"{name} must lie in [0, 1), got {t.reshape(-1).tolist()}")
+        return t
+
+    def bad_values(self, example: object) -> list[tuple[str, object, str]]:
+        return [*super().bad_values(example), ("one", torch.ones_like(example), "value"),
+                ("negative", -torch.ones_like(example), "value")]
+
+
+@validate(logits=Tensor(ndim=3), y=Tensor(ndim=2, floating=False), label_smoothing=_Smoothing(),
+          confidence_penalty=Tensor())
 def stacked_loss(logits: torch.Tensor, y: torch.Tensor, label_smoothing: torch.Tensor,
                  confidence_penalty: torch.Tensor) -> torch.Tensor:
     """Sum over models of each model's mean loss: for model m with smoothing eps_m and penalty
@@ -52,22 +75,16 @@ def stacked_loss(logits: torch.Tensor, y: torch.Tensor, label_smoothing: torch.T
     Raises ``TypeError`` unless ``logits`` is a floating tensor and ``y`` an integer tensor,
     ``ValueError`` on NaN/inf, mismatched shapes, labels out of 0..K-1, a smoothing outside
     [0, 1) or a non-finite penalty. Introduced in lesson 06."""
-    logits = check_tensor(logits, "logits", ndim=3)
-    y = check_tensor(y, "y", ndim=2, floating=False)
     m, b, k = logits.shape
     if tuple(y.shape) != (m, b):
         raise ValueError(f"y must have shape (M, B) = ({m}, {b}) like logits (M, B, K), got "
                          f"{tuple(y.shape)}")
     if int(y.min()) < 0 or int(y.max()) >= k:
         raise ValueError(f"y has labels outside 0..{k - 1} (logits have K = {k} classes)")
-    eps, beta = (check_tensor(v, n).reshape(-1) for v, n in
-                 ((label_smoothing, "label_smoothing"),
-                  (confidence_penalty, "confidence_penalty")))
+    eps, beta = label_smoothing.reshape(-1), confidence_penalty.reshape(-1)
     for v, n in ((eps, "label_smoothing"), (beta, "confidence_penalty")):
         if v.numel() not in (1, m):
             raise ValueError(f"{n} must hold one value per model ({m}), got {v.numel()}")
-    if bool(torch.any(eps < 0)) or bool(torch.any(eps >= 1)):
-        raise ValueError(f"label_smoothing must lie in [0, 1), got {eps.tolist()}")
     return _stacked_loss(logits, y.to(logits.device), eps.to(logits.device),
                          beta.to(logits.device))
 
@@ -85,11 +102,17 @@ def _stacked_loss(logits: torch.Tensor, y: torch.Tensor, label_smoothing: torch.
     return per_example.mean(-1).sum()
 
 
+@validate(epochs=Integer(low=1, high=10**6), batch_size=Integer(low=1, high=10**8),
+          lr=Real(low=0.0, low_open=True), weight_decay=PerModel(0.0, math.inf),
+          label_smoothing=PerModel(0.0, 1.0, high_open=True),
+          confidence_penalty=PerModel(-math.inf, math.inf),
+          mode=Choice(("eager", "graph", "auto")), tf32=Flag(), lr_schedule=Choice(SCHEDULES))
 @dataclass
 class TrainSettings:
-    """Shared and per-model training settings of one stacked group (introduced in lesson 05).
+    """Shared and per-model training settings of one stacked group. Introduced in lesson 05.
 
-    ``lr_schedule``: ``"constant"`` or ``"cosine"`` (see the module docstring)."""
+    ``lr_schedule``: ``"constant"`` or ``"cosine"`` (see the module docstring). Every field is
+    checked when it is made (the per-model lengths against the model later)."""
 
     epochs: int
     batch_size: int
@@ -101,28 +124,21 @@ class TrainSettings:
     tf32: bool = False
     lr_schedule: str = "constant"
 
-    def __post_init__(self) -> None:
-        """Check every field (the per-model lengths are checked against the model later)."""
-        self.epochs = check_int(self.epochs, "epochs", low=1, high=10**6)
-        self.batch_size = check_int(self.batch_size, "batch_size", low=1, high=10**8)
-        self.lr = check_number(self.lr, "lr", low=0.0, low_open=True)
-        for name, low, high, high_open in (("weight_decay", 0.0, math.inf, False),
-                                           ("label_smoothing", 0.0, 1.0, True),
-                                           ("confidence_penalty", -math.inf, math.inf, False)):
-            arr = as_finite_array(getattr(self, name), name, ndim=(0, 1))
-            _per_model(arr, arr.size, name, low, high, high_open)
-        check_choice(self.mode, "mode", ("eager", "graph", "auto"))
-        check_flag(self.tf32, "tf32")
-        check_choice(self.lr_schedule, "lr_schedule", SCHEDULES)
+
+#: A :class:`TrainSettings`.
+_SETTINGS = Instance((TrainSettings,))
 
 
+@validate(settings=_SETTINGS, step=Integer(low=0), total_steps=Integer(low=1))
 def lr_at(settings: TrainSettings, step: int, total_steps: int) -> float:
     """The learning rate of optimizer step ``step`` (0-based) of ``total_steps``.
     Introduced in lesson 05."""
-    if not isinstance(settings, TrainSettings):
-        raise InputTypeError(f"settings must be a TrainSettings, got {type(settings).__name__}")
-    total_steps = check_int(total_steps, "total_steps", low=1)
     step = check_int(step, "step", low=0, high=total_steps)
+    return _lr_at(settings, step, total_steps)
+
+
+def _lr_at(settings: TrainSettings, step: int, total_steps: int) -> float:
+    """:func:`lr_at` without the checks (the training loop's path)."""
     if settings.lr_schedule == "constant":
         return float(settings.lr)
     if settings.lr_schedule == "cosine":
@@ -130,13 +146,12 @@ def lr_at(settings: TrainSettings, step: int, total_steps: int) -> float:
     raise ValueError(f"lr_schedule must be one of {SCHEDULES}, got {settings.lr_schedule!r}")
 
 
+@validate(seeds=Items(Seed(), min_len=1), n=Integer(low=1), epochs=Integer(low=1))
 def batch_orders(seeds: Sequence[int], n: int, epochs: int) -> Iterator[np.ndarray]:
     """Per epoch, an (M, n) array: row m is a permutation of range(n) drawn from model m's own
     generator ``numpy.random.default_rng([seed_m, 1])`` (the same whether alone or stacked).
-    The arguments are checked when it is called (not at the first epoch)."""
-    seeds = _check_seeds(seeds)
-    n = check_int(n, "n", low=1)
-    epochs = check_int(epochs, "epochs", low=1)
+    The arguments are checked when it is called (not at the first epoch).
+    Introduced in lesson 05."""
     return _batch_orders(seeds, n, epochs)
 
 
@@ -146,10 +161,11 @@ def _batch_orders(seeds: list[int], n: int, epochs: int) -> Iterator[np.ndarray]
         yield np.stack([r.permutation(n) for r in rngs])
 
 
+@validate(on=Flag())
 @contextlib.contextmanager
 def tf32_enabled(on: bool) -> Iterator[None]:
-    """Temporarily allow (or forbid) TF32 in CUDA matrix products and convolutions."""
-    on = check_flag(on, "on")
+    """Temporarily allow (or forbid) TF32 in CUDA matrix products and convolutions.
+    Used by the library only."""
     old = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
     torch.backends.cuda.matmul.allow_tf32 = on
     torch.backends.cudnn.allow_tf32 = on
@@ -166,14 +182,11 @@ class StackedTrainer:
     tensor into the training set held on the device. Introduced in lesson 05.
     """
 
+    @validate(model=_MODEL, X=Tensor(), y=Tensor(ndim=1, floating=False), settings=_SETTINGS)
     def __init__(self, model: StackedNet, X: torch.Tensor, y: torch.Tensor,
                  settings: TrainSettings) -> None:
-        model = _check_model(model)
         X = _check_inputs(model, X, "X")
         y = _check_labels_tensor(model, y, "y", X.shape[0], "X")
-        if not isinstance(settings, TrainSettings):
-            raise InputTypeError(f"settings must be a TrainSettings, got "
-                                 f"{type(settings).__name__}")
         m, dev, dt = model.m, X.device, model.params[0].dtype
         self.model, self.X, self.y, self.settings = model, X, y, settings
         lr_at(settings, 0, 1)  # checks the schedule's name
@@ -204,9 +217,13 @@ class StackedTrainer:
         self.graph: torch.cuda.CUDAGraph | None = None
         self.static_idx: torch.Tensor | None = None
 
+    @validate(lr=Real(low=0.0))
     def set_lr(self, lr: float) -> None:
         """The learning rate of the next step(s)."""
-        lr = check_number(lr, "lr", low=0.0)
+        self._set_lr(lr)
+
+    def _set_lr(self, lr: float) -> None:
+        """:meth:`set_lr` without the checks (the training loop's path)."""
         if isinstance(self.lr, torch.Tensor):
             self.lr.fill_(float(lr))
         else:
@@ -248,10 +265,10 @@ class StackedTrainer:
                     if torch.is_tensor(v):
                         v.zero_()
 
+    @validate(idx=Tensor(ndim=2, floating=False))
     def step(self, idx: torch.Tensor) -> None:
         """One optimizer step of every model on its own batch ``idx[m]``: ``idx`` is an integer
         tensor (M, B) of row numbers of the training set."""
-        idx = check_tensor(idx, "idx", ndim=2, floating=False)
         if idx.shape[0] != self.model.m:
             raise ValueError(f"idx must have one row per model ({self.model.m}), got shape "
                              f"{tuple(idx.shape)}")
@@ -272,26 +289,52 @@ class StackedTrainer:
         self.graph.replay()
 
 
-def _check_subsets(subsets: np.ndarray | torch.Tensor | None, m: int, n_rows: int
-                   ) -> np.ndarray:
-    if subsets is None:
+class _Rows(Constraint):
+    """Row numbers per model: a non-empty 2-D integer array (M, n) (NumPy or torch) of
+    non-negative entries; passed on as a NumPy array."""
+
+    optional = True
+
+    def check(self, value: object, name: str, args: dict[str, object]) -> np.ndarray:
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu().numpy()
+        if isinstance(value, (str, bytes)):
+            raise InputTypeError(f"{name} must be an integer array of shape (M, n), got text")
+        s = np.asarray(value)
+        if s.dtype.kind not in "iu":
+            raise InputTypeError(f"{name} must be an integer array of shape (M, n), got dtype "
+                                 f"{s.dtype}")
+        if s.ndim != 2 or s.shape[1] < 1:
+            raise ValueError(f"{name} must be an integer array of shape (M, n), got "
+                             f"{s.shape} {s.dtype}")
+        if s.min() < 0:
+            raise ValueError(f"{name} holds a negative row number ({s.min()})")
+        return s
+
+    def bad_values(self, example: object) -> list[tuple[str, object, str]]:
+        s = np.asarray(example)
+        return [("float", s.astype(float), "type"), ("bool", s > 0, "type"),
+                ("text", "all", "type"), ("one_dimensional", s[0], "value"),
+                ("negative", np.full_like(s, -1), "value"), ("empty", s[:, :0], "value")]
+
+
+def _check_subsets(s: np.ndarray | None, m: int, n_rows: int) -> np.ndarray:
+    """Each model's rows: all of them by default; else one row of ``s`` per model, each
+    entry a row number of the training set."""
+    if s is None:
         return np.tile(np.arange(n_rows), (m, 1))
-    if isinstance(subsets, torch.Tensor):
-        subsets = subsets.detach().cpu().numpy()
-    if isinstance(subsets, (str, bytes)):
-        raise InputTypeError(f"subsets must be an integer array of shape (M={m}, n), got text")
-    s = np.asarray(subsets)
-    if s.dtype.kind not in "iu":
-        raise InputTypeError(f"subsets must be an integer array of shape (M={m}, n), got dtype "
-                             f"{s.dtype}")
-    if s.ndim != 2 or s.shape[0] != m or s.shape[1] < 1:
+    if s.shape[0] != m:
         raise ValueError(f"subsets must be an integer array of shape (M={m}, n), got "
                          f"{s.shape} {s.dtype}")
-    if s.min() < 0 or s.max() >= n_rows:
+    if s.max() >= n_rows:
         raise ValueError(f"subsets holds row numbers outside 0..{n_rows - 1}")
     return s
 
 
+@validate(model=_MODEL, X_train=Tensor(), y_train=Tensor(ndim=1, floating=False),
+          settings=_SETTINGS,
+          on_epoch=Function("called as on_epoch(epoch) after each epoch", optional=True),
+          subsets=_Rows())
 def train(model: StackedNet, X_train: torch.Tensor, y_train: torch.Tensor,
           settings: TrainSettings, on_epoch: Callable[[int], None] | None = None,
           subsets: np.ndarray | None = None) -> StackedTrainer:
@@ -310,13 +353,8 @@ def train(model: StackedNet, X_train: torch.Tensor, y_train: torch.Tensor,
     Adam acts elementwise, so the other models' gradients and steps are unchanged; its own
     parameters become NaN, and a :class:`DivergenceWarning` names it at the end
     (:func:`maxent_lib.ablation.fit_group` records it as diverged). Introduced in lesson 05."""
-    model = _check_model(model)
     X_train = _check_inputs(model, X_train, "X_train")
     y_train = _check_labels_tensor(model, y_train, "y_train", X_train.shape[0], "X_train")
-    if not isinstance(settings, TrainSettings):
-        raise InputTypeError(f"settings must be a TrainSettings, got {type(settings).__name__}")
-    if on_epoch is not None and not callable(on_epoch):
-        raise InputTypeError(f"on_epoch must be callable or None, got {type(on_epoch).__name__}")
     rows = _check_subsets(subsets, model.m, X_train.shape[0])
     n = rows.shape[1]
     bs = min(int(settings.batch_size), n)
@@ -331,7 +369,7 @@ def train(model: StackedNet, X_train: torch.Tensor, y_train: torch.Tensor,
             idx = np.take_along_axis(rows, order[:, : steps * bs], axis=1)
             order_t = torch.as_tensor(idx).to(dev, non_blocking=True)
             for s in range(steps):
-                trainer.set_lr(lr_at(settings, t, total))
+                trainer._set_lr(_lr_at(settings, t, total))
                 trainer._step(order_t[:, s * bs:(s + 1) * bs])
                 t += 1
             if on_epoch is not None:
@@ -347,6 +385,7 @@ def train(model: StackedNet, X_train: torch.Tensor, y_train: torch.Tensor,
     return trainer
 
 
+@validate(model=_MODEL, X=Tensor(), chunk=Integer(low=1))
 @torch.no_grad()
 def predict_log_proba(model: StackedNet, X: torch.Tensor, chunk: int = 2048) -> torch.Tensor:
     """Log-probabilities (M, N, K) of every model on the same inputs X (N, in_dim), or each
@@ -354,9 +393,7 @@ def predict_log_proba(model: StackedNet, X: torch.Tensor, chunk: int = 2048) -> 
     ``chunk`` rows. ``X`` must be a floating tensor without NaN or inf, on the model's device.
     A model whose parameters are NaN (diverged in training) gets NaN log-probabilities.
     Introduced in lesson 05."""
-    model = _check_model(model)
     X = _check_inputs(model, X, "X", (2, 3))
-    chunk = check_int(chunk, "chunk", low=1)
     was = model.training
     model.eval()
     n = X.shape[-2]
@@ -365,14 +402,13 @@ def predict_log_proba(model: StackedNet, X: torch.Tensor, chunk: int = 2048) -> 
     return torch.cat(out, dim=1)
 
 
+@validate(model=_MODEL, X=Tensor(), chunk=Integer(low=1))
 @torch.no_grad()
 def features(model: StackedNet, X: torch.Tensor, chunk: int = 2048) -> list[torch.Tensor]:
     """The hidden layers' outputs T_1..T_depth on inputs X, each (M, N, features), in eval mode:
     what lesson 05 feeds to the feature-condition diagnostics. ``X`` (N, in_dim) must be a
     floating tensor without NaN or inf, on the model's device. Introduced in lesson 05."""
-    model = _check_model(model)
     X = _check_inputs(model, X, "X")
-    chunk = check_int(chunk, "chunk", low=1)
     was = model.training
     model.eval()
     parts: list[list[torch.Tensor]] = []

@@ -8,14 +8,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp
 
-from .._checks import (
-    as_finite_array,
-    check_labels,
-    check_n_classes,
-    check_number,
-    check_probabilities,
-    check_same_length,
-)
+from .._checks import as_finite_array, check_labels, check_probabilities, check_same_length
+from ..validation import Array, Constraint, Labels, Real, validate
 
 #: L2 penalty of the linear read-out, on standardised features: mean CE + (alpha/2)||W||^2.
 #: Small enough that it changes a finite optimum's test CE by well under 0.01 nats at n in the
@@ -31,6 +25,14 @@ MAX_FEATURE = 1e150
 #: Standardised features beyond this many standard deviations cannot be represented in the
 #: float32 arithmetic of the flexible probes.
 MAX_STANDARDISED = 1e30
+
+
+#: Features (n, d): finite, at most :data:`MAX_FEATURE` in magnitude; passed on as float64.
+FEATURES = Array(ndim=2, max_abs=MAX_FEATURE)
+#: Features, or None.
+FEATURES_OR_NONE = Array(ndim=2, max_abs=MAX_FEATURE, optional=True)
+#: A fraction strictly between 0 and 1.
+FRACTION = Real(low=0.0, high=1.0, low_open=True, high_open=True)
 
 
 def _features(T: object, name: str) -> np.ndarray:
@@ -72,12 +74,17 @@ def _log_prob_rows(log_probs: object, name: str = "log_probs") -> np.ndarray:
     return lp
 
 
-def _check_fraction(value: object, name: str) -> float:
-    return check_number(value, name, low=0.0, high=1.0, low_open=True, high_open=True)
+class _LogProbRows(Constraint):
+    """Log-probabilities (n, K), every row's logsumexp 0 (:func:`_log_prob_rows`: the
+    tolerance depends on the precision they come in); passed on as float64."""
 
+    def check(self, value: object, name: str, args: dict[str, object]) -> np.ndarray:
+        return _log_prob_rows(value, name)
 
-def _check_n_classes(n_classes: object) -> int | None:
-    return None if n_classes is None else check_n_classes(n_classes)
+    def bad_values(self, example: object) -> list[tuple[str, object, str]]:
+        lp = np.asarray(example, dtype=float)
+        return [*Array(ndim=2).bad_values(example), ("probabilities", np.exp(lp), "value"),
+                ("logits", lp + 1.0, "value")]
 
 
 def _standardiser(T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -94,28 +101,26 @@ def _standardiser(T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mu, sd
 
 
+@validate(log_probs=_LogProbRows(), y=Labels())
 def point_losses(log_probs: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Per-point cross-entropy -log q(y_i | x_i) from log-probabilities (n, K), in nats.
     Raises ``ValueError`` if a row of ``log_probs`` is not a log-distribution (probabilities or
     logits passed by mistake), on NaN/inf, labels out of 0..K-1 or mismatched lengths.
     Introduced in lesson 03."""
-    lp = _log_prob_rows(log_probs)
+    lp = log_probs
     y_arr = check_labels(y, lp.shape[1])
     check_same_length("log_probs", lp, "y", y_arr)
     return -lp[np.arange(len(y_arr)), y_arr]
 
 
-def _check_split(T_train: object, y_train: object, T_test: object, y_test: object,
+def _check_split(Ttr: np.ndarray, ytr: np.ndarray, Tte: np.ndarray, yte: np.ndarray,
                  n_classes: int | None, names: tuple[str, str] = ("T_train", "T_test"),
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    Ttr = _features(T_train, names[0])
-    Tte = _features(T_test, names[1])
+    """The relations between the (checked) arrays of a train/test split: as many columns in
+    both, one label per row, at least two classes; and K."""
     if Ttr.shape[1] != Tte.shape[1]:
         raise ValueError(f"{names[0]} has {Ttr.shape[1]} columns but {names[1]} has "
                          f"{Tte.shape[1]}; they must match")
-    n_classes = _check_n_classes(n_classes)
-    ytr = check_labels(y_train, n_classes, "y_train")
-    yte = check_labels(y_test, n_classes, "y_test")
     check_same_length(names[0], Ttr, "y_train", ytr)
     check_same_length(names[1], Tte, "y_test", yte)
     K = int(n_classes) if n_classes is not None else int(max(ytr.max(), yte.max())) + 1

@@ -28,18 +28,24 @@ from typing import Any
 import numpy as np
 
 from .. import data
-from .._checks import (
-    InputTypeError,
-    check_flag,
-    check_int,
-    check_number,
-    check_seed,
-)
 from ..runtime import progress_bar
 from ..store import files
 from ..store.codehash import code_hash
 from ..store.provenance import begin_run, end_run, provenance
-from ..validation import Dict, Items, validate
+from ..validation import (
+    Choice,
+    Dict,
+    Flag,
+    Integer,
+    Items,
+    PathArg,
+    Real,
+    Seed,
+    Text,
+    Tuple,
+    validate,
+)
+from ._common import FRACTION
 from .exact import exact_condition_gaps
 from .measured import feature_condition_gaps
 from .refit import repeated_split_gaps
@@ -81,6 +87,8 @@ def _exact(case: str) -> dict[str, Any]:
     return exact_condition_gaps(factory(), keep, transform)
 
 
+@validate(case=Choice(tuple(CASES)), sample=Seed(), n_points=Integer(low=20, high=10**7),
+          n_splits=Integer(low=1, high=10_000), test_fraction=FRACTION, seed=Seed())
 def coverage_record(case: str, sample: int, n_points: int = 2000, n_splits: int = 10,
                     test_fraction: float = 0.3, seed: int = 0) -> dict[str, Any]:
     """One sample of the simulation: ``n_points`` points of case ``case`` drawn with seed
@@ -112,6 +120,10 @@ def coverage_record(case: str, sample: int, n_points: int = 2000, n_splits: int 
     return rec
 
 
+@validate(cases=Items(Choice(tuple(CASES)), optional=True),
+          n_samples=Integer(low=1, high=100_000), n_points=Integer(low=20, high=10**7),
+          n_splits=Integer(low=1, high=10_000), test_fraction=FRACTION, seed=Seed(),
+          out=PathArg(file=True, optional=True), progress=Flag(), command=Text(optional=True))
 def simulate_coverage(cases: Sequence[str] | None = None, n_samples: int = 40,
                       n_points: int = 2000, n_splits: int = 10, test_fraction: float = 0.3,
                       seed: int = 0, out: str | os.PathLike[str] | None = None,
@@ -123,20 +135,9 @@ def simulate_coverage(cases: Sequence[str] | None = None, n_samples: int = 40,
     back, new ones are appended as they are made, and the provenance is written beside it
     (:mod:`maxent_lib.store.provenance`; the run is marked finished only when it completes).
     Introduced in lesson 03."""
-    if cases is not None and (isinstance(cases, (str, bytes)) or not isinstance(
-            cases, (list, tuple))):
-        raise InputTypeError(f"cases must be a list of case names, got {cases!r}")
     names = list(CASES) if cases is None else list(cases)
-    unknown = [c for c in names if not isinstance(c, str) or c not in CASES]
-    if unknown:
-        raise ValueError(f"unknown cases {unknown}; choose from {list(CASES)}")
-    n_samples = check_int(n_samples, "n_samples", low=1, high=100_000)
-    settings = {"n_points": check_int(n_points, "n_points", low=20, high=10**7),
-                "n_splits": check_int(n_splits, "n_splits", low=1, high=10_000),
-                "test_fraction": check_number(test_fraction, "test_fraction", low=0.0,
-                                              high=1.0, low_open=True, high_open=True),
-                "seed": check_seed(seed)}
-    progress = check_flag(progress, "progress")
+    settings = {"n_points": n_points, "n_splits": n_splits, "test_fraction": test_fraction,
+                "seed": seed}
     path = None if out is None else files.check_writable(out)
     stamp = {**settings, "code_hash": code_hash(COVERAGE_CODE)}
     done = {} if path is None else {
@@ -163,33 +164,19 @@ def simulate_coverage(cases: Sequence[str] | None = None, n_samples: int = 40,
     return records
 
 
+#: A coverage record's fields that :func:`coverage_table` reads.
+_TABLE_FIELDS = {
+    **{f"{kind}{g}": Real() for g in GAPS for kind in ("exact_", "refit_", "test_points_")},
+    **{f"{kind}{g}_ci": Tuple((Real(), Real())) for g in GAPS
+       for kind in ("refit_", "test_points_")}}
+
+
+@validate(records=Items(Dict(fields=_TABLE_FIELDS, required=("case", *_TABLE_FIELDS)),
+                        min_len=1))
 def coverage_table(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per case, gap and interval: ``covered`` (how many intervals contain the exact gap),
     ``samples``, ``coverage`` (their ratio), ``mean_width``, ``bias`` (mean estimate minus the
     exact gap) and ``sd`` (of the estimates over samples). Introduced in lesson 03."""
-    if isinstance(records, (dict, str, bytes)) or not isinstance(records, (list, tuple)):
-        raise InputTypeError(f"records must be a list of coverage records (dicts), got "
-                             f"{type(records).__name__}")
-    if not records:
-        raise ValueError("records is empty")
-    need = ["case"] + [f"{kind}{g}{ci}" for g in GAPS for kind in ("exact_", "refit_",
-                                                                   "test_points_")
-                       for ci in ("", "_ci") if not (kind == "exact_" and ci)]
-    for i, r in enumerate(records):
-        if not isinstance(r, dict):
-            raise InputTypeError(f"records[{i}] must be a dict, got {type(r).__name__}")
-        missing = [k for k in need if k not in r]
-        if missing:
-            raise ValueError(f"records[{i}] lacks the field(s) {missing}")
-        for g in GAPS:
-            for k in (f"exact_{g}", f"refit_{g}", f"test_points_{g}"):
-                check_number(r[k], f"records[{i}][{k!r}]")
-            for k in (f"refit_{g}_ci", f"test_points_{g}_ci"):
-                ci = r[k]
-                if not isinstance(ci, (list, tuple)) or len(ci) != 2:
-                    raise ValueError(f"records[{i}][{k!r}] must be an interval [lo, hi]")
-                for v in ci:
-                    check_number(v, f"records[{i}][{k!r}]")
     rows = []
     for case in dict.fromkeys(r["case"] for r in records):
         mine = [r for r in records if r["case"] == case]

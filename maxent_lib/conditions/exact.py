@@ -15,18 +15,22 @@ from scipy.special import logsumexp
 from threadpoolctl import threadpool_limits
 
 from .. import quadrature
-from .._checks import (
-    InputTypeError,
-    as_finite_array,
-    check_int,
-    check_labels,
-    check_number,
-    check_probabilities,
-    check_same_length,
-    check_seed,
-)
+from .._checks import check_int, check_labels, check_same_length
 from ..data import GaussianMixtureTask, SyntheticTask
-from ._common import MAX_FEATURE, _check_columns, _check_fraction, _features
+from ..validation import (
+    Array,
+    Choice,
+    Function,
+    Instance,
+    Integer,
+    Items,
+    Labels,
+    Probabilities,
+    Real,
+    Seed,
+    validate,
+)
+from ._common import FEATURES, FRACTION, MAX_FEATURE, _check_columns, _features
 
 
 def _log_posterior(task: SyntheticTask, X: np.ndarray) -> np.ndarray:
@@ -34,6 +38,9 @@ def _log_posterior(task: SyntheticTask, X: np.ndarray) -> np.ndarray:
     return lj - logsumexp(lj, axis=1, keepdims=True)
 
 
+@validate(T=FEATURES, P=Probabilities(ndim=2), weights=Probabilities(ndim=1, atol=1e-9),
+          alpha=Real(low=0.0), tol=Real(low=0.0, low_open=True),
+          max_iter=Integer(low=1, high=10**5))
 def soft_label_softmax(T: np.ndarray, P: np.ndarray, weights: np.ndarray, alpha: float = 0.0,
                        tol: float = 1e-10, max_iter: int = 100,
                        ) -> Callable[[np.ndarray], np.ndarray]:
@@ -50,16 +57,9 @@ def soft_label_softmax(T: np.ndarray, P: np.ndarray, weights: np.ndarray, alpha:
     T -> log q*(y | T), shape (n, K). Raises ``ValueError`` on bad shapes, NaN/inf, rows of P
     that are not distributions, or weights that are negative or do not sum to one.
     Introduced in lesson 03."""
-    T_arr = _features(T, "T")
-    P_arr = check_probabilities(as_finite_array(P, "P", ndim=2), "P")
-    w = as_finite_array(weights, "weights", ndim=1)
-    alpha = check_number(alpha, "alpha", low=0.0)
-    tol = check_number(tol, "tol", low=0.0, low_open=True)
-    max_iter = check_int(max_iter, "max_iter", low=1, high=10**5)
+    T_arr, P_arr, w = T, P, weights
     check_same_length("T", T_arr, "P", P_arr)
     check_same_length("T", T_arr, "weights", w)
-    if np.any(w < 0) or abs(w.sum() - 1.0) > 1e-9:
-        raise ValueError("weights must be non-negative and sum to one")
     mu = w @ T_arr
     sd = np.sqrt(w @ (T_arr - mu) ** 2)
     sd[sd < 1e-12] = 1.0
@@ -144,6 +144,14 @@ def _exact_values(task: SyntheticTask, feature_task: SyntheticTask, keep: list[i
     return values, per_point
 
 
+@validate(task=Instance((SyntheticTask,)), keep=Items(Integer(low=0), min_len=1, unique=True,
+                                                     optional=True),
+          transform=Function("a one-to-one map of x[keep] (n, k) -> features (n, m)",
+                             optional=True),
+          X_test=Array(ndim=2, optional=True), y_test=Labels(optional=True),
+          n_eval=Integer(low=10, high=10**7), n_population=Integer(low=10, high=10**7),
+          alpha=Real(low=0.0), seed=Seed(), method=Choice(("auto", "quadrature", "monte_carlo")),
+          n_nodes=Integer(low=8, optional=True))
 def exact_condition_gaps(
     task: SyntheticTask, keep: Sequence[int] | None = None,
     transform: Callable[[np.ndarray], np.ndarray] | None = None, *,
@@ -187,29 +195,8 @@ def exact_condition_gaps(
     ``"points"``; q* as for ``"auto"``); ``y_test`` is not needed (labels are integrated out)
     and, if given, only checked. Introduced in lesson 03.
     """
-    if not isinstance(task, SyntheticTask):
-        raise InputTypeError(f"task must be a SyntheticTask with a known posterior, got "
-                             f"{type(task).__name__}")
-    if not isinstance(method, str):
-        raise InputTypeError(f"method must be 'auto', 'quadrature' or 'monte_carlo', got "
-                             f"{method!r}")
-    if method not in ("auto", "quadrature", "monte_carlo"):
-        raise ValueError(f"method must be 'auto', 'quadrature' or 'monte_carlo', got {method!r}")
-    if keep is not None and (isinstance(keep, (str, bytes)) or not isinstance(
-            keep, (list, tuple, range, np.ndarray))):
-        raise InputTypeError(f"keep must be a list of coordinates, got {type(keep).__name__}")
     keep_list = list(range(task.dim)) if keep is None else [
         check_int(k, "keep", low=0, high=task.dim - 1) for k in keep]
-    if not keep_list or len(set(keep_list)) != len(keep_list):
-        raise ValueError(f"keep must list distinct coordinates of 0..{task.dim - 1}, got "
-                         f"{keep_list}")
-    if transform is not None and not callable(transform):
-        raise InputTypeError(f"transform must be a function or None, got "
-                             f"{type(transform).__name__}")
-    n_eval = check_int(n_eval, "n_eval", low=10, high=10**7)
-    n_population = check_int(n_population, "n_population", low=10, high=10**7)
-    alpha = check_number(alpha, "alpha", low=0.0)
-    seed = check_seed(seed)
     if keep_list != list(range(task.dim)):
         if not isinstance(task, GaussianMixtureTask):
             raise ValueError("dropping coordinates needs a GaussianMixtureTask (its marginal is "
@@ -239,7 +226,7 @@ def exact_condition_gaps(
 
     points = None
     if X_test is not None:
-        X_te = as_finite_array(X_test, "X_test", ndim=2)
+        X_te = X_test
         if X_te.shape[1] != task.dim:
             raise ValueError(f"X_test must have {task.dim} columns for this task, "
                              f"got {X_te.shape[1]}")
@@ -283,6 +270,27 @@ def exact_condition_gaps(
     }
 
 
+class _LogOdds(Array):
+    """Log-probabilities or logits (n, K) of at least two classes, not probabilities
+    (non-negative rows summing to one, which no log-probabilities of two or more classes are);
+    passed on as float64."""
+
+    def check(self, value: object, name: str, args: dict[str, object]) -> np.ndarray:
+        lp = super().check(value, name, args)
+        if lp.shape[1] < 2:
+            raise ValueError(f"{name} needs at least two classes (columns)")
+        if np.all(lp >= 0) and np.allclose(lp.sum(axis=1), 1.0, atol=1e-9):
+            raise ValueError(f"{name} holds probabilities (non-negative rows summing to one); "
+                             "pass log-probabilities, e.g. np.log(probs)")
+        return lp
+
+    def bad_values(self, example: object) -> list[tuple[str, object, str]]:
+        lp = np.asarray(example, dtype=float)
+        return [*super().bad_values(example), ("probabilities", np.exp(lp), "value"),
+                ("one_class", lp[:, :1], "value")]
+
+
+@validate(T=FEATURES, log_probs=_LogOdds(ndim=2, max_abs=MAX_FEATURE))
 def log_odds_affine_residual(T: np.ndarray, log_probs: np.ndarray) -> float:
     """How far the class log-odds are from affine in T (FC2): fit log P(y=k|t) - log P(y=0|t),
     k = 1..K-1, by least squares on [T, 1] and return the root-mean-square residual (nats).
@@ -291,14 +299,8 @@ def log_odds_affine_residual(T: np.ndarray, log_probs: np.ndarray) -> float:
     same answer; probabilities passed by mistake (non-negative rows summing to one, which no
     log-probabilities of two or more classes are) raise ``ValueError``. Introduced in
     lesson 03."""
-    T_arr = _features(T, "T")
-    lp = as_finite_array(log_probs, "log_probs", ndim=2, max_abs=MAX_FEATURE)
+    T_arr, lp = T, log_probs
     check_same_length("T", T_arr, "log_probs", lp)
-    if lp.shape[1] < 2:
-        raise ValueError("log_probs needs at least two classes (columns)")
-    if np.all(lp >= 0) and np.allclose(lp.sum(axis=1), 1.0, atol=1e-9):
-        raise ValueError("log_probs holds probabilities (non-negative rows summing to one); "
-                         "pass log-probabilities, e.g. np.log(probs)")
     odds = lp[:, 1:] - lp[:, :1]
     A = np.hstack([T_arr, np.ones((len(T_arr), 1))])
     coef, *_ = np.linalg.lstsq(A, odds, rcond=None)
@@ -328,6 +330,8 @@ def _project_feasible(G: np.ndarray, M: np.ndarray, A: np.ndarray) -> np.ndarray
     return M * (G - mu[:, None] - A @ nu.T)
 
 
+@validate(T=FEATURES, probs=Probabilities(ndim=2), step=FRACTION, seed=Seed(),
+          min_prob=Real(low=0.0, high=1.0, high_open=True), max_points=Integer(low=1))
 def feasible_alternative(T: np.ndarray, probs: np.ndarray, step: float = 0.5,
                          seed: int = 0, min_prob: float = 0.05,
                          max_points: int = 400) -> np.ndarray:
@@ -342,13 +346,8 @@ def feasible_alternative(T: np.ndarray, probs: np.ndarray, step: float = 0.5,
     feasible distribution of Gibbs form has higher entropy than any other feasible one.
     Raises ``ValueError`` if a row of ``probs`` is not a distribution (negative, or not summing
     to one). Introduced in lesson 03."""
-    T_arr = _features(T, "T")
-    P = check_probabilities(as_finite_array(probs, "probs", ndim=2), "probs")
+    T_arr, P = T, probs
     check_same_length("T", T_arr, "probs", P)
-    step = _check_fraction(step, "step")
-    seed = check_seed(seed)
-    min_prob = check_number(min_prob, "min_prob", low=0.0, high=1.0, high_open=True)
-    max_points = check_int(max_points, "max_points", low=1)
     movable = P > min_prob
     rows = np.flatnonzero(movable.sum(axis=1) >= 2)[:max_points]
     A = np.hstack([T_arr[rows], np.ones((len(rows), 1))])

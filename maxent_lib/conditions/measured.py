@@ -30,23 +30,17 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import (
-    InputTypeError,
-    as_finite_array,
-    check_flag,
-    check_int,
-    check_n_classes,
-    check_number,
-    check_same_length,
-    check_seed,
-)
+from .._checks import MAX_CLASSES, check_same_length
 from ..runtime import progress_bar
 from ..softmax import SoftmaxRegression, log_softmax
 from ..stats import paired_bootstrap_ci
+from ..validation import Array, Flag, Integer, Items, Labels, Probabilities, Real, Seed, validate
 from ._common import (
     DEFAULT_ALPHA,
+    FEATURES,
+    FEATURES_OR_NONE,
+    FRACTION,
     _check_columns,
-    _check_fraction,
     _check_split,
     _features,
     _label_surprisal,
@@ -56,6 +50,8 @@ from ._common import (
 from .probes import FlexibleProbe
 
 
+@validate(T_train=FEATURES, y_train=Labels(n_classes="n_classes"),
+          n_classes=Integer(low=2, high=MAX_CLASSES), alpha=Real(low=0.0))
 def linear_probe(T_train: np.ndarray, y_train: np.ndarray, n_classes: int,
                  alpha: float = DEFAULT_ALPHA) -> Callable[[np.ndarray], np.ndarray]:
     """Fit softmax regression (:class:`maxent_lib.softmax.SoftmaxRegression`, mean CE +
@@ -64,8 +60,8 @@ def linear_probe(T_train: np.ndarray, y_train: np.ndarray, n_classes: int,
     ``alpha`` scale-free. The returned function checks its input: ``T_new`` must have the
     columns of ``T_train`` (``ValueError`` otherwise, never a broadcast). Introduced in
     lesson 03."""
-    T = _features(T_train, "T_train")
-    n_classes = check_n_classes(n_classes)
+    T = T_train
+    check_same_length("T_train", T, "y_train", y_train)
     mu, sd = _standardiser(T)
     model = SoftmaxRegression(alpha=alpha).fit((T - mu) / sd, y_train, n_classes=n_classes)
 
@@ -77,6 +73,13 @@ def linear_probe(T_train: np.ndarray, y_train: np.ndarray, n_classes: int,
     return log_proba
 
 
+@validate(T_train=FEATURES, y_train=Labels(n_classes="n_classes"), T_test=FEATURES,
+          y_test=Labels(n_classes="n_classes"), X_train=FEATURES_OR_NONE,
+          X_test=FEATURES_OR_NONE, alpha=Real(low=0.0),
+          n_bootstrap=Integer(low=1, high=10**7), seed=Seed(),
+          n_classes=Integer(low=2, high=MAX_CLASSES, optional=True), confidence=FRACTION,
+          input_losses=Array(ndim=1, low=0.0, optional=True),
+          priors=Probabilities(ndim=1, optional=True))
 def feature_condition_gaps(
     T_train: np.ndarray, y_train: np.ndarray, T_test: np.ndarray, y_test: np.ndarray,
     X_train: np.ndarray | None = None, X_test: np.ndarray | None = None, *,
@@ -122,15 +125,7 @@ def feature_condition_gaps(
         check_same_length("X_train", Xtr, "T_train", Ttr)
         check_same_length("X_test", Xte, "T_test", Tte)
     if input_losses is not None:
-        input_losses = as_finite_array(input_losses, "input_losses", ndim=1)
         check_same_length("input_losses", input_losses, "y_test", yte)
-        if np.any(input_losses < 0):
-            raise ValueError("input_losses must be per-point cross-entropies (>= 0), got a "
-                             f"negative value ({input_losses.min():.3g})")
-    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=1, high=10**7)
-    seed = check_seed(seed)
-    confidence = _check_fraction(confidence, "confidence")
-    check_number(alpha, "alpha", low=0.0)
     h_losses = _label_surprisal(yte, K, priors)  # checks priors before any fit
 
     lp_lin = linear_probe(Ttr, ytr, K, alpha)(Tte)
@@ -170,6 +165,11 @@ def feature_condition_gaps(
     return out
 
 
+@validate(features_train=Items(FEATURES, min_len=1), features_test=Items(FEATURES, min_len=1),
+          y_train=Labels(n_classes="n_classes"), y_test=Labels(n_classes="n_classes"),
+          X_train=FEATURES_OR_NONE, X_test=FEATURES_OR_NONE, alpha=Real(low=0.0),
+          n_bootstrap=Integer(low=1, high=10**7), seed=Seed(),
+          n_classes=Integer(low=2, high=MAX_CLASSES, optional=True), progress=Flag())
 def layerwise_condition_gaps(
     features_train: Sequence[np.ndarray], features_test: Sequence[np.ndarray],
     y_train: np.ndarray, y_test: np.ndarray, X_train: np.ndarray | None = None,
@@ -179,12 +179,7 @@ def layerwise_condition_gaps(
     """:func:`feature_condition_gaps` for each layer's features T_1..T_L of one model (lists of
     (n, d_l) arrays, e.g. from :func:`maxent_lib.models.layer_features`), fitting the probe on X
     only once. Returns one dict per layer. Introduced in lesson 04."""
-    for name, feats in (("features_train", features_train), ("features_test", features_test)):
-        if not isinstance(feats, (list, tuple)):
-            raise InputTypeError(f"{name} must be a list of (n, d) arrays, one per layer, got "
-                                 f"{type(feats).__name__}")
-    progress = check_flag(progress, "progress")
-    if len(features_train) != len(features_test) or not features_train:
+    if len(features_train) != len(features_test):
         raise ValueError("features_train and features_test must be non-empty lists of the same "
                          "length (one array per layer)")
     input_losses = None

@@ -24,23 +24,37 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from .._checks import (
-    InputTypeError,
-    as_finite_array,
-    check_int,
-    check_labels,
-    check_n_classes,
-    check_number,
-    check_same_length,
-    check_seed,
-)
+from .._checks import MAX_CLASSES, check_int, check_same_length
 from ..runtime import get_device
-from ._common import _check_fraction, _check_n_classes, _features, _float32_inputs, _standardiser
+from ..validation import (
+    Array,
+    Constraint,
+    Device,
+    Integer,
+    Items,
+    Labels,
+    Real,
+    Seed,
+    Tuple,
+    validate,
+)
+from ._common import FEATURES, FRACTION, _float32_inputs, _standardiser
 
 __all__ = ["FlexibleProbe", "StackedProbes"]
 
 #: Inputs are standardised features; beyond this magnitude float32 cannot hold them.
 MAX_INPUT = 1e30
+#: The probes' inputs (M, n, d), finite, at most :data:`MAX_INPUT` in magnitude.
+_INPUTS = Array(ndim=3, max_abs=MAX_INPUT)
+
+
+#: The settings of :class:`StackedProbes` and their constraints (also what a ``probe`` dict of
+#: :func:`maxent_lib.conditions.layerwise_repeated_split_gaps` may give).
+SETTINGS: dict[str, Constraint] = {
+    "width": Integer(low=1, high=65_536), "weight_decay": Real(low=0.0),
+    "lr": Real(low=0.0, low_open=True), "max_epochs": Integer(low=1, high=10**6),
+    "patience": Integer(low=1), "min_delta": Real(low=0.0), "device": Device(),
+    "threads": Integer(low=1, high=1024)}
 
 
 def _init(gens: Sequence[torch.Generator], fan_in: Sequence[int], shape: tuple[int, int],
@@ -75,19 +89,10 @@ class StackedProbes:
     thread mostly contends on a busy machine). Introduced in lesson 03.
     """
 
+    @validate(**SETTINGS)
     def __init__(self, width: int = 64, weight_decay: float = 1e-4, lr: float = 3e-3,
                  max_epochs: int = 200, patience: int = 10, min_delta: float = 1e-4,
                  device: str | torch.device | None = None, threads: int = 1) -> None:
-        width = check_int(width, "width", low=1, high=65_536)
-        weight_decay = check_number(weight_decay, "weight_decay", low=0.0)
-        lr = check_number(lr, "lr", low=0.0, low_open=True)
-        max_epochs = check_int(max_epochs, "max_epochs", low=1, high=10**6)
-        patience = check_int(patience, "patience", low=1)
-        min_delta = check_number(min_delta, "min_delta", low=0.0)
-        threads = check_int(threads, "threads", low=1, high=1024)
-        if device is not None and not isinstance(device, (str, torch.device)):
-            raise InputTypeError(f"device must be a device name (str), a torch.device or None, "
-                                 f"got {type(device).__name__}")
         self.width, self.weight_decay, self.lr = int(width), float(weight_decay), float(lr)
         self.max_epochs, self.patience = int(max_epochs), int(patience)
         self.min_delta = float(min_delta)
@@ -102,16 +107,9 @@ class StackedProbes:
         h = act(torch.baddbmm(b2, h, w2))
         return torch.baddbmm(b3, h, w3) + torch.baddbmm(a_b, z, a_w)
 
-    def _check(self, Z: object, y: object, name: str, M: int | None = None,
+    def _check(self, Z_arr: np.ndarray, y_arr: np.ndarray, name: str, M: int | None = None,
                d: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        Z_arr = as_finite_array(Z, name, ndim=3, max_abs=MAX_INPUT)
-        if y is None or isinstance(y, (str, bytes)):
-            raise InputTypeError(f"labels for {name} must be an integer array, got "
-                                 f"{type(y).__name__}")
-        try:
-            y_arr = np.asarray(y)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"labels for {name} must be a rectangular array: {exc}") from exc
+        """The relations of checked inputs and labels: shapes that match."""
         if y_arr.shape != Z_arr.shape[:2]:
             raise ValueError(f"labels for {name} must have shape {Z_arr.shape[:2]}, "
                              f"got {y_arr.shape}")
@@ -119,9 +117,15 @@ class StackedProbes:
             raise ValueError(f"{name} must hold {M} probes (first axis), got {Z_arr.shape[0]}")
         if d is not None and Z_arr.shape[2] != d:
             raise ValueError(f"{name} must have {d} columns, got {Z_arr.shape[2]}")
-        labels = check_labels(y_arr.reshape(-1), self.n_classes_, f"labels for {name}")
-        return Z_arr, labels.reshape(y_arr.shape)
+        return Z_arr, y_arr
 
+    @validate(Z_fit=_INPUTS, y_fit=Labels(n_classes="n_classes", ndim=2), Z_val=_INPUTS,
+              y_val=Labels(n_classes="n_classes", ndim=2),
+              n_classes=Integer(low=2, high=MAX_CLASSES), seeds=Items(Seed(), min_len=1),
+              in_dims=Items(Integer(low=1), optional=True),
+              affine_init=Tuple((Array(ndim=3), Array(ndim=2)), ("affine_init W",
+                                                                 "affine_init b"),
+                                optional=True))
     def fit(self, Z_fit: np.ndarray, y_fit: np.ndarray, Z_val: np.ndarray, y_val: np.ndarray,
             n_classes: int, seeds: Sequence[int], in_dims: Sequence[int] | None = None,
             affine_init: tuple[np.ndarray, np.ndarray] | None = None) -> StackedProbes:
@@ -136,34 +140,22 @@ class StackedProbes:
         Raises ``ValueError`` on bad shapes, NaN/inf, labels out of range, fewer than 2 fitting
         or validation points, seeds that are not one non-negative integer per probe, or
         non-zero padding (columns beyond a probe's ``in_dims``)."""
-        self.n_classes_ = check_n_classes(n_classes)
+        self.n_classes_ = n_classes
         Zf, yf = self._check(Z_fit, y_fit, "Z_fit")
         M, n_fit, d = Zf.shape
         Zv, yv = self._check(Z_val, y_val, "Z_val", M, d)
         if n_fit < 2 or Zv.shape[1] < 2:
             raise ValueError("each probe needs at least 2 fitting and 2 validation points")
-        if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (list, tuple, range,
-                                                                     np.ndarray)):
-            raise InputTypeError(f"seeds must be a list of {M} seeds (one per probe), got "
-                                 f"{type(seeds).__name__}")
-        seeds = [check_seed(s, "seeds") for s in seeds]
         if len(seeds) != M:
             raise ValueError(f"seeds must hold {M} non-negative integers (one per probe), got "
                              f"{len(seeds)}")
-        if in_dims is not None and (isinstance(in_dims, (str, bytes)) or not isinstance(
-                in_dims, (list, tuple, range, np.ndarray))):
-            raise InputTypeError(f"in_dims must be a list of {M} widths, got "
-                                 f"{type(in_dims).__name__}")
         dims = [d] * M if in_dims is None else [check_int(k, "in_dims", low=1, high=d)
                                                 for k in in_dims]
         if len(dims) != M:
             raise ValueError(f"in_dims must hold {M} widths between 1 and {d}, got {len(dims)}")
         init = None
         if affine_init is not None:
-            if not isinstance(affine_init, (tuple, list)) or len(affine_init) != 2:
-                raise InputTypeError("affine_init must be a pair (W, b)")
-            W0 = as_finite_array(affine_init[0], "affine_init W", ndim=3)
-            b0 = as_finite_array(affine_init[1], "affine_init b", ndim=2)
+            W0, b0 = affine_init
             if W0.shape != (M, d, self.n_classes_) or b0.shape != (M, self.n_classes_):
                 raise ValueError(f"affine_init must be W of shape {(M, d, self.n_classes_)} and "
                                  f"b of shape {(M, self.n_classes_)}, got {W0.shape}, {b0.shape}")
@@ -239,11 +231,12 @@ class StackedProbes:
         self.best_epoch_ = best_epoch.cpu().numpy()
         self.n_epochs_ = epoch
 
+    @validate(Z=_INPUTS)
     def predict_log_proba(self, Z: np.ndarray) -> np.ndarray:
         """log q_m(y | z) for inputs (M, n, d) (probe m reads Z[m]); shape (M, n, K), float64."""
         if not hasattr(self, "params_"):
             raise ValueError("these StackedProbes are not fitted yet; call fit first")
-        Z_arr = as_finite_array(Z, "Z", ndim=3, max_abs=MAX_INPUT)
+        Z_arr = Z
         if Z_arr.shape[0] != self.m_ or Z_arr.shape[2] != self.n_features_in_:
             raise ValueError(f"Z must have shape ({self.m_}, n, {self.n_features_in_}), "
                              f"got {Z_arr.shape}")
@@ -271,16 +264,12 @@ class FlexibleProbe:
     Introduced in lesson 03.
     """
 
+    @validate(width=Integer(low=1, high=65_536), weight_decay=Real(low=0.0),
+              lr=Real(low=0.0, low_open=True), max_epochs=Integer(low=1, high=10**6),
+              patience=Integer(low=1), val_fraction=FRACTION, seed=Seed())
     def __init__(self, width: int = 64, weight_decay: float = 1e-4, lr: float = 3e-3,
                  max_epochs: int = 300, patience: int = 20, val_fraction: float = 0.2,
                  seed: int = 0) -> None:
-        width = check_int(width, "width", low=1, high=65_536)
-        val_fraction = _check_fraction(val_fraction, "val_fraction")
-        weight_decay = check_number(weight_decay, "weight_decay", low=0.0)
-        lr = check_number(lr, "lr", low=0.0, low_open=True)
-        max_epochs = check_int(max_epochs, "max_epochs", low=1, high=10**6)
-        patience = check_int(patience, "patience", low=1)
-        seed = check_seed(seed)
         self.width, self.weight_decay, self.lr = int(width), float(weight_decay), float(lr)
         self.max_epochs, self.patience = int(max_epochs), int(patience)
         self.val_fraction, self.seed = float(val_fraction), int(seed)
@@ -294,12 +283,12 @@ class FlexibleProbe:
     def _logits(self, z: torch.Tensor) -> torch.Tensor:
         return self.net_["affine"](z) + self.net_["mlp"](z)
 
+    @validate(T=FEATURES, y=Labels(n_classes="n_classes"),
+              n_classes=Integer(low=2, high=MAX_CLASSES, optional=True))
     def fit(self, T: np.ndarray, y: np.ndarray, n_classes: int | None = None) -> FlexibleProbe:
         """Fit on features ``T`` (n, d) and labels ``y``; returns ``self``. Sets
         ``best_epoch_``, ``n_epochs_`` and ``val_loss_`` (held-out CE of the kept weights)."""
-        T_arr = _features(T, "T")
-        n_classes = _check_n_classes(n_classes)
-        y_arr = check_labels(y, n_classes)
+        T_arr, y_arr = T, y
         check_same_length("T", T_arr, "y", y_arr)
         K = int(n_classes) if n_classes is not None else int(y_arr.max()) + 1
         n = len(y_arr)
@@ -357,11 +346,12 @@ class FlexibleProbe:
                 p.copy_(s)
         self.best_epoch_, self.n_epochs_, self.val_loss_ = best_epoch, epoch, best
 
+    @validate(T=FEATURES)
     def predict_log_proba(self, T: np.ndarray) -> np.ndarray:
         """log q(y | t), shape (n, K), float64."""
         if not hasattr(self, "net_"):
             raise ValueError("this FlexibleProbe is not fitted yet; call fit(T, y) first")
-        T_arr = _features(T, "T")
+        T_arr = T
         if T_arr.shape[1] != self.n_features_in_:
             raise ValueError(f"T must have {self.n_features_in_} columns (as in fit), "
                              f"got {T_arr.shape[1]}")
@@ -371,6 +361,7 @@ class FlexibleProbe:
             logits = self._logits(z).double()
         return torch.log_softmax(logits, dim=1).numpy()
 
+    @validate(T=FEATURES)
     def predict_proba(self, T: np.ndarray) -> np.ndarray:
         """q(y | t), shape (n, K)."""
         return np.exp(self.predict_log_proba(T))

@@ -12,26 +12,31 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import (
-    InputTypeError,
-    check_flag,
-    check_int,
-    check_labels,
-    check_number,
-    check_same_length,
-    check_seed,
-)
+from .._checks import MAX_CLASSES, InputTypeError, check_number, check_same_length
 from ..softmax import SoftmaxRegression, log_softmax
 from ..stats import t_interval
+from ..validation import (
+    Dict,
+    Flag,
+    Integer,
+    Items,
+    Labels,
+    OneOf,
+    Probabilities,
+    Real,
+    Seed,
+    validate,
+)
 from ._common import (
     DEFAULT_ALPHA,
-    _check_fraction,
-    _check_n_classes,
-    _features,
+    FEATURES,
+    FEATURES_OR_NONE,
+    FRACTION,
     _label_surprisal,
     _standardiser,
     point_losses,
 )
+from .probes import SETTINGS as PROBE_SETTINGS
 
 
 def _one_se_choice(loss_lin: np.ndarray, loss_mlp: np.ndarray) -> bool:
@@ -78,6 +83,16 @@ def _best_penalty(alphas: Sequence[float], Z_fit: np.ndarray, y_fit: np.ndarray,
     return alphas[best], fits[best][0], fits[best][1]
 
 
+#: A linear read-out's penalty, or a non-empty list of candidate penalties.
+PENALTIES = OneOf((Real(low=0.0), Items(Real(low=0.0), min_len=1)))
+
+
+@validate(features=Items(FEATURES, min_len=1), y=Labels(n_classes="n_classes"),
+          X=FEATURES_OR_NONE, n_splits=Integer(low=1, high=10_000), test_fraction=FRACTION,
+          val_fraction=FRACTION, alpha=PENALTIES, confidence=FRACTION, seed=Seed(),
+          n_classes=Integer(low=2, high=MAX_CLASSES, optional=True),
+          priors=Probabilities(ndim=1, optional=True), select=Flag(),
+          probe=Dict(fields=PROBE_SETTINGS, closed=True, optional=True))
 def layerwise_repeated_split_gaps(
     features: Sequence[np.ndarray], y: np.ndarray, X: np.ndarray | None = None, *,
     n_splits: int = 10, test_fraction: float = 0.3, val_fraction: float = 0.2,
@@ -131,39 +146,19 @@ def layerwise_repeated_split_gaps(
     read-out on T is the MLP), ``splits`` (each quantity per split, as arrays), ``n_splits``,
     ``n_train``, ``n_test`` (per split), ``interval`` (what the interval covers).
     Raises ``ValueError`` on bad shapes, NaN/inf, labels out of range, too few points or bad
-    options. Introduced in lesson 03.
+    options. Introduced in lesson 04.
     """
-    if not isinstance(features, (list, tuple)):
-        raise InputTypeError(f"features must be a list of (n, d) arrays, one per set, got "
-                             f"{type(features).__name__}")
-    if not features:
-        raise ValueError("features must be a non-empty list of (n, d) arrays, one per set")
-    n_classes = _check_n_classes(n_classes)
-    y_arr = check_labels(y, n_classes)
-    feats = [_features(F, f"features[{i}]") for i, F in enumerate(features)]
+    y_arr = y
+    feats = list(features)
     for i, F in enumerate(feats):
         check_same_length(f"features[{i}]", F, "y", y_arr)
     K = int(n_classes) if n_classes is not None else int(y_arr.max()) + 1
     if len(np.unique(y_arr)) < 2:
         raise ValueError("y holds a single class; the conditions need at least two")
-    n_splits = check_int(n_splits, "n_splits", low=1, high=10_000)
-    test_fraction = _check_fraction(test_fraction, "test_fraction")
-    val_fraction = _check_fraction(val_fraction, "val_fraction")
-    confidence = _check_fraction(confidence, "confidence")
     alphas = _penalties(alpha)
-    seed = check_seed(seed)
-    select = check_flag(select, "select")
-    if probe is not None:
-        if not isinstance(probe, dict):
-            raise InputTypeError(f"probe must be a dict of StackedProbes settings, got "
-                                 f"{type(probe).__name__}")
-        unknown = sorted(map(str, set(probe) - _PROBE_SETTINGS))
-        if unknown:
-            raise ValueError(f"probe has unknown setting(s) {unknown}; known: "
-                             f"{sorted(_PROBE_SETTINGS)}")
     x_index = None
     if X is not None:
-        X_arr = _features(X, "X")
+        X_arr = X
         check_same_length("X", X_arr, "y", y_arr)
         x_index = next((i for i, F in enumerate(feats) if F.shape == X_arr.shape
                         and np.array_equal(F, X_arr)), None)
@@ -270,15 +265,11 @@ def layerwise_repeated_split_gaps(
     return results
 
 
-#: The settings a ``probe`` dict may give (:class:`maxent_lib.StackedProbes`).
-_PROBE_SETTINGS = frozenset({"width", "weight_decay", "lr", "max_epochs", "patience",
-                             "min_delta", "device", "threads"})
-
-
 _SPLIT_OPTIONS = frozenset({"n_splits", "test_fraction", "val_fraction", "alpha", "confidence",
                             "seed", "n_classes", "priors", "select", "probe"})
 
 
+@validate(T=FEATURES, y=Labels(), X=FEATURES_OR_NONE)
 def repeated_split_gaps(T: np.ndarray, y: np.ndarray, X: np.ndarray | None = None,
                         **kwargs: Any) -> dict[str, Any]:
     """:func:`layerwise_repeated_split_gaps` for one feature set T (an (n, d) array); the
@@ -287,4 +278,4 @@ def repeated_split_gaps(T: np.ndarray, y: np.ndarray, X: np.ndarray | None = Non
     if unknown:
         raise InputTypeError(f"unknown option(s) {unknown} of repeated_split_gaps; known: "
                              f"{sorted(_SPLIT_OPTIONS)}")
-    return layerwise_repeated_split_gaps([_features(T, "T")], y, X, **kwargs)[0]
+    return layerwise_repeated_split_gaps([T], y, X, **kwargs)[0]

@@ -210,7 +210,7 @@ def append_records(path: str | os.PathLike[str], records: Sequence[dict[str, Any
     target = Path(os.path.realpath(p))  # write through a symlink, do not replace it
     try:
         with locking.file_lock(target, timeout=lock_timeout):
-            locking.remove_stale_temps(target, extra_prefixes=(target.name + ".",))
+            locking.remove_stale_temps(target)
             old = _read_text(target) or ""
             held: dict[str, list[set[str]]] = {}
             for _, rec in _parse_lines(old, None, key):

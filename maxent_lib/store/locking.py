@@ -12,17 +12,26 @@ lock file beside the target, and atomic replacement through a uniquely named tem
   target is left as it was.
 - :func:`remove_stale_temps` removes temporary files that a writer killed between writing and
   renaming left behind; call it while holding the lock, when no other writer can be mid-write.
+
+The temporary files of a target ``NAME`` are named ``.NAME.maxent-XXXXXXXXXXXXXXXX.tmp`` (16
+random hexadecimal digits; :func:`temp_name`, :func:`is_temp_of`). No other target's temporary
+file has such a name: the name's length fixes the length of ``NAME``, and with it ``NAME``
+itself. So the cleanup of one target (``a.jsonl``) never touches the live temporary files of
+another one in the same folder (``a.jsonl.b.jsonl``), which takes its own lock.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import re
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
+
+from ..validation import Function, PathArg, Real, Text, validate
 
 try:  # POSIX: Linux, macOS, the BSDs
     import fcntl
@@ -41,24 +50,60 @@ class LockTimeout(TimeoutError):
     """The lock on a file could not be taken within the allowed time."""
 
 
+@validate(target=PathArg())
 def lock_path(target: str | os.PathLike[str]) -> Path:
-    """The lock file of ``target``: ``<target>.lock`` in the same folder."""
+    """The lock file of ``target``: ``<target>.lock`` in the same folder.
+    Used by the library only."""
     p = Path(target)
     return p.with_name(p.name + ".lock")
 
 
+#: What follows a target's name in the names of its temporary files (before the random part).
+TEMP_MARKER = ".maxent-"
+#: The end of every temporary file's name.
+TEMP_SUFFIX = ".tmp"
+#: Random hexadecimal digits in a temporary file's name.
+_TEMP_DIGITS = 16
+
+
+@validate(target=PathArg())
 def temp_prefix(target: str | os.PathLike[str]) -> str:
-    """The name prefix of ``target``'s temporary files: ``.<name>.`` (hidden, in its folder)."""
-    return f".{Path(target).name}."
+    """The name prefix of ``target``'s temporary files: ``.<name>.maxent-`` (hidden, in its
+    folder); the full name adds 16 random hexadecimal digits and ``.tmp``.
+    Used by the library only."""
+    return f".{Path(target).name}{TEMP_MARKER}"
 
 
+@validate(target=PathArg())
+def temp_name(target: str | os.PathLike[str]) -> str:
+    """A new random name for a temporary file of ``target`` (see the module docstring).
+    Used by the library only."""
+    return temp_prefix(target) + secrets.token_hex(_TEMP_DIGITS // 2) + TEMP_SUFFIX
+
+
+@validate(target=PathArg(), name=Text())
+def is_temp_of(target: str | os.PathLike[str], name: str) -> bool:
+    """True if ``name`` (a file name) is the name of one of ``target``'s temporary files: this
+    version's (:func:`temp_name`) or an earlier version's (``.NAME.`` and the 8 characters of
+    ``tempfile.mkstemp``, which no other target's temporary file can match either: the length
+    argument of the module docstring holds for them too). Used by the library only."""
+    base = re.escape(f".{Path(target).name}.")
+    marker = re.escape(TEMP_MARKER[1:])
+    pattern = (base + f"(?:{marker}[0-9a-f]{{{_TEMP_DIGITS}}}|[a-z0-9_]{{8}})"
+               + re.escape(TEMP_SUFFIX))
+    return re.fullmatch(pattern, name) is not None
+
+
+@validate(target=PathArg(), timeout=Real(low=0.0, optional=True),
+          poll=Real(low=0.0, low_open=True))
 @contextlib.contextmanager
 def file_lock(target: str | os.PathLike[str], timeout: float | None = 120.0,
               poll: float = 0.05) -> Iterator[Path]:
     """Hold an exclusive inter-process lock for ``target`` (on ``<target>.lock``).
 
     Waits up to ``timeout`` seconds (None: forever) and raises :class:`LockTimeout` after that.
-    Raises ``OSError`` if the lock file cannot be created (e.g. a read-only folder)."""
+    Raises ``OSError`` if the lock file cannot be created (e.g. a read-only folder).
+    Used by the library only."""
     lp = lock_path(target)
     deadline = None if timeout is None else time.monotonic() + timeout
     if fcntl is not None or msvcrt is not None:
@@ -111,23 +156,26 @@ def file_lock(target: str | os.PathLike[str], timeout: float | None = 120.0,
             lp.unlink()
 
 
-def remove_stale_temps(target: str | os.PathLike[str], extra_prefixes: tuple[str, ...] = ()
-                       ) -> list[Path]:
+@validate(target=PathArg())
+def remove_stale_temps(target: str | os.PathLike[str]) -> list[Path]:
     """Delete temporary files of ``target`` left by a writer killed between write and rename
-    (names ``<prefix>*.tmp`` in its folder). Only call it while holding :func:`file_lock`."""
+    (exactly the names :func:`is_temp_of` recognises, in its folder: never another target's).
+    Only call it while holding :func:`file_lock`. Used by the library only."""
     p = Path(target)
     folder = p.parent if str(p.parent) else Path(".")
     removed = []
-    for prefix in (temp_prefix(p), *extra_prefixes):
-        for stale in folder.glob(glob_escape(prefix) + "*.tmp"):
-            with contextlib.suppress(OSError):
-                stale.unlink()
-                removed.append(stale)
+    for stale in folder.glob(glob_escape(f".{p.name}.") + "*" + TEMP_SUFFIX):
+        if not is_temp_of(p, stale.name):
+            continue
+        with contextlib.suppress(OSError):
+            stale.unlink()
+            removed.append(stale)
     return removed
 
 
+@validate(text=Text())
 def glob_escape(text: str) -> str:
-    """``text`` with the glob metacharacters ``*?[`` escaped."""
+    """``text`` with the glob metacharacters ``*?[`` escaped. Used by the library only."""
     return "".join(f"[{c}]" if c in "*?[" else c for c in text)
 
 
@@ -153,6 +201,21 @@ def _replace(src: str, dst: Path) -> None:
             time.sleep(0.05)
 
 
+def _create_temp(target: Path, folder: Path) -> tuple[int, str]:
+    """A new temporary file of ``target`` in ``folder``, created with ``O_EXCL`` (never an
+    existing file or a planted symlink): its descriptor and path."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(
+        os, "O_NOFOLLOW", 0)
+    for _ in range(100):
+        path = os.path.join(folder, temp_name(target))
+        try:
+            return os.open(path, flags, 0o600), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a temporary file for {target} in {folder}")
+
+
+@validate(target=PathArg(), write=Function("write(f) writes the new content to a binary file"))
 def atomic_write(target: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> None:
     """Replace ``target`` atomically by what ``write(f)`` writes to a binary file object.
 
@@ -160,10 +223,10 @@ def atomic_write(target: str | os.PathLike[str], write: Callable[[IO[bytes]], No
     is flushed and fsynced, gets the target's permissions (or the umask's default), and is renamed
     over ``target``; the folder is then fsynced. On any error (a full disk, a permission change,
     an exception in ``write``) the temporary file is removed, ``target`` is unchanged and the
-    error is raised."""
+    error is raised. Used by the library only."""
     p = Path(target)
     folder = p.parent if str(p.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=temp_prefix(p), suffix=".tmp")
+    fd, tmp = _create_temp(p, folder)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
