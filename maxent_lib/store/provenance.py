@@ -215,7 +215,7 @@ def load_stored(path: str | os.PathLike[str]) -> StoredResults:
     provenance's ``code_hash`` equals the hash of its ``code_entry_points`` in the code now,
     every record carries that hash, and the last run that wrote the file finished (a run still
     writing, interrupted or failed leaves only some records). Stale results are for display
-    only: lessons draw no verdict from them. Introduced in lesson 05."""
+    only: lessons draw no verdict from them. Introduced in lesson 03."""
     p = check_path(path, "path")
     records = read_records(p)
     prov = load_provenance(p)
