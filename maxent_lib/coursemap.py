@@ -19,7 +19,7 @@ from .validation import Dict, Integer, PathArg, Real, validate
 
 #: One line per lesson: what it is for (the notebooks say the rest).
 LESSONS: dict[str, str] = {
-    "00": "How to use the course; an environment check; this map.",
+    "00": "The argument on one page; prerequisites, study times, an environment check.",
     "01": "The maximum-entropy principle: Gibbs form, the convex dual, Jaynes' die.",
     "02": "Softmax regression is the conditional max-ent model; L2 relaxes the constraints.",
     "03": "The two feature conditions (sufficiency, log-linearity), proved and measured.",
@@ -76,7 +76,8 @@ def _stated_time(text: str) -> str:
 
 def read_entry(path: Path, number: str) -> LessonEntry:
     """Title and stated time of one lesson notebook (``"not stated"`` if its header has no
-    ``Time`` line). Raises ``ValueError`` if the file is not a readable notebook."""
+    ``Time`` line). Raises ``ValueError`` if the file is not a readable notebook.
+    Introduced in lesson 00."""
     path = check_path(path, "path")
     if not isinstance(number, str):
         raise InputTypeError(f"number must be a lesson number such as '01', got {number!r}")
@@ -91,7 +92,8 @@ def read_entry(path: Path, number: str) -> LessonEntry:
 
 def course_map(notebooks: str | Path = ".") -> list[LessonEntry]:
     """Every lesson of :data:`LESSONS`, read from ``notebooks/NN_*.ipynb``; a lesson whose notebook
-    is not there is listed as "not written yet". Raises ``ValueError`` if the folder is missing."""
+    is not there is listed as "not written yet". Raises ``ValueError`` if the folder is missing.
+    Introduced in lesson 00."""
     folder = check_path(notebooks, "notebooks")
     if not folder.is_dir():
         raise ValueError(f"notebooks folder not found: {folder}")
@@ -106,7 +108,8 @@ def course_map(notebooks: str | Path = ".") -> list[LessonEntry]:
 
 
 def format_map(entries: list[LessonEntry]) -> str:
-    """The map as markdown: one row per lesson with its title, time and what it is for."""
+    """The map as markdown: one row per lesson with its title, stated time, estimated study
+    time and what it is for. Introduced in lesson 00."""
     if isinstance(entries, (str, bytes)) or not isinstance(entries, (list, tuple)) or not all(
             isinstance(e, LessonEntry) for e in entries):
         raise InputTypeError("entries must be a list of LessonEntry (from course_map)")
@@ -130,6 +133,8 @@ STUDY_RULE: dict[str, float] = {
     "minutes per exercise": 5.0,     # the lecturer's notes budget about five minutes each
 }
 _TAGS_SKIPPED = ("rigour", "badges", "colab-setup")
+_HEADER_LINES = re.compile(r"^[ \t]*(?:[-*+][ \t]+)?\*\*(?:Study time|Time):?\*\*.*$",
+                           flags=re.I | re.M)
 
 
 def _cells(path: Path) -> list[dict[str, object]]:
@@ -165,6 +170,8 @@ def study_counts(path: str | Path) -> dict[str, int]:
     - ``code cells``: code cells;
     - ``exercises``: lines that open with ``**Exercise`` in those cells.
 
+    A header's ``**Time:**`` and ``**Study time:**`` lines are not counted.
+
     Raises ``ValueError`` if the file is not a readable notebook. Introduced in lesson 00."""
     words = equations = code = exercises = 0
     for cell in _cells(path):
@@ -177,6 +184,7 @@ def study_counts(path: str | Path) -> dict[str, int]:
         if cell.get("cell_type") != "markdown" or text.lstrip().startswith(
                 "> **Lecturer's note"):
             continue
+        text = _HEADER_LINES.sub("", text)  # the Time and Study time lines are not reading
         equations += len(re.findall(r"\$\$.*?\$\$", text, flags=re.S))
         exercises += len(re.findall(r"^\*\*Exercise", text, flags=re.M))
         plain = re.sub(r"\$\$.*?\$\$|\$[^$]*\$|`[^`]*`|\]\([^)]*\)|<[^>]+>", " ", text,

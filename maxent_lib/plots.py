@@ -108,7 +108,7 @@ def use_course_style() -> None:
 def plain_log_axis(ax: Any, axis: str = "x", ticks: Iterable[float] | None = None) -> None:
     """Make a log axis print plain numbers ("16", "32", "0.01") at its major ticks, or at
     ``ticks`` when given (e.g. the depths of an ablation), and nothing at the minor ticks, so
-    labels such as "3x10^0" never collide with "16" and "32". Introduced in lesson 05."""
+    labels such as "3x10^0" never collide with "16" and "32". Introduced in lesson 02."""
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
     _check_axes(ax)

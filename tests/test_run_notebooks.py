@@ -315,3 +315,22 @@ def test_times_only_records_times_but_keeps_the_notebook(lesson_folder: Path,
     assert runner.main([str(lesson_folder / "01_x.ipynb")]) == 0  # the default stores everything
     assert calls == [True, True]  # run, then re-run for its course map (header changed)
     assert writes == ["save_timings", "sync_header", "sync_readme"]
+
+
+def test_study_time_line_is_rewritten_with_the_time_line(tmp_path: Path) -> None:
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 01 · X"),
+                nbformat.v4.new_markdown_cell("- **Study time:** (estimated)\n"
+                                              "- **Time:** (measured)\n\nSome words to read."),
+                nbformat.v4.new_code_cell("x = 1")]
+    path = folder / "01_x.ipynb"
+    nbformat.write(nb, path)
+    data = _table()
+    assert runner.sync_header(path, data)
+    lines = nbformat.read(path, as_version=4).cells[1].source.splitlines()
+    assert lines[0] == "- " + runner.study_text(path, data)
+    assert lines[0].startswith("- **Study time:** about 5 minutes")
+    assert lines[1] == "- " + runner.header_text(data, "01_x.ipynb")
+    assert not runner.sync_header(path, data)  # stable: the lines themselves are not counted

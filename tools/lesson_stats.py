@@ -21,11 +21,18 @@ Definitions (the same for every lesson):
   ``**Exercise``; **on the idea**: those tagged ``idea``.
 - **takeaway**: the lesson has a markdown cell that opens with ``**Takeaway``;
   **what we found**: a code cell tagged ``what-we-found``.
+- **logic lines** of a code cell (:func:`logic_lines`): the lines of its statements, leaving
+  aside imports, ``print``/``display`` calls, asserts (and ``np.testing`` checks), plot calls
+  (on ``plt``, ``ax...``, ``axes``, ``fig...``, ``plots``, ``widgets``), docstrings, comments and
+  blank lines; a compound statement (``for``, ``if``, ``def``, ``with``...) counts its header
+  line(s) and whatever its body counts. **max logic lines** is the largest over the lesson's
+  code cells; the course's limit is 15 (CONTRIBUTING: longer logic belongs in ``maxent_lib``).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import re
 import subprocess
@@ -40,6 +47,47 @@ HEDGES = ("may", "might", "could", "perhaps", "possibly", "probably", "likely", 
           "approximately", "at best", "be careful", "beware")
 _HEDGE = re.compile(r"\b(" + "|".join(re.escape(h) for h in HEDGES) + r")\b", re.IGNORECASE)
 IMAGES = ("image/png", "image/svg+xml", "image/jpeg")
+
+
+#: Calls on these names are plotting (or display), not logic.
+_PLOT_ROOTS = re.compile(r"^(plt|ax\w*|axes|fig\w*|plots|widgets|display|Markdown|print)$")
+
+
+def _root_name(node: ast.AST) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _aside(stmt: ast.stmt) -> bool:
+    """Statements that are not logic: imports, asserts, docstrings, prints and plot calls."""
+    if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.Assert, ast.Pass)):
+        return True
+    value = getattr(stmt, "value", None)
+    if isinstance(stmt, ast.Expr) and isinstance(value, ast.Constant):
+        return True
+    if isinstance(stmt, (ast.Expr, ast.Assign)) and isinstance(value, ast.Call):
+        root = _root_name(value.func)
+        return bool(root and _PLOT_ROOTS.match(root)) or ast.unparse(value.func).startswith(
+            ("np.testing.", "numpy.testing."))
+    return False
+
+
+def logic_lines(source: str) -> int:
+    """The logic lines of one code cell's source (defined in the module docstring). IPython
+    magics and shell lines (``%...``, ``!...``) count as nothing."""
+    lines = source.splitlines()
+    code = [line[: len(line) - len(line.lstrip())] + "pass"
+            if line.lstrip().startswith(("%", "!")) else line for line in lines]
+    counted: set[int] = set()
+    for node in ast.walk(ast.parse("\n".join(code))):
+        if not isinstance(node, ast.stmt) or _aside(node):
+            continue
+        body = getattr(node, "body", None)
+        last = body[0].lineno - 1 if isinstance(body, list) and body else node.end_lineno
+        counted.update(range(node.lineno, (last or node.lineno) + 1))
+    return sum(1 for n in counted if lines[n - 1].strip()
+               and not lines[n - 1].lstrip().startswith("#"))
 
 
 def _tags(cell: dict) -> list[str]:
@@ -89,6 +137,8 @@ def lesson_stats(nb: dict) -> dict:
             "takeaway": any(c["cell_type"] == "markdown" and "".join(c["source"]).lstrip()
                             .startswith("**Takeaway") for c in cells),
             "what we found": any("what-we-found" in _tags(c) for c in cells),
+            "max logic lines": max((logic_lines("".join(c["source"])) for c in cells
+                                    if c["cell_type"] == "code"), default=0),
             "hedged sentences": hedged}
 
 
@@ -109,10 +159,11 @@ def _notebooks(ref: str | None) -> dict[str, dict]:
 
 def table(stats: dict[str, dict]) -> str:
     cols = ["student words", "figures", "words per figure", "hedge share", "rigour cells",
-            "exercises", "on the idea", "takeaway", "what we found"]
+            "exercises", "on the idea", "takeaway", "what we found", "max logic lines"]
     lines = ["| lesson | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for name, s in stats.items():
-        cells = [str(s[c]) if not isinstance(s[c], float) else f"{s[c]:.0%}" for c in cols]
+        cells = [str(s.get(c, "-")) if not isinstance(s.get(c), float) else f"{s[c]:.0%}"
+                 for c in cols]
         lines.append(f"| {name[:2]} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -28,9 +28,12 @@ full-profile run whose outputs must not replace the stored quick ones.
 notebook and profile: seconds, peak MiB, the machine, the date, the command), and the README's
 timing table (between ``<!-- timings:start -->`` and ``<!-- timings:end -->``) and each lesson
 header's ``**Time:**`` line are rewritten from that file, so they cannot disagree
-(``tests/test_run_notebooks.py`` checks it). A header's Time line is one line (or list item)
-that starts with ``**Time:**``; write ``- **Time:** (measured by tools/run_notebooks.py)`` in a
-new lesson and the next run fills it in. Other commands::
+(``tests/test_run_notebooks.py`` checks it). A header's ``**Study time:**`` line, where there is
+one, is rewritten too: the estimate of ``maxent_lib.coursemap.study_minutes`` (the lesson's
+words, equations, code cells and exercises, and its quick run time). A header's Time line is
+one line (or list item) that starts with ``**Time:**``; write
+``- **Time:** (measured by tools/run_notebooks.py)`` in a new lesson and the next run fills it
+in. Other commands::
 
     python tools/run_notebooks.py --sync-docs          # rewrite README and headers from the file
     python tools/run_notebooks.py --sync-docs notebooks/05_shortcuts.ipynb   # README + one header
@@ -70,6 +73,9 @@ TABLE_END = "<!-- timings:end -->"
 MACHINE_PATH = re.compile(r"(?<![\w.])/(?:work|tmp|root|home|Users)/[^\s'\"<>)\]]*")
 #: A lesson header's Time line: an optional list marker, then ``**Time:**``.
 TIME_LINE = re.compile(r"^(?P<prefix>[ \t]*(?:[-*+][ \t]+)?)\*\*Time:?\*\*:?", flags=re.I)
+#: A lesson header's (optional) Study time line, rewritten like the Time line.
+STUDY_LINE = re.compile(r"^(?P<prefix>[ \t]*(?:[-*+][ \t]+)?)\*\*Study time:?\*\*:?",
+                        flags=re.I)
 #: The line ``/usr/bin/time -f "NAME: %e s wall, %M KB max RSS"`` writes at the end of a log.
 TIME_LOG = re.compile(r"^(?P<name>\d\d_[\w-]+): (?P<s>[\d.]+) s wall, (?P<kb>\d+) KB max RSS",
                       flags=re.M)
@@ -465,6 +471,19 @@ def header_text(data: dict[str, Any], name: str) -> str:
             f"full profile: {describe(runs.get('full'))} (measured: `results/timings.json`).")
 
 
+def study_text(notebook: Path, data: dict[str, Any]) -> str:
+    """A lesson header's Study time line (without its list marker): the estimate of
+    :func:`maxent_lib.coursemap.study_minutes` from the lesson's text and its quick-profile
+    run time in the table."""
+    from maxent_lib import coursemap
+
+    quick = data["runs"].get(notebook.name, {}).get("quick")
+    minutes = coursemap.study_minutes(coursemap.study_counts(notebook),
+                                      float(quick["seconds"]) if quick else 0.0)
+    return (f"**Study time:** about {minutes} minutes to read and run, exercises included "
+            "(estimated by `maxent_lib.coursemap.study_minutes`; the rule is in lesson 00).")
+
+
 def _header_cells(nb: nbformat.NotebookNode, n: int = 6) -> list[nbformat.NotebookNode]:
     return [c for c in nb.cells if c.cell_type == "markdown"][:n]
 
@@ -480,11 +499,12 @@ def stated_time(notebook: Path) -> str | None:
     return None
 
 
-def _replace_time_line(source: str, text: str) -> str:
-    """``source`` with its Time line (and the lines that continue it) replaced by ``text``."""
+def _replace_time_line(source: str, text: str, pattern: re.Pattern[str] = TIME_LINE) -> str:
+    """``source`` with its Time line (or the line ``pattern`` finds, and the lines that continue
+    it) replaced by ``text``."""
     lines = source.split("\n")
     for i, line in enumerate(lines):
-        match = TIME_LINE.match(line)
+        match = pattern.match(line)
         if not match:
             continue
         j = i + 1
@@ -496,21 +516,23 @@ def _replace_time_line(source: str, text: str) -> str:
 
 
 def sync_header(notebook: Path, data: dict[str, Any], write: bool = True) -> bool:
-    """Rewrite the Time line of ``notebook``'s header from the table; True if it changed (or,
-    with ``write=False``, would change). A header without a Time line is left alone."""
+    """Rewrite the Time line of ``notebook``'s header from the table, and its Study time line
+    (where it has one) from :func:`study_text`; True if either changed (or, with
+    ``write=False``, would change). A header without a Time line is left alone."""
     nb = nbformat.read(notebook, as_version=4)
-    text = header_text(data, notebook.name)
-    for cell in _header_cells(nb):
-        if any(TIME_LINE.match(line) for line in cell.source.splitlines()):
-            new = _replace_time_line(cell.source, text)
-            if new == cell.source:
-                return False
-            if write:
+    changed = False
+    for pattern, text in ((TIME_LINE, header_text(data, notebook.name)),
+                          (STUDY_LINE, study_text(notebook, data))):
+        for cell in _header_cells(nb):
+            if any(pattern.match(line) for line in cell.source.splitlines()):
+                new = _replace_time_line(cell.source, text, pattern)
+                changed |= new != cell.source
                 cell.source = new
-                out = nbformat.writes(nb, version=4)
-                notebook.write_text(out if out.endswith("\n") else out + "\n", encoding="utf-8")
-            return True
-    return False
+                break
+    if changed and write:
+        out = nbformat.writes(nb, version=4)
+        notebook.write_text(out if out.endswith("\n") else out + "\n", encoding="utf-8")
+    return changed
 
 
 def sync_readme(data: dict[str, Any], readme: Path = README, write: bool = True,
