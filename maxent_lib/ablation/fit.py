@@ -242,6 +242,146 @@ _GROUP = {"configs": Items(CONFIG, min_len=1), "data": Instance((PreparedData,))
                                                                  optional=True)}
 
 
+def _distinct_models(configs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[int]]:
+    """The models a group trains (configs that differ only in ``early_stopping`` or labels
+    share one) and, per config, the index of its model."""
+    train_fields = [k for k in DEFAULTS if k not in ("early_stopping", *LABEL_KEYS)]
+    index: dict[tuple, int] = {}
+    models: list[dict[str, Any]] = []
+    model_of = []
+    for c in configs:
+        tk = tuple(c[k] for k in train_fields)
+        if tk not in index:
+            index[tk] = len(models)
+            models.append(c)
+        model_of.append(index[tk])
+    return models, model_of
+
+
+@dataclass
+class _Tensors:
+    """A group's data on its device: the pool, the test set, each model's training and
+    validation rows."""
+
+    X: torch.Tensor
+    y: torch.Tensor
+    Xte: torch.Tensor
+    yte: torch.Tensor
+    tr: torch.Tensor
+    va: torch.Tensor
+
+
+def _tensors(data: PreparedData, splits: list[tuple[np.ndarray, np.ndarray]],
+             dev: torch.device) -> _Tensors:
+    return _Tensors(torch.as_tensor(data.X_train, device=dev),
+                    torch.as_tensor(data.y_train, device=dev),
+                    torch.as_tensor(data.X_test, device=dev),
+                    torch.as_tensor(data.y_test, device=dev),
+                    torch.as_tensor(np.stack([s[0] for s in splits]), device=dev),
+                    torch.as_tensor(np.stack([s[1] for s in splits]), device=dev))
+
+
+class _Tracker:
+    """Per evaluation epoch: the validation and test accuracy curves, each model's best
+    validation epoch (and, for early stopping, a copy of its parameters there) and the first
+    epoch at which its outputs were not finite."""
+
+    def __init__(self, model: StackedNet, t: _Tensors, at: list[int], keep_best: bool) -> None:
+        m = model.m
+        self.model, self.t, self.at, self.keep_best = model, t, at, keep_best
+        self.curves: dict[str, list[np.ndarray]] = {"val": [], "test": []}
+        self.best = {"acc": np.full(m, -1.0), "loss": np.full(m, np.inf),
+                     "epoch": np.zeros(m, int), "diverged": np.zeros(m, int)}
+        self.best_params = [p.detach().clone() for p in model.params] if keep_best else []
+
+    def on_epoch(self, e: int) -> None:
+        if e not in self.at:
+            return
+        t, best = self.t, self.best
+        lp_va = predict_log_proba(self.model, t.X[t.va])
+        lp_te = predict_log_proba(self.model, t.Xte)
+        ok = _finite_models(lp_va, lp_te)
+        best["diverged"] = np.where(~ok & (best["diverged"] == 0), e, best["diverged"])
+        va_m = _on_models(metrics.per_model_metrics, ok, lp_va, t.y[t.va])
+        te_m = _on_models(metrics.stacked_metrics, ok, lp_te, shared=(t.yte,))
+        self.curves["val"].append(va_m["acc"])
+        self.curves["test"].append(te_m["acc"])
+        better = (va_m["acc"] > best["acc"]) | ((va_m["acc"] == best["acc"])
+                                                & (va_m["loss"] < best["loss"]))
+        best["acc"] = np.where(better, va_m["acc"], best["acc"])
+        best["loss"] = np.where(better, va_m["loss"], best["loss"])
+        best["epoch"] = np.where(better, e, best["epoch"])
+        if self.keep_best and better.any():
+            rows = torch.as_tensor(np.flatnonzero(better), device=t.X.device)
+            with torch.no_grad():
+                for p, b in zip(self.model.params, self.best_params, strict=True):
+                    b[rows] = p[rows]
+
+    def evaluate_best(self) -> dict[str, np.ndarray]:
+        """The metrics of the best-validation snapshot (the final model is restored after)."""
+        model, t = self.model, self.t
+        last = [p.detach().clone() for p in model.params]
+        with torch.no_grad():
+            for p, b in zip(model.params, self.best_params, strict=True):
+                p.copy_(b)
+            early = _evaluate(model, t.X, t.y, t.tr, t.va, t.Xte, t.yte)
+            for p, b in zip(model.params, last, strict=True):
+                p.copy_(b)
+        return early
+
+
+def _train_stack(first: dict[str, Any], col: dict[str, list[Any]], data: PreparedData,
+                 t: _Tensors, mode: str, tf32: bool, need_best: bool
+                 ) -> tuple[_Tracker, dict[str, np.ndarray], dict[str, np.ndarray] | None, str]:
+    """Build and train the group's stack; return its tracker, the final metrics, the metrics
+    at the best validation epoch (with early stopping) and the training path used."""
+    model = StackedNet(first["kind"], t.X.shape[1], data.n_classes, first["width"],
+                       first["depth"], col["seed"], shortcut=col["shortcut"],
+                       dropout=col["dropout"], init=col["init"], device=t.X.device)
+    tracker = _Tracker(model, t, eval_epochs(first["epochs"]), need_best)
+    settings = TrainSettings(
+        epochs=first["epochs"], batch_size=first["batch_size"], lr=first["lr"],
+        weight_decay=col["weight_decay"], label_smoothing=col["label_smoothing"],
+        confidence_penalty=col["confidence_penalty"], mode=mode, tf32=tf32,
+        lr_schedule=first["lr_schedule"])
+    with warnings.catch_warnings():  # a diverged model is recorded as such
+        warnings.simplefilter("ignore", DivergenceWarning)
+        trainer = train(model, t.X, t.y, settings, on_epoch=tracker.on_epoch,
+                        subsets=t.tr.cpu().numpy())
+    final = _evaluate(model, t.X, t.y, t.tr, t.va, t.Xte, t.yte)
+    early = tracker.evaluate_best() if need_best else None
+    return tracker, final, early, trainer.mode
+
+
+_RECORD_METRICS = ("train_acc", "train_loss", "train_entropy", "val_acc", "val_loss",
+                   "test_acc", "test_loss", "test_entropy", "test_ece", "temperature",
+                   "test_loss_calibrated", "test_ece_calibrated")
+
+
+def _record(c: dict[str, Any], i: int, src: dict[str, np.ndarray], tracker: _Tracker,
+            n_classes: int) -> dict[str, Any]:
+    """Config ``c``'s record from model ``i``'s metrics ``src`` and its curves."""
+    best, epochs = tracker.best, c["epochs"]
+    rec = {**c}
+    diverged = not bool(src["finite"][i])
+    for k in _RECORD_METRICS:
+        rec[k] = None if diverged else _round(src[k][i])
+    rec["gen_gap"] = None if diverged else _round(src["train_acc"][i] - src["test_acc"][i])
+    rec["loss_gap"] = None if diverged else _round(src["test_loss"][i] - src["train_loss"][i])
+    rec["trained"] = False if diverged else bool(src["train_acc"][i] >= 2 * (1.0 / n_classes))
+    rec["diverged"] = diverged
+    rec["diverged_epoch"] = (int(best["diverged"][i]) or epochs) if diverged else None
+    rec["n_classes"] = int(n_classes)
+    rec["epoch_reported"] = int(best["epoch"][i]) if c["early_stopping"] else epochs
+    rec["best_val_epoch"] = int(best["epoch"][i])
+    rec["eval_epochs"] = list(tracker.at)
+    for name in ("val", "test"):
+        curve = np.asarray(tracker.curves[name])  # (evaluations, models)
+        rec[f"{name}_acc_curve"] = [_round(v) if math.isfinite(v) else None
+                                    for v in curve[:, i]]
+    return rec
+
+
 @validate(**_GROUP)
 def fit_group(configs: Sequence[dict[str, Any]], data: PreparedData,
               device: torch.device | str | None = None, *, fast: bool = True,
@@ -270,127 +410,37 @@ def fit_group(configs: Sequence[dict[str, Any]], data: PreparedData,
         if any(c[k] != first[k] for k in SHAPE_KEYS):
             raise ValueError("all configs of a group must share " + ", ".join(SHAPE_KEYS))
     dev = get_device(device)
+    models, model_of = _distinct_models(configs)
     n_pool = len(data.X_train)
-    train_fields = [k for k in DEFAULTS if k not in ("early_stopping", *LABEL_KEYS)]
-    index: dict[tuple, int] = {}
-    models: list[dict[str, Any]] = []
-    model_of = []
-    for c in configs:
-        tk = tuple(c[k] for k in train_fields)
-        if tk not in index:
-            index[tk] = len(models)
-            models.append(c)
-        model_of.append(index[tk])
     n_train = first["n_train"] or n_pool - first["n_val"]
     splits = [data_split(c["seed"], n_pool, n_train, c["n_val"]) for c in models]
-    X = torch.as_tensor(data.X_train, device=dev)
-    y = torch.as_tensor(data.y_train, device=dev)
-    Xte = torch.as_tensor(data.X_test, device=dev)
-    yte = torch.as_tensor(data.y_test, device=dev)
-    tr = torch.as_tensor(np.stack([s[0] for s in splits]), device=dev)
-    va = torch.as_tensor(np.stack([s[1] for s in splits]), device=dev)
-    epochs = first["epochs"]
-    at = eval_epochs(epochs)
+    t = _tensors(data, splits, dev)
     need_best = any(c["early_stopping"] for c in configs)
     col = {k: [c[k] for c in models] for k in DEFAULTS}
     use_fast = fast and dev.type == "cuda" and not any(d > 0 for d in col["dropout"])
-
-    def attempt(mode: str):
-        model = StackedNet(first["kind"], X.shape[1], data.n_classes, first["width"],
-                                    first["depth"], col["seed"], shortcut=col["shortcut"],
-                                    dropout=col["dropout"], init=col["init"], device=dev)
-        m = model.m
-        curves: dict[str, list[np.ndarray]] = {"val": [], "test": []}
-        best = {"acc": np.full(m, -1.0), "loss": np.full(m, np.inf), "epoch": np.zeros(m, int),
-                "diverged": np.zeros(m, int)}
-        best_params = [p.detach().clone() for p in model.params] if need_best else []
-
-        def on_epoch(e: int) -> None:
-            if e not in at:
-                return
-            lp_va = predict_log_proba(model, X[va])
-            lp_te = predict_log_proba(model, Xte)
-            ok = _finite_models(lp_va, lp_te)
-            best["diverged"] = np.where(~ok & (best["diverged"] == 0), e, best["diverged"])
-            va_m = _on_models(metrics.per_model_metrics, ok, lp_va, y[va])
-            te_m = _on_models(metrics.stacked_metrics, ok, lp_te, shared=(yte,))
-            curves["val"].append(va_m["acc"])
-            curves["test"].append(te_m["acc"])
-            better = (va_m["acc"] > best["acc"]) | ((va_m["acc"] == best["acc"])
-                                                    & (va_m["loss"] < best["loss"]))
-            best["acc"] = np.where(better, va_m["acc"], best["acc"])
-            best["loss"] = np.where(better, va_m["loss"], best["loss"])
-            best["epoch"] = np.where(better, e, best["epoch"])
-            if need_best and better.any():
-                rows = torch.as_tensor(np.flatnonzero(better), device=dev)
-                with torch.no_grad():
-                    for p, b in zip(model.params, best_params, strict=True):
-                        b[rows] = p[rows]
-
-        settings = TrainSettings(
-            epochs=epochs, batch_size=first["batch_size"], lr=first["lr"],
-            weight_decay=col["weight_decay"], label_smoothing=col["label_smoothing"],
-            confidence_penalty=col["confidence_penalty"], mode=mode, tf32=use_fast,
-            lr_schedule=first["lr_schedule"])
-        with warnings.catch_warnings():  # a diverged model is recorded as such below
-            warnings.simplefilter("ignore", DivergenceWarning)
-            trainer = train(model, X, y, settings, on_epoch=on_epoch,
-                                     subsets=tr.cpu().numpy())
-        final = _evaluate(model, X, y, tr, va, Xte, yte)
-        early = None
-        if need_best:  # evaluate the best-validation snapshot, then restore the final model
-            last = [p.detach().clone() for p in model.params]
-            with torch.no_grad():
-                for p, b in zip(model.params, best_params, strict=True):
-                    p.copy_(b)
-                early = _evaluate(model, X, y, tr, va, Xte, yte)
-                for p, b in zip(model.params, last, strict=True):
-                    p.copy_(b)
-        return model, final, early, curves, best, trainer.mode
-
     start = time.perf_counter()
     with torch_threads(threads if dev.type == "cpu" else None):
         try:
-            model, final, early, curves, best, mode = attempt("graph" if use_fast else "eager")
+            out = _train_stack(first, col, data, t, "graph" if use_fast else "eager",
+                               use_fast, need_best)
         except Exception as exc:  # a failed CUDA-graph capture falls back to the eager path
             if not use_fast or _is_oom(exc):
                 raise
             warnings.warn(f"CUDA-graph path failed ({exc!s:.120}); using eager", stacklevel=2)
-            model, final, early, curves, best, mode = attempt("eager")
+            out = _train_stack(first, col, data, t, "eager", use_fast, need_best)
+    tracker, final, early, mode = out
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
     seconds = time.perf_counter() - start
-    val_curve, test_curve = np.asarray(curves["val"]), np.asarray(curves["test"])  # (evals, M)
-    chance = 1.0 / data.n_classes
     records = []
     for c, i in zip(configs, model_of, strict=True):
-        src = early if c["early_stopping"] else final
-        assert src is not None
-        rec = {**c}
-        diverged = not bool(src["finite"][i])
-        for k in ("train_acc", "train_loss", "train_entropy", "val_acc", "val_loss", "test_acc",
-                  "test_loss", "test_entropy", "test_ece", "temperature",
-                  "test_loss_calibrated", "test_ece_calibrated"):
-            rec[k] = None if diverged else _round(src[k][i])
-        rec["gen_gap"] = None if diverged else _round(src["train_acc"][i] - src["test_acc"][i])
-        rec["loss_gap"] = None if diverged else _round(src["test_loss"][i]
-                                                       - src["train_loss"][i])
-        rec["trained"] = False if diverged else bool(src["train_acc"][i] >= 2 * chance)
-        rec["diverged"] = diverged
-        rec["diverged_epoch"] = (int(best["diverged"][i]) or epochs) if diverged else None
-        rec["n_classes"] = int(data.n_classes)
-        rec["epoch_reported"] = int(best["epoch"][i]) if c["early_stopping"] else epochs
-        rec["best_val_epoch"] = int(best["epoch"][i])
-        rec["eval_epochs"] = list(at)
-        rec["val_acc_curve"] = [_round(v) if math.isfinite(v) else None for v in val_curve[:, i]]
-        rec["test_acc_curve"] = [_round(v) if math.isfinite(v) else None
-                                 for v in test_curve[:, i]]
-        rec.update(data_hash=data.data_hash,
-                   seconds=_round(seconds / len(models)), group_seconds=_round(seconds),
-                   group_size=len(models), mode=mode, device=str(dev),
+        rec = _record(c, i, early if c["early_stopping"] else final, tracker, data.n_classes)
+        rec.update(data_hash=data.data_hash, seconds=_round(seconds / len(models)),
+                   group_seconds=_round(seconds), group_size=len(models), mode=mode,
+                   device=str(dev),
                    torch_threads=torch.get_num_threads() if threads is None else threads)
         records.append(rec)
-    return GroupResult(model, records, data, splits, model_of)
+    return GroupResult(tracker.model, records, data, splits, model_of)
 
 
 @validate(**_GROUP)
