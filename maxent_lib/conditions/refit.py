@@ -3,6 +3,24 @@
 corrected repeated-split t interval (:func:`maxent_lib.stats.t_interval`), which includes the
 refits and whose coverage lesson 03 checks by simulation (:mod:`maxent_lib.conditions.coverage`).
 The probes' excess cross-entropy over the Bayes one is a bias no interval removes.
+
+The linear read-out's penalty. ``alpha`` is one penalty, or a list of candidates: then, on every
+split and for every feature set, the candidates are fitted on the fitting part from the largest
+penalty down (each warm-started from the previous one) and scored on the validation part until
+the validation loss rises; the best one fitted is refitted on the whole training part (the test
+part selects nothing). A penalty that suits the raw input over-fits a wide hidden layer read
+from a few thousand points, so comparing layers with one fixed penalty would compare penalties;
+choosing it on validation data approximates each feature set's best linear read-out, the
+CE_lin* of lesson 03.
+
+The flexible read-out. Each MLP probe starts at the softmax regression fitted on its fitting
+part (affine part at that solution, MLP output at zero), so it only has to learn what a linear
+read-out misses. With ``select=True`` the flexible read-out of a split is the better, on the
+probe's validation part, of softmax regression and the MLP probe, by the one-standard-error
+rule: the MLP only if it wins by more than one standard error. The read-out family then
+contains the linear model exactly, which removes most of the MLP's excess cross-entropy where a
+linear read-out is already right (it makes FC2 gaps too small where the MLP is chosen, and
+moves FC1 gaps by the difference of the probes' excesses on T and on X).
 """
 
 from __future__ import annotations
@@ -103,140 +121,146 @@ def layerwise_repeated_split_gaps(
     """FC1 and FC2 gaps of several feature sets T_1..T_G of the same n points (e.g. the layers
     of one net, on data it never saw), by repeated sample splitting with refits.
 
-    For each of ``n_splits`` random splits of the n points (seed ``[seed, j]``) into a training
-    part and a test part (``test_fraction``): on the training part, fit softmax regression on
-    every T_g (penalty ``alpha``, standardised T) and a flexible probe on every T_g and on X; on
-    the test part, compute CE_lin(T_g), CE_flex(T_g), CE_flex(X) and so the split's gaps
-    FC2 = CE_lin(T) - CE_flex(T), FC1 = CE_flex(T) - CE_flex(X), total = CE_lin(T) - CE_flex(X).
-    The flexible probes of all splits and feature sets are trained together
-    (:class:`maxent_lib.StackedProbes`; ``probe`` passes its settings, e.g. ``width``),
-    each starting from the softmax regression fitted on its fitting part (affine part at that
-    solution, MLP output at zero), so it only has to learn what a linear read-out misses.
+    For each of ``n_splits`` random splits (seed ``[seed, j]``) into a training part and a test
+    part (``test_fraction``): on the training part, fit softmax regression on every T_g
+    (penalty ``alpha``, or the best of a list of candidates on a validation part, see the module
+    docstring) and a flexible probe on every T_g and on X (:class:`StackedProbes`, started at
+    the fitted softmax regression; ``probe`` passes its settings); on the test part, compute
+    CE_lin(T_g), CE_flex(T_g), CE_flex(X) and the split's gaps FC2 = CE_lin(T) - CE_flex(T),
+    FC1 = CE_flex(T) - CE_flex(X), total = CE_lin(T) - CE_flex(X). With ``select=True`` the
+    flexible read-out is the MLP probe only where it beats softmax regression on the validation
+    part by more than one standard error. Each gap is the mean over splits with the corrected
+    repeated-split t interval (:func:`maxent_lib.stats.t_interval` with ``test_fraction``),
+    which covers the splits and the probes' refits, not the probes' bias.
 
-    ``alpha`` is the linear read-out's penalty, or a list of candidate penalties: then, on every
-    split and for every feature set, the candidates are fitted on the fitting part from the
-    largest penalty down (each warm-started from the previous one) and scored on the validation
-    part until the validation loss rises; the best one fitted is refitted on the whole training
-    part (the test part selects nothing). A penalty that suits the raw input over-fits a wide
-    hidden layer read from a few thousand points, so comparing layers with one fixed penalty
-    would compare penalties; choosing it on validation data approximates each feature set's
-    best linear read-out, the CE_lin* of lesson 03. ``alpha_chosen`` gives the choices per split.
-
-    With ``select=True`` the flexible read-out of a split is the better, on the probe's
-    validation part (``val_fraction`` of the training part), of softmax regression and the MLP
-    probe, by the one-standard-error rule: the MLP only if it wins by more than one standard
-    error. The read-out family then contains the linear model exactly, which removes most of the
-    MLP's excess cross-entropy where a linear read-out is already right.
-
-    Each gap is the mean over splits, with the corrected repeated-split t interval
-    (:func:`maxent_lib.stats.t_interval` with ``test_fraction``). It covers what varies between
-    splits: which points train and which test, and the probes' refits (initialisation, batch
-    order, early stopping). It is an interval for the gap that probes trained on ``n_train``
-    points measure; the estimator's bias with respect to the population gap is not in it: the
-    flexible probe's excess over the Bayes cross-entropy (it makes FC2 gaps too small where the
-    MLP is chosen, and moves FC1 gaps by the difference of the probes' excesses on T and on X).
-    Lesson 03 measures the coverage for population gaps by simulation.
-
-    Returns one dict per feature set, with ``ce_linear``, ``ce_flexible``,
-    ``ce_flexible_input``, ``fc2_gap``, ``fc1_gap``, ``total_gap`` (FC1 and total: None without
-    X), each gap with ``*_ci`` (None for one split), ``entropy_y`` (from ``priors`` when given,
-    else the plug-in entropy of each split's test labels) and ``mi_lower_bound`` =
-    H(Y) - CE_flex(T) with ``mi_lower_bound_ci`` (its expectation is at most I(T; Y)),
-    ``acc_linear``, ``acc_flexible``, ``mlp_chosen`` (fraction of splits whose flexible
-    read-out on T is the MLP), ``splits`` (each quantity per split, as arrays), ``n_splits``,
-    ``n_train``, ``n_test`` (per split), ``interval`` (what the interval covers).
-    Raises ``ValueError`` on bad shapes, NaN/inf, labels out of range, too few points or bad
-    options. Introduced in lesson 04.
+    Returns one dict per feature set: ``ce_linear``, ``ce_flexible``, ``ce_flexible_input``,
+    ``fc2_gap``, ``fc1_gap``, ``total_gap`` (FC1 and total: None without X), each gap with
+    ``*_ci`` (None for one split), ``entropy_y``, ``mi_lower_bound`` = H(Y) - CE_flex(T) with
+    ``mi_lower_bound_ci`` (its expectation is at most I(T; Y)), ``acc_linear``,
+    ``acc_flexible``, ``mlp_chosen`` (fraction of splits whose flexible read-out on T is the
+    MLP), ``alpha_chosen``, ``splits`` (each quantity per split), ``n_splits``, ``n_train``,
+    ``n_test``, ``interval``. Raises ``ValueError`` on bad shapes, NaN/inf, labels out of
+    range, too few points or bad options. Introduced in lesson 04.
     """
-    y_arr = y
+    feats, x_index = _feature_sets(features, y, X)
+    K = int(n_classes) if n_classes is not None else int(y.max()) + 1
+    if priors is not None:
+        _label_surprisal(y, K, priors)  # checks priors before any fit
+    n_test, n_train, n_val = _split_sizes(len(y), test_fraction, val_fraction)
+    lin = _linear_fits(feats, y, K, _penalties(alpha), int(n_splits), n_test, n_val, seed)
+    flex = _flexible_fits(lin, y, K, len(feats), priors, select, probe)
+    return _gap_results(len(features), x_index, lin, flex, confidence, test_fraction,
+                        _penalties(alpha), n_train, n_test)
+
+
+def _feature_sets(features: Sequence[np.ndarray], y: np.ndarray, X: np.ndarray | None
+                  ) -> tuple[list[np.ndarray], int | None]:
+    """The feature sets to read (X appended unless it is one of them) and X's index."""
     feats = list(features)
     for i, F in enumerate(feats):
-        check_same_length(f"features[{i}]", F, "y", y_arr)
-    K = int(n_classes) if n_classes is not None else int(y_arr.max()) + 1
-    if len(np.unique(y_arr)) < 2:
+        check_same_length(f"features[{i}]", F, "y", y)
+    if len(np.unique(y)) < 2:
         raise ValueError("y holds a single class; the conditions need at least two")
-    alphas = _penalties(alpha)
-    x_index = None
-    if X is not None:
-        X_arr = X
-        check_same_length("X", X_arr, "y", y_arr)
-        x_index = next((i for i, F in enumerate(feats) if F.shape == X_arr.shape
-                        and np.array_equal(F, X_arr)), None)
-        if x_index is None:
-            feats.append(X_arr)
-            x_index = len(feats) - 1
-    if priors is not None:
-        _label_surprisal(y_arr, K, priors)  # checks priors before any fit
-    n, G, J = len(y_arr), len(feats), int(n_splits)
+    if X is None:
+        return feats, None
+    check_same_length("X", X, "y", y)
+    x_index = next((i for i, F in enumerate(feats) if F.shape == X.shape
+                    and np.array_equal(F, X)), None)
+    if x_index is None:
+        feats.append(X)
+        x_index = len(feats) - 1
+    return feats, x_index
+
+
+def _split_sizes(n: int, test_fraction: float, val_fraction: float) -> tuple[int, int, int]:
     n_test = int(round(test_fraction * n))
     n_train = n - n_test
     n_val = int(round(val_fraction * n_train))
     if n_test < 2 or n_val < 2 or n_train - n_val < 2:
         raise ValueError(f"{n} points are too few to split into training, validation and test "
                          "parts; give more points")
+    return n_test, n_train, n_val
 
+
+def _linear_fits(feats: list[np.ndarray], y: np.ndarray, K: int, alphas: list[float], J: int,
+                 n_test: int, n_val: int, seed: int) -> dict[str, Any]:
+    """Every split's softmax regressions (test losses, validation losses, accuracies, chosen
+    penalties) and the padded inputs and starting points of the flexible probes."""
+    n, G = len(y), len(feats)
     d_max = max(F.shape[1] for F in feats)
-    splits = []
-    Zf, yf, Zv, yv, Zt, seeds, dims, W_init, b_init = [], [], [], [], [], [], [], [], []
-    lin_test, lin_val = np.empty((J, G, n_test)), np.empty((J, G, n_val))
-    acc_lin, chosen_alpha = np.empty((J, G)), np.empty((J, G))
+    out: dict[str, Any] = {k: [] for k in ("splits", "Zf", "yf", "Zv", "yv", "Zt", "seeds",
+                                           "dims", "W_init", "b_init")}
+    out.update(lin_test=np.empty((J, G, n_test)), lin_val=np.empty((J, G, n_val)),
+               acc_lin=np.empty((J, G)), chosen_alpha=np.empty((J, G)))
     for j in range(J):
         perm = np.random.default_rng([int(seed), j]).permutation(n)
         te, tr = perm[:n_test], perm[n_test:]
         val, fit = tr[:n_val], tr[n_val:]
-        splits.append((te, val, fit))
+        out["splits"].append((te, val, fit))
         for g, F in enumerate(feats):
             mu, sd = _standardiser(F[tr])
             Z = (F - mu) / sd
-            a_jg, part, lin_val[j, g] = _best_penalty(alphas, Z[fit], y_arr[fit], Z[val],
-                                                      y_arr[val], K)
-            chosen_alpha[j, g] = a_jg
-            full = SoftmaxRegression(alpha=a_jg).fit(Z[tr], y_arr[tr], n_classes=K)
+            a_jg, part, out["lin_val"][j, g] = _best_penalty(alphas, Z[fit], y[fit], Z[val],
+                                                             y[val], K)
+            out["chosen_alpha"][j, g] = a_jg
+            full = SoftmaxRegression(alpha=a_jg).fit(Z[tr], y[tr], n_classes=K)
             lp = log_softmax(full.decision_function(Z[te]))
-            lin_test[j, g] = point_losses(lp, y_arr[te])
-            acc_lin[j, g] = np.mean(lp.argmax(1) == y_arr[te])
+            out["lin_test"][j, g] = point_losses(lp, y[te])
+            out["acc_lin"][j, g] = np.mean(lp.argmax(1) == y[te])
             W0 = np.zeros((d_max, K))
             W0[:F.shape[1]] = part.coef_.T
-            W_init.append(W0)
-            b_init.append(part.intercept_)
+            out["W_init"].append(W0)
+            out["b_init"].append(part.intercept_)
             pad = np.zeros((n, d_max))
             pad[:, :F.shape[1]] = Z
-            Zf.append(pad[fit])
-            Zv.append(pad[val])
-            Zt.append(pad[te])
-            yf.append(y_arr[fit])
-            yv.append(y_arr[val])
-            seeds.append(int(np.random.default_rng([int(seed), j, g, 11]).integers(2**31)))
-            dims.append(F.shape[1])
+            for key, rows in (("Zf", fit), ("Zv", val), ("Zt", te)):
+                out[key].append(pad[rows])
+            out["yf"].append(y[fit])
+            out["yv"].append(y[val])
+            out["seeds"].append(int(np.random.default_rng([int(seed), j, g, 11])
+                                    .integers(2**31)))
+            out["dims"].append(F.shape[1])
+    return out
+
+
+def _flexible_fits(lin: dict[str, Any], y: np.ndarray, K: int, G: int,
+                   priors: np.ndarray | None, select: bool, probe: dict[str, Any] | None
+                   ) -> dict[str, np.ndarray]:
+    """The flexible read-outs of every split and feature set, trained as one stack, and the
+    one-standard-error choice between them and softmax regression."""
     from .probes import StackedProbes
 
-    probes = StackedProbes(**(probe or {})).fit(np.stack(Zf), np.stack(yf), np.stack(Zv),
-                                                np.stack(yv), K, seeds, dims,
-                                                (np.stack(W_init), np.stack(b_init)))
-    lp_val = probes.predict_log_proba(np.stack(Zv))
-    lp_test = probes.predict_log_proba(np.stack(Zt))
-    flex_test = np.empty((J, G, n_test))
-    acc_flex, chosen = np.empty((J, G)), np.zeros((J, G), bool)
-    h_y = np.empty(J)
-    for j, (te, val, _) in enumerate(splits):
-        h_y[j] = _label_surprisal(y_arr[te], K, priors).mean()
+    probes = StackedProbes(**(probe or {})).fit(
+        np.stack(lin["Zf"]), np.stack(lin["yf"]), np.stack(lin["Zv"]), np.stack(lin["yv"]), K,
+        lin["seeds"], lin["dims"], (np.stack(lin["W_init"]), np.stack(lin["b_init"])))
+    lp_val = probes.predict_log_proba(np.stack(lin["Zv"]))
+    lp_test = probes.predict_log_proba(np.stack(lin["Zt"]))
+    J = len(lin["splits"])
+    out = {"flex_test": np.empty_like(lin["lin_test"]), "acc_flex": np.empty((J, G)),
+           "chosen": np.zeros((J, G), bool), "h_y": np.empty(J)}
+    for j, (te, val, _) in enumerate(lin["splits"]):
+        out["h_y"][j] = _label_surprisal(y[te], K, priors).mean()
         for g in range(G):
             i = j * G + g
-            mlp_val = point_losses(lp_val[i], y_arr[val])
-            chosen[j, g] = (not select) or _one_se_choice(lin_val[j, g], mlp_val)
-            if chosen[j, g]:
-                flex_test[j, g] = point_losses(lp_test[i], y_arr[te])
-                acc_flex[j, g] = np.mean(lp_test[i].argmax(1) == y_arr[te])
+            mlp_val = point_losses(lp_val[i], y[val])
+            out["chosen"][j, g] = (not select) or _one_se_choice(lin["lin_val"][j, g], mlp_val)
+            if out["chosen"][j, g]:
+                out["flex_test"][j, g] = point_losses(lp_test[i], y[te])
+                out["acc_flex"][j, g] = np.mean(lp_test[i].argmax(1) == y[te])
             else:
-                flex_test[j, g], acc_flex[j, g] = lin_test[j, g], acc_lin[j, g]
-    ce_lin, ce_flex = lin_test.mean(axis=2), flex_test.mean(axis=2)   # (J, G)
+                out["flex_test"][j, g] = lin["lin_test"][j, g]
+                out["acc_flex"][j, g] = lin["acc_lin"][j, g]
+    return out
 
-    def summary(v: np.ndarray) -> tuple[float, tuple[float, float] | None]:
-        ci = t_interval(v, confidence, test_fraction=test_fraction)[1:] if J > 1 else None
-        return float(v.mean()), ci
 
+def _gap_results(n_features: int, x_index: int | None, lin: dict[str, Any],
+                 flex: dict[str, np.ndarray], confidence: float, test_fraction: float,
+                 alphas: list[float], n_train: int, n_test: int) -> list[dict[str, Any]]:
+    """Per feature set: the gaps' means over splits and their intervals (see the caller)."""
+    ce_lin, ce_flex = lin["lin_test"].mean(axis=2), flex["flex_test"].mean(axis=2)  # (J, G)
+    J, h_y = ce_lin.shape[0], flex["h_y"]
     results = []
-    for g in range(len(features)):
+    for g in range(n_features):
         per = {"ce_linear": ce_lin[:, g], "ce_flexible": ce_flex[:, g],
                "fc2_gap": ce_lin[:, g] - ce_flex[:, g], "entropy_y": h_y,
                "mi_lower_bound": h_y - ce_flex[:, g]}
@@ -249,14 +273,17 @@ def layerwise_repeated_split_gaps(
         for key, v in per.items():
             out[key] = float(v.mean())
             if key.endswith("_gap") or key == "mi_lower_bound":
-                out[key], out[key + "_ci"] = summary(v)
+                out[key + "_ci"] = t_interval(v, confidence, test_fraction=test_fraction)[1:] \
+                    if J > 1 else None
+        chosen = flex["chosen"]
         out.update({
-            "acc_linear": float(acc_lin[:, g].mean()), "acc_flexible": float(acc_flex[:, g].mean()),
+            "acc_linear": float(lin["acc_lin"][:, g].mean()),
+            "acc_flexible": float(flex["acc_flex"][:, g].mean()),
             "mlp_chosen": float(chosen[:, g].mean()),
             "mlp_chosen_input": None if x_index is None else float(chosen[:, x_index].mean()),
             "splits": per, "n_splits": J, "n_train": n_train, "n_test": n_test,
             "alpha": alphas[0] if len(alphas) == 1 else None,
-            "alpha_chosen": chosen_alpha[:, g].tolist(), "confidence": float(confidence),
+            "alpha_chosen": lin["chosen_alpha"][:, g].tolist(), "confidence": float(confidence),
             "interval": ("corrected repeated-split t interval (Nadeau & Bengio 2003) over "
                          f"{J} splits: training/test assignment and probe refits vary"
                          if J > 1 else "none (one split)"),
