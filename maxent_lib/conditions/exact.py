@@ -3,10 +3,20 @@ tasks of :mod:`maxent_lib.data` integrate the labels out with the exact posterio
 :func:`exact_condition_gaps` computes the expectations over x by quadrature
 (:mod:`maxent_lib.quadrature`), with an error estimate. Also lesson 03's theorem checks: the
 log-odds residual (FC2 as a property of P(Y|T)) and a feasible alternative distribution.
+
+How :func:`exact_condition_gaps` computes its expectations over x (``method``):
+``"quadrature"`` is deterministic (:mod:`maxent_lib.quadrature`, ``n_nodes`` per axis;
+``accuracy`` is the change from a rule with 3/4 as many nodes per axis; ``seed``, ``n_eval`` and
+``n_population`` are not used); ``"monte_carlo"`` averages over ``n_eval`` fresh points (seed
+``seed + 1``) and fits q* on ``n_population`` points (seed ``seed + 2``), labels integrated out,
+``accuracy`` = 2 standard errors; ``"auto"`` uses quadrature where the task and its marginal have
+a rule, else Monte Carlo. With ``X_test`` the expectation over x is the average over those points
+(``method`` is then ``"points"``; q* as for ``"auto"``).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -161,49 +171,25 @@ def exact_condition_gaps(
 ) -> dict[str, Any]:
     """The exact counterparts of the measured gaps for a synthetic task with known P(Y|X), for
     the features T(x) = transform(x[keep]) (``keep`` defaults to every coordinate, ``transform``
-    to the identity; it must be one-to-one, like :func:`maxent_lib.data.quadratic_features`, so
-    that T loses exactly what ``keep`` drops). No label is ever sampled: every expectation
-    integrates the labels out with the exact posterior, E_x sum_k P(k|x) g(x, k).
+    to the identity; it must be one-to-one, like :func:`maxent_lib.data.quadratic_features`).
+    No label is sampled: every expectation integrates the labels out with the exact posterior.
 
-    Returns a dict with (nats)
+    Returns (nats): ``ce_bayes_input`` = H(Y|X); ``ce_bayes_features`` = H(Y|T), with P(y|T)
+    from ``task.marginal(keep)``; ``ce_linear_best`` = CE_lin* = E_x sum_k P(k|x)
+    (-log q*(k|T(x))), q* the population-optimal softmax regression on T (penalty ``alpha`` on
+    standardised T, fitted by :func:`soft_label_softmax` against the exact posteriors);
+    ``fc1_gap`` = H(Y|T) - H(Y|X), ``fc2_gap`` = CE_lin* - H(Y|T), ``total_gap`` =
+    CE_lin* - H(Y|X), and lesson 03's decomposition computed separately, ``kl_fc1`` =
+    E_x KL(P(Y|x) || P(Y|T(x))) and ``kl_fc2`` = E_T KL(P(Y|T) || q*(Y|T)), with total_gap =
+    kl_fc1 + kl_fc2, each >= 0; ``entropy_y`` = H(Y), ``mi_input`` = I(X;Y), ``mi_features`` =
+    I(T;Y); ``method``, ``accuracy`` (an estimate of the largest error, in nats), ``n_eval`` and
+    ``n_population`` (the nodes or points of the expectation and of q*'s fit).
 
-    - ``ce_bayes_input`` = H(Y|X) = E_x sum_k P(k|x) (-log P(k|x));
-    - ``ce_bayes_features`` = H(Y|T) = E_x sum_k P(k|x) (-log P(k|T(x))), with P(y|T) from
-      ``task.marginal(keep)`` (a :class:`~maxent_lib.data.GaussianMixtureTask` is needed to drop
-      coordinates);
-    - ``ce_linear_best`` = CE_lin* = E_x sum_k P(k|x) (-log q*(k|T(x))), q* the
-      population-optimal softmax regression on T (penalty ``alpha`` on standardised T, default
-      0), fitted by :func:`soft_label_softmax` against the exact posteriors;
-    - ``fc1_gap`` = H(Y|T) - H(Y|X), ``fc2_gap`` = CE_lin* - H(Y|T), ``total_gap`` =
-      CE_lin* - H(Y|X), and the two terms of lesson 03's decomposition computed separately,
-      ``kl_fc1`` = E_x KL(P(Y|x) || P(Y|T(x))) and ``kl_fc2`` = E_T KL(P(Y|T) || q*(Y|T)) (the
-      latter over the distribution of T, on its own nodes), with
-      total_gap = kl_fc1 + kl_fc2, each >= 0;
-    - ``entropy_y`` = H(Y) from the priors, ``mi_input`` = I(X;Y) = H(Y) - H(Y|X),
-      ``mi_features`` = I(T;Y) = H(Y) - H(Y|T);
-    - ``method``, ``accuracy`` (an estimate of the largest error of the CE and gap values, in
-      nats), ``n_eval`` (points or nodes of the expectation over x), ``n_population`` (points or
-      nodes q* was fitted on).
-
-    ``method``: ``"quadrature"`` (deterministic, :mod:`maxent_lib.quadrature`, ``n_nodes`` per
-    axis; ``accuracy`` is the change from a rule with 3/4 as many nodes per axis; ``seed``,
-    ``n_eval`` and ``n_population`` are not used), ``"monte_carlo"`` (expectations over
-    ``n_eval`` fresh points, seed ``seed + 1``, q* fitted on ``n_population`` points, seed
-    ``seed + 2``, labels integrated out; ``accuracy`` = 2 standard errors), or ``"auto"``
-    (quadrature where the task and its marginal have a rule, else Monte Carlo). With
-    ``X_test``, the expectation over x is the average over those points (``method`` is then
-    ``"points"``; q* as for ``"auto"``); ``y_test`` is not needed (labels are integrated out)
-    and, if given, only checked. Introduced in lesson 03.
+    ``method`` is "quadrature", "monte_carlo" or "auto", and with ``X_test`` the expectation is
+    the average over those points ("points"; ``y_test`` is only checked): see the module
+    docstring. Introduced in lesson 03.
     """
-    keep_list = list(range(task.dim)) if keep is None else [
-        check_int(k, "keep", low=0, high=task.dim - 1) for k in keep]
-    if keep_list != list(range(task.dim)):
-        if not isinstance(task, GaussianMixtureTask):
-            raise ValueError("dropping coordinates needs a GaussianMixtureTask (its marginal is "
-                             "known exactly)")
-        feature_task: SyntheticTask = task.marginal(keep_list)
-    else:
-        feature_task = task
+    keep_list, feature_task = _feature_task(task, keep)
     can_quad = quadrature.has_quadrature(task) and quadrature.has_quadrature(feature_task)
     if method == "quadrature" and not can_quad:
         raise ValueError(f"no quadrature rule for this task ({type(task).__name__}, "
@@ -211,45 +197,13 @@ def exact_condition_gaps(
     use_quad = can_quad and method != "monte_carlo"
     if use_quad and X_test is None:  # checks n_nodes: it needs a coarser rule for the error
         quadrature.coarser_n(task, n_nodes)
-
-    def features(T: np.ndarray) -> np.ndarray:
-        if transform is None:
-            return T
-        out = _features(transform(T), "transform(x)")
-        if len(out) != len(T):
-            raise ValueError(f"transform(x) must keep the rows: {len(T)} in, {len(out)} out")
-        return out
-
-    def mc(n: int, s: int) -> tuple[np.ndarray, np.ndarray]:
-        X, _ = task.sample(n, seed=s)
-        return X, np.full(len(X), 1.0 / len(X))
-
-    points = None
-    if X_test is not None:
-        X_te = X_test
-        if X_te.shape[1] != task.dim:
-            raise ValueError(f"X_test must have {task.dim} columns for this task, "
-                             f"got {X_te.shape[1]}")
-        if y_test is not None:
-            check_same_length("X_test", X_te, "y_test", check_labels(y_test, task.n_classes,
-                                                                     "y_test"))
-        points = (X_te, np.full(len(X_te), 1.0 / len(X_te)))
-    elif y_test is not None:
-        raise ValueError("y_test was given without X_test")
+    points = _test_points(task, X_test, y_test)
+    features = functools.partial(_transformed, transform)
+    sizes = {"n_population": n_population, "n_eval": n_eval, "seed": seed}
 
     def run(n_ax: int | None) -> tuple[dict[str, float], np.ndarray, int, int]:
-        if use_quad:
-            fit = quadrature.quadrature_nodes(feature_task, n_ax)
-            full = points or quadrature.quadrature_nodes(task, n_ax)
-            marginal = fit if points is None else (full[0][:, keep_list], full[1])
-        else:
-            Xp, wp = mc(n_population, seed + 2)
-            fit = (Xp[:, keep_list], wp)
-            full = points or mc(n_eval, seed + 1)
-            marginal = (full[0][:, keep_list], full[1])
-        vals, per_point = _exact_values(task, feature_task, keep_list, features, alpha, full,
-                                        marginal, fit)
-        return vals, per_point, len(full[1]), len(fit[1])
+        return _exact_run(task, feature_task, keep_list, features, alpha, points, use_quad,
+                          n_ax, **sizes)
 
     vals, per_point, n_x, n_fit = run(n_nodes)
     if use_quad and points is None:
@@ -268,6 +222,71 @@ def exact_condition_gaps(
         "mi_features": h_y - vals["ce_bayes_features"], "method": used,
         "accuracy": float(accuracy), "n_eval": int(n_x), "n_population": int(n_fit),
     }
+
+
+def _feature_task(task: SyntheticTask, keep: Sequence[int] | None
+                  ) -> tuple[list[int], SyntheticTask]:
+    """The kept coordinates and the task of the features' distribution (its marginal)."""
+    keep_list = list(range(task.dim)) if keep is None else [
+        check_int(k, "keep", low=0, high=task.dim - 1) for k in keep]
+    if keep_list == list(range(task.dim)):
+        return keep_list, task
+    if not isinstance(task, GaussianMixtureTask):
+        raise ValueError("dropping coordinates needs a GaussianMixtureTask (its marginal is "
+                         "known exactly)")
+    return keep_list, task.marginal(keep_list)
+
+
+def _transformed(transform: Callable[[np.ndarray], np.ndarray] | None, T: np.ndarray
+                 ) -> np.ndarray:
+    if transform is None:
+        return T
+    out = _features(transform(T), "transform(x)")
+    if len(out) != len(T):
+        raise ValueError(f"transform(x) must keep the rows: {len(T)} in, {len(out)} out")
+    return out
+
+
+def _test_points(task: SyntheticTask, X_test: np.ndarray | None, y_test: np.ndarray | None
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Given test points as an expectation (equal weights), or None."""
+    if X_test is None:
+        if y_test is not None:
+            raise ValueError("y_test was given without X_test")
+        return None
+    if X_test.shape[1] != task.dim:
+        raise ValueError(f"X_test must have {task.dim} columns for this task, "
+                         f"got {X_test.shape[1]}")
+    if y_test is not None:
+        check_same_length("X_test", X_test, "y_test", check_labels(y_test, task.n_classes,
+                                                                   "y_test"))
+    return X_test, np.full(len(X_test), 1.0 / len(X_test))
+
+
+def _sample_points(task: SyntheticTask, n: int, s: int) -> tuple[np.ndarray, np.ndarray]:
+    X, _ = task.sample(n, seed=s)
+    return X, np.full(len(X), 1.0 / len(X))
+
+
+def _exact_run(task: SyntheticTask, feature_task: SyntheticTask, keep_list: list[int],
+               features: Callable[[np.ndarray], np.ndarray], alpha: float,
+               points: tuple[np.ndarray, np.ndarray] | None, use_quad: bool,
+               n_ax: int | None, *, n_population: int, n_eval: int, seed: int
+               ) -> tuple[dict[str, float], np.ndarray, int, int]:
+    """One evaluation of the exact values (on quadrature nodes with ``n_ax`` per axis, or on
+    Monte Carlo points or the given points): values, per-point terms, sizes."""
+    if use_quad:
+        fit = quadrature.quadrature_nodes(feature_task, n_ax)
+        full = points or quadrature.quadrature_nodes(task, n_ax)
+        marginal = fit if points is None else (full[0][:, keep_list], full[1])
+    else:
+        Xp, wp = _sample_points(task, n_population, seed + 2)
+        fit = (Xp[:, keep_list], wp)
+        full = points or _sample_points(task, n_eval, seed + 1)
+        marginal = (full[0][:, keep_list], full[1])
+    vals, per_point = _exact_values(task, feature_task, keep_list, features, alpha, full,
+                                    marginal, fit)
+    return vals, per_point, len(full[1]), len(fit[1])
 
 
 class _LogOdds(Array):
