@@ -20,11 +20,17 @@ FC2 gap = CE_lin(T) - CE_flex(T), FC1 gap = CE_flex(T) - CE_flex(X).
 bootstrap over its test points, which holds the fitted probes fixed and so covers the population
 gaps too rarely (lesson 03 measures how rarely; :mod:`maxent_lib.conditions.refit` gives the
 intervals the lessons use). H(Y) - CE_flex(T) is an estimate whose expectation is at most
-I(T; Y) (Barber & Agakov 2003).
+I(T; Y) (Barber & Agakov 2003: for the fitted probe q, H(Y) - E[-log q(Y|T)] <= I(T; Y); the
+plug-in H(Y) is biased low, which keeps the bound; one sample's value can exceed I(T; Y) by
+sampling noise). :func:`feature_condition_gaps`' paired bootstrap intervals hold the fitted
+probes fixed: they cover test-point variability only, not the training sample or the probe's
+refit; :func:`~maxent_lib.conditions.refit.repeated_split_gaps` gives intervals that include
+both. Typical cost: 1-3 s on a 2-core CPU for n = 2000-4000, d <= 64.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -100,22 +106,15 @@ def feature_condition_gaps(
       percentile bootstrap interval (``n_bootstrap`` resamples of the test points, level
       ``confidence``);
     - ``entropy_y`` = H(Y), from ``priors`` when given, else the plug-in entropy of the *test*
-      labels (the same points as the cross-entropies), and ``mi_lower_bound`` =
-      H(Y) - CE_flex(T), with ``mi_lower_bound_ci``. Its expectation over test samples is at
-      most I(T; Y) (Barber & Agakov: for the fitted probe q, H(Y) - E[-log q(Y|T)] <= I(T; Y);
-      the plug-in H(Y) is biased low, which keeps the bound); one sample's value can exceed
-      I(T; Y) by sampling noise;
+      labels, and ``mi_lower_bound`` = H(Y) - CE_flex(T) with ``mi_lower_bound_ci`` (its
+      expectation is at most I(T; Y), see the module docstring);
     - ``acc_linear``, ``acc_flexible`` (test accuracies), ``n_train``, ``n_test``, and
       ``losses``: the per-test-point losses {"linear", "flexible", "flexible_input"}.
 
-    ``input_losses`` (per-test-point losses of the probe on X, e.g. ``losses["flexible_input"]``
-    of an earlier call on the same split) skips refitting the probe on X; X_test is then not
-    needed. The intervals hold the fitted probes fixed: they cover test-point variability only,
-    not the training sample or the probe's refit, and cover the population gaps too rarely
-    (lesson 03 measures it); :func:`repeated_split_gaps` gives intervals that include both.
-    Typical cost: 1-3 s on a 2-core CPU for n = 2000-4000, d <= 64.
-    Raises ``ValueError`` on bad shapes, NaN/inf, labels out of range or a one-class y_train.
-    Introduced in lesson 03.
+    ``input_losses`` (per-test-point losses of the probe on X from an earlier call on the same
+    split) skips refitting the probe on X. The intervals hold the fitted probes fixed: they
+    cover test-point variability only (see the module docstring). Raises ``ValueError`` on bad
+    shapes, NaN/inf, labels out of range or a one-class y_train. Introduced in lesson 03.
     """
     Ttr, ytr, Tte, yte, K = _check_split(T_train, y_train, T_test, y_test, n_classes)
     if (X_train is None) != (X_test is None):
@@ -129,8 +128,7 @@ def feature_condition_gaps(
     h_losses = _label_surprisal(yte, K, priors)  # checks priors before any fit
 
     lp_lin = linear_probe(Ttr, ytr, K, alpha)(Tte)
-    probe = FlexibleProbe(seed=seed).fit(Ttr, ytr, K)
-    lp_flex = probe.predict_log_proba(Tte)
+    lp_flex = FlexibleProbe(seed=seed).fit(Ttr, ytr, K).predict_log_proba(Tte)
     loss_lin, loss_flex = point_losses(lp_lin, yte), point_losses(lp_flex, yte)
     if input_losses is None and X_train is not None:
         if np.array_equal(Xtr, Ttr) and np.array_equal(Xte, Tte):
@@ -138,11 +136,8 @@ def feature_condition_gaps(
         else:
             input_losses = point_losses(FlexibleProbe(seed=seed).fit(Xtr, ytr, K)
                                         .predict_log_proba(Xte), yte)
-
-    def ci(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-        return paired_bootstrap_ci(a, b, n_bootstrap=n_bootstrap, confidence=confidence,
-                                   seed=seed)
-
+    ci = functools.partial(paired_bootstrap_ci, n_bootstrap=n_bootstrap, confidence=confidence,
+                           seed=seed)
     h_y = float(h_losses.mean())
     out: dict[str, Any] = {
         "ce_linear": float(loss_lin.mean()), "ce_flexible": float(loss_flex.mean()),
