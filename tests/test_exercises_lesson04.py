@@ -61,3 +61,70 @@ def test_residual_layer():
         assert fb.correct is False and words in fb.message, (words, fb.message)
     blank = check(net, t1, exercises.placeholder((5, 4)))
     assert blank.correct is None and "tanh" not in blank.message
+
+
+def _nets_and_points():
+    """A trained two-layer sigmoid net on the rings and the same net at initialisation."""
+    from maxent_lib import data, layerwise
+
+    task = data.CirclesTask()
+    X, y = task.sample(600, seed=0)
+    Xh, yh = task.sample(600, seed=1)
+    nets = layerwise.train_both(X, y, width=3, depth=2, activation="sigmoid", seeds=[0],
+                                epochs_per_layer=40, lr=3e-2, batch_size=64, device="cpu")
+    stack = nets["end to end"][0]
+    return task, stack.unstack(0), layerwise.at_initialisation(stack).unstack(0), Xh, yh
+
+
+def _excess(task, net, X, y, layer=0, alpha=0.0, order=None):
+    from maxent_lib.softmax import SoftmaxRegression
+
+    T = models.layer_features(net, X)[layer] if net is not None else X
+    idx = np.arange(len(y)) if order is None else order
+    half = len(y) // 2
+    fit, score = idx[:half], idx[half:]
+    p = SoftmaxRegression(alpha=alpha).fit(T[fit], y[fit]).predict_proba(T[score])
+    rows = np.arange(len(score))
+    p_bayes = task.posterior(X[score])[rows, y[score]]
+    return float(np.mean(np.log(p_bayes)) - np.mean(np.log(p[rows, y[score]])))
+
+
+def test_layer_excess():
+    task, trained, start, X, y = _nets_and_points()
+    check = lesson04.check_layer_excess
+    right = np.array([_excess(task, trained, X, y), _excess(task, start, X, y)])
+    assert check(task, trained, start, X, y, right).correct is True
+    assert check(task, trained, start, X, y, list(right)).correct is True
+    # another split of the points is another sample estimate: accepted
+    order = np.random.default_rng(3).permutation(len(y))
+    other = [_excess(task, trained, X, y, order=order), _excess(task, start, X, y, order=order)]
+    assert check(task, trained, start, X, y, other).correct is True
+    ce_lin = right - np.mean(np.log(task.posterior(X[300:])[np.arange(300), y[300:]]))
+    e_x = _excess(task, None, X, y)
+    cases = [(right + 5, "Hint 1"), (right + 6, "Hint 2"), (right[::-1], "order"),
+             (-right, "sign"), (right / np.log(2), "bits"),
+             (ce_lin, "CE_lin(T_1) alone"), (np.array([e_x, e_x]), "input x itself"),
+             (right + 0.25, "penalty"), (right + 7, "Hint 3"), (right[:1], "shape"),
+             ("0.1", "numbers")]
+    for answer, words in cases:
+        fb = check(task, trained, start, X, y, answer)
+        assert fb.correct is False and words in fb.message, (words, fb.message)
+    blank = check(task, trained, start, X, y, exercises.placeholder((2,)))
+    assert blank.correct is None and "SoftmaxRegression" not in blank.message
+    broken = check(task, "not a net", start, X, y, right)
+    assert broken.correct is False and "could not be read" in broken.message
+
+
+def test_linear_layer_sign():
+    check = lesson04.check_linear_layer_sign
+    assert check(0).correct is True and check(np.array([0.0])).correct is True
+    assert "(W A) t" in check(0).message
+    fb = check(-1)
+    assert fb.correct is False and "cannot lower E" in fb.message and "Hint 1" in fb.message
+    fb = check(1)
+    assert fb.correct is False and "cannot raise E" in fb.message and "Hint 2" in fb.message
+    assert "sign only" in check(0.5).message and check(0.5).correct is False
+    assert "one number" in check("zero").message
+    assert "one number" in check([0, 1]).message
+    blank = check(exercises.placeholder())
+    assert blank.correct is None and "W A" not in blank.message
