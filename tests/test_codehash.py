@@ -109,6 +109,14 @@ def test_a_docstring_space_does_not_change_it(copy: Path) -> None:
     assert _hash(copy, ABLATION_CODE) == before
 
 
+def test_the_bad_values_a_constraint_lists_do_not_change_it(copy: Path) -> None:
+    """A constraint's bad_values (the bad-input suite's cases) never run in a computation."""
+    before = _hash(copy, ABLATION_CODE)
+    _edit(copy, "validation/scalars.py", 'out = [*super().bad_values(example), ',
+          'out = [("extra", "x", "type"), *super().bad_values(example), ')
+    assert _hash(copy, ABLATION_CODE) == before
+
+
 def test_the_wording_of_an_error_message_does_not_change_it(copy: Path) -> None:
     """Messages of raised errors (in the training code and in the argument checks it calls) do
     not compute anything; the condition that raises them does."""

@@ -10,8 +10,9 @@ it. The hash answers that question from the source itself:
    (numpy, torch, ...) are not followed; their versions are recorded in the provenance.
 2. **Normalise.** Each reached definition is parsed and printed as a syntax tree
    (:func:`ast.dump`): comments and formatting are gone; docstrings, type annotations and the
-   wording of error and warning messages are removed (they do not change a computed value); a
-   reference ``module.name`` to a definition of
+   wording of error and warning messages are removed (they do not change a computed value), and
+   so are the methods of :data:`NOT_COMPUTING` (an argument constraint's list of the inputs it
+   refuses, used only by the tests); a reference ``module.name`` to a definition of
    the package becomes ``name``, and an import alias becomes the imported name, so moving a
    definition to another module (and importing it from there) leaves its text unchanged.
 3. **Hash.** SHA-256 of the sorted normalised definitions, each keyed by its name (not its
@@ -33,9 +34,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from ..validation import Instance, Integer, Items, PathArg, Text, validate
+
 __all__ = ["CodeIndex", "code_hash", "reached_files"]
 
 PACKAGE = "maxent_lib"
+#: Methods of a reached class that never run while a result is computed: an argument
+#: constraint's list of the inputs it refuses (used by the bad-input tests) and its description.
+NOT_COMPUTING = frozenset({"bad_values", "describe"})
 #: the package folder this module belongs to
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,9 +111,28 @@ def _def_names(node: ast.stmt) -> list[str]:
     return names
 
 
-class CodeIndex:
-    """The parsed modules of the package under ``root`` (default: this installed package)."""
+class _EntryPoint(Text):
+    """An entry point ``"module:name"`` (a string with a colon); passed on unchanged."""
 
+    def check(self, value: object, name: str, args: dict[str, object]) -> str:
+        text = super().check(value, name, args)
+        if ":" not in text:
+            raise ValueError(f"{name} must be a 'module:name' string, got {text!r}")
+        return text
+
+    def bad_values(self, example: object) -> list[tuple[str, object, str]]:
+        return [*super().bad_values(example), ("no_colon", "maxent_lib.data", "value")]
+
+
+#: Entry points: a non-empty list of ``"module:name"`` strings.
+_ENTRY_POINTS = Items(_EntryPoint(empty=False), min_len=1)
+
+
+class CodeIndex:
+    """The parsed modules of the package under ``root`` (default: this installed package).
+    Used by the library only."""
+
+    @validate(root=PathArg(optional=True))
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root) if root is not None else PACKAGE_ROOT
         files = sorted(self.root.rglob("*.py"))
@@ -127,7 +152,7 @@ class CodeIndex:
         self._is_pkg = {n: p.name == "__init__.py" for n, p in names.items()}
 
     # ------------------------------------------------------------------ resolution
-    def resolve(self, module: str, name: str, depth: int = 0) -> tuple[str, str] | None:
+    def _resolve(self, module: str, name: str, depth: int = 0) -> tuple[str, str] | None:
         """The (module, name) that defines ``name`` as seen from ``module``, following
         re-exports; None for names the package does not define."""
         mod = self.modules.get(module)
@@ -137,7 +162,7 @@ class CodeIndex:
             return module, name
         bound = mod.imports.get(name)
         if bound is not None and bound[0] == "name":
-            return self.resolve(bound[1], bound[2], depth + 1)
+            return self._resolve(bound[1], bound[2], depth + 1)
         return None
 
     def _reference(self, module: str, local: dict[str, tuple[str, ...]], node: ast.AST
@@ -146,13 +171,13 @@ class CodeIndex:
         if isinstance(node, ast.Name):
             bound = local.get(node.id)
             if bound is not None and bound[0] == "name":
-                return self.resolve(bound[1], bound[2])
+                return self._resolve(bound[1], bound[2])
             if bound is None:
-                return self.resolve(module, node.id)
+                return self._resolve(module, node.id)
         if isinstance(node, ast.Attribute):
             target = self._module_of(module, local, node.value)
             if target is not None:
-                return self.resolve(target, node.attr)
+                return self._resolve(target, node.attr)
         return None
 
     def _module_of(self, module: str, local: dict[str, tuple[str, ...]], node: ast.AST
@@ -173,12 +198,12 @@ class CodeIndex:
         return local
 
     # ------------------------------------------------------------------ reach and normalise
-    def reach(self, entry_points: Iterable[str]) -> dict[tuple[str, str], ast.AST]:
+    def _reach(self, entry_points: Iterable[str]) -> dict[tuple[str, str], ast.AST]:
         """Every definition reached from ``entry_points`` (``"module:name"``)."""
         todo: list[tuple[str, str]] = []
         for ep in entry_points:
             module, _, name = ep.partition(":")
-            found = self.resolve(module, name)
+            found = self._resolve(module, name)
             if found is None:
                 raise ValueError(f"entry point {ep!r}: {name!r} is not defined in {module!r}")
             todo.append(found)
@@ -196,7 +221,7 @@ class CodeIndex:
                     todo.append(ref)
         return seen
 
-    def normalised(self, module: str, node: ast.AST) -> str:
+    def _normalised(self, module: str, node: ast.AST) -> str:
         """The definition's syntax tree without docstrings, annotations and module prefixes."""
         local = self._scope(module, node)
         index = self
@@ -215,9 +240,9 @@ class CodeIndex:
 
         return ast.dump(Rename().visit(_stripped(node)), annotate_fields=False)
 
-    def hash(self, entry_points: Iterable[str]) -> str:
-        reached = self.reach(entry_points)
-        parts = sorted(f"{name}\n{self.normalised(module, node)}"
+    def _hash(self, entry_points: Iterable[str]) -> str:
+        reached = self._reach(entry_points)
+        parts = sorted(f"{name}\n{self._normalised(module, node)}"
                        for (module, name), node in reached.items())
         h = hashlib.sha256()
         for p in parts:
@@ -225,10 +250,42 @@ class CodeIndex:
             h.update(b"\x00")
         return h.hexdigest()[:16]
 
-    def files(self, entry_points: Iterable[str]) -> list[str]:
+    def _files(self, entry_points: Iterable[str]) -> list[str]:
         """The package files that hold the reached definitions, relative to the repository."""
-        paths = {self.modules[m].path for m, _ in self.reach(entry_points)}
+        paths = {self.modules[m].path for m, _ in self._reach(entry_points)}
         return sorted(str(p.relative_to(self.root.parent)) for p in paths)
+
+
+    # ------------------------------------------------------------------ the public names
+    @validate(module=Text(empty=False), name=Text(empty=False), depth=Integer(low=0))
+    def resolve(self, module: str, name: str, depth: int = 0) -> tuple[str, str] | None:
+        """The (module, name) that defines ``name`` as seen from ``module``, following
+        re-exports; None for names the package does not define. Used by the library only."""
+        return self._resolve(module, name, depth)
+
+    @validate(entry_points=_ENTRY_POINTS)
+    def reach(self, entry_points: Iterable[str]) -> dict[tuple[str, str], ast.AST]:
+        """Every definition reached from ``entry_points`` (``"module:name"``); ``ValueError``
+        for an entry point the package does not define. Used by the library only."""
+        return self._reach(entry_points)
+
+    @validate(module=Text(empty=False), node=Instance((ast.AST,)))
+    def normalised(self, module: str, node: ast.AST) -> str:
+        """The definition's syntax tree without docstrings, annotations and module prefixes.
+        Used by the library only."""
+        return self._normalised(module, node)
+
+    @validate(entry_points=_ENTRY_POINTS)
+    def hash(self, entry_points: Iterable[str]) -> str:
+        """The hash of the code reached from ``entry_points`` in this index (see
+        :func:`code_hash`). Used by the library only."""
+        return self._hash(entry_points)
+
+    @validate(entry_points=_ENTRY_POINTS)
+    def files(self, entry_points: Iterable[str]) -> list[str]:
+        """The package files that hold the reached definitions, relative to the repository.
+        Used by the library only."""
+        return self._files(entry_points)
 
 
 def _is_text(node: ast.AST) -> bool:
@@ -274,7 +331,12 @@ class _Strip(ast.NodeTransformer):
             n.returns = None
         return self.generic_visit(n)
 
-    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _body
+    visit_FunctionDef = visit_AsyncFunctionDef = _body
+
+    def visit_ClassDef(self, n: ast.ClassDef) -> ast.AST:
+        n.body = [s for s in n.body if not (isinstance(s, ast.FunctionDef)
+                                            and s.name in NOT_COMPUTING)] or [ast.Pass()]
+        return self._body(n)
 
 
 def _stripped(node: ast.AST) -> ast.AST:
@@ -285,29 +347,22 @@ def _stripped(node: ast.AST) -> ast.AST:
 @lru_cache(maxsize=32)
 def _cached(entry_points: tuple[str, ...], root: str | None) -> tuple[str, tuple[str, ...]]:
     index = CodeIndex(root)
-    return index.hash(entry_points), tuple(index.files(entry_points))
+    return index._hash(entry_points), tuple(index._files(entry_points))
 
 
+@validate(entry_points=_ENTRY_POINTS, root=PathArg(optional=True))
 def code_hash(entry_points: Iterable[str], root: str | Path | None = None) -> str:
     """The hash (16 hex digits) of the code reached from ``entry_points`` (``"module:name"``
     strings), as the files under ``root`` (default: this package) hold it now. Computed once per
     process and entry-point set, so every record of a run carries the same hash. Raises
     ``ValueError`` for an entry point the package does not define. Introduced in lesson 05."""
-    eps = tuple(sorted(_check_entry_points(entry_points)))
+    eps = tuple(sorted(entry_points))
     return _cached(eps, None if root is None else str(root))[0]
 
 
+@validate(entry_points=_ENTRY_POINTS, root=PathArg(optional=True))
 def reached_files(entry_points: Iterable[str], root: str | Path | None = None) -> list[str]:
-    """The package's files holding the code that :func:`code_hash` covers."""
-    eps = tuple(sorted(_check_entry_points(entry_points)))
+    """The package's files holding the code that :func:`code_hash` covers. Used by the library
+    only."""
+    eps = tuple(sorted(entry_points))
     return list(_cached(eps, None if root is None else str(root))[1])
-
-
-def _check_entry_points(entry_points: Iterable[str]) -> list[str]:
-    if isinstance(entry_points, str):
-        raise TypeError("entry_points must be a list of 'module:name' strings, not one string")
-    eps = list(entry_points)
-    if not eps or not all(isinstance(e, str) and ":" in e for e in eps):
-        raise ValueError(f"entry_points must be a non-empty list of 'module:name' strings, got "
-                         f"{eps!r}")
-    return eps
