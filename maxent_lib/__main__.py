@@ -16,10 +16,13 @@ grid trained with twice the epochs (``ablate ... --budget 2 --out NAME_budget.js
 the budget check (:mod:`maxent_lib.ablation.budget`) and stores it as ``NAME_budget_check.json``
 beside the grid.
 
-Errors end in one line: bad arguments exit with status 2; a results file that cannot be written
-(full disk, permissions, a lock held too long, a path that is not a regular file) or a failed
-training task exits with status 1, naming the results file; Ctrl-C exits with status 130. In every
-case the finished groups are in the results file and a rerun of the same command resumes.
+Errors end in one line: bad arguments exit with status 2 (among them a results path that names a
+folder, a device such as /dev/null, a named pipe or a socket, or whose folder does not exist); a
+results file that cannot be written (full disk, a read-only folder or file system, permissions,
+a lock held too long) or a failed training task (in this process or a Ray task that raised or
+whose worker died) exits with status 1, naming the results file; Ctrl-C exits with status 130.
+In every case the finished groups are in the results file, the provenance marks the run as
+interrupted or failed, and a rerun of the same command resumes.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from collections.abc import Sequence
 from . import ablation
 from .ablation import executors
 from .runtime import PROFILES, get_device
+from .store.files import ResultsFileError
+from .validation import Items, Text, validate
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,8 +89,15 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _failed_run(exc: BaseException) -> bool:
+    """True for an error that is not a bad argument: a results file that cannot be written, or
+    a training task that failed."""
+    return isinstance(exc, ResultsFileError) or executors.failed_in_a_task(exc)
+
+
+@validate(argv=Items(Text(), optional=True))
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point (see the module docstring for the exit statuses)."""
+    """Entry point (see the module docstring for the exit statuses). Introduced in lesson 05."""
     parser = _parser()
     args = parser.parse_args(argv)
     command = " ".join(["python -m maxent_lib", *(sys.argv[1:] if argv is None else argv)])
@@ -100,7 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog}: interrupted. Every finished group is stored; rerun "
                          "the same command to resume.\n")
-    except (OSError, RuntimeError) as exc:  # a file that cannot be written, a failed task
+    except Exception as exc:  # a file that cannot be written, a failed task
+        if not (isinstance(exc, (OSError, RuntimeError)) or _failed_run(exc)):
+            raise
         where = f" [results file: {args.out}]" if getattr(args, "out", None) else ""
         parser.exit(1, f"{parser.prog}: error: {_one_line(exc)}{where}\nEvery group finished "
                        "before the error is stored; fix the cause and rerun the same command "
@@ -175,6 +189,8 @@ def _coverage(parser: argparse.ArgumentParser, args: argparse.Namespace, command
                                              out=args.out, progress=not args.no_progress,
                                              command=command)
     except ValueError as exc:
+        if _failed_run(exc):
+            raise
         parser.error(str(exc))
     for row in coverage.coverage_table(records):
         print(f"{row['case']:22s} {row['gap']:9s} {row['interval']:11s} "
@@ -202,6 +218,8 @@ def _ablate(parser: argparse.ArgumentParser, args: argparse.Namespace, command: 
         options = ablation.RunOptions(device=device, sequential=args.sequential,
                                       fast=not args.no_fast, progress=not args.no_progress)
     except (ValueError, ImportError) as exc:
+        if _failed_run(exc):  # a read-only folder: status 1, not a bad argument
+            raise
         parser.error(str(exc).replace("workers must", "--workers must"))
     configs = _select(parser, ablation.GRIDS[args.grid](args.profile), args.where)
     configs = ablation.budget_configs(configs, args.budget, args.seeds)[: args.limit]
@@ -212,6 +230,8 @@ def _ablate(parser: argparse.ArgumentParser, args: argparse.Namespace, command: 
         records = ablation.run_grid(configs, args.dataset, results_path=args.out,
                                     options=options, execution=execution, command=command)
     except ValueError as exc:
+        if _failed_run(exc):
+            raise
         parser.error(str(exc))
     wall = time.perf_counter() - start
     by = ablation.GRID_SUMMARY[args.grid]

@@ -14,8 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._checks import InputTypeError, check_path
-from .validation import Dict, Integer, PathArg, Real, validate
+from .validation import Dict, Instance, Integer, Items, PathArg, Real, Text, validate
 
 #: One line per lesson: what it is for (the notebooks say the rest).
 LESSONS: dict[str, str] = {
@@ -34,7 +33,8 @@ _TIME = re.compile(r"^[\s\-*_#>]*time[\s*_]*:[\s*_]*(.+)$", flags=re.IGNORECASE 
 @dataclass(frozen=True)
 class LessonEntry:
     """One lesson on the map: number, file name (or None), title, stated time, what it is for,
-    and the estimated study time in minutes (``None`` where there is no notebook)."""
+    and the estimated study time in minutes (``None`` where there is no notebook).
+    Introduced in lesson 00."""
 
     number: str
     file: str | None
@@ -74,13 +74,11 @@ def _stated_time(text: str) -> str:
     return " ".join(" ".join(parts).split()).strip(" *_")
 
 
+@validate(path=PathArg(file=True), number=Text())
 def read_entry(path: Path, number: str) -> LessonEntry:
     """Title and stated time of one lesson notebook (``"not stated"`` if its header has no
     ``Time`` line). Raises ``ValueError`` if the file is not a readable notebook.
     Introduced in lesson 00."""
-    path = check_path(path, "path")
-    if not isinstance(number, str):
-        raise InputTypeError(f"number must be a lesson number such as '01', got {number!r}")
     texts = _header(path)
     title = next((m.group(1).strip() for t in texts
                   for m in [re.search(r"^#\s+(.+)$", t, flags=re.MULTILINE)] if m), path.stem)
@@ -90,11 +88,12 @@ def read_entry(path: Path, number: str) -> LessonEntry:
     return LessonEntry(number, path.name, title, time, LESSONS.get(number, ""), study)
 
 
+@validate(notebooks=PathArg())
 def course_map(notebooks: str | Path = ".") -> list[LessonEntry]:
     """Every lesson of :data:`LESSONS`, read from ``notebooks/NN_*.ipynb``; a lesson whose notebook
     is not there is listed as "not written yet". Raises ``ValueError`` if the folder is missing.
     Introduced in lesson 00."""
-    folder = check_path(notebooks, "notebooks")
+    folder = notebooks
     if not folder.is_dir():
         raise ValueError(f"notebooks folder not found: {folder}")
     entries = []
@@ -107,12 +106,10 @@ def course_map(notebooks: str | Path = ".") -> list[LessonEntry]:
     return entries
 
 
+@validate(entries=Items(Instance((LessonEntry,))))
 def format_map(entries: list[LessonEntry]) -> str:
     """The map as markdown: one row per lesson with its title, stated time, estimated study
     time and what it is for. Introduced in lesson 00."""
-    if isinstance(entries, (str, bytes)) or not isinstance(entries, (list, tuple)) or not all(
-            isinstance(e, LessonEntry) for e in entries):
-        raise InputTypeError("entries must be a list of LessonEntry (from course_map)")
     rows = ["| # | Lesson | Time (as its header states) | Study time (estimated) | "
             "What it is for |", "|---|---|---|---|---|"]
     for e in entries:

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._checks import InputTypeError, check_flag, check_path
+from .validation import Dict, Flag, Instance, Items, PathArg, Text, validate
 
 #: Distribution name -> module name, where they differ.
 IMPORT_NAMES: dict[str, str] = {
@@ -40,7 +40,8 @@ _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.\-]*)\s*==\s*([A-Za-z0-9_.+!\-]+)$"
 
 @dataclass(frozen=True)
 class PackageCheck:
-    """One row of the check: the pinned package, what is installed, and the verdict."""
+    """One row of the check: the pinned package, what is installed, and the verdict.
+    Introduced in lesson 00."""
 
     name: str
     pinned: str
@@ -49,13 +50,13 @@ class PackageCheck:
     note: str = ""
 
 
+@validate(path=PathArg(file=True))
 def read_pins(path: str | Path) -> dict[str, str]:
     """The exact pins ``name==version`` of a requirements file, in file order; comments, options
     (``--extra-index-url``) and local installs (``-e .``) are skipped.
 
-    Raises ``ValueError`` if the file does not exist or pins nothing.
+    Raises ``ValueError`` if the file does not exist or pins nothing. Introduced in lesson 00.
     """
-    path = check_path(path, "path")
     if not path.is_file():
         raise ValueError(f"requirements file not found: {path.name}")
     try:
@@ -73,10 +74,12 @@ def read_pins(path: str | Path) -> dict[str, str]:
     return pins
 
 
+@validate(start=PathArg(optional=True))
 def find_requirements(start: str | Path | None = None) -> Path | None:
     """The course's ``requirements.txt``: looked for in ``start`` (default: the working folder) and
-    its parents, then next to the installed package. ``None`` if there is none."""
-    here = Path.cwd() if start is None else check_path(start, "start")
+    its parents, then next to the installed package. ``None`` if there is none.
+    Introduced in lesson 00."""
+    here = Path.cwd() if start is None else start
     candidates = [d / "requirements.txt" for d in (here.resolve(), *here.resolve().parents)]
     candidates.append(Path(__file__).resolve().parents[1] / "requirements.txt")
     for path in candidates:
@@ -92,17 +95,14 @@ def _base(version: str) -> str:
     return version.split("+")[0].strip()
 
 
+@validate(name=Text(empty=False), pinned=Text(empty=False), import_it=Flag(optional=True))
 def check_package(name: str, pinned: str, import_it: bool | None = None) -> PackageCheck:
     """Check one pinned package. ``import_it`` (default: for the lessons' packages) imports the
-    module; otherwise it is only located."""
-    for arg, value in (("name", name), ("pinned", pinned)):
-        if not isinstance(value, str) or not value.strip():
-            raise InputTypeError(f"{arg} must be a non-empty string, got {value!r}")
+    module; otherwise it is only located. Introduced in lesson 00."""
     if not _PIN.match(f"{name}=={pinned}"):
         raise ValueError(f"{name}=={pinned} is not a package pin (name==version)")
     if import_it is None:
         import_it = name.lower() in LESSON_PACKAGES
-    import_it = check_flag(import_it, "import_it")
     try:
         installed: str | None = metadata.version(name)
     except metadata.PackageNotFoundError:
@@ -122,26 +122,20 @@ def check_package(name: str, pinned: str, import_it: bool | None = None) -> Pack
     return PackageCheck(name, pinned, installed, "OK")
 
 
+@validate(pins=Dict(min_len=1))
 def check_packages(pins: dict[str, str]) -> list[PackageCheck]:
-    """Check every pin of ``pins`` (see :func:`read_pins`)."""
-    if not isinstance(pins, dict):
-        raise InputTypeError(f"pins must be a dict name -> version, got {type(pins).__name__}")
-    if not pins:
-        raise ValueError("pins is empty: no packages to check")
+    """Check every pin of ``pins`` (see :func:`read_pins`). Introduced in lesson 00."""
     return [check_package(name, version) for name, version in pins.items()]
 
 
-def _check_rows(rows: object) -> None:
-    if isinstance(rows, (str, bytes)) or not isinstance(rows, (list, tuple)):
-        raise InputTypeError(f"rows must be a list of PackageCheck, got {type(rows).__name__}")
-    for i, r in enumerate(rows):
-        if not isinstance(r, PackageCheck):
-            raise InputTypeError(f"rows[{i}] must be a PackageCheck, got {type(r).__name__}")
+#: Rows of the check.
+_ROWS = Items(Instance((PackageCheck,)))
 
 
+@validate(rows=_ROWS)
 def format_table(rows: list[PackageCheck]) -> str:
-    """The checks as a plain-text table: package, pinned, installed, status, note."""
-    _check_rows(rows)
+    """The checks as a plain-text table: package, pinned, installed, status, note.
+    Introduced in lesson 00."""
     header = ("package", "pinned", "installed", "status", "note")
     body = [(r.name, r.pinned, r.installed or "-", r.status, r.note) for r in rows]
     widths = [max(len(str(row[i])) for row in [header, *body]) for i in range(4)]
@@ -152,9 +146,9 @@ def format_table(rows: list[PackageCheck]) -> str:
     return "\n".join(lines)
 
 
+@validate(rows=_ROWS)
 def summary(rows: list[PackageCheck]) -> str:
-    """One plain sentence: all fine, or what to do."""
-    _check_rows(rows)
+    """One plain sentence: all fine, or what to do. Introduced in lesson 00."""
     missing = [r.name for r in rows if r.status in ("MISSING", "IMPORT FAILS")]
     differs = [r.name for r in rows if r.status == "VERSION DIFFERS"]
     if missing:

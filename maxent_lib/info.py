@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_finite_array, check_probabilities
+from ._checks import check_probabilities
+from .validation import Array, Probabilities, validate
 
 __all__ = ["cross_entropy", "entropy", "kl_divergence", "mutual_information"]
 
@@ -24,9 +25,8 @@ def _xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
-def _pair(p: object, q: object) -> tuple[np.ndarray, np.ndarray]:
-    p_arr = check_probabilities(p, "p")
-    q_arr = check_probabilities(q, "q")
+def _pair(p_arr: np.ndarray, q_arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The relations of two checked distributions: as many outcomes, broadcastable shapes."""
     if p_arr.shape[-1] != q_arr.shape[-1]:
         raise ValueError(f"p and q must have the same number of outcomes (last axis), got "
                          f"{p_arr.shape[-1]} and {q_arr.shape[-1]}")
@@ -42,6 +42,7 @@ def _scalar_or_array(x: np.ndarray) -> np.ndarray | float:
     return float(x) if x.ndim == 0 else x
 
 
+@validate(p=Probabilities())
 def entropy(p: object) -> np.ndarray | float:
     """Shannon entropy H(p) = -sum_k p_k log p_k (nats), over the last axis.
 
@@ -49,11 +50,12 @@ def entropy(p: object) -> np.ndarray | float:
     distribution. Returns a float for one distribution, else an array of the leading shape.
     Introduced in lesson 01. Raises ``ValueError`` unless ``p`` holds probability vectors.
     """
-    p_arr = check_probabilities(p, "p")
+    p_arr = p
     h = -_xlogy(p_arr, p_arr).sum(axis=-1)
     return _scalar_or_array(np.maximum(h, 0.0))
 
 
+@validate(p=Probabilities(), q=Probabilities())
 def cross_entropy(p: object, q: object) -> np.ndarray | float:
     """Cross-entropy H(p, q) = -sum_k p_k log q_k (nats), over the last axis.
 
@@ -64,6 +66,7 @@ def cross_entropy(p: object, q: object) -> np.ndarray | float:
     return _scalar_or_array(-_xlogy(p_arr, q_arr).sum(axis=-1))
 
 
+@validate(p=Probabilities(), q=Probabilities())
 def kl_divergence(p: object, q: object) -> np.ndarray | float:
     """Kullback-Leibler divergence KL(p || q) = sum_k p_k log(p_k / q_k) (nats), last axis.
 
@@ -76,17 +79,32 @@ def kl_divergence(p: object, q: object) -> np.ndarray | float:
     return _scalar_or_array(kl)
 
 
+class _JointTable(Array):
+    """A joint table P(x, y): a 2-D array of non-negative entries summing to one (over all
+    entries, not per row); passed on as a float64 array."""
+
+    def check(self, value: object, name: str, args: dict[str, object]) -> np.ndarray:
+        arr = super().check(value, name, args)
+        return check_probabilities(arr.reshape(-1), name).reshape(arr.shape)
+
+    def bad_values(self, example: object) -> list[tuple[str, object, str]]:
+        arr = np.asarray(example, dtype=float)
+        rows = arr / arr.sum(axis=1, keepdims=True)
+        neg = arr.copy()
+        neg.flat[0] = -0.5
+        return [*super().bad_values(example), ("not_summing_to_one", 2 * arr, "value"),
+                ("negative", neg, "value"), ("rows_normalised_not_joint", rows, "value")]
+
+
+@validate(joint=_JointTable(ndim=2))
 def mutual_information(joint: object) -> float:
     """Mutual information I(X; Y) = KL(P(x, y) || P(x) P(y)) of a joint table ``joint[x, y]``.
 
     ``joint`` is a 2-D array of non-negative entries summing to one. I = H(X) + H(Y) - H(X, Y),
     0 <= I <= min(H(X), H(Y)). Introduced in lesson 01 (used in lesson 03 for FC1).
     """
-    arr = as_finite_array(joint, "joint")
-    if arr.ndim != 2:
-        raise ValueError(f"joint must be a 2-D table P(x, y), got shape {arr.shape}")
-    flat = check_probabilities(arr.reshape(-1), "joint")
-    arr = flat.reshape(arr.shape)
+    arr = joint
+    flat = arr.reshape(-1)
     px, py = arr.sum(axis=1), arr.sum(axis=0)
     h_xy = float(-_xlogy(flat, flat).sum())
     h_x = float(-_xlogy(px, px).sum())

@@ -27,8 +27,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 from scipy.special import logsumexp
 
-from ._checks import as_finite_array, check_int, check_number
-from .validation import Array, Labels, Probabilities, Real, Seed, validate
+from .validation import Array, Integer, Labels, Probabilities, Real, Seed, validate
 
 __all__ = ["MAX_FEATURES", "MaxEntSolution", "bias_preserving_swap", "dual", "gibbs",
            "penalised_duality_gap", "penalised_primal", "solve_maxent"]
@@ -38,7 +37,8 @@ __all__ = ["MAX_FEATURES", "MaxEntSolution", "bias_preserving_swap", "dual", "gi
 class MaxEntSolution:
     """The max-ent distribution ``p`` (K,), its multipliers ``lambdas`` (m,), its ``entropy``
     (nats), ``log_partition`` log Z(lambda*), the Newton steps taken ``n_iter`` and the largest
-    constraint violation ``max_constraint_error`` = max_i |E_p[f_i] - target_i|."""
+    constraint violation ``max_constraint_error`` = max_i |E_p[f_i] - target_i|.
+    Introduced in lesson 01."""
 
     p: np.ndarray
     lambdas: np.ndarray
@@ -48,19 +48,26 @@ class MaxEntSolution:
     max_constraint_error: float
 
 
-def _check_F_target(F: object, target: object) -> tuple[np.ndarray, np.ndarray]:
-    F_arr = as_finite_array(F, "F", ndim=(1, 2))
+#: The feature values F[k] of the states: (K,) for one feature, or (K, m).
+_FEATURES = Array(ndim=(1, 2))
+#: One number per feature: a number for one feature, or (m,).
+_PER_FEATURE = Array(ndim=(0, 1))
+
+
+def _check_F_target(F_arr: np.ndarray, t_arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """F as (K, m) (a 1-D F is one feature: a column) and the target as (m,), which must
+    match."""
     if F_arr.ndim == 1:  # one feature: a column
         F_arr = F_arr[:, None]
-    t_arr = as_finite_array(target, "target", ndim=(0, 1)).reshape(-1)
+    t_arr = t_arr.reshape(-1)
     if t_arr.shape[0] != F_arr.shape[1]:
         raise ValueError(f"target has {t_arr.shape[0]} entries but F has {F_arr.shape[1]} feature "
                          f"columns (F must have shape (K states, m features))")
     return F_arr, t_arr
 
 
-def _check_lambdas(lambdas: object, m: int) -> np.ndarray:
-    lam = as_finite_array(lambdas, "lambdas", ndim=(0, 1)).reshape(-1)
+def _check_lambdas(lambdas: np.ndarray, m: int) -> np.ndarray:
+    lam = lambdas.reshape(-1)
     if lam.shape[0] != m:
         raise ValueError(f"lambdas has {lam.shape[0]} entries but F has {m} feature columns")
     return lam
@@ -97,16 +104,17 @@ def _dual(F: np.ndarray, t: np.ndarray, lam: np.ndarray
     return value, mean - t, (centred * p[:, None]).T @ centred
 
 
+@validate(F=_FEATURES, lambdas=_PER_FEATURE)
 def gibbs(F: object, lambdas: object) -> tuple[np.ndarray, float]:
     """The Gibbs distribution p_k = exp(lambda . F[k]) / Z and log Z, computed stably
     (log-domain: log Z = logsumexp_k lambda . F[k]). Raises ``ValueError`` on bad shapes or
     NaN/inf, and when the scores lambda . F[k] overflow float64 (log Z is then not representable).
     Introduced in lesson 01."""
-    F_arr = as_finite_array(F, "F", ndim=(1, 2))
-    F_arr = F_arr[:, None] if F_arr.ndim == 1 else F_arr
+    F_arr = F[:, None] if F.ndim == 1 else F
     return _gibbs(F_arr, _check_lambdas(lambdas, F_arr.shape[1]))
 
 
+@validate(F=_FEATURES, target=_PER_FEATURE, lambdas=_PER_FEATURE)
 def dual(F: object, target: object, lambdas: object) -> tuple[float, np.ndarray, np.ndarray]:
     """The dual D(lambda) = log Z(lambda) - lambda . target with its gradient E_p[f] - target and
     Hessian Cov_p[f] (positive semi-definite, so D is convex). D is computed as
@@ -173,6 +181,8 @@ def _interior_margin(F: np.ndarray, target: np.ndarray) -> float | None:
 MAX_FEATURES = 2000
 
 
+@validate(F=_FEATURES, target=_PER_FEATURE, tol=Real(low=0.0, low_open=True),
+          max_iter=Integer(low=0), boundary_tol=Real(low=0.0))
 def solve_maxent(F: object, target: object, tol: float = 1e-12, max_iter: int = 200,
                  boundary_tol: float = 1e-9) -> MaxEntSolution:
     """Solve max H(p) subject to E_p[f] = target over K discrete states (module docstring).
@@ -203,9 +213,6 @@ def solve_maxent(F: object, target: object, tol: float = 1e-12, max_iter: int = 
     Introduced in lesson 01.
     """
     F_arr, t_arr = _check_F_target(F, target)
-    tol = check_number(tol, "tol", low=0.0, low_open=True)
-    max_iter = check_int(max_iter, "max_iter", low=0)
-    boundary_tol = check_number(boundary_tol, "boundary_tol", low=0.0)
     K, m = F_arr.shape
     if m > MAX_FEATURES:
         raise ValueError(f"F has {m} feature columns; solve_maxent supports at most "

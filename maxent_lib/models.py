@@ -24,19 +24,28 @@ import torch
 from torch import nn
 
 from ._checks import (
-    InputTypeError,
-    as_finite_array,
-    check_choice,
-    check_flag,
+    MAX_CLASSES,
     check_int,
     check_labels,
-    check_n_classes,
-    check_number,
     check_same_length,
-    check_seed,
     check_tensor,
 )
 from .runtime import get_device, progress_bar
+from .validation import (
+    Array,
+    Choice,
+    Device,
+    Flag,
+    Instance,
+    Integer,
+    Items,
+    Labels,
+    Real,
+    Seed,
+    Tensor,
+    Tuple,
+    validate,
+)
 
 __all__ = ["ACTIVATIONS", "MLP", "StackedMLP", "grow_layerwise", "grow_layerwise_stacked",
            "layer_features", "predict_proba", "train_classifier", "train_stacked"]
@@ -48,16 +57,27 @@ MAX_INPUT = float(np.finfo(np.float32).max)
 MAX_PARAMETERS = 2**31
 
 
-def _positive_int(value: object, name: str, high: int | None = None) -> int:
-    return check_int(value, name, low=1, high=high)
+#: The parameters and the hyper-parameters of training: their constraints.
+_SHAPE = {"in_dim": Integer(low=1, high=10**6), "width": Integer(low=1, high=65_536),
+          "depth": Integer(low=1, high=1_024), "n_classes": Integer(low=2, high=MAX_CLASSES),
+          "activation": Choice(tuple(sorted(ACTIVATIONS))), "shortcut": Flag()}
+#: The parameters are float32: a learning rate or a weight decay beyond its range cannot be
+#: applied to them (torch refuses it with a RuntimeError).
+MAX_RATE = float(np.finfo(np.float32).max)
+_TRAINING = {"epochs": Integer(low=1, high=10**6),
+             "lr": Real(low=0.0, low_open=True, high=MAX_RATE),
+             "batch_size": Integer(low=1, high=10**8), "weight_decay": Real(low=0.0, high=MAX_RATE),
+             "device": Device(), "progress": Flag()}
+#: Inputs: 2-D, finite, within the float32 range they are cast to.
+_INPUTS = Array(ndim=2, max_abs=MAX_INPUT)
+#: A pair (X_eval, y_eval) of held-out data, or None.
+_EVAL_DATA = Tuple((_INPUTS, Labels()), ("X_eval", "y_eval"), optional=True)
 
 
-def _check_shape(in_dim: object, width: object, depth: object, n_classes: object, m: int = 1
+def _check_shape(in_dim: int, width: int, depth: int, n_classes: int, m: int = 1
                  ) -> tuple[int, int, int, int]:
-    in_dim = _positive_int(in_dim, "in_dim", 10**6)
-    width = _positive_int(width, "width", 65_536)
-    depth = _positive_int(depth, "depth", 1_024)
-    n_classes = check_n_classes(n_classes)
+    """The size of a net (or of a stack of ``m`` nets) of checked dimensions: refused beyond
+    :data:`MAX_PARAMETERS`."""
     n_params = m * ((in_dim + 1) * width + (depth - 1) * (width + 1) * width
                     + (width + 1) * n_classes * depth)
     if n_params > MAX_PARAMETERS:
@@ -90,16 +110,16 @@ class MLP(nn.Module):
     Initialisation: torch's default for ``nn.Linear`` (U(+-1/sqrt(fan_in))) for sigmoid and tanh;
     for ReLU, He initialisation as in :mod:`maxent_lib.ablation.stacked` (the same uniform draws
     scaled to variance 2/fan_in for the hidden layers and 1/fan_in for the head, biases 0).
-    ``features(x)`` returns [T_1, ..., T_L]. Introduced in lesson 04.
+    ``features(x)`` returns [T_1, ..., T_L]. Introduced in lesson 03.
     """
 
+    @validate(**_SHAPE)
     def __init__(self, in_dim: int, width: int, depth: int, n_classes: int,
                  activation: str = "relu", shortcut: bool = False) -> None:
         super().__init__()
         self.in_dim, self.width, self.depth, self.n_classes = _check_shape(in_dim, width, depth,
                                                                            n_classes)
-        check_choice(activation, "activation", sorted(ACTIVATIONS))
-        self.activation, self.shortcut = activation, check_flag(shortcut, "shortcut")
+        self.activation, self.shortcut = activation, shortcut
         dims = [self.in_dim] + [self.width] * self.depth
         self.layers = nn.ModuleList(nn.Linear(dims[i], dims[i + 1]) for i in range(self.depth))
         self.act = ACTIVATIONS[activation]()
@@ -110,6 +130,7 @@ class MLP(nn.Module):
                     lin.weight.mul_(math.sqrt(gain))  # variance 1/(3 fan_in) -> gain/(3 fan_in)
                     lin.bias.zero_()
 
+    @validate(index=Integer(low=0), t=Tensor())
     def layer(self, index: int, t: torch.Tensor) -> torch.Tensor:
         """Apply hidden layer ``index`` (0-based) to the features below it (a floating tensor
         (n, in_dim) for layer 0, (n, width) above)."""
@@ -122,6 +143,7 @@ class MLP(nn.Module):
         out = self.act(self.layers[index](t))
         return t + out if (self.shortcut and index > 0) else out
 
+    @validate(x=Tensor())
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Every hidden layer's features [T_1, ..., T_L], each of shape (n, width), for inputs
         ``x`` (a floating tensor (n, in_dim) without NaN or inf)."""
@@ -134,6 +156,7 @@ class MLP(nn.Module):
             feats.append(t)
         return feats
 
+    @validate(x=Tensor())
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits W T_L + b, shape (n, n_classes), for inputs ``x`` (a floating tensor
         (n, in_dim) without NaN or inf)."""
@@ -144,24 +167,16 @@ class MLP(nn.Module):
         return self.head(self._features(x)[-1])
 
 
-def _tensors(X: object, y: object, n_classes: int, in_dim: int,
+def _tensors(X_arr: np.ndarray, y: np.ndarray, n_classes: int, in_dim: int,
              device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    X_arr = as_finite_array(X, "X", ndim=2, max_abs=MAX_INPUT)
+    """Checked inputs and labels that fit the model (columns, classes, one label per row), as
+    tensors on ``device``."""
     if X_arr.shape[1] != in_dim:
         raise ValueError(f"X must have {in_dim} columns (the model's in_dim), got {X_arr.shape[1]}")
     y_arr = check_labels(y, n_classes)
     check_same_length("X", X_arr, "y", y_arr)
     return (torch.tensor(X_arr, dtype=torch.float32, device=device),
             torch.tensor(y_arr, dtype=torch.long, device=device))
-
-
-def _check_hyper(epochs: int, lr: float, batch_size: int, weight_decay: float, seed: int,
-                 epochs_name: str = "epochs") -> None:
-    _positive_int(epochs, epochs_name, 10**6)
-    _positive_int(batch_size, "batch_size", 10**8)
-    check_number(lr, "lr", low=0.0, low_open=True)
-    check_number(weight_decay, "weight_decay", low=0.0)
-    check_seed(seed)
 
 
 @contextmanager
@@ -189,6 +204,11 @@ def _fit(forward: Any, params: list[nn.Parameter], X: torch.Tensor, y: torch.Ten
                          weight_decay=weight_decay, seed=seed, progress=progress, desc=desc)
 
 
+def _diverged(epoch: int, lr: float, weight_decay: float) -> str:
+    return (f"training diverged in epoch {epoch}: the loss became NaN or inf (lr = {lr:g}, "
+            f"weight_decay = {weight_decay:g}); lower lr or weight_decay")
+
+
 def _fit_loop(forward: Any, params: list[nn.Parameter], X: torch.Tensor, y: torch.Tensor, *,
               epochs: int, lr: float, batch_size: int, weight_decay: float, seed: int,
               progress: bool, desc: str) -> dict[str, list[float]]:
@@ -209,12 +229,15 @@ def _fit_loop(forward: Any, params: list[nn.Parameter], X: torch.Tensor, y: torc
             opt.step()
             total += float(loss.detach()) * len(idx)
             correct += int((logits.argmax(1) == y[idx]).sum())
+        if not math.isfinite(total):
+            raise ValueError(_diverged(len(history["loss"]) + 1, lr, weight_decay))
         history["loss"].append(total / n)
         history["accuracy"].append(correct / n)
         bar.set_postfix(loss=f"{total / n:.3f}")
     return history
 
 
+@validate(model=Instance((MLP,)), X=_INPUTS, y=Labels(), seed=Seed(), **_TRAINING)
 def train_classifier(model: MLP, X: object, y: object, *, epochs: int = 30, lr: float = 1e-3,
                      batch_size: int = 128, weight_decay: float = 0.0, seed: int = 0,
                      device: str | torch.device | None = None,
@@ -223,13 +246,11 @@ def train_classifier(model: MLP, X: object, y: object, *, epochs: int = 30, lr: 
     ``torch.optim.Adam``) on the mean cross-entropy, ``epochs`` passes over (X, y) in an order
     drawn from ``seed``. Returns the history {"loss", "accuracy"} (per-epoch training means,
     taken during the epoch). The model is moved to ``device`` (default
-    :func:`maxent_lib.runtime.get_device`) and left there. Introduced in lesson 04.
+    :func:`maxent_lib.runtime.get_device`) and left there. A learning rate or a weight decay
+    so large that the loss becomes NaN or inf raises ``ValueError`` (training diverged), and one
+    beyond float32's range (the parameters' type) is refused before training.
+    Introduced in lesson 03.
     """
-    if not isinstance(model, MLP):
-        raise InputTypeError(f"model must be a maxent_lib.models.MLP, got "
-                             f"{type(model).__name__}")
-    _check_hyper(epochs, lr, batch_size, weight_decay, seed)
-    progress = check_flag(progress, "progress")
     dev = get_device(device)
     Xt, yt = _tensors(X, y, model.n_classes, model.in_dim, dev)
     model.to(dev).train()
@@ -238,6 +259,8 @@ def train_classifier(model: MLP, X: object, y: object, *, epochs: int = 30, lr: 
                 desc="training")
 
 
+@validate(X=_INPUTS, y=Labels(), epochs_per_layer=_TRAINING["epochs"], seed=Seed(),
+          **_SHAPE, **{k: c for k, c in _TRAINING.items() if k != "epochs"})
 def grow_layerwise(in_dim: int, width: int, depth: int, n_classes: int, X: object, y: object, *,
                    activation: str = "relu", shortcut: bool = False, epochs_per_layer: int = 30,
                    lr: float = 1e-3, batch_size: int = 128, weight_decay: float = 0.0,
@@ -255,8 +278,6 @@ def grow_layerwise(in_dim: int, width: int, depth: int, n_classes: int, X: objec
     ``growth_history`` holds one training history per layer.
     Introduced in lesson 04.
     """
-    _check_hyper(epochs_per_layer, lr, batch_size, weight_decay, seed, "epochs_per_layer")
-    progress = check_flag(progress, "progress")
     dev = get_device(device)
     _check_shape(in_dim, width, depth, n_classes)
     Xt, yt = _tensors(X, y, n_classes, in_dim, dev)
@@ -289,15 +310,10 @@ def grow_layerwise(in_dim: int, width: int, depth: int, n_classes: int, X: objec
     return model
 
 
-def _eval_in_batches(model: MLP, X: object, batch_size: int,
+def _eval_in_batches(model: MLP, X_arr: np.ndarray, batch_size: int,
                      fn: Callable[[torch.Tensor], list[torch.Tensor]]) -> list[np.ndarray]:
     """Apply ``fn`` (a list of outputs per batch) to ``X`` in eval mode without gradients and
     concatenate each output over the batches, as float64 NumPy arrays."""
-    if not isinstance(model, MLP):
-        raise InputTypeError(f"model must be a maxent_lib.models.MLP, got "
-                             f"{type(model).__name__}")
-    batch_size = _positive_int(batch_size, "batch_size")
-    X_arr = as_finite_array(X, "X", ndim=2, max_abs=MAX_INPUT)
     if X_arr.shape[1] != model.in_dim:
         raise ValueError(f"X must have {model.in_dim} columns, got {X_arr.shape[1]}")
     dev = next(model.parameters()).device
@@ -310,12 +326,14 @@ def _eval_in_batches(model: MLP, X: object, batch_size: int,
     return [np.concatenate([c[j] for c in chunks]) for j in range(len(chunks[0]))]
 
 
+@validate(model=Instance((MLP,)), X=_INPUTS, batch_size=Integer(low=1))
 def layer_features(model: MLP, X: object, batch_size: int = 4096) -> list[np.ndarray]:
     """[T_1(X), ..., T_L(X)] as float64 NumPy arrays, computed in eval mode without gradients
-    (for :func:`maxent_lib.conditions.layerwise_condition_gaps`). Introduced in lesson 04."""
+    (for :func:`maxent_lib.conditions.layerwise_condition_gaps`). Introduced in lesson 03."""
     return _eval_in_batches(model, X, batch_size, lambda xb: model._features(xb))
 
 
+@validate(model=Instance((MLP,)), X=_INPUTS, batch_size=Integer(low=1))
 def predict_proba(model: MLP, X: object, batch_size: int = 4096) -> np.ndarray:
     """The model's P(y | x) = softmax(logits), shape (n, K), float64. Introduced in lesson 04."""
     (probs,) = _eval_in_batches(model, X, batch_size,
@@ -340,19 +358,11 @@ class StackedMLP(nn.Module):
     as an :class:`MLP`. Introduced in lesson 04.
     """
 
+    @validate(seeds=Items(Seed(), min_len=1), **_SHAPE)
     def __init__(self, in_dim: int, width: int, depth: int, n_classes: int,
                  seeds: list[int] | tuple[int, ...], activation: str = "relu",
                  shortcut: bool = False) -> None:
         super().__init__()
-        if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (list, tuple, range,
-                                                                     np.ndarray)):
-            raise InputTypeError(f"seeds must be a list of non-negative integers, got "
-                                 f"{type(seeds).__name__}")
-        if isinstance(seeds, np.ndarray) and seeds.ndim != 1:
-            raise ValueError(f"seeds must be a 1-D list of seeds, got shape {seeds.shape}")
-        seeds = [check_seed(s, "seeds") for s in seeds]
-        if not seeds:
-            raise ValueError("seeds is empty: give at least one seed (one model each)")
         _check_shape(in_dim, width, depth, n_classes, m=len(seeds))
         self.seeds, self.m = seeds, len(seeds)
         nets, heads = [], []
@@ -387,6 +397,7 @@ class StackedMLP(nn.Module):
         # temporary heads of layer-wise growth (layers 1..L-1), not part of the trained model
         self._growth_heads = [stack([h[i] for h in heads]) for i in range(self.depth - 1)]
 
+    @validate(index=Integer(low=0), t=Tensor())
     def layer(self, index: int, t: torch.Tensor) -> torch.Tensor:
         """Hidden layer ``index`` (0-based) of every model on its own input t (M, B, in)."""
         index = check_int(index, "layer index", low=0, high=self.depth - 1)
@@ -399,6 +410,7 @@ class StackedMLP(nn.Module):
         out = self.act(torch.baddbmm(self.biases[index], t, self.weights[index]))
         return t + out if (self.shortcut and index > 0) else out
 
+    @validate(x=Tensor())
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (M, B, K) for inputs (M, B, in_dim), or (B, in_dim) shared by all models."""
         x = _check_input(x, self.in_dim, "x", (2, 3))
@@ -412,6 +424,7 @@ class StackedMLP(nn.Module):
             t = self._layer(i, t)
         return torch.baddbmm(self.head_bias, t, self.head_weight)
 
+    @validate(index=Integer(low=0))
     def unstack(self, index: int) -> MLP:
         """Model ``index`` as a plain :class:`MLP` (a copy, on the CPU)."""
         index = check_int(index, "index", low=0, high=self.m - 1)
@@ -450,6 +463,8 @@ def _stacked_fit(forward: Callable[[torch.Tensor], torch.Tensor], params: list[t
             per_model.sum().backward()
             opt.step()
             total += per_model.detach().double() * idx.shape[1]
+        if not bool(torch.isfinite(total).all()):
+            raise ValueError(_diverged(len(hist["loss"]) + 1, lr, weight_decay))
         hist["loss"].append((total / n).cpu().numpy())
         if evaluate is not None:
             with torch.no_grad():
@@ -457,13 +472,12 @@ def _stacked_fit(forward: Callable[[torch.Tensor], torch.Tensor], params: list[t
     return {k: np.stack(v, axis=1) if v else np.empty((M, 0)) for k, v in hist.items()}
 
 
-def _stacked_data(net: StackedMLP, X: object, y: object, eval_data: tuple[object, object] | None,
+def _stacked_data(net: StackedMLP, X: np.ndarray, y: np.ndarray,
+                  eval_data: tuple[np.ndarray, np.ndarray] | None,
                   dev: torch.device) -> tuple[torch.Tensor, ...]:
     Xt, yt = _tensors(X, y, net.n_classes, net.in_dim, dev)
     if eval_data is None:
         return Xt, yt, None, None
-    if not isinstance(eval_data, (tuple, list)) or len(eval_data) != 2:
-        raise InputTypeError("eval_data must be a pair (X_eval, y_eval) or None")
     Xe, ye = _tensors(eval_data[0], eval_data[1], net.n_classes, net.in_dim, dev)
     return Xt, yt, Xe, ye
 
@@ -479,6 +493,8 @@ def _stage_eval(forward: Callable[[torch.Tensor], torch.Tensor], below: torch.Te
     return _eval_ce(forward(below), y)
 
 
+@validate(net=Instance((StackedMLP,)), X=_INPUTS, y=Labels(), eval_data=_EVAL_DATA,
+          **_TRAINING)
 def train_stacked(net: StackedMLP, X: object, y: object, *, epochs: int = 30, lr: float = 1e-3,
                   batch_size: int = 128, weight_decay: float = 0.0,
                   eval_data: tuple[object, object] | None = None,
@@ -490,10 +506,6 @@ def train_stacked(net: StackedMLP, X: object, y: object, *, epochs: int = 30, lr
     epoch's mean training CE, taken during the epoch) and ``eval_loss`` (the mean CE on
     ``eval_data`` = (X_eval, y_eval) after each epoch; empty without it). ``net`` is moved to
     ``device`` (default :func:`maxent_lib.runtime.get_device`). Introduced in lesson 04."""
-    if not isinstance(net, StackedMLP):
-        raise InputTypeError(f"net must be a StackedMLP, got {type(net).__name__}")
-    _check_hyper(epochs, lr, batch_size, weight_decay, 0)
-    progress = check_flag(progress, "progress")
     dev = get_device(device)
     Xt, yt, Xe, ye = _stacked_data(net, X, y, eval_data, dev)
     net.to(dev).train()
@@ -505,6 +517,9 @@ def train_stacked(net: StackedMLP, X: object, y: object, *, epochs: int = 30, lr
                             progress=progress, desc="training (stacked)", evaluate=evaluate)
 
 
+@validate(net=Instance((StackedMLP,)), X=_INPUTS, y=Labels(), eval_data=_EVAL_DATA,
+          epochs_per_layer=_TRAINING["epochs"],
+          **{k: c for k, c in _TRAINING.items() if k != "epochs"})
 def grow_layerwise_stacked(net: StackedMLP, X: object, y: object, *, epochs_per_layer: int = 30,
                            lr: float = 1e-3, batch_size: int = 128, weight_decay: float = 0.0,
                            eval_data: tuple[object, object] | None = None,
@@ -518,10 +533,6 @@ def grow_layerwise_stacked(net: StackedMLP, X: object, y: object, *, epochs_per_
     epochs_per_layer``. Returns histories as :func:`train_stacked`, the stages concatenated
     (shape (M, depth * epochs_per_layer)); ``eval_loss`` is the CE of the current stage's head
     on the layer being trained. Introduced in lesson 04."""
-    if not isinstance(net, StackedMLP):
-        raise InputTypeError(f"net must be a StackedMLP, got {type(net).__name__}")
-    _check_hyper(epochs_per_layer, lr, batch_size, weight_decay, 0, "epochs_per_layer")
-    progress = check_flag(progress, "progress")
     dev = get_device(device)
     Xt, yt, Xe, ye = _stacked_data(net, X, y, eval_data, dev)
     net.to(dev).train()

@@ -27,8 +27,19 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import InputTypeError, as_finite_array, check_choice, check_int, check_number
-from .validation import Array, Instance, Items, Text, validate
+from ._checks import InputTypeError, as_finite_array
+from .validation import (
+    Array,
+    Choice,
+    Constraint,
+    Dict,
+    Instance,
+    Integer,
+    Items,
+    Real,
+    Text,
+    validate,
+)
 
 #: Width and height (inches) of a one-panel figure (16:9).
 FIGSIZE: tuple[float, float] = (8.0, 4.5)
@@ -96,6 +107,59 @@ def _check_labels(labels: object) -> list[str]:
     return [str(label) for label in labels]
 
 
+class _Labels(Constraint):
+    """Category labels: a list or tuple of text or numbers (not booleans); passed on as a list
+    of strings."""
+
+    def check(self, value: Any, name: str, args: dict[str, Any]) -> list[str]:
+        return _check_labels(value)
+
+    def bad_values(self, example: Any) -> list[tuple[str, Any, str]]:
+        return [*super().bad_values(example), ("one_string", "abc", "type"),
+                ("with_None", [*example, None], "type"), ("with_bool", [True], "type")]
+
+
+class _Bars(Constraint):
+    """The bars of ``ax.bar`` or ``ax.barh``: an iterable (not text) of rectangles; passed on
+    unchanged."""
+
+    def check(self, value: Any, name: str, args: dict[str, Any]) -> Any:
+        from matplotlib.patches import Rectangle
+
+        if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+            raise InputTypeError(f"{name} must be the bars of ax.bar or ax.barh, got "
+                                 f"{type(value).__name__}")
+        if not all(isinstance(bar, Rectangle) for bar in value):
+            raise InputTypeError(f"{name} must hold the rectangles of ax.bar or ax.barh")
+        return value
+
+    def bad_values(self, example: Any) -> list[tuple[str, Any, str]]:
+        return [*super().bad_values(example), ("numbers", [1.0, 2.0], "type"),
+                ("text", "bars", "type")]
+
+
+class _Format(Text):
+    """A format string that formats a number (``"{:.2g}"``); passed on unchanged."""
+
+    def check(self, value: Any, name: str, args: dict[str, Any]) -> str:
+        fmt = super().check(value, name, args)
+        try:
+            fmt.format(0.5)
+        except (ValueError, IndexError, KeyError) as exc:
+            raise ValueError(f"{name} {fmt!r} cannot format a number: {exc}") from exc
+        return fmt
+
+    def bad_values(self, example: Any) -> list[tuple[str, Any, str]]:
+        return [*super().bad_values(example), ("bad_spec", "{:.q}", "value"),
+                ("named_field", "{value}", "value")]
+
+
+_AXES = Instance(("matplotlib.axes.Axes",))
+_AXIS = Choice(("x", "y"))
+_WIDTH = Integer(low=1, high=1000)
+
+
+@validate()
 def use_course_style() -> None:
     """Apply :data:`COURSE_STYLE` (and the grey-safe colour, marker and line-style cycle) to
     matplotlib's global settings; calling it again changes nothing. Introduced in lesson 00."""
@@ -105,39 +169,32 @@ def use_course_style() -> None:
     mpl.rcParams["axes.prop_cycle"] = _cycler()
 
 
+@validate(ax=_AXES, axis=_AXIS, ticks=Array(ndim=1, low=0.0, low_open=True, optional=True))
 def plain_log_axis(ax: Any, axis: str = "x", ticks: Iterable[float] | None = None) -> None:
     """Make a log axis print plain numbers ("16", "32", "0.01") at its major ticks, or at
     ``ticks`` when given (e.g. the depths of an ablation), and nothing at the minor ticks, so
     labels such as "3x10^0" never collide with "16" and "32". Introduced in lesson 02."""
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
-    _check_axes(ax)
-    check_choice(axis, "axis", ("x", "y"))
     target = ax.xaxis if axis == "x" else ax.yaxis
     if ticks is not None:
-        if isinstance(ticks, Iterable) and not isinstance(ticks, (str, bytes)):
-            ticks = list(ticks)  # a range or a generator of tick positions
-        values = [float(t) for t in as_finite_array(ticks, "ticks", ndim=1)]
-        if any(not t > 0 for t in values):
-            raise ValueError("ticks must be positive numbers on a log axis")
+        values = [float(t) for t in ticks]
         (ax.set_xticks if axis == "x" else ax.set_yticks)(values)
     target.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
     target.set_minor_formatter(NullFormatter())
 
 
+@validate(labels=_Labels(), width=_WIDTH)
 def wrap_labels(labels: Sequence[str], width: int = 12) -> list[str]:
     """Category labels broken into lines of at most ``width`` characters (at spaces), so they
     fit side by side without rotation. Introduced in lesson 06."""
-    width = check_int(width, "width", low=1, high=1000)
-    return ["\n".join(textwrap.wrap(label, width)) or label for label in _check_labels(labels)]
+    return ["\n".join(textwrap.wrap(label, width)) or label for label in labels]
 
 
+@validate(ax=_AXES, labels=_Labels(), axis=_AXIS, width=_WIDTH)
 def category_axis(ax: Any, labels: Sequence[str], axis: str = "x", width: int = 12) -> None:
     """Put ``labels`` at positions 0, 1, ... of ``axis``, wrapped (:func:`wrap_labels`) and
     horizontal, instead of crowded or rotated. Introduced in lesson 06."""
-    _check_axes(ax)
-    check_choice(axis, "axis", ("x", "y"))
-    labels = _check_labels(labels)
     positions = list(range(len(labels)))
     text = wrap_labels(labels, width)
     if axis == "x":
@@ -146,25 +203,11 @@ def category_axis(ax: Any, labels: Sequence[str], axis: str = "x", width: int = 
         ax.set_yticks(positions, text, rotation=0)
 
 
+@validate(ax=_AXES, bars=_Bars(), fmt=_Format(), zero_tol=Real(low=0.0))
 def annotate_bars(ax: Any, bars: Any, fmt: str = "{:.2g}", zero_tol: float = 0.0) -> list[Any]:
     """Write each bar's value next to it; a bar of height (or width, for ``barh``) within
     ``zero_tol`` of zero also gets a short thick mark on the axis line, so it reads as "zero",
     not as missing. Returns the text objects. Introduced in lesson 03."""
-    from matplotlib.patches import Rectangle
-
-    _check_axes(ax)
-    if isinstance(bars, (str, bytes)) or not isinstance(bars, Iterable):
-        raise InputTypeError(f"bars must be the bars of ax.bar or ax.barh, got "
-                             f"{type(bars).__name__}")
-    if not all(isinstance(bar, Rectangle) for bar in bars):
-        raise InputTypeError("bars must hold the rectangles of ax.bar or ax.barh")
-    if not isinstance(fmt, str):
-        raise InputTypeError(f"fmt must be a format string such as '{{:.2g}}', got {fmt!r}")
-    try:
-        fmt.format(0.5)
-    except (ValueError, IndexError, KeyError) as exc:
-        raise ValueError(f"fmt {fmt!r} cannot format a number: {exc}") from exc
-    zero_tol = check_number(zero_tol, "zero_tol", low=0.0)
     texts = []
     horizontal = getattr(bars, "orientation", "vertical") == "horizontal"
     for bar in bars:
@@ -187,16 +230,13 @@ def annotate_bars(ax: Any, bars: Any, fmt: str = "{:.2g}", zero_tol: float = 0.0
     return texts
 
 
+@validate(fig=Instance(("matplotlib.figure.Figure",)), shown_width_px=Real(low=0.0, low_open=True))
 def deck_text_px(fig: Any, shown_width_px: float) -> float:
     """Height in pixels of the figure's smallest text (its tick labels, or the smallest font
     in the style) when the figure is shown ``shown_width_px`` wide, e.g. on a slide.
     Introduced in lesson 00."""
     import matplotlib as mpl
-    from matplotlib.figure import Figure
 
-    if not isinstance(fig, Figure):
-        raise InputTypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
-    shown_width_px = check_number(shown_width_px, "shown_width_px", low=0.0, low_open=True)
     sizes = [t.get_fontsize() for ax in fig.axes
              for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_text()]
     smallest = min(sizes) if sizes else mpl.rcParams["font.size"]
@@ -281,9 +321,6 @@ def stacked_gaps(ax: Any, labels: Sequence[str], fc1: Any, fc2: Any,
 
 # ---------------------------------------------------------------- lesson 04: layer by layer
 
-from .validation import Dict, Integer, Real  # noqa: E402
-
-_AXES = Instance(("matplotlib.axes.Axes",))
 
 
 def _series(curves: object, name: str) -> dict[str, Any]:

@@ -111,3 +111,78 @@ def test_bad_configs_of_a_grid_exit_2(tmp_path, capsys, monkeypatch):
         main(["ablate", "--grid", "bad", "--dataset", "gaussians", "--device", "cpu",
               "--out", str(tmp_path / "r.jsonl"), "--no-progress"])
     assert exc.value.code == 2 and "shortcut must be True or False" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.parametrize("kind", ["device", "fifo"])
+def test_out_that_is_not_a_regular_file_exits_2(kind, tmp_path, capsys):
+    """--out /dev/null or a named pipe (which used to hang the run) is a bad argument: status
+    2 and a plain message, before anything trains; the device is not replaced."""
+    import os
+    import signal
+
+    out = os.devnull if kind == "device" else str(tmp_path / "pipe.jsonl")
+    if kind == "fifo":
+        os.mkfifo(out)
+    signal.alarm(60)
+    try:
+        with pytest.raises(SystemExit) as exc:
+            main(["ablate", "--grid", "shortcut", "--out", out, "--no-progress"])
+    finally:
+        signal.alarm(0)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "Traceback" not in err
+    assert ("a device" if kind == "device" else "a named pipe") in err
+    assert os.path.exists(out) and not os.path.isfile(out)
+
+
+def test_read_only_folder_exits_1_naming_the_results_file(tiny_grid, tmp_path, capsys,
+                                                          monkeypatch):
+    """A results folder that cannot be written (read-only, permissions) is not a bad argument:
+    status 1 with the one-line error that names the results file. (Permissions do not bind the
+    superuser, so the folder is made read-only by the check's view of it.)"""
+    import os
+
+    from maxent_lib.store import files
+
+    out = tmp_path / "r.jsonl"
+    real = os.access
+    monkeypatch.setattr(files.os, "access",
+                        lambda p, mode: False if mode == os.W_OK else real(p, mode))
+    with pytest.raises(SystemExit) as exc:
+        main(["ablate", "--grid", "tiny", "--dataset", "gaussians", "--device", "cpu",
+              "--out", str(out), "--no-progress"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 1 and "Traceback" not in err
+    assert "permission denied" in err and f"[results file: {out}]" in err
+    assert not out.exists()
+
+
+def test_failed_training_task_exits_1_and_the_run_is_marked_failed(tiny_grid, tmp_path, capsys,
+                                                                   monkeypatch):
+    """A training task that raises (here a ValueError, which is not a bad argument of the
+    command) ends in status 1 naming the results file; the groups stored before it stay, and
+    the provenance's last run is "failed", so the file is not current."""
+    calls = []
+    real = runner._group_records
+
+    def fail_second(configs, *args, **kwargs):
+        calls.append(len(configs))
+        if len(calls) == 2:
+            raise ValueError("the second group failed in training")
+        return real(configs, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "_group_records", fail_second)
+    out = tmp_path / "r.jsonl"
+    argv = ["ablate", "--grid", "tiny", "--dataset", "gaussians", "--device", "cpu",
+            "--out", str(out), "--no-progress", "--sequential"]
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 1 and "Traceback" not in err
+    assert "the second group failed in training" in err and f"[results file: {out}]" in err
+    assert len(out.read_text().splitlines()) == 1  # the first group is stored
+    prov = ablation.load_provenance(out)
+    assert prov["runs"][-1]["status"] == "failed"
+    stored = ablation.load_stored(out)
+    assert not stored.current and "failed" in stored.why

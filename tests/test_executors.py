@@ -75,7 +75,7 @@ def test_local_executor_yields_in_order():
 
 
 @pytest.mark.parametrize("execution, message", [
-    ({"kind": "dask"}, "executor must be one of"),
+    ({"kind": "dask"}, "kind must be one of"),
     ({"kind": "ray", "workers": 0}, "workers"),
     ({"kind": "local", "workers": 2}, "executor='ray' only"),
     ({"max_group_size": 0}, "max_group_size"),
@@ -256,10 +256,44 @@ def test_cli_on_ray(ray_local, tmp_path, monkeypatch, capsys):
     assert by_key(out) == by_key(local)
 
 
+def _group_fails_in_the_worker(configs, data, dev, fast, threads):
+    """A stand-in for runner._group_records whose Ray task raises (sent by value)."""
+    raise ValueError(f"deliberate failure of a task of {len(configs)} config(s)")
+
+
+def _worker_dies(configs, data, dev, fast, threads):
+    """A stand-in for runner._group_records whose Ray worker process dies every time."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.parametrize("train, message", [
+    (_group_fails_in_the_worker, "deliberate failure of a task"),
+    (_worker_dies, "")])
+def test_cli_failed_ray_task_exits_1(train, message, ray_local, tmp_path, monkeypatch, capsys):
+    """A Ray task that raises (a ValueError too: it is not a bad argument of the command) or
+    whose worker dies every time it is retried ends in the one-line error naming the results
+    file, with exit status 1, and leaves the provenance's last run marked "failed"."""
+    from maxent_lib.__main__ import main
+    from maxent_lib.ablation import runner
+
+    monkeypatch.setitem(A.GRIDS, "tiny", lambda profile=None: _toy_grid()[:2])
+    monkeypatch.setitem(A.GRID_SUMMARY, "tiny", ("shortcut",))
+    monkeypatch.setattr(runner, "_group_records", train)
+    out = tmp_path / "tiny.jsonl"
+    with pytest.raises(SystemExit) as exc:
+        main(["ablate", "--grid", "tiny", "--dataset", "gaussians", "--device", "cpu",
+              "--out", str(out), "--no-progress", "--executor", "ray", "--workers", "1"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 1 and "Traceback" not in err
+    assert "error:" in err and f"[results file: {out}]" in err and message in err
+    assert A.load_provenance(out)["runs"][-1]["status"] == "failed"
+    assert not A.load_stored(out).current
+
+
 @pytest.mark.parametrize("extra, message", [
     (["--workers", "2"], "need --executor ray"),
     (["--ray-address", "auto"], "need --executor ray"),
-    (["--executor", "ray", "--workers", "0"], "--workers must be a positive integer"),
+    (["--executor", "ray", "--workers", "0"], "--workers must be an integer >= 1"),
     (["--executor", "dask"], "invalid choice"),
 ])
 def test_cli_executor_errors(extra, message, tmp_path, capsys):

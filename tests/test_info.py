@@ -120,7 +120,7 @@ def test_pairs_reject_mismatched_outcomes():
 
 
 def test_mutual_information_rejects_bad_tables():
-    with pytest.raises(ValueError, match="2-D"):
+    with pytest.raises(ValueError, match="2 dimension"):
         mutual_information([0.5, 0.5])
     with pytest.raises(ValueError, match="sum to one"):
         mutual_information([[0.5, 0.5], [0.5, 0.5]])

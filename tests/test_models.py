@@ -138,7 +138,7 @@ def test_layer_index_out_of_range_raises():
     net = models.MLP(2, 3, 2, 2)
     with pytest.raises(ValueError, match="layer index"):
         net.layer(2, torch.zeros(1, 3))
-    with pytest.raises(ValueError, match="layer index"):
+    with pytest.raises(ValueError, match="index"):
         net.layer(-1, torch.zeros(1, 3))
 
 
@@ -206,3 +206,22 @@ def test_stacked_bad_input(xor_split):
         models.grow_layerwise_stacked(stack, s.X_train, s.y_train, epochs_per_layer=0)
     with pytest.raises(ValueError, match="index"):
         stack.unstack(1)
+
+
+@pytest.mark.parametrize("kwargs", [{"lr": 1e300}, {"weight_decay": 1e300}, {"lr": 1e39},
+                                    {"lr": 1e30}])
+def test_absurd_rates_end_in_a_clear_value_error(kwargs):
+    """A learning rate or weight decay beyond float32's range (torch's RuntimeError before) is
+    refused before training; one that makes the loss NaN or inf stops training with a
+    ValueError that names the rates, instead of a history of NaN."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), np.r_[0, 1, 2, rng.integers(0, 3, 37)]
+    with pytest.raises(ValueError, match="lr|weight_decay") as info:
+        models.train_classifier(models.MLP(3, 4, 1, 3), X, y, epochs=3, progress=False,
+                                **kwargs)
+    assert not isinstance(info.value, TypeError)
+    if kwargs == {"lr": 1e30}:
+        assert "diverged" in str(info.value)
+        with pytest.raises(ValueError, match="diverged"):
+            models.train_stacked(models.StackedMLP(3, 4, 1, 3, [0, 1]), X, y, epochs=3,
+                                 progress=False, device="cpu", **kwargs)

@@ -234,6 +234,52 @@ def test_concurrent_appends_to_files_whose_names_extend_each_other(tmp_path):
     assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.tmp"))
 
 
+def _special(tmp_path: Path, kind: str) -> Path:
+    """A path that names something other than a regular file."""
+    if kind == "device":
+        return Path(os.devnull)
+    path = tmp_path / f"{kind}.jsonl"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "socket":
+        import socket
+
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(path))
+        sock.close()
+    return path
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes and sockets are POSIX")
+@pytest.mark.parametrize("kind", ["device", "fifo", "folder", "socket"])
+def test_a_results_path_that_is_not_a_regular_file_is_refused(tmp_path, kind):
+    """A device (/dev/null), a named pipe (reading it would wait forever), a folder or a socket
+    is refused with a plain ValueError by every function that takes a results path, and
+    nothing is written, replaced or locked there."""
+    import signal
+
+    path = _special(tmp_path, kind)
+    before = sorted(p.name for p in path.parent.iterdir())
+    signal.alarm(20)  # a hang fails the test instead of stopping the suite
+    try:
+        for call in (lambda: R.read_records(path), lambda: R.check_writable(path),
+                     lambda: R.append_records(path, [{"key": "a"}]),
+                     lambda: A.load_stored(path)):
+            with pytest.raises(ValueError, match="regular file|folder") as info:
+                call()
+            assert not isinstance(info.value, TypeError) and str(path) in str(info.value)
+        if kind == "fifo":  # the reader itself never waits on a pipe put in a file's place
+            with pytest.raises(ValueError, match="not a regular file|named pipe"):
+                R._read_text(path)
+    finally:
+        signal.alarm(0)
+    assert sorted(p.name for p in path.parent.iterdir()) == before
+    if kind == "device":
+        assert Path(os.devnull).is_char_device()
+
+
 def _fail_on(monkeypatch, where: str, err: int) -> None:
     def boom(*args, **kwargs):
         raise OSError(err, os.strerror(err))

@@ -41,20 +41,45 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._checks import InputTypeError, check_choice, check_flag, check_int, check_number
+from .._checks import check_int
+from ..validation import (
+    Choice,
+    Dict,
+    Flag,
+    Function,
+    Instance,
+    Integer,
+    Items,
+    Real,
+    Text,
+    validate,
+)
 
 Config = dict[str, Any]
 Group = list[Config]
 Train = Callable[[Group], list[dict[str, Any]]]
 EXECUTORS: tuple[str, ...] = ("local", "ray")
+#: The note an error raised while a group trained carries (:func:`failed_in_a_task`).
+TASK_FAILED = "raised while training a group (a failed task)"
+
+#: A list of groups, each a list of config dicts.
+_GROUPS = Items(Items(Dict()))
+#: A number of workers (None: as many as the machine or the cluster holds).
+_WORKERS = Integer(low=1, optional=True)
+#: A Ray cluster's address (None: a local Ray instance).
+_ADDRESS = Text(empty=False, optional=True)
+#: At most this many configs per task (None: the groups as they are).
+_GROUP_SIZE = Integer(low=1, optional=True)
 
 
+@validate(kind=Choice(EXECUTORS), workers=_WORKERS, address=_ADDRESS,
+          max_group_size=_GROUP_SIZE)
 @dataclass(frozen=True)
 class Execution:
     """Where a grid's groups train: ``kind`` "local" (in this process, one group after another)
     or "ray" (Ray tasks, ``workers`` at a time, on a local instance or the cluster at
     ``address``; groups sliced to at most ``max_group_size`` configs). Checked when made (see
-    :func:`check_executor`)."""
+    :func:`check_executor`). Introduced in lesson 05."""
 
     kind: str = "local"
     workers: int | None = None
@@ -76,22 +101,24 @@ def _ray() -> Any:
     return ray
 
 
+@validate()
 def available_cpus() -> int:
-    """CPU cores this process may run on (its affinity mask where the system has one)."""
+    """CPU cores this process may run on (its affinity mask where the system has one).
+    Used by the library only."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # macOS and Windows
         return os.cpu_count() or 1
 
 
+@validate(groups=_GROUPS, max_group_size=_GROUP_SIZE)
 def slice_groups(groups: Sequence[Sequence[Config]], max_group_size: int | None
                  ) -> list[Group]:
     """Each group cut into consecutive slices of at most ``max_group_size`` configs (None: the
-    groups as they are). Slices of one group have sizes that differ by at most one."""
-    groups = _check_groups(groups)
+    groups as they are). Slices of one group have sizes that differ by at most one.
+    Used by the library only."""
     if max_group_size is None:
         return [list(g) for g in groups]
-    max_group_size = check_int(max_group_size, "max_group_size", low=1)
     out: list[Group] = []
     for g in groups:
         g = list(g)
@@ -105,18 +132,15 @@ def slice_groups(groups: Sequence[Sequence[Config]], max_group_size: int | None
     return out
 
 
+@validate(group=Items(Dict(), min_len=1), in_dim=Integer(low=1), n_classes=Integer(low=2))
 def group_cost(group: Sequence[Config], in_dim: int = 40, n_classes: int = 10) -> float:
     """A rough relative training cost of a group of ablation configs (same shape), used only to
     order Ray tasks largest first: models x optimizer steps x (FLOPs per model-step + a fixed
     per-step overhead equal to the FLOPs of a width-32, depth-2 MLP step, because small models on
-    a CPU are bound by per-operation overhead rather than arithmetic)."""
+    a CPU are bound by per-operation overhead rather than arithmetic). Used by the library
+    only."""
     from .stacked import flops_per_model_step
 
-    group = _check_groups([group], "group")[0]
-    if not group:
-        raise ValueError("group is empty: give at least one config")
-    in_dim = check_int(in_dim, "in_dim", low=1)
-    n_classes = check_int(n_classes, "n_classes", low=2)
     c = group[0]
     n = check_int(c.get("n_train") or 4000, "n_train", low=1)
     bs = min(check_int(c.get("batch_size", 128), "batch_size", low=1), n)
@@ -127,63 +151,25 @@ def group_cost(group: Sequence[Config], in_dim: int = 40, n_classes: int = 10) -
     return len(group) * steps * (flops + overhead)
 
 
-def _check_positive(name: str, value: Any, allow_float: bool = False) -> None:
-    """None, or a positive integer (a positive number with ``allow_float``): a wrong type
-    raises ``TypeError``, a value <= 0 ``ValueError``."""
-    if value is None:
-        return
-    kind = "number" if allow_float else "integer"
-    if allow_float:
-        check_number(value, name, allow_inf=True)
-    else:
-        check_int(value, name)
-    if not 0 < value < float("inf"):
-        raise ValueError(f"{name} must be a positive {kind} or None, got {value!r}")
-
-
-def _check_groups(groups: Any, name: str = "groups") -> list[list[Config]]:
-    """A list of groups, each a list of configs (dicts)."""
-    if isinstance(groups, (str, bytes, dict)) or not isinstance(groups, Sequence):
-        raise InputTypeError(f"{name} must be a list of groups (lists of config dicts), got "
-                             f"{type(groups).__name__}")
-    out = []
-    for g in groups:
-        if isinstance(g, (str, bytes, dict)) or not isinstance(g, Sequence) or not all(
-                isinstance(c, dict) for c in g):
-            raise InputTypeError(f"{name} must hold lists of config dicts, got {g!r:.60}")
-        out.append(list(g))
-    return out
-
-
+@validate(executor=Choice(EXECUTORS), workers=_WORKERS, address=_ADDRESS,
+          max_group_size=_GROUP_SIZE)
 def check_executor(executor: str, workers: int | None = None, address: str | None = None,
                    max_group_size: int | None = None) -> None:
     """Raise ``TypeError`` for an argument of the wrong type (an executor name that is not a
     string, ``workers="2"``, ``True`` as a count), ``ValueError`` on an unknown executor, a
     ``workers`` or ``max_group_size`` below 1, or Ray-only options (``workers``, ``address``)
     given to the local executor; ``ImportError`` with the install command when
-    ``executor="ray"`` and Ray is missing."""
-    check_choice(executor, "executor", EXECUTORS)
-    _check_positive("workers", workers)
-    slice_groups([], max_group_size)
-    _check_address(address)
+    ``executor="ray"`` and Ray is missing. Used by the library only."""
     if executor == "local" and (workers is not None or address is not None):
         raise ValueError("workers and the Ray address apply to executor='ray' only")
     if executor == "ray":
         _ray()
 
 
-def _check_address(address: Any) -> None:
-    if address is None:
-        return
-    if not isinstance(address, str):
-        raise InputTypeError(f"the Ray address must be a string (e.g. 'auto' or "
-                             f"'ray://head:10001') or None, got {type(address).__name__}")
-    if not address.strip():
-        raise ValueError("the Ray address is empty; give e.g. 'auto' or 'ray://head:10001'")
-
-
 # ---------------------------------------------------------------------- Ray session
 
+@validate(address=_ADDRESS, workers=_WORKERS, num_gpus=Integer(low=0, optional=True),
+          ship_library=Flag())
 @contextlib.contextmanager
 def ray_session(address: str | None = None, workers: int | None = None, *,
                 num_gpus: int | None = None, ship_library: bool = True) -> Iterator[Any]:
@@ -194,12 +180,8 @@ def ray_session(address: str | None = None, workers: int | None = None, *,
     process may use) and ``num_gpus`` GPUs (default: those Ray detects), without dashboard and
     with quiet logs, and it is shut down at the end of the block; with an address the existing
     cluster is joined (and left at the end), shipping this library to it when ``ship_library``.
+    Used by the library only.
     """
-    _check_positive("workers", workers)
-    _check_address(address)
-    if num_gpus is not None:
-        check_int(num_gpus, "num_gpus", low=0)
-    check_flag(ship_library, "ship_library")
     ray = _ray()
     if ray.is_initialized():
         yield ray
@@ -250,10 +232,11 @@ def _run_task(train: Train, group: Group) -> list[dict[str, Any]]:
         return train(group)
 
 
+@validate(n=Integer(low=1, high=10_000))
 def warm_up(n: int) -> list[int]:
     """Run ``n`` tasks that import torch and the library on Ray (already initialised) and return
-    their process ids: the workers' start-up, paid here instead of inside a timed run."""
-    n = check_int(n, "n", low=1, high=10_000)
+    their process ids: the workers' start-up, paid here instead of inside a timed run.
+    Used by the library only."""
     ray = _ray()
     if not ray.is_initialized():
         raise ValueError("warm_up needs a running Ray: call it inside ray_session()")
@@ -270,6 +253,38 @@ def warm_up(n: int) -> list[int]:
 
 # ---------------------------------------------------------------------- the executors
 
+@validate(exc=Instance((BaseException,)))
+def failed_in_a_task(exc: BaseException) -> bool:
+    """True if ``exc`` was raised while a group trained (in this process or in a Ray task) and
+    reached the caller through :func:`map_groups`: a failed task, not a bad argument (the
+    command line exits with status 1 for it). Used by the library only."""
+    return any(TASK_FAILED in str(note) for note in getattr(exc, "__notes__", ()))
+
+
+def _failed(exc: BaseException, group: Group) -> BaseException:
+    """``exc`` marked as raised while ``group`` trained (:func:`failed_in_a_task`)."""
+    if not failed_in_a_task(exc):
+        exc.add_note(f"{TASK_FAILED}: {len(group)} config(s), the first {group[0]!r:.160}")
+    return exc
+
+
+def _map_local(tasks: list[Group], train: Train) -> Iterator[list[dict[str, Any]]]:
+    for g in tasks:
+        try:
+            records = train(g)
+        except Exception as exc:
+            _failed(exc, g)
+            raise
+        yield records
+
+
+@validate(groups=_GROUPS, train=Function("train(group) -> list of records"),
+          execution=Instance((Execution,), optional=True), cpus_per_task=Real(low=0.0,
+                                                                                low_open=True),
+          gpus_per_task=Real(low=0.0),
+          cost=Function("cost(group) -> a number: larger groups are submitted first",
+                        optional=True),
+          max_retries=Integer(low=0))
 def map_groups(groups: Sequence[Sequence[Config]], train: Train,
                execution: Execution | None = None, *, cpus_per_task: float = 1,
                gpus_per_task: float = 0, cost: Callable[[Group], float] | None = None,
@@ -283,21 +298,14 @@ def map_groups(groups: Sequence[Sequence[Config]], train: Train,
     still queued or running; records already yielded are the caller's. An error raised inside
     ``train`` is raised here, for Ray too (the worker's exception, chained to Ray's task
     error). The arguments are checked when it is called, before any group is trained:
-    ``TypeError`` for a wrong type, ``ValueError`` for an unknown executor or a bad number.
+    ``TypeError`` for a wrong type, ``ValueError`` for an unknown executor or a bad number. An
+    error raised while a group trains carries a note (:func:`failed_in_a_task`).
+    Used by the library only.
     """
     execution = Execution() if execution is None else execution
-    if not isinstance(execution, Execution):
-        raise InputTypeError(f"execution must be an Execution, got {type(execution).__name__}")
-    if not callable(train):
-        raise InputTypeError("train must be callable: train(group) -> list of records")
-    if cost is not None and not callable(cost):
-        raise InputTypeError("cost must be callable (cost(group) -> float) or None")
-    _check_positive("cpus_per_task", cpus_per_task, allow_float=True)
-    check_number(gpus_per_task, "gpus_per_task", low=0.0)
-    check_int(max_retries, "max_retries", low=0)
     tasks = [g for g in slice_groups(groups, execution.max_group_size) if g]
     if execution.kind == "local":
-        return (train(g) for g in tasks)
+        return _map_local(tasks, train)
     return _map_ray(tasks, train, execution.address, execution.workers, cpus_per_task,
                     gpus_per_task, cost, max_retries)
 
@@ -325,14 +333,16 @@ def _map_ray(tasks: list[Group], train: Train, address: str | None, workers: int
                 # short waits, so that Ctrl-C reaches the driver at once
                 ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
                 for ref in ready:
-                    del pending[ref]
+                    i = pending.pop(ref)
                     try:
                         records = ray.get(ref)
                     except ray.exceptions.RayTaskError as exc:  # raise what train raised
                         cause = getattr(exc, "cause", None)
                         if isinstance(cause, Exception):
-                            raise cause from exc
-                        raise
+                            raise _failed(cause, tasks[i]) from exc
+                        raise _failed(exc, tasks[i]) from None
+                    except ray.exceptions.RayError as exc:  # a worker that died, and the like
+                        raise _failed(exc, tasks[i]) from None
                     yield records
         finally:
             for ref in pending:  # queued tasks are dropped, running ones interrupted

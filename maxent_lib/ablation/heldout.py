@@ -11,25 +11,26 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._checks import (
-    InputTypeError,
-    check_flag,
-    check_int,
-    check_number,
-    check_seed,
-)
-from ..conditions.refit import layerwise_repeated_split_gaps
+from .._checks import check_int
+from ..conditions.refit import PENALTIES, PROBE_SETTINGS, layerwise_repeated_split_gaps
+from ..validation import Dict, Flag, Instance, Integer, Items, Seed, validate
 from .fit import GroupResult
 from .stacked import StackedNet
 from .training import features
 
+#: A fitted group (from :func:`~maxent_lib.ablation.fit.fit_group`).
+_RESULT = Instance((GroupResult,))
+#: The settings of the flexible probes (:class:`maxent_lib.conditions.StackedProbes`).
+_PROBE = Dict(fields=PROBE_SETTINGS, closed=True, optional=True)
 
+
+@validate(result=_RESULT, i=Integer(low=0))
 def unseen_rows(result: GroupResult, i: int) -> np.ndarray:
     """The rows of the training pool that model ``i`` of a fitted group never saw (neither its
     training set nor its validation split). With the test set they are the points the feature
     probes of lessons 05-07 are fitted and scored on (:func:`heldout_gaps`).
     Introduced in lesson 05."""
-    result, i = _check_result(result, i)
+    i = _check_model_index(result, i)
     tr, va = result.splits[i]
     return np.setdiff1d(np.arange(len(result.data.X_train)), np.concatenate([tr, va]))
 
@@ -65,6 +66,9 @@ def _live_units(T: np.ndarray) -> np.ndarray:
     return T[:, sd >= DEAD_UNIT_SD * np.median(sd[sd > 0])]
 
 
+@validate(result=_RESULT, models=Items(Integer(low=0), min_len=1, unique=True),
+          layers=Items(Integer(low=1), min_len=1), include_input=Flag(),
+          n_splits=Integer(low=2, high=1000), alpha=PENALTIES, seed=Seed(), probe=_PROBE)
 def heldout_gaps(result: GroupResult, models: Sequence[int], layers: Sequence[int],
                  include_input: bool = False, *, n_splits: int = HELDOUT_SPLITS,
                  alpha: float | Sequence[float] = HELDOUT_ALPHAS, seed: int = 0,
@@ -105,29 +109,8 @@ def heldout_gaps(result: GroupResult, models: Sequence[int], layers: Sequence[in
     ``units``, ``n_points`` (unseen rows + test points) and ``points``.
     Deterministic for a given ``seed``. Raises ``ValueError`` on bad layers or models, models
     with different unseen rows, too few points or a diverged model. Introduced in lesson 05."""
-
-    if not isinstance(result, GroupResult):
-        raise InputTypeError(f"result must be a GroupResult (from fit_group), got "
-                             f"{type(result).__name__}")
-    if isinstance(models, (str, bytes)) or not isinstance(models, (list, tuple, range)):
-        raise InputTypeError(f"models must be a list of model indices, got {models!r}")
-    models = [_check_result(result, i)[1] for i in models]
-    if not models:
-        raise ValueError("models is empty: give the indices of the models to measure")
-    if len(set(models)) != len(models):
-        raise ValueError(f"models lists a model twice: {models}")
-    if isinstance(layers, (str, bytes)) or not isinstance(layers, (list, tuple, range)):
-        raise InputTypeError(f"layers must be a list of layer numbers, got {layers!r}")
+    models = [_check_model_index(result, i) for i in models]
     layers = [check_int(layer, "layers", low=1, high=result.model.depth) for layer in layers]
-    if not layers:
-        raise ValueError(f"layers is empty: give layer numbers in 1..{result.model.depth}")
-    include_input = check_flag(include_input, "include_input")
-    n_splits = check_int(n_splits, "n_splits", low=2, high=1000)
-    alpha = ([check_number(a, "alpha", low=0.0) for a in alpha]
-             if isinstance(alpha, (list, tuple)) else check_number(alpha, "alpha", low=0.0))
-    if isinstance(alpha, list) and not alpha:
-        raise ValueError("alpha is an empty list: give a penalty or candidate penalties")
-    seed = check_seed(seed)
     rows = unseen_rows(result, models[0])
     for i in models[1:]:
         if not np.array_equal(unseen_rows(result, i), rows):
@@ -165,6 +148,9 @@ def heldout_gaps(result: GroupResult, models: Sequence[int], layers: Sequence[in
     return out
 
 
+@validate(result=_RESULT, i=Integer(low=0), layers=Items(Integer(low=1), min_len=1),
+          include_input=Flag(), n_splits=Integer(low=2, high=1000), alpha=PENALTIES,
+          seed=Seed(), probe=_PROBE)
 def heldout_layer_gaps(result: GroupResult, i: int, layers: Sequence[int],
                        include_input: bool = False, *, n_splits: int = HELDOUT_SPLITS,
                        alpha: float | Sequence[float] = HELDOUT_ALPHAS, seed: int = 0,
@@ -172,12 +158,13 @@ def heldout_layer_gaps(result: GroupResult, i: int, layers: Sequence[int],
     """:func:`heldout_gaps` of one model ``i``: one dict per layer (layer 0, the raw input,
     first when ``include_input``), each gap the mean over ``n_splits`` refit splits of the
     points the model never saw, with the corrected repeated-split t interval.
-    Introduced in lesson 05."""
-    result, i = _check_result(result, i)
+    Introduced in lesson 07."""
+    i = _check_model_index(result, i)
     return heldout_gaps(result, [i], layers, include_input, n_splits=n_splits, alpha=alpha,
                         seed=seed, probe=probe)[0]
 
 
+@validate(result=_RESULT)
 def at_initialisation(result: GroupResult) -> GroupResult:
     """The stack of ``result`` as it was before training: every model re-created from its own
     seed, initialisation, shortcut and dropout settings (the same random draws it started
@@ -185,9 +172,6 @@ def at_initialisation(result: GroupResult) -> GroupResult:
     of a layer-by-layer claim: a linear read-out of random ReLU features of x is already a
     richer model than one of x itself, so a drop of the read-out's excess from x to T_1 shows
     what training did only against the same drop at initialisation. Introduced in lesson 07."""
-    if not isinstance(result, GroupResult):
-        raise InputTypeError(f"result must be a GroupResult (from fit_group), got "
-                             f"{type(result).__name__}")
     m = result.model
     fresh = StackedNet(m.kind, m.in_dim, m.n_classes, m.width, m.depth, m.seeds,
                                 shortcut=m.shortcut.view(-1).tolist(), dropout=m.rates,
@@ -196,8 +180,6 @@ def at_initialisation(result: GroupResult) -> GroupResult:
     return GroupResult(fresh, result.records, result.data, result.splits, result.model_of)
 
 
-def _check_result(result: object, i: object) -> tuple[GroupResult, int]:
-    if not isinstance(result, GroupResult):
-        raise InputTypeError(f"result must be a GroupResult (from fit_group), got "
-                             f"{type(result).__name__}")
-    return result, check_int(i, "i", low=0, high=len(result.splits) - 1)
+def _check_model_index(result: GroupResult, i: int) -> int:
+    """``i`` as the index of one of ``result``'s models."""
+    return check_int(i, "i", low=0, high=len(result.splits) - 1)

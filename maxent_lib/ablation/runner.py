@@ -20,15 +20,12 @@ from typing import Any
 
 import torch
 
-from .._checks import (
-    InputTypeError,
-    check_flag,
-    check_int,
-)
+from .._checks import InputTypeError
 from ..runtime import get_device, progress_bar
 from ..store import files
 from ..store.codehash import code_hash
 from ..store.provenance import begin_run, end_run, provenance
+from ..validation import Anything, Device, Dict, Flag, Integer, Items, validate
 from . import executors
 from .configs import (
     ABLATION_CODE,
@@ -40,17 +37,12 @@ from .configs import (
     config_key,
 )
 from .fit import PreparedData, _is_oom, prepare_dataset, train_group
-from .summaries import _check_records
 
 
+@validate(configs=Items(Dict(required=SHAPE_KEYS)))
 def group_by_shape(configs: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Canonical configs grouped by :data:`SHAPE_KEYS`, in order of first appearance."""
-    configs = _check_records(configs, "configs")
-    for i, c in enumerate(configs):
-        missing = [k for k in SHAPE_KEYS if k not in c]
-        if missing:
-            raise ValueError(f"configs[{i}] lacks {missing}: give canonical configs "
-                             "(canonical_config)")
+    """Canonical configs (:func:`~maxent_lib.ablation.configs.canonical_config`) grouped by
+    :data:`SHAPE_KEYS`, in order of first appearance. Used by the library only."""
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for c in configs:
         groups.setdefault(tuple(c[k] for k in SHAPE_KEYS), []).append(c)
@@ -90,6 +82,8 @@ def _group_records(configs: list[dict[str, Any]], data: PreparedData, dev: torch
     return out
 
 
+@validate(device=Device(), sequential=Flag(), fast=Flag(),
+          threads=Integer(low=1, high=1024, optional=True), progress=Flag())
 @dataclass(frozen=True)
 class RunOptions:
     """How :func:`run_grid` trains (none of it changes a record's numbers on the CPU).
@@ -98,20 +92,13 @@ class RunOptions:
     one model at a time (the slow reference path) instead of stacks. ``fast``: TF32 and CUDA
     graphs on a GPU. ``threads``: torch threads per group on the CPU (default 1, see
     :func:`maxent_lib.ablation.fit.torch_threads`; None leaves torch's setting). ``progress``:
-    show a progress bar."""
+    show a progress bar. Checked when made. Introduced in lesson 05."""
 
     device: torch.device | str | None = None
     sequential: bool = False
     fast: bool = True
     threads: int | None = 1
     progress: bool = True
-
-    def __post_init__(self) -> None:
-        for name in ("sequential", "fast", "progress"):
-            check_flag(getattr(self, name), name)
-        if self.threads is not None:
-            check_int(self.threads, "threads", low=1, high=1024)
-        get_device(self.device)
 
 
 def _stored_rows(path: Path, current: str) -> dict[str, dict[str, Any]]:
@@ -217,6 +204,7 @@ def _check_config_list(configs: object) -> list[dict[str, Any]]:
     return out
 
 
+@validate(record=Anything("any value: a stored row of any shape is judged, never refused"))
 def is_trustworthy(record: dict[str, Any]) -> bool:
     """A stored row that resume trusts: its ``key`` is a string and every metric of
     :data:`METRICS` is a finite number in its range (accuracies, ECE in [0, 1]; losses and

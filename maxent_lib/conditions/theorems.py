@@ -7,15 +7,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._checks import (
-    InputTypeError,
-    check_int,
-    check_number,
-    check_seed,
-)
 from ..claims import Check  # CROSS
+from ..validation import Integer, Items, Real, Seed, validate
 
 
+@validate(seeds=Items(Seed(), min_len=2), n_population=Integer(low=100, high=10**8),
+          n_eval=Integer(low=100, high=10**8), alpha=Real(low=0.0, low_open=True))
 def remeasure_theorems(seeds: Sequence[int] = range(5), n_population: int = 20_000,
                        n_eval: int = 10_000, alpha: float = 1e-2) -> list[Check]:
     """Numerical checks of the theorems C1-C4 (a few seconds on a CPU); they are true by
@@ -33,14 +30,6 @@ def remeasure_theorems(seeds: Sequence[int] = range(5), n_population: int = 20_0
     from ..softmax import SoftmaxRegression, moment_residuals
     from . import exact as conditions
 
-    if isinstance(seeds, (str, bytes, dict)) or not isinstance(seeds, (list, tuple, range)):
-        raise InputTypeError(f"seeds must be a list of seeds, got {type(seeds).__name__}")
-    seeds = [check_seed(s, "seeds") for s in seeds]
-    n_population = check_int(n_population, "n_population", low=100, high=10**8)
-    n_eval = check_int(n_eval, "n_eval", low=100, high=10**8)
-    alpha = check_number(alpha, "alpha", low=0.0, low_open=True)
-    if len(seeds) < 2:
-        raise ValueError("give at least two seeds (two random tasks)")
     out = []
     for name in ("digits", "mnist1d"):
         split = data.load(name)

@@ -23,17 +23,30 @@ from __future__ import annotations
 import errno
 import json
 import os
+import stat
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .._checks import InputTypeError, check_path
+from ..validation import (
+    Anything,
+    Dict,
+    Function,
+    Items,
+    PathArg,
+    Real,
+    Text,
+    check_regular_file,
+    validate,
+)
 from . import locking
 
 __all__ = [
     "ResultsFileError",
     "ResultsFileWarning",
+    "ResultsPathNotWritable",
     "append_records",
     "check_writable",
     "is_complete",
@@ -46,25 +59,47 @@ class ResultsFileError(OSError):
     message says what happened; the file still holds every record it held before."""
 
 
+class ResultsPathNotWritable(ResultsFileError, ValueError):
+    """The results path's folder or file is not writable (permissions, a read-only file system),
+    found before a run starts. A :class:`ResultsFileError` (an ``OSError``: the command line
+    exits with status 1, as for a write that fails mid-run) and a ``ValueError`` (code that
+    checks a path before a run catches it with the other bad paths)."""
+
+
 class ResultsFileWarning(UserWarning):
     """A line of a results file was skipped (damaged, or not a record), or duplicates merged."""
 
 
-def _check_key_name(key: object) -> str:
-    if not isinstance(key, str) or not key:
-        raise InputTypeError(f"key must be a non-empty field name (str), got {key!r}")
-    return key
+class _ResultsPath(PathArg):
+    """A results path: a regular file, or a name that does not exist yet (never a folder, a
+    device, a named pipe or a socket); passed on as a ``Path``. Messages call it the results
+    path."""
+
+    def check(self, value: Any, name: str, args: dict[str, Any]) -> Path:
+        path = check_path(value, name)
+        check_regular_file(path, "results path")
+        return path
 
 
+_RESULTS_PATH = _ResultsPath(file=True)
+#: The name of the field that keys a record.
+_KEY = Text(empty=False)
+
+
+class _Record(Dict):
+    """A record: a dict (of JSON values, checked when it is written)."""
+
+    def describe(self) -> str:
+        return "dicts (records)"
+
+
+@validate(record=Anything("any value: what is not a dict holding every field is not complete"),
+          required_fields=Items(Text()))
 def is_complete(record: object, required_fields: Iterable[str]) -> bool:
     """True if ``record`` is a dict holding every field of ``required_fields`` with a value other
-    than None. ``run_grid`` treats a stored row that is not complete as not done."""
-    if isinstance(required_fields, (str, bytes)):
-        raise InputTypeError("required_fields must be a list of field names, not one string")
-    fields = list(required_fields)
-    if not all(isinstance(f, str) for f in fields):
-        raise InputTypeError(f"required_fields must hold field names (str), got {fields!r}")
-    return isinstance(record, dict) and all(record.get(f) is not None for f in fields)
+    than None. ``run_grid`` treats a stored row that is not complete as not done.
+    Used by the library only."""
+    return isinstance(record, dict) and all(record.get(f) is not None for f in required_fields)
 
 
 def _parse_lines(text: str, where: str | None, key: str) -> list[tuple[int, dict[str, Any]]]:
@@ -103,26 +138,40 @@ def _filled(record: dict[str, Any]) -> set[str]:
 
 def _read_text(p: Path) -> str | None:
     """The file's text (undecodable bytes replaced, so that line is skipped as malformed), or
-    None if it does not exist."""
+    None if it does not exist. Opened without waiting (``O_NONBLOCK``) and refused unless it is
+    a regular file: a named pipe put in the file's place is never read (that would wait
+    forever), nor a folder, a device or a socket."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        data = p.read_bytes()
+        fd = os.open(p, flags)
     except FileNotFoundError:
         return None
-    except IsADirectoryError as exc:
-        raise ValueError(f"results path {str(p)!r} is a folder; give a file name (.jsonl)"
-                         ) from exc
+    except (IsADirectoryError, PermissionError) as exc:
+        if p.is_dir():
+            raise ValueError(f"results path {str(p)!r} is a folder; give a file name (.jsonl)"
+                             ) from exc
+        raise
+    except OSError as exc:  # a socket (ENXIO) and the like
+        raise ValueError(f"results path {str(p)!r} cannot be opened as a file: {exc}") from exc
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            check_regular_file(p, "results path")
+            raise ValueError(f"results path {str(p)!r} is not a regular file")
+        data = f.read()
     return data.decode("utf-8", errors="replace")
 
 
+@validate(path=_RESULTS_PATH, key=_KEY)
 def read_records(path: str | os.PathLike[str], *, key: str = "key") -> list[dict[str, Any]]:
     """The records of a JSON-lines results file, in file order (empty if it does not exist).
 
     Damaged lines and lines that are valid JSON but not an object are skipped with a
     :class:`ResultsFileWarning` naming the file and line; so are records whose ``key`` is not a
     string. Records sharing a ``key`` are merged into one: the one with most fields (not None),
-    then the latest, at the place of the key's first line (a warning says how many)."""
-    p = check_path(path, "path")
-    key = _check_key_name(key)
+    then the latest, at the place of the key's first line (a warning says how many).
+    A path that names a folder, a device, a named pipe or a socket raises ``ValueError``.
+    Introduced in lesson 05."""
+    p = path
     text = _read_text(p)
     if text is None:
         return []
@@ -167,6 +216,10 @@ def _explain(exc: OSError, p: Path, n: int) -> ResultsFileError:
     return err
 
 
+@validate(path=_RESULTS_PATH, records=Items(_Record()), key=_KEY,
+          lock_timeout=Real(low=0.0, optional=True),
+          trusted=Function("trusted(record) -> bool: may a stored record block a new one",
+                           optional=True))
 def append_records(path: str | os.PathLike[str], records: Sequence[dict[str, Any]], *,
                    key: str = "key", lock_timeout: float | None = 120.0,
                    trusted: Callable[[dict[str, Any]], bool] | None = None) -> int:
@@ -180,19 +233,14 @@ def append_records(path: str | os.PathLike[str], records: Sequence[dict[str, Any
     plus the remaining records, one JSON object per line. Returns how many records were written.
 
     Raises :class:`~maxent_lib._checks.InputTypeError` (a ``TypeError``) if ``records`` is not a
-    list of dicts of JSON values, ``ValueError`` if the folder does not exist, and
-    :class:`ResultsFileError` (an ``OSError``) when writing fails (full disk, permissions, the
-    lock held by another process for more than ``lock_timeout`` seconds); the file then keeps
-    every record it held before."""
-    p = check_path(path, "path")
-    key = _check_key_name(key)
-    if isinstance(records, dict) or not isinstance(records, Sequence) or isinstance(
-            records, (str, bytes)):
-        raise InputTypeError(f"records must be a list of dicts, got {type(records).__name__}")
+    list of dicts of JSON values, ``ValueError`` if the folder does not exist or the path names
+    a folder, a device, a named pipe or a socket (never replaced), and :class:`ResultsFileError`
+    (an ``OSError``) when writing fails (full disk, permissions, the lock held by another
+    process for more than ``lock_timeout`` seconds); the file then keeps every record it held
+    before. Introduced in lesson 05."""
+    p = path
     lines = []
     for i, r in enumerate(records):
-        if not isinstance(r, dict):
-            raise InputTypeError(f"records[{i}] must be a dict, got {type(r).__name__}")
         if key in r and not isinstance(r[key], str):
             raise InputTypeError(f"records[{i}][{key!r}] must be a string, got "
                                  f"{type(r[key]).__name__}")
@@ -205,9 +253,8 @@ def append_records(path: str | os.PathLike[str], records: Sequence[dict[str, Any
     folder = p.parent if str(p.parent) else Path(".")
     if not folder.is_dir():
         raise ValueError(f"the folder of the results path {str(p)!r} does not exist")
-    if p.is_dir():
-        raise ValueError(f"results path {str(p)!r} is a folder; give a file name (.jsonl)")
     target = Path(os.path.realpath(p))  # write through a symlink, do not replace it
+    check_regular_file(target, "results path")  # the symlink's target too
     try:
         with locking.file_lock(target, timeout=lock_timeout):
             locking.remove_stale_temps(target)
@@ -241,18 +288,25 @@ def append_records(path: str | os.PathLike[str], records: Sequence[dict[str, Any
         raise _explain(exc, p, len(lines)) from exc
 
 
+@validate(path=_RESULTS_PATH)
 def check_writable(path: str | os.PathLike[str]) -> Path:
-    """Raise ``ValueError`` unless ``path``'s folder exists and a file can be written there
-    (also its lock file ``<path>.lock``); return ``path`` as a ``Path``."""
-    p = check_path(path, "path")
+    """Return ``path`` as a ``Path`` if a results file can be written there: its folder exists
+    and the path names a regular file or nothing (``ValueError`` for a folder, a device, a named
+    pipe, a socket or a missing folder), and the folder, the file and its lock file
+    ``<path>.lock`` are writable (:class:`ResultsPathNotWritable`, a ``ValueError`` and a
+    :class:`ResultsFileError`, otherwise: permissions or a read-only file system, not a bad
+    argument). Introduced in lesson 05."""
+    p = path
     folder = p.parent if str(p.parent) else Path(".")
-    if p.is_dir():
-        raise ValueError(f"results path {str(p)!r} is a folder; give a file name (.jsonl)")
     if not folder.is_dir():
         raise ValueError(f"the folder of the results path {str(p)!r} does not exist")
+    check_regular_file(Path(os.path.realpath(p)), "results path")
     lock = locking.lock_path(p)
     if (not os.access(folder, os.W_OK) or (p.exists() and not os.access(p, os.W_OK))
             or (lock.exists() and not os.access(lock, os.W_OK))):
-        raise ValueError(f"cannot write the results path {str(p)!r} (its folder or the file is "
-                         "not writable)")
+        err = ResultsPathNotWritable(errno.EACCES, f"cannot write the results path {str(p)!r}: "
+                                     "permission denied (its folder or the file is not "
+                                     "writable, or the file system is read-only)")
+        err.filename = str(p)
+        raise err
     return p

@@ -34,8 +34,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._checks import InputTypeError, check_path
 from ..runtime import describe_device
+from ..validation import (
+    Choice,
+    Device,
+    Dict,
+    Integer,
+    Items,
+    PathArg,
+    Text,
+    validate,
+)
 from . import locking
 from .codehash import code_hash, reached_files
 from .files import read_records
@@ -84,16 +93,18 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
+#: The path of a stored results file (a regular file, or a name that does not exist yet).
+_RESULTS_PATH = PathArg(file=True)
+
+
+@validate(kind=Text(empty=False), entry_points=Items(Text(empty=False), min_len=1),
+          command=Text(optional=True), device=Device())
 def provenance(kind: str, entry_points: Sequence[str], *, command: str | None = None,
                device: Any = "cpu") -> dict[str, Any]:
     """The provenance of results made now by this code (see the module docstring): ``kind``,
     ``code_entry_points``, ``code_hash``, ``code_files``, git state, versions, ``device`` in
     words, ``command`` (default: this process's command line) and ``created``.
     Introduced in lesson 05."""
-    if not isinstance(kind, str) or not kind:
-        raise InputTypeError(f"kind must be a non-empty string, got {kind!r}")
-    if command is not None and not isinstance(command, str):
-        raise InputTypeError(f"command must be a string or None, got {type(command).__name__}")
     eps = list(entry_points)
     files = reached_files(eps)
     return {"kind": kind, "code_entry_points": eps, "code_hash": code_hash(eps),
@@ -104,12 +115,14 @@ def provenance(kind: str, entry_points: Sequence[str], *, command: str | None = 
             "created": _now()}
 
 
+@validate(results_path=PathArg())
 def provenance_path(results_path: str | os.PathLike[str]) -> Path:
-    """``NAME_provenance.json`` beside ``NAME.jsonl``."""
-    p = check_path(results_path, "results_path")
+    """``NAME_provenance.json`` beside ``NAME.jsonl``. Introduced in lesson 05."""
+    p = results_path
     return p.with_name(p.stem + "_provenance.json")
 
 
+@validate(results_path=PathArg())
 def load_provenance(results_path: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The provenance stored beside a results file, or None if there is none.
     Raises ``ValueError`` if it is not a JSON object. Introduced in lesson 05."""
@@ -130,11 +143,15 @@ def _write_json(path: Path, obj: dict[str, Any]) -> None:
     locking.atomic_write(path, lambda f: f.write(payload))
 
 
+@validate(results_path=_RESULTS_PATH,
+          prov=Dict(required=("code_hash", "command", "device", "created")),
+          n_records=Integer(low=0))
 def begin_run(results_path: str | os.PathLike[str], prov: dict[str, Any], n_records: int
               ) -> str:
     """Record in the provenance beside ``results_path`` that a run (``prov``, from
     :func:`provenance`) starts writing to it, with status ``running``; return the run's id.
-    A provenance of other code is replaced; the first run's ``created`` is kept otherwise."""
+    A provenance of other code is replaced; the first run's ``created`` is kept otherwise.
+    Used by the library only."""
     path = provenance_path(results_path)
     old = load_provenance(results_path) or {}
     if old.get("code_hash") != prov["code_hash"]:
@@ -148,12 +165,13 @@ def begin_run(results_path: str | os.PathLike[str], prov: dict[str, Any], n_reco
     return run
 
 
+@validate(results_path=_RESULTS_PATH, run=Text(empty=False), status=Choice(RUN_STATUSES[1:]),
+          n_records=Integer(low=0))
 def end_run(results_path: str | os.PathLike[str], run: str, status: str, n_records: int
             ) -> None:
     """Mark run ``run`` as ended with ``status`` (finished, interrupted or failed) and store the
-    file's record count. Only a finished last run makes the file current."""
-    if status not in RUN_STATUSES[1:]:
-        raise ValueError(f"status must be finished, interrupted or failed, got {status!r}")
+    file's record count. Only a finished last run makes the file current.
+    Used by the library only."""
     path = provenance_path(results_path)
     prov = load_provenance(results_path)
     if prov is None:
@@ -170,7 +188,8 @@ def end_run(results_path: str | os.PathLike[str], run: str, status: str, n_recor
 @dataclass
 class StoredResults:
     """A stored results file read with its provenance: ``current`` is True when the code that
-    made it is the code now (see :func:`load_stored`); ``why`` says why or why not."""
+    made it is the code now (see :func:`load_stored`); ``why`` says why or why not.
+    Introduced in lesson 03."""
 
     path: Path
     records: list[dict[str, Any]]
@@ -210,23 +229,25 @@ def _staleness(records: list[dict[str, Any]], prov: dict[str, Any] | None) -> st
     return None
 
 
+@validate(path=_RESULTS_PATH)
 def load_stored(path: str | os.PathLike[str]) -> StoredResults:
     """Read a stored results file and its provenance and decide whether they are current: the
     provenance's ``code_hash`` equals the hash of its ``code_entry_points`` in the code now,
     every record carries that hash, and the last run that wrote the file finished (a run still
     writing, interrupted or failed leaves only some records). Stale results are for display
     only: lessons draw no verdict from them. Introduced in lesson 03."""
-    p = check_path(path, "path")
+    p = path
     records = read_records(p)
     prov = load_provenance(p)
     why = _staleness(records, prov)
     return StoredResults(p, records, prov, why is None, why or "made by the current code")
 
 
+@validate(folder=PathArg())
 def stored_report(folder: str | os.PathLike[str] = "results") -> list[str]:
     """One line per results file (``*.jsonl``) in ``folder``: its name and ``current`` or
-    ``stale`` (and why)."""
-    root = check_path(folder, "folder")
+    ``stale`` (and why). Used by the library only."""
+    root = folder
     if not root.is_dir():
         raise ValueError(f"{str(root)!r} is not a folder")
     lines = []
