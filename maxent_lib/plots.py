@@ -413,3 +413,80 @@ def posterior_map(ax: Any, x1: Any, x2: Any, p1: Any, levels: int = 11) -> Any:
     ax.contour(x1, x2, p1, [0.5], colors="k")
     ax.set_aspect("equal")
     return filled
+
+
+# -------------------------------------------------------------- lesson 06: regularisation
+
+from .validation import Flag  # noqa: E402
+
+#: Rows of per-(size, arm) statistics: ``ablation.summarize(records, ("n_train", "arm"), ...)``.
+_ARM_ROWS = Items(Dict(required=("n_train", "arm")), min_len=1)
+
+
+def _arm_values(rows: list[dict[str, Any]], metric: str
+                ) -> tuple[list[str], dict[Any, np.ndarray]]:
+    """The arms (in order of first appearance) and, per size (sorted), an array (arms, 3) of
+    ``metric``'s mean, lo and hi (NaN where a row or a bound is missing)."""
+    if not any(f"{metric}_mean" in r for r in rows):
+        raise ValueError(f"rows have no '{metric}_mean' (summarise the metric {metric!r})")
+    arms = list(dict.fromkeys(str(r["arm"]) for r in rows))
+    out = {}
+    for n in sorted({r["n_train"] for r in rows}):
+        by = {str(r["arm"]): r for r in rows if r["n_train"] == n}
+        out[n] = np.array([[np.nan if by.get(a, {}).get(f"{metric}_{s}") is None
+                            else float(by[a][f"{metric}_{s}"]) for s in ("mean", "lo", "hi")]
+                           for a in arms])
+    return arms, out
+
+
+def _half_widths(v: np.ndarray) -> np.ndarray:
+    return np.nan_to_num(np.abs(np.stack([v[:, 0] - v[:, 1], v[:, 2] - v[:, 0]])))
+
+
+@validate(ax=_AXES, rows=_ARM_ROWS, metric=Text(empty=False), band=Real(low=0.0, optional=True),
+          hollow=Flag(), label=Text(), width=Integer(low=1, high=1000))
+def arm_intervals(ax: Any, rows: Sequence[dict[str, Any]], metric: str, *,
+                  band: float | None = None, hollow: bool = False, label: str = "",
+                  width: int = 12) -> list[str]:
+    """One column per arm on the x axis (labels wrapped under their ticks by
+    :func:`category_axis`), one marker and colour per training-set size, side by side: the mean
+    of ``metric`` with its 95% interval (the rows' ``<metric>_mean``, ``_lo``, ``_hi``, e.g.
+    from :func:`maxent_lib.ablation.summarize` or a paired effect). ``band``: a grey band of
+    +-band around a line at 0 (the margin of a paired effect); ``hollow``: open markers (a
+    second metric drawn on the same axes); ``label`` prefixes the legend entries "n = ...".
+    Returns the arms in order. Introduced in lesson 06."""
+    _check_axes(ax)
+    arms, values = _arm_values(list(rows), metric)
+    if band is not None:
+        ax.axhspan(-band, band, color="0.88", zorder=0)
+        ax.axhline(0, color="0.4", lw=1)
+    for j, (n, v) in enumerate(values.items()):
+        x = np.arange(len(arms)) + 0.2 * (j - (len(values) - 1) / 2)
+        ax.errorbar(x, v[:, 0], yerr=_half_widths(v), fmt=MARKERS[j % len(MARKERS)],
+                    color=COLORS[j % len(COLORS)], ls="none", capsize=4,
+                    mfc="white" if hollow else COLORS[j % len(COLORS)],
+                    label=f"{label}, n = {n}" if label else f"n = {n}")
+    category_axis(ax, arms, axis="x", width=width)
+    return arms
+
+
+@validate(ax=_AXES, rows=_ARM_ROWS)
+def entropy_accuracy(ax: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Each arm's mean predictive entropy (x, nats) against its mean test accuracy (y), both with
+    their 95% intervals: one colour and marker per arm, its training-set sizes joined by a thin
+    line and labelled with n. The rows need ``test_entropy`` and ``test_acc`` (``_mean``,
+    ``_lo``, ``_hi``), as :func:`maxent_lib.ablation.summarize` by ``("n_train", "arm")`` gives
+    them. Introduced in lesson 06."""
+    _check_axes(ax)
+    arms, ent = _arm_values(list(rows), "test_entropy")
+    _, acc = _arm_values(list(rows), "test_acc")
+    for i, arm in enumerate(arms):
+        e, a = (np.array([d[n][i] for n in d]) for d in (ent, acc))
+        color = COLORS[i % len(COLORS)]
+        marker = MARKERS[(i + i // len(COLORS)) % len(MARKERS)]
+        ax.plot(e[:, 0], a[:, 0], color=color, lw=1, ls=LINESTYLES[i % len(LINESTYLES)])
+        ax.errorbar(e[:, 0], a[:, 0], xerr=_half_widths(e), yerr=_half_widths(a), fmt=marker,
+                    color=color, ls="none", capsize=3, label=arm)
+        for n, x, y in zip(ent, e[:, 0], a[:, 0], strict=True):
+            ax.annotate(str(n), (x, y), textcoords="offset points", xytext=(6, -15),
+                        fontsize=12, color=color)
