@@ -43,13 +43,12 @@ from scipy import special
 
 from ._checks import (
     InputTypeError,
-    as_finite_array,
     check_choice,
     check_int,
     check_number,
     check_same_length,
-    check_seed,
 )
+from .validation import Anything, Array, Choice, Integer, Items, OneOf, Real, Seed, validate
 
 #: The verdicts of :func:`family_verdict`.
 FAMILY_VERDICTS: tuple[str, ...] = ("supported", "contradicted", "mixed", "negligible",
@@ -92,6 +91,13 @@ def _check_list(value: object, name: str, kind: type | None = None) -> list[Any]
     return list(value)
 
 
+_FRACTION = Real(low=0.0, high=1.0, low_open=True, high_open=True)
+
+
+@validate(values=Array(ndim=1), level=_FRACTION, test_fraction=Real(low=0.0, high=1.0,
+                                                                    low_open=True,
+                                                                    high_open=True,
+                                                                    optional=True))
 def t_interval(values: Sequence[float], level: float = 0.95, *,
                test_fraction: float | None = None) -> tuple[float, float, float]:
     """``(mean, lo, hi)``: the mean of ``values`` and its two-sided Student-t interval
@@ -102,11 +108,7 @@ def t_interval(values: Sequence[float], level: float = 0.95, *,
     fewer than two values the bounds are NaN: one value has no spread. Values of any magnitude
     are handled (rescaled when their squares would overflow); an interval beyond the float range
     raises ``ValueError``. Introduced in lesson 03."""
-    v = as_finite_array(values, "values", ndim=1)
-    level = check_number(level, "level", low=0.0, high=1.0, low_open=True, high_open=True)
-    if test_fraction is not None:
-        test_fraction = check_number(test_fraction, "test_fraction", low=0.0, high=1.0,
-                                     low_open=True, high_open=True)
+    v = values
     n = len(v)
     with np.errstate(over="ignore", invalid="ignore"):
         mean = float(v.mean())
@@ -130,20 +132,16 @@ def _interval(v: np.ndarray, factor: float) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
+@validate(losses_a=Array(ndim=1, max_abs=1e300), losses_b=Array(ndim=1, max_abs=1e300),
+          n_bootstrap=Integer(low=1, high=10**7), confidence=_FRACTION, seed=Seed())
 def paired_bootstrap_ci(losses_a: Sequence[float], losses_b: Sequence[float], *,
                         n_bootstrap: int = 1000, confidence: float = 0.95, seed: int = 0
                         ) -> tuple[float, float]:
     """Percentile bootstrap interval of ``mean(losses_a - losses_b)``, resampling test points
     (the same resample for both, so the interval is for the paired difference). Introduced in
     lesson 03."""
-    a = as_finite_array(losses_a, "losses_a", ndim=1, max_abs=1e300)
-    b = as_finite_array(losses_b, "losses_b", ndim=1, max_abs=1e300)
-    check_same_length("losses_a", a, "losses_b", b)
-    n_bootstrap = check_int(n_bootstrap, "n_bootstrap", low=1, high=10**7)
-    confidence = check_number(confidence, "confidence", low=0.0, high=1.0, low_open=True,
-                              high_open=True)
-    seed = check_seed(seed)
-    diff = a - b
+    check_same_length("losses_a", losses_a, "losses_b", losses_b)
+    diff = losses_a - losses_b
     rng = np.random.default_rng(seed)
     means = np.empty(int(n_bootstrap))
     for start in range(0, int(n_bootstrap), 200):  # chunks keep memory small for large n
@@ -209,6 +207,14 @@ class FamilyResult:
         return f"{self.verdict}: " + ", ".join(parts)
 
 
+_ALPHA = Real(low=0.0, high=1.0, low_open=True, high_open=True)
+_DIRECTION = Integer(low=-1, high=1)
+_EFFECTS = OneOf((Items(Array(ndim=1), min_len=1), Array(ndim=2)))
+_FAMILY = {"effects": _EFFECTS, "direction": _DIRECTION, "margin": Real(low=0.0),
+           "alpha": _ALPHA, "quantifier": Choice(QUANTIFIERS)}
+
+
+@validate(values=Array(ndim=1), margin=Real(low=0.0))
 def one_sided_pvalues(values: Sequence[float], margin: float) -> tuple[float, float, float]:
     """``(p_up, p_down, p_equiv)`` of per-seed differences: one-sided t-tests of
     H0: mu <= +margin and H0: mu >= -margin, and the TOST p-value for |mu| < margin (the larger
@@ -216,8 +222,7 @@ def one_sided_pvalues(values: Sequence[float], margin: float) -> tuple[float, fl
     three are NaN (one value has no spread). Values of any magnitude are handled: the p-values
     do not change when the values and the margin are rescaled together, which is done when
     their squares would overflow. Introduced in lesson 07."""
-    v = as_finite_array(values, "values", ndim=1)
-    margin = check_number(margin, "margin", low=0.0)
+    v = values
     n = len(v)
     if n < 2:
         return math.nan, math.nan, math.nan
@@ -241,16 +246,16 @@ def one_sided_pvalues(values: Sequence[float], margin: float) -> tuple[float, fl
     return p_up, p_down, max(p_above_low, p_below_high)
 
 
+@validate(pvalues=Array(ndim=1, allow_empty=True), alpha=_ALPHA)
 def holm(pvalues: Sequence[float], alpha: float = 0.05) -> np.ndarray:
     """Holm's step-down rejections (a boolean array): sort the m p-values, reject the i-th
     smallest (i = 0, 1, ...) while p_(i) <= alpha / (m - i), and stop at the first that is not.
     Controls the family-wise error rate at ``alpha`` (Holm 1979). ``pvalues`` must lie in
     [0, 1] (an empty list gives an empty array). Introduced in lesson 07."""
-    p = as_finite_array(pvalues, "pvalues", ndim=1, allow_empty=True)
+    p = pvalues
     if p.size and (p.min() < 0 or p.max() > 1):
         raise ValueError(f"pvalues must lie in [0, 1], got values from {p.min():g} to "
                          f"{p.max():g}")
-    alpha = _check_alpha(alpha)
     reject = np.zeros(len(p), dtype=bool)
     for i, j in enumerate(np.argsort(p, kind="stable")):
         if p[j] > alpha / (len(p) - i):
@@ -267,6 +272,8 @@ def _number(k: int, n: int) -> str:
     return f"{k} of {n} settings" if k == 1 else f"{k} of {n}"
 
 
+@validate(**_FAMILY, settings=Items(Anything("a setting's name: any value, shown with str"),
+                                    optional=True))
 def family_tests(effects: Sequence[Sequence[float]], direction: int, *, margin: float,
                  alpha: float = 0.05, settings: Sequence[str] | None = None,
                  quantifier: str = "existential") -> FamilyResult:
@@ -277,21 +284,15 @@ def family_tests(effects: Sequence[Sequence[float]], direction: int, *, margin: 
     against it or with a negligible effect beside settings for it makes the verdict "mixed").
     Raises ``ValueError`` on an empty family, NaN/inf, a bad direction, margin, alpha or
     quantifier. Introduced in lesson 07."""
-    quantifier = check_choice(quantifier, "quantifier", QUANTIFIERS)
     direction, margin = _check_direction_margin(direction, margin)
-    alpha = _check_alpha(alpha)
-    if isinstance(effects, np.ndarray) and effects.ndim == 2:
-        effects = list(effects)
-    effects = _check_list(effects, "effects")
+    effects = list(effects)
     if len(effects) == 0:
         raise ValueError("effects is empty: a family needs at least one setting")
-    if settings is not None:
-        settings = _check_list(settings, "settings")
     names = [str(s) for s in settings] if settings is not None else \
         [f"setting {i + 1}" for i in range(len(effects))]
     if len(names) != len(effects):
         raise ValueError(f"settings has {len(names)} names for {len(effects)} settings")
-    arrays = [as_finite_array(e, f"effects[{i}]", ndim=1) for i, e in enumerate(effects)]
+    arrays = [np.asarray(e, dtype=float) for e in effects]
     ps = [one_sided_pvalues(a, margin) for a in arrays]
     testable = [i for i, a in enumerate(arrays) if len(a) >= 2]
     flat = [p for i in testable for p in ps[i][:2]]
@@ -338,6 +339,7 @@ def _verdict(calls: list[str], direction: int, quantifier: str) -> str:
     return "contradicted" if n_against else "inconclusive"
 
 
+@validate(**_FAMILY)
 def family_verdict(effects: Sequence[Sequence[float]], direction: int, *, margin: float,
                    alpha: float = 0.05, quantifier: str = "existential") -> str:
     """The verdict on a claim from a family of settings: ``effects`` is a list of per-setting
@@ -350,6 +352,11 @@ def family_verdict(effects: Sequence[Sequence[float]], direction: int, *, margin
                         quantifier=quantifier).verdict
 
 
+_BOUND = Anything("a bound of the interval: checked in the body, where a NaN bound (the "
+                  "interval of one value) gets its own message")
+
+
+@validate(lo=_BOUND, hi=_BOUND, direction=_DIRECTION, margin=Real(low=0.0))
 def verdict(lo: float, hi: float, direction: int, margin: float = 0.0) -> str:
     """The reading of one interval ``[lo, hi]`` (exercise 7.1): for direction +-1 "supported"
     if it lies wholly beyond +margin on the predicted side, "contradicted" if wholly beyond
