@@ -36,7 +36,7 @@ os.environ.setdefault("TORCHINDUCTOR_FORCE_DISABLE_CACHES", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from maxent_lib import ablation, ensemble  # noqa: E402
+from maxent_lib import ablation  # noqa: E402
 from maxent_lib.metrics import stacked_metrics  # noqa: E402
 from maxent_lib.runtime import get_device  # noqa: E402
 
@@ -50,11 +50,11 @@ COMPILE_MODES = {"compile": "default", "compile-ro": "reduce-overhead"}
 
 
 def _train(seeds: list[int], width: int, depth: int, kind: str, data, dev: torch.device,
-           epochs: int, bs: int, mode: str, tf32: bool) -> tuple[ensemble.StackedNet, float]:
-    model = ensemble.StackedNet(kind, data.X_train.shape[1], data.n_classes, width, depth,
+           epochs: int, bs: int, mode: str, tf32: bool) -> tuple[ablation.StackedNet, float]:
+    model = ablation.StackedNet(kind, data.X_train.shape[1], data.n_classes, width, depth,
                                 seeds, device=dev)
     if mode in COMPILE_MODES:  # the stack's forward under torch.compile; the trainer runs eager
-        # the training step calls the unchecked forward `_run` (see ensemble.StackedTrainer)
+        # the training step calls the unchecked forward `_run` (see ablation.StackedTrainer)
         if hasattr(model, "_run"):
             model._run = torch.compile(model._run, mode=COMPILE_MODES[mode])
         else:
@@ -64,21 +64,21 @@ def _train(seeds: list[int], width: int, depth: int, kind: str, data, dev: torch
     y = torch.as_tensor(data.y_train, device=dev)
     _sync(dev)
     t = time.perf_counter()
-    ensemble.train(model, X, y, ensemble.TrainSettings(epochs=epochs, batch_size=bs, mode=mode,
+    ablation.train(model, X, y, ablation.TrainSettings(epochs=epochs, batch_size=bs, mode=mode,
                                                        tf32=tf32))
     _sync(dev)
     return model, time.perf_counter() - t
 
 
-def _acc(model: ensemble.StackedNet, data, dev: torch.device) -> np.ndarray:
+def _acc(model: ablation.StackedNet, data, dev: torch.device) -> np.ndarray:
     X = torch.as_tensor(data.X_test, device=dev)
     y = torch.as_tensor(data.y_test, device=dev)
-    return stacked_metrics(ensemble.predict_log_proba(model, X), y)["acc"]
+    return stacked_metrics(ablation.predict_log_proba(model, X), y)["acc"]
 
 
 def run_case(data, dev, kind, width, depth, m, n_base, epochs, bs, modes) -> list[dict]:
     steps = epochs * (len(data.X_train) // bs)
-    flops = ensemble.flops_per_model_step(kind, data.X_train.shape[1], data.n_classes, width,
+    flops = ablation.flops_per_model_step(kind, data.X_train.shape[1], data.n_classes, width,
                                           depth, bs)
     _train([10**6], width, depth, kind, data, dev, 1, bs, "eager", False)  # warm-up, untimed
     base_models, base_t = [], 0.0
@@ -126,7 +126,7 @@ def run_case(data, dev, kind, width, depth, m, n_base, epochs, bs, modes) -> lis
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--device", default="cpu")
-    p.add_argument("--kind", default="mlp", choices=ensemble.KINDS)
+    p.add_argument("--kind", default="mlp", choices=ablation.KINDS)
     p.add_argument("--depth", type=int, default=4)
     p.add_argument("--cases", default=None,
                    help="width:M pairs, e.g. 64:16,256:16 (default depends on the device)")

@@ -10,8 +10,8 @@ cluster at ``--address``). Its start-up and the workers' start-up (``executors.w
 worker imports torch and the library) are timed and printed apart, not inside the runs. Each
 run is ``ablation.run_grid(grid, execution=ablation.Execution("ray", w))`` with no results
 file; the runs are interleaved A B B A (``--repeats`` runs of each) so that a drift in the
-machine's load falls on both counts, and the ratio is median(1 worker) / median(N workers). With ``--local`` the local
-executor (this process, no Ray) is timed too, as the reference. Records of every run are compared
+machine's load falls on both counts, and the ratio is median(1 worker) / median(N workers).
+With ``--local`` the local executor (this process, no Ray) is timed too, as the reference. Records of every run are compared
 with the first run's (all fields but timings): stacking and initialisation do not depend on the
 worker, so they must be identical. The load average before and after is printed, since on a
 shared machine it decides the figures.
@@ -30,7 +30,8 @@ import time
 
 import torch
 
-from maxent_lib import ablation, executors
+from maxent_lib import ablation
+from maxent_lib.ablation import executors
 from maxent_lib.runtime import get_device
 
 TIMING_FIELDS = ("seconds", "group_seconds")

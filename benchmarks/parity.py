@@ -13,7 +13,7 @@ import argparse
 
 import torch
 
-from maxent_lib import ablation, ensemble
+from maxent_lib import ablation
 from maxent_lib.runtime import get_device
 
 SEEDS = [0, 1, 2, 3]
@@ -27,17 +27,17 @@ TOL = 1e-4
 
 def train_stack(kind: str, idx: list[int], data, dev: torch.device, mode: str,
                 dropout: bool) -> list[torch.Tensor]:
-    model = ensemble.StackedNet(kind, 40, data.n_classes, 16, 3, [SEEDS[i] for i in idx],
+    model = ablation.StackedNet(kind, 40, data.n_classes, 16, 3, [SEEDS[i] for i in idx],
                                 shortcut=[SHORTCUT[i] for i in idx],
                                 dropout=[DROPOUT[i] if dropout else 0.0 for i in idx], device=dev)
     X = torch.as_tensor(data.X_train[:640], device=dev)
     y = torch.as_tensor(data.y_train[:640], device=dev)
-    settings = ensemble.TrainSettings(epochs=1, batch_size=32, lr=1e-2, mode=mode,
+    settings = ablation.TrainSettings(epochs=1, batch_size=32, lr=1e-2, mode=mode,
                                       weight_decay=[WD[i] for i in idx],
                                       label_smoothing=[LS[i] for i in idx],
                                       confidence_penalty=[CP[i] for i in idx],
                                       lr_schedule="cosine")
-    ensemble.train(model, X, y, settings)
+    ablation.train(model, X, y, settings)
     return [p.detach().cpu() for p in model.params]
 
 
@@ -55,7 +55,7 @@ def main() -> None:
     data = ablation.prepare_dataset("mnist1d")
     ok = True
     with ablation.torch_threads(1):
-        for kind in ensemble.KINDS:
+        for kind in ablation.KINDS:
             for dropout in (False, True):
                 stacked = train_stack(kind, list(range(4)), data, dev, "eager", dropout)
                 alone = [train_stack(kind, [i], data, dev, "eager", dropout) for i in range(4)]
