@@ -7,15 +7,14 @@ each, their ratio and whether the records agree.
 
 Method. One Ray session serves every run (a local instance with max(workers) CPUs, or the
 cluster at ``--address``). Its start-up and the workers' start-up (``executors.warm_up``: each
-worker imports torch and the library) are timed and printed apart, not inside the runs. Each
-run is ``ablation.run_grid(grid, execution=ablation.Execution("ray", w))`` with no results
-file; the runs are interleaved A B B A (``--repeats`` runs of each) so that a drift in the
-machine's load falls on both counts, and the ratio is median(1 worker) / median(N workers).
-With ``--local`` the local executor (this process, no Ray) is timed too, as the reference. Records of every run are compared
-with the first run's (all fields but timings): stacking and initialisation do not depend on the
-worker, so they must be identical. The load average before and after is printed, since on a
-shared machine it decides the figures.
-"""
+worker imports torch and the library) are timed and printed apart, not inside the runs. Each run
+is ``ablation.run_grid(grid, execution=ablation.Execution("ray", w))`` with no results file; the
+runs are interleaved A B B A (``--repeats`` runs of each) so that a drift in the machine's load
+falls on both counts, and the ratio is median(1 worker) / median(N workers). With ``--local``
+the local executor (this process, no Ray) is timed too, as the reference. Records of every run
+are compared with the first run's (all fields but timings): stacking and initialisation do not
+depend on the worker, so they must be identical. The load average before and after is printed,
+since on a shared machine it decides the figures."""
 
 from __future__ import annotations
 
