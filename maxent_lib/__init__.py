@@ -14,6 +14,8 @@ Each module has one job and is introduced by a lesson notebook:
 - ``quadrature``  expectations over a synthetic task's inputs by quadrature (lesson 03)
 - ``models``      MLPs, residual MLPs, layer-wise growth, stacked seeds (lessons 03-04)
 - ``layerwise``   lesson 04's measurements: the recursive view's test and layer-wise growth
+- ``shortcuts``   lesson 05's measurements: shortcuts on XOR, the shortcut grid's verdicts
+                  where they hold up (budget check, filters), the null simulation, figures
 - ``ablation``    ablation grids: stacked training, resumable results, executors, summaries
                   and the budget check (subpackage, lessons 05-07)
 - ``metrics``     accuracy, cross-entropy, predictive entropy, calibration error (lesson 06)

@@ -76,3 +76,134 @@ def test_param_count():
         fb = check(40, 128, 4, 10, 64, answer)
         assert fb.correct is False and words in fb.message, (words, fb.message)
     assert check(40, 128, 4, 10, 64, exercises.placeholder()).correct is None
+
+
+# ------------------------------------------------------------ exercise 1: predict first
+
+def _grid_records(effect8: float, noise: float = 0.002, plain_train: float = 0.95,
+                  epochs: int = 10) -> list[dict]:
+    rng = np.random.default_rng(0)
+    out = []
+    for kind in ("mlp", "cnn"):
+        for depth, eff in ((2, 0.0), (4, 0.03), (8, effect8)):
+            for seed in range(6):
+                base = 0.6 + 0.01 * seed
+                for arm, acc, train in (("plain", base, plain_train),
+                                        ("residual", base + eff + noise * rng.normal(), 0.96)):
+                    out.append({"kind": kind, "depth": depth, "seed": seed, "arm": arm,
+                                "shortcut": arm == "residual", "width": 8, "init": "he",
+                                "epochs": epochs, "profile": "quick", "dataset": "mnist1d",
+                                "n_classes": 10, "test_acc": acc, "train_acc": train,
+                                "gen_gap": train - acc})
+    return out
+
+
+def _judged(effect8: float, **kw):
+    from maxent_lib import shortcuts
+    from maxent_lib.store.provenance import StoredResults
+
+    recs = _grid_records(effect8, **kw)
+    longer = _grid_records(effect8, epochs=20, **{k: v for k, v in kw.items() if k != "epochs"})
+    return shortcuts.judge_grid(StoredResults(None, recs, {}, True, ""),
+                                StoredResults(None, longer, {}, True, ""), "quick")
+
+
+def test_c5_prediction():
+    grid = _judged(0.05)
+    check = lesson05.check_c5_prediction
+    assert check(grid, 1).correct is True and "the grid agrees" in check(grid, 1).message
+    assert "+0.05" in check(grid, 1).message and "depth 8" in check(grid, 1).message
+    for answer, words in [(0, "clears the margin"), (-1, "contains the plain net")]:
+        fb = check(grid, answer)
+        assert fb.correct is False and words in fb.message, (answer, fb.message)
+    for answer, words in [(2, "sign only"), ("up", "one number"), ([1, 1], "one number")]:
+        fb = check(grid, answer)
+        assert fb.correct is False and words in fb.message, (answer, fb.message)
+    blank = check(grid, exercises.placeholder())
+    assert blank.correct is None and "margin" not in blank.message
+    assert check(_judged(0.0, noise=0.0004), 0).correct is True          # negligible
+    assert "more than the margin" not in check(_judged(0.0, noise=0.0004), 1).message
+    wrong = check(_judged(0.0, noise=0.0004), 1)
+    assert wrong.correct is False and "little to gain" in wrong.message
+    unclear = check(_judged(0.01, noise=0.05), 1)
+    assert unclear.correct is True and "could not tell" in unclear.message
+    left_out = check(_judged(0.05, plain_train=0.80), 1)
+    assert left_out.correct is True and "leaves" in left_out.message
+    from maxent_lib import shortcuts
+
+    none = check(shortcuts.judge_grid(None, None, "quick"), -1)
+    assert none.correct is True and "no verdict yet" in none.message
+
+
+# ----------------------------------------------------------------------- exercise 3: TOST
+
+TIGHT = np.array([0.002, 0.004, -0.001, 0.003, 0.001, 0.000, 0.005, 0.002])
+WIDE = np.array([0.03, -0.02, 0.01, -0.03, 0.04, -0.01, 0.02, -0.025])
+
+
+def test_tost():
+    from maxent_lib.stats import one_sided_pvalues
+
+    sets, margin = [TIGHT, WIDE], 0.01
+    right = [one_sided_pvalues(v, margin)[2] for v in sets]
+    assert right[0] < 0.05 < right[1]
+    check = lesson05.check_tost
+    assert check(sets, margin, right).correct is True
+
+    def one_sided(v, ddof=1, dist=None):
+        n, m = len(v), v.mean()
+        se = v.std(ddof=ddof) / np.sqrt(n)
+        d = dist if dist is not None else stats.t(n - 1)
+        return d.sf((m + margin) / se), d.sf((margin - m) / se)
+
+    def z0(v):
+        t = v.mean() / (v.std(ddof=1) / np.sqrt(len(v)))
+        return max(stats.t(len(v) - 1).sf(t), stats.t(len(v) - 1).cdf(t))
+
+    cases = [([0.5, 0.9], "Hint 1"), ([stats.ttest_1samp(v, 0).pvalue for v in sets],
+                                       "two-sided"),
+             ([min(one_sided(v)) for v in sets], "larger"), ([z0(v) for v in sets], "margin"),
+             ([max(one_sided(v, dist=stats.norm)) for v in sets], "normal"),
+             ([max(one_sided(v, ddof=0)) for v in sets], "ddof=1"), ([0.1], "shape")]
+    for answer, words in cases:
+        fb = check(sets, margin, answer)
+        assert fb.correct is False and words in fb.message, (words, fb.message)
+    blank = check(sets, margin, exercises.placeholder((2,)))
+    assert blank.correct is None and "sf" not in blank.message
+    assert check(None, margin, right).correct is False      # never raises
+
+
+# ------------------------------------------------------- exercise 5: FC1 of a residual layer
+
+def test_residual_fc1():
+    import torch
+
+    from maxent_lib import data, models
+
+    xor = data.xor_task()
+    X, y = xor.sample(400, seed=1)
+    torch.manual_seed(0)
+    plain = models.MLP(2, 4, 3, 2)
+    with torch.no_grad():            # the last plain layer switches every unit off: all lost
+        plain.layers[2].weight.zero_()
+        plain.layers[2].bias.fill_(-1.0)
+    torch.manual_seed(0)
+    residual = models.MLP(2, 4, 3, 2, shortcut=True)
+    check = lesson05.check_residual_fc1
+    blank = check(xor, plain, residual, X, y, exercises.placeholder((2,)))
+    assert blank.correct is None and "FlexibleProbe" not in blank.message
+    ref = {k: lesson05._fc1_reference(xor, models.layer_features(n, X)[-1], X, y)[0]
+           for k, n in (("plain", plain), ("residual", residual))}
+    first = lesson05._fc1_reference(xor, models.layer_features(plain, X)[0], X, y)[0]
+    want = np.array([ref["plain"], ref["residual"]])
+    assert want[0] > 0.5 and abs(want[1] - first) < 0.3
+    fb = check(xor, plain, residual, X, y, want + 0.01)
+    assert fb.correct is True and "plain net" in fb.message
+    cases = [(want[::-1], "order"), (-want, "sign"), (want / np.log(2), "bits"),
+             (np.array([first, lesson05._fc1_reference(
+                 xor, models.layer_features(residual, X)[0], X, y)[0]]), "first layer"),
+             (want + 0.5, "Hint"), (want[:1], "shape")]
+    for answer, words in cases:
+        got = check(xor, plain, residual, X, y, answer)
+        assert got.correct is False and words in got.message, (words, got.message)
+    assert check(xor, "not a net", residual, X, y, want).correct is False
