@@ -66,8 +66,14 @@ EXEMPT_MODULES: dict[str, str] = {
                "their bad inputs in tests/badinput_cases.py)",
     "validation": "the declaration mechanism itself (its constraints' bad values generate this "
                   "suite; tests/test_checks.py)",
-    "layerwise": "new and still being written (not in the repository yet): its functions are "
-                 "declared; move it to MODULES, with examples, when it lands",
+}
+#: New modules another engineer is writing now (their functions are declared as they land):
+#: they join MODULES, with examples, when their author finishes them.
+BEING_WRITTEN: dict[str, str] = {
+    "layerwise": "lesson 04's measurements",
+    "shortcuts": "lesson 05's measurements",
+    "evidence": "not in the repository yet",
+    "regularization": "not in the repository yet",
 }
 #: being rewritten; declared by the engineer rewriting them
 PENDING_DECLARATIONS: frozenset[str] = frozenset({
@@ -734,6 +740,11 @@ def _examples() -> dict[str, Example]:
                                     for a in ("a", "b")], "test_acc"),
                      {"band": 0.01, "hollow": False, "label": "x", "width": 12}),
             check=lambda r: r == ["a", "b"]),
+        "plots.entropy_accuracy": F(
+            lambda: ((figure()[1], [{"arm": a, "n_train": n, **{
+                f"{m}_{k}": v for m, base in (("test_entropy", 0.5), ("test_acc", 0.6))
+                for k, v in (("mean", base), ("lo", base - 0.1), ("hi", base + 0.1))}}
+                for a in ("a", "b") for n in (250, 1000)]), {})),
         # ---- statistics of the verdicts
         "stats.t_interval": E([0.5, 0.6, 0.7], 0.95, test_fraction=0.3,
                               check=lambda r: r[1] <= r[0] <= r[2]),
@@ -806,7 +817,8 @@ def _library_declarations() -> list[str]:
     """The declared functions of the suite's modules (not pending, not exempt; declarations
     made elsewhere, e.g. by tests of the mechanism, are left out)."""
     return [n for n in DECLARED if n.startswith("maxent_lib.") and not _pending(n)
-            and not any(n.startswith(f"maxent_lib.{e}.") for e in EXEMPT_MODULES)]
+            and not any(n.startswith(f"maxent_lib.{e}.")
+                        for e in (*EXEMPT_MODULES, *BEING_WRITTEN))]
 
 
 def _callable_of(name: str) -> tuple[Callable[..., Any], inspect.Signature]:
@@ -881,7 +893,8 @@ def test_every_module_is_in_the_suite():
     module's public functions cannot escape the suite."""
     found = {m.name.removeprefix("maxent_lib.")
              for m in pkgutil.walk_packages(maxent_lib.__path__, "maxent_lib.")}
-    exempt = {m for m in found if any(m == e or m.startswith(e + ".") for e in EXEMPT_MODULES)}
+    exempt = {m for m in found if any(m == e or m.startswith(e + ".")
+                                      for e in (*EXEMPT_MODULES, *BEING_WRITTEN))}
     assert not sorted(found - set(MODULES) - exempt), "modules outside the suite"
     assert not sorted(set(MODULES) - found), "listed modules are gone"
 
