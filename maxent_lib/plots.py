@@ -415,6 +415,63 @@ def posterior_map(ax: Any, x1: Any, x2: Any, p1: Any, levels: int = 11) -> Any:
     return filled
 
 
+# ------------------------------------------------------------------- lesson 07: the verdicts
+
+#: How :func:`verdict_map` draws each verdict: a fill colour (Okabe-Ito, or grey) and a symbol
+#: printed in the cell, so the map reads in black and white.
+VERDICT_STYLE: dict[str, tuple[str, str]] = {
+    "supported": ("#009E73", "✓"), "contradicted": ("#D55E00", "✗"),
+    "mixed": ("#E69F00", "±"), "negligible": ("#56B4E9", "0"),
+    "inconclusive": ("#DDDDDD", "?"), "no verdict": ("#FFFFFF", "–"),
+    "by construction": ("#999999", "="),
+}
+
+
+@validate(ax=_AXES, cells=Dict(), rows=Items(Text(empty=False), min_len=1, unique=True),
+          cols=Items(Text(empty=False), min_len=1, unique=True))
+def verdict_map(ax: Any, cells: dict[tuple[str, str], str], rows: Sequence[str],
+                cols: Sequence[str]) -> list[Any]:
+    """The verdicts of claims by items as a grid of coloured cells: ``cells`` maps (row, column)
+    (e.g. (item, claim)) to a verdict of :data:`VERDICT_STYLE` ("supported", ..., "no verdict",
+    "by construction"), optionally followed by " | depends on a filter", drawn as a star after
+    the cell's symbol; a pair missing from ``cells`` (a claim that does not apply to the item)
+    stays blank. Rows top to bottom, columns labelled on top. Returns the legend handles of the
+    verdicts shown (pass them to ``legend(handles=...)``). Introduced in lesson 07."""
+    from matplotlib.patches import Patch, Rectangle
+
+    _check_axes(ax)
+    seen, starred = [], False
+    for key, word in cells.items():
+        if not (isinstance(key, tuple) and len(key) == 2 and key[0] in rows and key[1] in cols):
+            raise ValueError(f"cells has the key {key!r}: keys must be (row, column) pairs of "
+                             "rows and cols")
+        base = word.split(" | ")[0] if isinstance(word, str) else word
+        if base not in VERDICT_STYLE:
+            raise ValueError(f"cells[{key!r}] = {word!r} is not one of {list(VERDICT_STYLE)}")
+        seen.append(base)
+        starred |= word.endswith("depends on a filter")
+    for (row, col), word in cells.items():
+        i, j = rows.index(row), cols.index(col)
+        color, symbol = VERDICT_STYLE[word.split(" | ")[0]]
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=color, edgecolor="0.3",
+                               lw=1.0, hatch="//" if word.startswith("no verdict") else None))
+        ax.text(j, i, symbol + ("*" if word.endswith("depends on a filter") else ""),
+                ha="center", va="center", fontsize=16, fontweight="bold")
+    ax.set_xlim(-0.5, len(cols) - 0.5)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_xticks(range(len(cols)), list(cols))
+    ax.set_yticks(range(len(rows)), list(rows))
+    ax.tick_params(top=True, labeltop=True, bottom=False, labelbottom=False, length=0)
+    ax.grid(False)
+    handles = [Patch(facecolor=VERDICT_STYLE[w][0], edgecolor="0.3",
+                     hatch="//" if w == "no verdict" else None,
+                     label=f"{VERDICT_STYLE[w][1]}  {w}") for w in VERDICT_STYLE if w in seen]
+    if starred:
+        handles.append(Patch(facecolor="white", edgecolor="white",
+                             label="*  depends on a filter"))
+    return handles
+
+
 # -------------------------------------------------------------- lesson 06: regularisation
 
 from .validation import Flag  # noqa: E402

@@ -69,3 +69,90 @@ def test_exercise_3():
         assert fb.correct is False and words in fb.message, (words, fb.message)
     assert lesson07.exercise_3(exercises.placeholder(), effect, sd).correct is None
     assert lesson07.exercise_3(3, 0.0, sd).correct is None  # no answer exists
+
+
+def test_exercise_4():
+    want = lesson07.exercise_4_expected()
+    assert want == [("supported", "supported"), ("inconclusive", "supported"),
+                    ("mixed", "supported"), ("contradicted", "contradicted"),
+                    ("mixed", "mixed")]
+    assert lesson07.exercise_4(want).correct is True
+    assert lesson07.exercise_4([(a.upper(), " " + b) for a, b in want]).correct is True
+    assert lesson07.exercise_4(np.array(want)).correct is True
+    swapped = [(b, a) for a, b in want]
+    existential_twice = [(b, b) for _, b in want]
+    unclear_ok = [want[0], ("supported", "supported"), *want[2:]]
+    negl_unclear = [*want[:2], ("inconclusive", "supported"), *want[3:]]
+    negl_against = [*want[:2], ("mixed", "mixed"), *want[3:]]
+    against_unclear = [*want[:3], ("inconclusive", "inconclusive"), want[4]]
+    cases = [([*want[:4], ("supported", "mixed")], "Hint 1"),
+             (swapped, "swapped"), (existential_twice, "existential rule"),
+             (unclear_ok, "family 2"), (negl_unclear, "family 3 has a negligible"),
+             (negl_against, "not against"), (against_unclear, "family 4"),
+             ([("great", "fine")] * 5, "not a verdict"), (want[:3], "got 3 entries"),
+             ([(1, 0)] * 5, "as words"), ("supported", "pairs"), ({"a": 1}, "pairs")]
+    for answer, words in cases:
+        fb = lesson07.exercise_4(answer)
+        assert fb.correct is False and words in fb.message, (words, fb.message)
+    blank = lesson07.exercise_4(exercises.placeholder((5, 2)))
+    assert blank.correct is None and "every" not in blank.message
+    assert lesson07.exercise_4(None).correct is None
+
+
+def test_exercise_4_hints_grow():
+    want = lesson07.exercise_4_expected()
+    first = lesson07.exercise_4([*want[:4], ("supported", "mixed")])
+    second = lesson07.exercise_4([*want[:4], ("negligible", "mixed")])
+    assert "Hint 1" in first.message and "Hint 2" in second.message
+
+
+def test_exercise_5():
+    t, g = lesson07.EXAMPLE_TRAIN_CONTRAST, lesson07.EXAMPLE_GAP_CONTRAST
+    fit, gen = t.mean(), -g.mean()
+    assert lesson07.exercise_5([fit, gen], t, g).correct is True
+    cases = [([1.0, 1.0], "Hint 1"), ([fit, -gen], "minus the change"), ([gen, fit], "order"),
+             ([fit + gen, gen], "training-accuracy contrast alone"),
+             ([100 * fit, 100 * gen], "percentages")]
+    for answer, words in cases:
+        fb = lesson07.exercise_5(answer, t, g)
+        assert fb.correct is False and words in fb.message, (words, fb.message)
+    assert lesson07.exercise_5(exercises.placeholder((2,)), t, g).correct is None
+    fb = lesson07.exercise_5([fit, gen], t[:3], g)  # bad data: feedback, no error
+    assert fb.correct is False and "data" in fb.message
+
+
+def test_exercise_5_reading():
+    t, g = lesson07.EXAMPLE_TRAIN_CONTRAST, lesson07.EXAMPLE_GAP_CONTRAST
+    assert np.mean(-g) < 0  # the example's gap grows: its generalisation part is negative
+    assert lesson07.exercise_5_reading("fit", t, g).correct is True
+    assert lesson07.exercise_5_reading(" Fit ", t, g).correct is True
+    fb = lesson07.exercise_5_reading("generalisation", t, g)
+    assert fb.correct is False and "does not lie above 0" in fb.message
+    both_means = np.array([-0.004, 0.012, -0.01, 0.009, -0.002, -0.011])  # -mean > 0, covers 0
+    assert -both_means.mean() > 0
+    fb = lesson07.exercise_5_reading("fit and generalisation", t, both_means)
+    assert fb.correct is False and "lower ends" in fb.message
+    fb = lesson07.exercise_5_reading("neither", t, g)
+    assert fb.correct is False and "Hint" in fb.message
+    assert lesson07.exercise_5_reading("maybe", t, g).correct is False
+    assert lesson07.exercise_5_reading(3, t, g).correct is False
+    assert lesson07.exercise_5_reading(exercises.placeholder(), t, g).correct is None
+
+
+def test_exercise_5_data():
+    t, g, origin = lesson07.exercise_5_data(None)
+    assert origin == "made-up example numbers" and len(t) == len(g)
+    recs = []
+    for depth in (2, 8):
+        for seed in range(4):
+            for arm in ("plain", "residual"):
+                train = 0.9 + (0.05 if (depth, arm) == (8, "residual") else 0.0) + 0.001 * seed
+                test = 0.6 + (0.02 if (depth, arm) == (8, "residual") else 0.0)
+                recs.append({"kind": "mlp", "depth": depth, "arm": arm, "seed": seed,
+                             "n_classes": 10, "train_acc": train, "test_acc": test,
+                             "gen_gap": train - test})
+    t, g, origin = lesson07.exercise_5_data(recs)
+    assert origin == "stored results: MLP, depth 8 vs 2, 4 seeds"
+    np.testing.assert_allclose(t, 0.05)
+    np.testing.assert_allclose(g, 0.03)
+    assert lesson07.exercise_5_data([{"kind": "mlp"}])[2] == "made-up example numbers"

@@ -8,8 +8,8 @@ import math
 import numpy as np
 from scipy import stats
 
-from ..stats import t_interval, verdict
-from . import Feedback, Mistake, check, exercise, scalar
+from ..stats import FAMILY_VERDICTS, _verdict, t_interval, verdict
+from . import Feedback, Mistake, check, exercise, is_placeholder, scalar
 
 #: Exercise 7.1: four (lo, hi, predicted direction) triples to judge.
 EXERCISE_1_INTERVALS: tuple[tuple[float, float, int], ...] = (
@@ -182,3 +182,199 @@ def exercise_3(n: object, effect: float, sd: float) -> Feedback:
                 test=lambda g: abs(float(g) - normal) == 1 and abs(float(g) - expected) > 1),
     ]
     return check(ex, n, float(expected), mistakes=mistakes, rtol=0, atol=1e-9)
+
+
+#: Exercise 7.4: the calls of five families of settings (one claim each, predicted direction
+#: +1). Give each family's verdict twice: read as a universal claim (every setting) and as an
+#: existential claim (some setting).
+EXERCISE_4_CALLS: tuple[tuple[str, ...], ...] = (
+    ("for", "for", "for"),
+    ("for", "unclear", "for"),
+    ("for", "negligible", "unclear"),
+    ("against", "unclear", "negligible"),
+    ("for", "against", "unclear"),
+)
+
+
+def exercise_4_expected() -> list[tuple[str, str]]:
+    """The verdicts of :data:`EXERCISE_4_CALLS`: (universal, existential) per family, by the
+    course's rule (:mod:`maxent_lib.stats`)."""
+    return [(_verdict(list(c), 1, "universal"), _verdict(list(c), 1, "existential"))
+            for c in EXERCISE_4_CALLS]
+
+
+def _verdict_pairs(answer: object, n: int) -> list[tuple[str, str]] | str:
+    """``answer`` as n (universal, existential) pairs of lower-case words, or what is wrong."""
+    form = (f"give {n} pairs (universal verdict, existential verdict), one per family, each a "
+            "verdict word such as 'supported'")
+    if isinstance(answer, dict) or isinstance(answer, str | bytes):
+        return form + "."
+    try:
+        rows = [tuple(r) for r in answer]
+    except TypeError:
+        return form + "."
+    if len(rows) != n or any(len(r) != 2 for r in rows):
+        return form + f" (got {len(rows)} entries)."
+    if not all(isinstance(w, str) for r in rows for w in r):
+        return "write the verdicts as words (strings): 'supported', 'contradicted', 'mixed', " \
+               "'negligible' or 'inconclusive'."
+    out = [(a.strip().lower(), b.strip().lower()) for a, b in rows]
+    unknown = sorted({w for r in out for w in r} - set(FAMILY_VERDICTS))
+    if unknown:
+        return f"{unknown} is not a verdict: use {', '.join(FAMILY_VERDICTS)}."
+    return out
+
+
+def exercise_4(answer: object) -> Feedback:
+    """Exercise 7.4: per family of :data:`EXERCISE_4_CALLS`, the verdict of a universal and of
+    an existential claim, as ``[(universal, existential), ...]``."""
+    n = len(EXERCISE_4_CALLS)
+    want = exercise_4_expected()
+    ex = exercise(
+        "Exercise 7.4", f"give {n} pairs (universal verdict, existential verdict), one per "
+                        "family, e.g. [('supported', 'supported'), ...].",
+        hints=["count each family's calls: how many for the prediction, against it, "
+               "negligible, unclear.",
+               "a universal claim says every setting: it is supported only when every call is "
+               "'for'; 'for' beside 'against' or 'negligible' makes it mixed; 'against' and no "
+               "'for' makes it contradicted; otherwise (some unclear) inconclusive.",
+               "an existential claim says some setting: some 'for' and no 'against' -> "
+               "supported; both -> mixed; 'against' and no 'for' -> contradicted; every call "
+               "negligible -> negligible; otherwise inconclusive."],
+        success="the same calls give different verdicts: a universal claim needs every setting "
+                "for it, an existential one needs some for it and none against it.")
+    try:
+        if answer is None or (not isinstance(answer, list | tuple) and is_placeholder(answer)):
+            return ex.not_answered()
+        got = _verdict_pairs(answer, n)
+        if isinstance(got, str):
+            return Feedback(ex.name, False, got)
+        key = np.array([[FAMILY_VERDICTS.index(w) for w in r] for r in got], dtype=float)
+        if got == want:
+            return ex.right()
+        return ex.wrong(_mistake_4(got, want), key) if _mistake_4(got, want) else ex.hint(key)
+    except Exception as exc:  # noqa: BLE001 - a checker answers, it does not crash the lesson
+        return Feedback(ex.name, False, f"this answer could not be checked ({exc}). {ex.task}")
+
+
+def _mistake_4(got: list[tuple[str, str]], want: list[tuple[str, str]]) -> str | None:
+    """The message for a common mistake of exercise 7.4, or None."""
+    if [(b, a) for a, b in got] == want:
+        return "the two columns are swapped: first the universal claim (every setting), then " \
+               "the existential one (some setting)."
+    if [g[0] for g in got] == [w[1] for w in want]:
+        return "your universal column follows the existential rule: a claim about every " \
+               "setting is supported only when every setting is for it."
+    if got[1][0] == "supported":
+        return "family 2 has an unclear setting: 'every setting' is not shown there, so the " \
+               "universal claim is not supported (inconclusive)."
+    if got[2][0] == "inconclusive":
+        return "family 3 has a negligible setting beside a setting for the prediction: in that " \
+               "setting the effect is shown to be too small, so 'every setting' fails: mixed."
+    if got[2][1] in ("mixed", "contradicted"):
+        return "a negligible setting is not against the prediction: for a claim about some " \
+               "setting, family 3 has a setting for it and none against it: supported."
+    if "inconclusive" in (got[3][0], got[3][1]):
+        return "family 4 has a setting against the prediction and none for it: contradicted, " \
+               "whichever the quantifier."
+    return None
+
+
+#: Exercise 7.5's fallback data (used only when no current shortcut results give a verdict):
+#: made-up per-seed contrasts (deepest minus shallowest depth of residual minus plain),
+#: labelled as such wherever they are shown.
+EXAMPLE_TRAIN_CONTRAST = np.array([0.040, 0.045, 0.038, 0.044, 0.041, 0.043])
+EXAMPLE_GAP_CONTRAST = np.array([0.010, 0.002, 0.015, -0.004, 0.008, 0.006])
+
+
+def exercise_5_data(records: list[dict] | None) -> tuple[np.ndarray, np.ndarray, str]:
+    """Per-seed contrasts d(train accuracy) and d(generalisation gap) of claim C6 for the MLP of
+    stored shortcut-grid ``records`` (:func:`maxent_lib.evidence.c6_split`: residual minus
+    plain at the deepest depth minus the same at the shallowest), with a description; the
+    made-up example arrays when there are none."""
+    from ..evidence import c6_split
+
+    try:
+        rows = [r for r in c6_split(records) if r["kind"] == "mlp" and r["n"] >= 2] \
+            if records else []
+    except ValueError:
+        rows = []
+    if rows:
+        r = rows[0]
+        return (np.array(r["values"]["fit"]), -np.array(r["values"]["generalisation"]),
+                f"stored results: MLP, depth {r['depths'][1]} vs {r['depths'][0]}, "
+                f"{r['n']} seeds")
+    return EXAMPLE_TRAIN_CONTRAST.copy(), EXAMPLE_GAP_CONTRAST.copy(), "made-up example numbers"
+
+
+def exercise_5(answer: object, d_train: object, d_gap: object) -> Feedback:
+    """Exercise 7.5 (a): ``[fit part, generalisation part]`` of C6's contrast: the means over
+    seeds of d(train accuracy) and of -d(generalisation gap)."""
+    ex = exercise(
+        "Exercise 7.5", "give [fit part, generalisation part], an array of shape (2,).",
+        hints=["test accuracy = training accuracy - generalisation gap, for every net and so "
+               "for every contrast.",
+               "so d(test) = d(train) + (-d(gap)): the first term is the fit part, the second "
+               "the generalisation part.",
+               "[d_train.mean(), -d_gap.mean()]."])
+    try:
+        t, g = np.asarray(d_train, dtype=float), np.asarray(d_gap, dtype=float)
+        if t.shape != g.shape or t.ndim != 1 or len(t) < 2:
+            return Feedback(ex.name, False, "the exercise's data must be two 1-D arrays of equal "
+                                            "length >= 2: re-run the cell that makes them.")
+        fit, gen = float(t.mean()), float(-g.mean())
+        ex.success = (f"fit part {fit:+.4f}, generalisation part {gen:+.4f}; together the "
+                      f"test-accuracy contrast {fit + gen:+.4f}.")
+        mistakes = [
+            Mistake("the generalisation part is minus the change of the gap: a gap that shrinks "
+                    "is a gain in test accuracy.", value=[fit, -gen], rtol=0, atol=1e-6),
+            Mistake("the order is [fit part, generalisation part].", value=[gen, fit], rtol=0,
+                    atol=1e-6),
+            Mistake("the fit part is the training-accuracy contrast alone, not the test-accuracy "
+                    "contrast.", value=[fit + gen, gen], rtol=0, atol=1e-6),
+            Mistake("accuracies are fractions here, not percentages.",
+                    value=[100 * fit, 100 * gen], rtol=0, atol=1e-4),
+        ]
+    except Exception as exc:  # noqa: BLE001 - bad exercise data: still answer
+        return Feedback(ex.name, False, f"the exercise's data could not be read ({exc}).")
+    return check(ex, answer, np.array([fit, gen]), mistakes=mistakes, rtol=1e-4, atol=1e-6)
+
+
+READINGS: tuple[str, ...] = ("fit", "generalisation", "fit and generalisation", "neither")
+
+
+def exercise_5_reading(answer: object, d_train: object, d_gap: object) -> Feedback:
+    """Exercise 7.5 (b): which part's 95% t interval over seeds lies above 0: "fit",
+    "generalisation", "fit and generalisation" or "neither"."""
+    ex = exercise(
+        "Exercise 7.5 (b)", f"give one of {', '.join(map(repr, READINGS))}.",
+        hints=["a part counts only where its 95% interval over seeds lies above 0, not where "
+               "its mean does.",
+               "compute t_interval(d_train) and t_interval(-d_gap) (maxent_lib.stats) and look "
+               "at their lower ends."])
+    try:
+        t, g = np.asarray(d_train, dtype=float), np.asarray(d_gap, dtype=float)
+        fit, gen = t_interval(t), t_interval(-g)
+        shown = [n for n, (_, lo, _) in (("fit", fit), ("generalisation", gen)) if lo > 0]
+        want = {0: "neither", 2: "fit and generalisation"}.get(len(shown), shown[0] if shown
+                                                                else "neither")
+        by_mean = [n for n, (m, _, _) in (("fit", fit), ("generalisation", gen)) if m > 0]
+        if answer is None or (not isinstance(answer, str) and is_placeholder(answer)):
+            return ex.not_answered()
+        if not isinstance(answer, str) or answer.strip().lower() not in READINGS:
+            return Feedback(ex.name, False, f"answer with one of {', '.join(map(repr, READINGS))}.")
+        word = answer.strip().lower()
+        if word == want:
+            return ex.right(f"{want}: fit part {fit[0]:+.3f} [{fit[1]:+.3f}, {fit[2]:+.3f}], "
+                            f"generalisation part {gen[0]:+.3f} [{gen[1]:+.3f}, {gen[2]:+.3f}].")
+        code = np.array([float(READINGS.index(word))])
+        if len(by_mean) == 2 and word == "fit and generalisation":
+            return ex.wrong("both means are above 0, but a part counts only where its 95% "
+                            "interval lies above 0: look at the lower ends.", code)
+        if word == "generalisation" and "generalisation" not in shown:
+            return ex.wrong("the generalisation part's interval does not lie above 0: C6's "
+                            "contrast does not show that shortcuts generalise better with "
+                            "depth.", code)
+        return ex.hint(code)
+    except Exception as exc:  # noqa: BLE001 - a checker answers, it does not crash the lesson
+        return Feedback(ex.name, False, f"this answer could not be checked ({exc}). {ex.task}")
