@@ -152,7 +152,24 @@ def test_exercise_5_data():
                              "n_classes": 10, "train_acc": train, "test_acc": test,
                              "gen_gap": train - test})
     t, g, origin = lesson07.exercise_5_data(recs)
-    assert origin == "stored results: MLP, depth 8 vs 2, 4 seeds"
+    assert origin == "stored results: MLP, depth 8 vs 2, 4 seeds"   # the only architecture
     np.testing.assert_allclose(t, 0.05)
     np.testing.assert_allclose(g, 0.03)
     assert lesson07.exercise_5_data([{"kind": "mlp"}])[2] == "made-up example numbers"
+
+
+def test_exercise_5_data_takes_the_architecture_with_the_largest_contrast():
+    recs = []
+    for kind, gain in (("mlp", 0.01), ("cnn", 0.04)):
+        for depth in (2, 8):
+            for seed in range(3):
+                for arm in ("plain", "residual"):
+                    test = 0.6 + (gain if (depth, arm) == (8, "residual") else 0.0) + 0.001 * seed
+                    recs.append({"kind": kind, "depth": depth, "arm": arm, "seed": seed,
+                                 "n_classes": 10, "train_acc": 1.0, "test_acc": test,
+                                 "gen_gap": 1.0 - test})
+    t, g, origin = lesson07.exercise_5_data(recs)
+    assert origin.startswith("stored results: CNN")
+    np.testing.assert_allclose(t, 0.0, atol=1e-12)
+    np.testing.assert_allclose(g, -0.04, atol=1e-9)
+    assert lesson07.exercise_5_reading("generalisation", t, g).correct is True
