@@ -206,7 +206,8 @@ def c6_split(records: Sequence[dict[str, Any]], trained_at: float | None = TRAIN
     (:func:`maxent_lib.stats.t_interval`). Since ``gen_gap = train_acc - test_acc`` for every
     net, the split is exact seed by seed: d(test) = d(train) - d(gap), a **fit part** d(train)
     and a **generalisation part** -d(gap). Rows: ``kind``, ``metric``, ``n``, ``effect``,
-    ``lo``, ``hi``, ``values`` (per seed), ``depths`` (shallowest, deepest). Raises
+    ``lo``, ``hi``, ``values`` (per seed), ``depths`` (shallowest, deepest); an architecture
+    with one depth, or with no seed whose four nets are there and trained, has none. Raises
     ``ValueError`` when a record's ``gen_gap`` is not its ``train_acc - test_acc`` (to the
     rounding of stored values). Introduced in lesson 05."""
     recs = [r for r in records if r.get("init", "he") == "he" and r["gen_gap"] is not None]
@@ -219,9 +220,13 @@ def c6_split(records: Sequence[dict[str, Any]], trained_at: float | None = TRAIN
         lo, hi = min(r["depth"] for r in mine), max(r["depth"] for r in mine)
         if lo == hi:
             continue
-        for metric in ("test_acc", "train_acc", "gen_gap"):
-            vals = interaction_values(mine, metric, "arm", "plain", "residual", "depth", lo, hi,
-                                      trained_at=trained_at)
+        try:
+            per = {m: interaction_values(mine, m, "arm", "plain", "residual", "depth", lo, hi,
+                                         trained_at=trained_at)
+                   for m in ("test_acc", "train_acc", "gen_gap")}
+        except ValueError:  # no seed has all four nets (an unfinished grid): no row
+            continue
+        for metric, vals in per.items():
             mean, a, b = t_interval(vals)
             out.append({"kind": kind, "metric": metric, "n": len(vals), "effect": mean,
                         "lo": a, "hi": b, "values": list(vals), "depths": (lo, hi)})
@@ -276,7 +281,7 @@ def _sample(records: list[dict[str, Any]], longer: list[dict[str, Any]]) -> str:
 
 
 def _why_not(stored: StoredResults | None, budget: StoredResults | None,
-             check: BudgetCheck | None) -> str | None:
+             check: BudgetCheck | None, error: str = "") -> str | None:
     if stored is None or not stored.records:
         return "its results file has not been made"
     if not stored.current:
@@ -286,9 +291,9 @@ def _why_not(stored: StoredResults | None, budget: StoredResults | None,
     if not budget.current:
         return f"its budget file is not current ({budget.why})"
     if check is None:
-        return "no model of its budget file pairs with the grid"
+        return f"its budget check could not be made ({error})"
     if not check.passed:
-        return f"its budget check failed: {check.summary()}"
+        return check.summary().rstrip(".")
     return None
 
 
@@ -316,16 +321,17 @@ def judge_grid(stored: StoredResults | None, budget: StoredResults | None,
     (:func:`maxent_lib.verdicts.sensitivity_notes`; an item that depends on both filters gets
     both, joined by "; and"). None for ``stored`` or ``budget``: the file does not exist.
     Introduced in lesson 05."""
-    check, sample = None, ""
+    check, sample, error = None, "", ""
     if stored and stored.current and stored.records and budget and budget.current \
             and budget.records:
         try:
             check = budget_check(stored.records, budget.records,
                                  verdicts=lambda r: grid_verdicts("shortcut", r))
-        except ValueError:
-            check = None
+        except ValueError as exc:  # nothing pairs, or the longer runs cannot be judged
+            error = str(exc)
         sample = _sample(stored.records, budget.records)
-    out = GridVerdicts(source, stored, budget, check, sample, _why_not(stored, budget, check))
+    out = GridVerdicts(source, stored, budget, check, sample,
+                       _why_not(stored, budget, check, error))
     if not out.judged:
         return out
     records = stored.records

@@ -118,6 +118,8 @@ def test_c6_split_is_exact_seed_by_seed() -> None:
         expect = claims.interaction_values([r for r in recs if r["kind"] == kind], "test_acc",
                                            "arm", "plain", "residual", "depth", 2, 8)
         np.testing.assert_allclose(rows[kind, "test_acc"]["values"], expect)
+    unfinished = [r for r in recs if not (r["kind"] == "cnn" and r["depth"] == 8)]
+    assert {r["kind"] for r in shortcuts.c6_split(unfinished)} == {"mlp"}
     bad = [dict(r) for r in recs]
     bad[0]["gen_gap"] += 0.1
     with pytest.raises(ValueError, match="gen_gap"):
@@ -135,8 +137,11 @@ def test_a_grid_gives_a_verdict_only_when_current_and_settled() -> None:
         _stored(recs), _stored(longer, current=False), "quick").why
     moved = shortcuts.judge_grid(_stored(recs), _stored(_records(
         {2: 0.0, 4: 0.03, 8: 0.05}, epochs=20, move=0.03)), "quick")
-    assert not moved.judged and "failed" in moved.why and moved.check is not None
+    assert not moved.judged and "FAILED" in moved.why and moved.check is not None
     assert moved.sentences() == [f"The quick grid gives no verdict: {moved.why}."]
+    lone = shortcuts.judge_grid(_stored(recs), _stored([dict(r, epochs=7) for r in longer]),
+                                "quick")
+    assert not lone.judged and "could not be made" in lone.why and lone.check is None
     ok = shortcuts.judge_grid(_stored(recs), _stored(longer), "quick")
     assert ok.judged and ok.check.passed and ok.sample == ""
     by = {(f.claim.key, f.item): f.judge().verdict for f in ok.families}
