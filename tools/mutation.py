@@ -1,0 +1,758 @@
+"""Mutation testing of the library's computing modules: do the tests notice a bug?
+
+    python tools/mutation.py                       # every module, results/mutation.json
+    python tools/mutation.py --modules info stats  # some modules (others kept from the file)
+    python tools/mutation.py --list info           # the mutants of a module, without running
+    python tools/mutation.py --modules info --ids 'info:entropy:...'   # rerun chosen mutants
+
+Each mutant is one small change to one module's syntax tree (an operator, a comparison's
+boundary, a number, a boolean, a string, max/min, a sign, break/continue; see ``_variants``).
+No source file is written: a forked child imports the mutated module from memory and runs only
+the tests that execute the mutated line (found by one run of the module's test files under
+coverage, with one coverage context per test), fastest first, stopping at the first failure
+(``pytest -x -q -p no:cacheprovider -o addopts=""``) under a per-mutant timeout. A mutant is
+*killed* when a test fails (or the module no longer imports), *survived* when they all pass,
+*timeout* when they run past the limit (counted as killed, as mutmut does: the change made the
+code hang). Mutants listed in ``EQUIVALENT`` change nothing a caller can observe; each has its
+reason and is left out of the score, killed / (mutants - equivalent).
+
+Not generated (they cannot change a computed result, or are out of scope): docstrings,
+annotations, argument declarations (``@validate(...)`` and every decorator, the constraints of
+maxent_lib/validation and classes built on them: validation is tested by tests/test_badinput.py),
+``raise`` statements' arguments and warnings' messages (wording), the ``name`` argument of the
+``check_*`` helpers (it appears only in messages), ``__all__``, the literal text and format
+specifications of f-strings (the expressions inside them are mutated), ``stacklevel``, and
+string constants of four or more words (prose for the reader: the claims' statements and
+caveats, the sentences of the verdict text; its wording is not a computation).
+
+Run it with one worker, niced, on a busy machine: ``nice -n 10 python tools/mutation.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import datetime as dt
+import hashlib
+import importlib.abc
+import importlib.util
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: module (short name) -> (file, the test files that exercise it)
+_LESSONS = [f"lesson0{i}" for i in range(1, 8)]
+MODULES: dict[str, tuple[str, list[str]]] = {
+    "info": ("maxent_lib/info.py", ["tests/test_info.py", "tests/test_maxent.py",
+                                    "tests/test_properties.py",
+                                    "tests/test_exercises_lesson01.py"]),
+    "maxent": ("maxent_lib/maxent.py", ["tests/test_maxent.py", "tests/test_maxent_boundaries.py",
+                                        "tests/test_properties.py",
+                                        "tests/test_exercises_lesson01.py"]),
+    "softmax": ("maxent_lib/softmax.py", ["tests/test_softmax.py", "tests/test_maxent.py",
+                                          "tests/test_properties.py",
+                                          "tests/test_exercises_lesson02.py",
+                                          "tests/test_exercises_lesson04.py"]),
+    "metrics": ("maxent_lib/metrics.py", ["tests/test_metrics.py", "tests/test_properties.py",
+                                          "tests/test_exercises_lesson06.py"]),
+    "stats": ("maxent_lib/stats.py", ["tests/test_stats.py", "tests/test_stats_boundaries.py",
+                                      "tests/test_properties.py",
+                                      "tests/test_claims.py", "tests/test_verdicts.py",
+                                      "tests/test_exercises_lesson05.py",
+                                      "tests/test_exercises_lesson07.py"]),
+    "claims": ("maxent_lib/claims.py", ["tests/test_claims.py", "tests/test_verdicts.py",
+                                        "tests/test_stats_boundaries.py"]),
+    "verdicts": ("maxent_lib/verdicts.py", ["tests/test_verdicts.py", "tests/test_claims.py",
+                                            "tests/test_stats_boundaries.py"]),
+    "exercises": ("maxent_lib/exercises/__init__.py",
+                  ["tests/test_exercises_common.py"]
+                  + [f"tests/test_exercises_{n}.py" for n in _LESSONS]),
+    **{f"exercises.{n}": (f"maxent_lib/exercises/{n}.py",
+                          [f"tests/test_exercises_{n}.py", "tests/test_exercises_common.py"])
+       for n in _LESSONS},
+}
+
+#: tests whose baseline run takes longer than this (seconds) are not run on mutants (they are
+#: slow statistical checks; faster tests of the same code are run instead)
+MAX_TEST_SECONDS = 15.0
+
+PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "--hypothesis-seed=0",
+               "-W", "ignore"]
+
+#: mutant id -> why it is equivalent (no caller can observe the change)
+_NEG_RESHAPE = "numpy's reshape infers a size given as any negative number, not only -1"
+EQUIVALENT: dict[str, str] = {
+    # info
+    "info:mutual_information:number:1 -> 2:1": _NEG_RESHAPE,
+    # maxent
+    "maxent:_scores:string:'lambda . F[k]' -> 'XXlambda . F[k]XX':1":
+        "the default text of 'what' appears only in the overflow error's message",
+    "maxent:solve_maxent:number:200 -> 201:1":
+        "the default cap of Newton steps: the solver converges quadratically in far fewer "
+        "(tests/test_maxent_boundaries.py), and a target it cannot reach in 200 steps it "
+        "cannot reach in 201 either (the first check after the loop raises for both)",
+    "maxent:_standardise:number:1.0 -> 2.0:1":
+        "s = 2 * 2**e instead of 2**e: still an exact power of two at least the half-range, "
+        "so the standardised problem has the same solution (features in [-1/2, 1/2] instead "
+        "of [-1, 1]; the shortcut |t'| > 1 then never fires and the LP refuses those targets)",
+    "maxent:solve_maxent:name:.any -> .all:1":
+        "the |t'| > 1 test is a shortcut before the LP: a target outside [-1, 1] in some "
+        "feature is outside the hull, which the LP then reports with the same error",
+    "maxent:solve_maxent:cmp:> -> >=:3":
+        "the final check differs only when the violation equals max(tol, 1e-9) to the last bit",
+    "maxent:_check_F_target:number:1 -> 2:2": _NEG_RESHAPE,
+    "maxent:_check_lambdas:number:1 -> 2:1": _NEG_RESHAPE,
+    "maxent:solve_maxent:cmp:> -> >=:4":
+        "Newton stops at max |gradient| <= tol or < tol: they differ only when the gradient "
+        "equals tol to the last bit",
+    "maxent:solve_maxent:cmp:> -> >=:5":
+        "eigenvalues equal to the pseudo-inverse's cut-off to the last bit",
+    "maxent:solve_maxent:cmp:>= -> >:1":
+        "the Newton slope -g'H^+g is never exactly 0 while |g| > tol: g = E_p[f] - t lies in "
+        "the span of the centred features (t is inside the hull, constant features are "
+        "dropped), which is the range of H = Cov_p[f]",
+    "maxent:solve_maxent:number:0 -> 1:2":
+        "slope >= 1 instead of slope >= 0: the Newton slope is always negative (see the "
+        "mutant above), so neither test ever fires",
+    "maxent:_standardise:number:1.0 -> 2.0:2":
+        "the half-range placed in a dropped (constant) column: its scale is never used",
+    "maxent:_standardise:name:.all -> .any:1":
+        "F' = (F - c) / s lies in [-1, 1] by construction: it is always finite",
+    "maxent:solve_maxent:number:1 -> 2:4":
+        "the shortcut's threshold |t'| > 2 + 1e-7: targets in between are refused by the LP "
+        "with the same error",
+    "maxent:solve_maxent:number:1e-07 -> 1.0000001:1":
+        "the shortcut's threshold |t'| > 2.0000001: targets in between are refused by the LP "
+        "with the same error",
+    "maxent:solve_maxent:cmp:> -> >=:2":
+        "|t'| = 1 + 1e-7 exactly: the shortcut and the LP give the same error for a target "
+        "outside the hull",
+}
+
+
+# ----------------------------------------------------------------------------- generation
+def _module_name(path: str) -> str:
+    return path[:-3].replace("/", ".").removesuffix(".__init__")
+
+
+_CMP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
+        ast.NotEq: ast.Eq, ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn,
+        ast.NotIn: ast.In}
+_BIN = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
+        ast.FloorDiv: ast.Div, ast.Mod: ast.FloorDiv, ast.Pow: ast.Mult, ast.BitAnd: ast.BitOr,
+        ast.BitOr: ast.BitAnd, ast.MatMult: ast.Mult}
+_SWAP_NAMES = {"max": "min", "min": "max", "maximum": "minimum", "minimum": "maximum",
+               "argmax": "argmin", "argmin": "argmax", "amax": "amin", "amin": "amax",
+               "any": "all", "all": "any"}
+_SYM = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=",
+        ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in", ast.Add: "+",
+        ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%",
+        ast.Pow: "**", ast.BitAnd: "&", ast.BitOr: "|", ast.MatMult: "@", ast.And: "and",
+        ast.Or: "or"}
+
+
+def _skipped(tree: ast.Module) -> set[int]:
+    """ids of the nodes whose subtrees are not mutated (see the module docstring)."""
+    skip: set[int] = set()
+
+    def cut(node: ast.AST | None) -> None:
+        if node is not None:
+            skip.update(id(n) for n in ast.walk(node))
+
+    declared = {a.asname or a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                and (node.module or "").split(".")[-1] == "validation" for a in node.names}
+    for node in ast.walk(tree):
+        # argument declarations (maxent_lib/validation's constraints, and classes built on them)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                node.func.id in declared:
+            cut(node)
+        if isinstance(node, ast.ClassDef) and any(isinstance(b, ast.Name) and b.id in declared
+                                                  for b in node.bases):
+            cut(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                cut(body[0])
+            if not isinstance(node, ast.Module):
+                for d in node.decorator_list:
+                    cut(d)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            cut(node.returns)
+            for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs,
+                      node.args.vararg, node.args.kwarg]:
+                if a is not None:
+                    cut(a.annotation)
+        if isinstance(node, ast.AnnAssign):
+            cut(node.annotation)
+        if isinstance(node, ast.Raise):
+            cut(node)
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__"
+                                                for t in node.targets):
+            cut(node)
+        if isinstance(node, ast.JoinedStr):
+            for v in node.values:
+                if isinstance(v, ast.Constant):
+                    cut(v)
+                elif isinstance(v, ast.FormattedValue):
+                    cut(v.format_spec)
+        if isinstance(node, ast.Call):
+            fn = node.func
+            fname = fn.attr if isinstance(fn, ast.Attribute) else getattr(fn, "id", "")
+            if fname == "warn":
+                for a in node.args:
+                    if isinstance(a, (ast.Constant, ast.JoinedStr)):
+                        cut(a)
+            if fname.startswith(("check_", "_check_")) and len(node.args) >= 2 and \
+                    isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
+                cut(node.args[1])
+            for kw in node.keywords:
+                if kw.arg == "stacklevel":
+                    cut(kw.value)
+    return skip
+
+
+def _variants(node: ast.AST) -> list[tuple[str, str, object]]:
+    """The mutations of one node: (operator, description, what to apply)."""
+    out: list[tuple[str, str, object]] = []
+    if isinstance(node, ast.Compare):
+        for i, op in enumerate(node.ops):
+            new = _CMP.get(type(op))
+            if new:
+                out.append(("cmp", f"{_SYM[type(op)]} -> {_SYM[new]}", ("cmp", i, new)))
+    elif isinstance(node, (ast.BinOp, ast.AugAssign)):
+        new = _BIN.get(type(node.op))
+        if new:
+            out.append(("binop", f"{_SYM[type(node.op)]} -> {_SYM[new]}", ("op", new)))
+    elif isinstance(node, ast.BoolOp):
+        new = ast.Or if isinstance(node.op, ast.And) else ast.And
+        out.append(("boolop", f"{_SYM[type(node.op)]} -> {_SYM[new]}", ("op", new)))
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.Not, ast.Invert)):
+        sym = {ast.USub: "-", ast.Not: "not ", ast.Invert: "~"}[type(node.op)]
+        out.append(("unary", f"drop '{sym.strip()}'", ("unwrap",)))
+    elif isinstance(node, ast.Constant):
+        v = node.value
+        if isinstance(v, bool):
+            out.append(("bool", f"{v} -> {not v}", ("const", not v)))
+        elif isinstance(v, int):
+            out.append(("number", f"{v} -> {v + 1}", ("const", v + 1)))
+        elif isinstance(v, float):
+            out.append(("number", f"{v!r} -> {v + 1.0!r}", ("const", v + 1.0)))
+        elif isinstance(v, str) and len(v.split()) < 4:
+            out.append(("string", f"{v!r} -> {'XX' + v + 'XX'!r}", ("const", "XX" + v + "XX")))
+    elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and \
+            node.id in ("max", "min", "any", "all"):
+        out.append(("name", f"{node.id} -> {_SWAP_NAMES[node.id]}", ("name", _SWAP_NAMES[node.id])))
+    elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and \
+            node.attr in _SWAP_NAMES:
+        out.append(("name", f".{node.attr} -> .{_SWAP_NAMES[node.attr]}",
+                    ("attr", _SWAP_NAMES[node.attr])))
+    elif isinstance(node, ast.Break):
+        out.append(("flow", "break -> continue", ("flow", ast.Continue)))
+    elif isinstance(node, ast.Continue):
+        out.append(("flow", "continue -> break", ("flow", ast.Break)))
+    return out
+
+
+def _parents(tree: ast.AST) -> dict[int, ast.AST]:
+    out = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            out[id(child)] = node
+    return out
+
+
+def _scope_and_lines(node: ast.AST, parents: dict[int, ast.AST]
+                     ) -> tuple[str, list[int], bool]:
+    """The qualified name of the function or class around ``node``, the lines whose execution
+    runs it (the node's own lines and its statement's first line), and whether it lies in a
+    function's body (else it runs when the module is imported)."""
+    names, stmt, cur, in_body = [], None, node, False
+    while id(cur) in parents:
+        cur_parent = parents[id(cur)]
+        if stmt is None and isinstance(cur, ast.stmt):
+            stmt = cur
+        if isinstance(cur_parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(cur_parent.name)
+        if isinstance(cur_parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and \
+                any(cur is b for b in (cur_parent.body if isinstance(cur_parent.body, list)
+                                       else [cur_parent.body])):
+            in_body = True
+        cur = cur_parent
+    lines = set(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    if stmt is not None:
+        lines.add(stmt.lineno)
+    return ".".join(reversed(names)) or "<module>", sorted(lines), in_body
+
+
+def generate(short: str) -> list[dict]:
+    """Every mutant of a module, in source order, each with a stable id
+    ``module:scope:operator:description:n`` (n counts equal changes in the same scope)."""
+    path = ROOT / MODULES[short][0]
+    source = path.read_text()
+    tree = ast.parse(source)
+    skip, parents = _skipped(tree), _parents(tree)
+    lines = source.splitlines()
+    mutants, seen = [], {}
+    for index, node in enumerate(ast.walk(tree)):
+        if id(node) in skip or not hasattr(node, "lineno"):
+            continue
+        for k, (op, desc, how) in enumerate(_variants(node)):
+            scope, run_lines, in_body = _scope_and_lines(node, parents)
+            key = f"{short}:{scope}:{op}:{desc}"
+            seen[key] = seen.get(key, 0) + 1
+            mutants.append({"id": f"{key}:{seen[key]}", "module": short, "scope": scope,
+                            "line": node.lineno, "operator": op, "change": desc,
+                            "source": lines[node.lineno - 1].strip(), "lines": run_lines,
+                            "in_function": in_body,
+                            "node": index, "variant": k, "how": how})
+    return mutants
+
+
+def mutated_tree(short: str, mutant: dict) -> ast.Module:
+    tree = ast.parse((ROOT / MODULES[short][0]).read_text())
+    node = next(n for i, n in enumerate(ast.walk(tree)) if i == mutant["node"])
+    parents = _parents(tree)
+    how = _variants(node)[mutant["variant"]][2]
+    kind = how[0]
+    if kind == "cmp":
+        node.ops[how[1]] = how[2]()
+    elif kind == "op":
+        node.op = how[1]()
+    elif kind == "const":
+        node.value = how[1]
+    elif kind == "name":
+        node.id = how[1]
+    elif kind == "attr":
+        node.attr = how[1]
+    elif kind in ("unwrap", "flow"):
+        parent = parents[id(node)]
+        new = node.operand if kind == "unwrap" else how[1]()
+        ast.copy_location(new, node)
+        for field, value in ast.iter_fields(parent):
+            if value is node:
+                setattr(parent, field, new)
+            elif isinstance(value, list):
+                setattr(parent, field, [new if v is node else v for v in value])
+    return ast.fix_missing_locations(tree)
+
+
+# ----------------------------------------------------------------------------- baseline coverage
+class _CoveragePlugin:
+    """One coverage context per test, plus each test's duration and outcome."""
+
+    def __init__(self, cov: object) -> None:
+        self.cov, self.tests = cov, {}
+
+    def pytest_runtest_logstart(self, nodeid: str, location: object) -> None:
+        self.cov.switch_context(nodeid)
+        self.tests[nodeid] = {"duration": 0.0, "outcome": "passed"}
+
+    def pytest_runtest_logreport(self, report: object) -> None:
+        t = self.tests.setdefault(report.nodeid, {"duration": 0.0, "outcome": "passed"})
+        t["duration"] += report.duration
+        if report.failed:
+            t["outcome"] = "failed"
+        elif report.skipped and t["outcome"] == "passed":
+            t["outcome"] = "skipped"
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: object) -> None:
+        self.cov.switch_context("")
+
+
+def _coverage_run(short: str, out: Path) -> None:
+    """(In a subprocess.) Run a module's test files under coverage; write which tests run each
+    line, and every test's duration and outcome."""
+    import coverage
+    import pytest
+
+    target = str(ROOT / MODULES[short][0])
+    with tempfile.TemporaryDirectory() as tmp:
+        cov = coverage.Coverage(data_file=os.path.join(tmp, "cov"), include=[target],
+                                config_file=False)
+        plugin = _CoveragePlugin(cov)
+        cov.start()
+        files = [f for f in MODULES[short][1] if (ROOT / f).exists()]
+        code = pytest.main([*PYTEST_ARGS[1:], *files], plugins=[plugin])
+        cov.stop()
+        cov.save()
+        data = cov.get_data()
+        by_line = {str(k): sorted(v) for k, v in data.contexts_by_lineno(target).items()}
+    out.write_text(json.dumps({"exit": int(code), "tests": plugin.tests, "lines": by_line}))
+
+
+def baseline(short: str, cache: Path) -> dict:
+    path = cache / f"coverage_{short.replace('.', '_')}.json"
+    src = (ROOT / MODULES[short][0]).read_text()
+    tests_src = "".join((ROOT / f).read_text() for f in MODULES[short][1] if (ROOT / f).exists())
+    stamp = hashlib.sha256((src + "\0" + tests_src).encode()).hexdigest()
+    if path.exists():
+        data = json.loads(path.read_text())
+        if data.get("stamp") == stamp:
+            return data
+    t0 = time.time()
+    subprocess.run([sys.executable, __file__, "--_coverage", short, str(path)], check=True,
+                   cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    data = json.loads(path.read_text())
+    data["stamp"], data["seconds"] = stamp, round(time.time() - t0, 1)
+    path.write_text(json.dumps(data))
+    return data
+
+
+# ----------------------------------------------------------------------------- running mutants
+class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports one module from a mutated syntax tree instead of its file."""
+
+    def __init__(self, name: str, path: str, tree: ast.Module) -> None:
+        self.name, self.path, self.tree = name, path, tree
+
+    def find_spec(self, fullname, path=None, target=None):  # noqa: ANN001, ANN201
+        if fullname != self.name:
+            return None
+        is_pkg = self.path.endswith("__init__.py")
+        return importlib.util.spec_from_file_location(
+            fullname, self.path, loader=self,
+            submodule_search_locations=[os.path.dirname(self.path)] if is_pkg else None)
+
+    def create_module(self, spec):  # noqa: ANN001, ANN201
+        return None
+
+    def exec_module(self, module) -> None:  # noqa: ANN001
+        exec(compile(self.tree, self.path, "exec"), module.__dict__)
+
+
+class _Select:
+    """(Fresh-import path.) Keeps only the chosen tests, in the chosen order."""
+
+    def __init__(self, order: list[str]) -> None:
+        self.order = {n: i for i, n in enumerate(order)}
+
+    def pytest_collection_modifyitems(self, session, config, items) -> None:  # noqa: ANN001
+        keep = [it for it in items if it.nodeid in self.order]
+        keep.sort(key=lambda it: self.order[it.nodeid])
+        config.hook.pytest_deselected(items=[it for it in items if it.nodeid not in self.order])
+        items[:] = keep
+
+
+def _functions(module: object, path: str) -> list[object]:
+    """Every function object defined in ``path`` that ``module`` holds (module level, class
+    members, the functions that decorators wrap)."""
+    import inspect
+
+    seen, out = set(), []
+
+    def add(f: object) -> None:
+        while f is not None:
+            if isinstance(f, (staticmethod, classmethod)):
+                f = f.__func__
+                continue
+            if isinstance(f, property):
+                for g in (f.fget, f.fset, f.fdel):
+                    add(g)
+                return
+            if inspect.isfunction(f) and f.__code__.co_filename == path and id(f) not in seen:
+                seen.add(id(f))
+                out.append(f)
+            f = getattr(f, "__wrapped__", None)
+
+    for v in list(vars(module).values()):
+        if inspect.isclass(v) and v.__module__ == module.__name__:
+            for w in list(vars(v).values()):
+                add(w)
+        else:
+            add(v)
+    return out
+
+
+def _codes(code: object, out: dict) -> dict:
+    for c in code.co_consts:
+        if hasattr(c, "co_code"):
+            out[(c.co_qualname, c.co_firstlineno)] = c
+            _codes(c, out)
+    return out
+
+
+def _patch(short: str, tree: ast.Module) -> None:
+    """(In the child.) Give every function of the imported module the mutated code."""
+    path = str(ROOT / MODULES[short][0])
+    module = sys.modules[_module_name(MODULES[short][0])]
+    codes = _codes(compile(tree, path, "exec"), {})
+    for f in _functions(module, path):
+        new = codes.get((f.__code__.co_qualname, f.__code__.co_firstlineno))
+        if new is not None and new is not f.__code__:
+            f.__code__ = new
+
+
+def _child(short: str, mutant: dict | None, items: list, session: object) -> int:
+    """(In the forked child.) Apply the mutant and run the tests: 0 all passed, 1 one failed."""
+    fd = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    tree = mutated_tree(short, mutant) if mutant else None
+    if tree is not None and not mutant["in_function"]:
+        # module-level code: import everything afresh, with the mutated module from memory
+        for name in list(sys.modules):
+            mod = sys.modules[name]
+            if name == "maxent_lib" or name.startswith("maxent_lib.") or \
+                    str(getattr(mod, "__file__", "") or "").startswith(str(ROOT / "tests")):
+                del sys.modules[name]
+        sys.meta_path.insert(0, _Finder(_module_name(MODULES[short][0]),
+                                        str(ROOT / MODULES[short][0]), tree))
+        import pytest
+
+        files = sorted({it.nodeid.split("::")[0] for it in items})
+        return int(pytest.main([*PYTEST_ARGS, *files],
+                               plugins=[_Select([it.nodeid for it in items])]))
+    if tree is not None:
+        _patch(short, tree)
+    from _pytest.runner import runtestprotocol
+
+    for i, item in enumerate(items):
+        nxt = items[i + 1] if i + 1 < len(items) else None
+        reports = runtestprotocol(item, nextitem=nxt, log=False)
+        if any(r.failed for r in reports):
+            return 1
+    return 0
+
+
+def run_mutant(short: str, mutant: dict | None, items: list, session: object, timeout: float
+               ) -> tuple[str, float]:
+    """Fork, apply the mutant in the child, run ``items``; 'killed', 'survived', 'timeout' or
+    'error (...)', and the seconds it took. ``mutant`` None runs the unmutated code."""
+    t0 = time.time()
+    pid = os.fork()
+    if pid == 0:
+        code = 3
+        try:
+            os.setpgid(0, 0)
+            code = _child(short, mutant, items, session)
+        except BaseException:  # noqa: BLE001 - the child must always exit
+            code = 2 if mutant is not None else 3
+        finally:
+            os._exit(code)
+    deadline = t0 + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.time() > deadline:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+            return "timeout", time.time() - t0
+        time.sleep(0.02)
+    code = os.waitstatus_to_exitcode(status)
+    took = time.time() - t0
+    if code == 0:
+        return "survived", took
+    if code in (1, 2):  # a test failed, or the mutated code raised outside a test
+        return "killed", took
+    return f"error (exit {code})", took
+
+
+def _selected(mutant: dict, base: dict) -> list[str]:
+    """The tests that run the mutant's lines (every test for code run at import only), passing
+    in the baseline and faster than MAX_TEST_SECONDS, fastest first."""
+    tests = base["tests"]
+    ok = {n for n, t in tests.items()
+          if t["outcome"] == "passed" and t["duration"] <= MAX_TEST_SECONDS}
+    contexts = {c for line in mutant["lines"] for c in base["lines"].get(str(line), [])}
+    chosen = contexts - {""}
+    if not mutant["in_function"] or (not chosen and "" in contexts):
+        # run at import: every test that runs some code of the module may see it
+        chosen = {c for cs in base["lines"].values() for c in cs} - {""}
+    chosen &= ok
+    return sorted(chosen, key=lambda n: (tests[n]["duration"], n))
+
+
+class _Loop:
+    """A pytest plugin that replaces the test loop: one forked run per mutant."""
+
+    def __init__(self, short: str, base: dict, ids: set[str] | None, log: object) -> None:
+        self.short, self.base, self.ids, self.log = short, base, ids, log
+        self.results: list[dict] = []
+        self.check = None
+
+    def pytest_runtestloop(self, session) -> bool:  # noqa: ANN001
+        by_id = {it.nodeid: it for it in session.items}
+        tests = self.base["tests"]
+        every = [n for n in sorted(tests, key=lambda n: tests[n]["duration"]) if n in by_id
+                 and tests[n]["outcome"] == "passed" and tests[n]["duration"] <= MAX_TEST_SECONDS]
+        # the unmutated code must pass (a quick check of the forked runs: the fastest tests)
+        quick = every[:20]
+        self.check = run_mutant(self.short, None, [by_id[n] for n in quick], session,
+                                120.0 + 10.0 * sum(tests[n]["duration"] for n in quick))[0]
+        if self.check != "survived":
+            print(f"the unmutated code fails its tests here ({self.check})", file=self.log)
+            return True
+        mutants = generate(self.short)
+        if self.ids:
+            mutants = [m for m in mutants if m["id"] in self.ids]
+        for i, m in enumerate(mutants):
+            chosen = [n for n in _selected(m, self.base) if n in by_id]
+            if m["id"] in EQUIVALENT:
+                status, took = "equivalent", 0.0
+            elif not chosen:
+                status, took = "survived", 0.0
+            else:
+                budget = 60.0 + 10.0 * sum(tests[n]["duration"] for n in chosen)
+                status, took = run_mutant(self.short, m, [by_id[n] for n in chosen], session,
+                                          budget)
+            rec = {k: m[k] for k in ("id", "line", "operator", "change", "source")}
+            rec.update(status=status, tests=len(chosen), seconds=round(took, 2))
+            if status == "equivalent":
+                rec["reason"] = EQUIVALENT[m["id"]]
+            self.results.append(rec)
+            print(f"[{self.short} {i + 1}/{len(mutants)}] {status:9s} {took:5.1f}s "
+                  f"{len(chosen):3d} tests  {m['id']}  (line {m['line']}: {m['source'][:50]})",
+                  file=self.log, flush=True)
+        return True
+
+
+def _preimport() -> None:
+    """One thread for torch and a file backend for matplotlib, before any fork."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+
+
+def _worker(short: str, cache: Path, ids: set[str] | None, out: Path) -> None:
+    """(In a subprocess.) Collect the module's tests once, then run every mutant."""
+    import pytest
+
+    t0 = time.time()
+    base = baseline(short, cache)
+    _preimport()
+    loop = _Loop(short, base, ids, sys.stdout)
+    files = [f for f in MODULES[short][1] if (ROOT / f).exists()]
+    pytest.main([*PYTEST_ARGS, *files], plugins=[loop])
+    tests = base["tests"]
+    out.write_text(json.dumps({
+        "file": MODULES[short][0], "test_files": files, "unmutated_check": loop.check,
+        "baseline_failing_tests": sorted(n for n, t in tests.items() if t["outcome"] == "failed"),
+        "slow_tests_not_run": sorted(n for n, t in tests.items() if t["outcome"] == "passed"
+                                     and t["duration"] > MAX_TEST_SECONDS),
+        "baseline_seconds": base.get("seconds"), "seconds": round(time.time() - t0, 1),
+        "mutants": loop.results}))
+
+
+def _score(mutants: list[dict]) -> dict:
+    count = {s: sum(m["status"] == s for m in mutants)
+             for s in ("killed", "survived", "timeout", "equivalent")}
+    count["errors"] = sum(m["status"].startswith("error") for m in mutants)
+    count["total"] = len(mutants)
+    non_eq = len(mutants) - count["equivalent"]
+    killed = count["killed"] + count["timeout"]
+    count["score"] = round(killed / non_eq, 4) if non_eq else 1.0
+    return count
+
+
+def _write_report(out: Path, modules: dict, commit: str, t0: float) -> dict:
+    for r in modules.values():  # the equivalence list is applied to stored results too
+        for m in r["mutants"]:
+            if m["id"] in EQUIVALENT:
+                m["status"], m["reason"] = "equivalent", EQUIVALENT[m["id"]]
+            elif m["status"] == "equivalent":
+                m["status"], m["reason"] = "survived", None
+        r["score"] = _score(r["mutants"])
+    all_mutants = [m for r in modules.values() for m in r["mutants"]]
+    report = {
+        "command": "nice -n 10 python tools/mutation.py",
+        "commit": commit,
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"host": platform.node(), "platform": platform.platform(),
+                    "python": platform.python_version(), "cpus": os.cpu_count()},
+        "pytest_args": PYTEST_ARGS, "max_test_seconds": MAX_TEST_SECONDS,
+        "seconds_this_run": round(time.time() - t0, 1),
+        "score": {"overall": _score(all_mutants),
+                  **{k: r["score"] for k, r in sorted(modules.items())}},
+        "equivalent": [{"id": m["id"], "line": m["line"], "source": m["source"],
+                        "reason": m["reason"]} for m in all_mutants
+                       if m["status"] == "equivalent"],
+        "survived": [{"id": m["id"], "line": m["line"], "source": m["source"]}
+                     for m in all_mutants if m["status"] == "survived"],
+        "modules": modules,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1) + "\n")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--modules", nargs="*", choices=list(MODULES), default=None,
+                    help="modules to run (default: all); others are kept from --out")
+    ap.add_argument("--ids", nargs="*", default=None, help="run only these mutant ids")
+    ap.add_argument("--list", nargs="*", choices=list(MODULES), default=None,
+                    help="print the mutants of these modules and exit")
+    ap.add_argument("--out", default=str(ROOT / "results" / "mutation.json"))
+    ap.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "maxent_mutation"),
+                    help="folder for the baseline coverage runs (reused while unchanged)")
+    ap.add_argument("--report-only", action="store_true",
+                    help="rewrite --out from its stored results (after editing EQUIVALENT)")
+    ap.add_argument("--_coverage", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--_worker", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args._coverage:
+        _coverage_run(args._coverage[0], Path(args._coverage[1]))
+        return 0
+    if args._worker:
+        _worker(args._worker[0], Path(args.cache), set(args.ids) if args.ids else None,
+                Path(args._worker[1]))
+        return 0
+    if args.list is not None:
+        for short in args.list or list(MODULES):
+            for m in generate(short):
+                eq = "  [equivalent]" if m["id"] in EQUIVALENT else ""
+                print(f"{m['id']}  line {m['line']}: {m['source']}{eq}")
+        return 0
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    out = Path(args.out)
+    previous = json.loads(out.read_text()) if out.exists() else {}
+    modules = dict(previous.get("modules", {}))
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "maxent_lib", "tests"],
+                           cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    t0 = time.time()
+    for short in [] if args.report_only else args.modules or list(MODULES):
+        part = cache / f"result_{short.replace('.', '_')}.json"
+        part.unlink(missing_ok=True)
+        subprocess.run([sys.executable, __file__, "--_worker", short, str(part),
+                        *(["--ids", *args.ids] if args.ids else []), "--cache", str(cache)],
+                       check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        res = json.loads(part.read_text())
+        res.update(commit=commit, dirty=bool(dirty),
+                   date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                   score=_score(res["mutants"]))
+        if args.ids and short in modules:  # merge the rerun mutants into the module's record
+            old = {m["id"]: m for m in modules[short]["mutants"]}
+            old.update({m["id"]: m for m in res["mutants"]})
+            res["mutants"] = list(old.values())
+            res["score"] = _score(res["mutants"])
+            res["seconds"] = modules[short]["seconds"]
+        modules[short] = res
+        print(f"== {short}: {res['score']}", flush=True)
+        _write_report(out, modules, commit, t0)
+    report = _write_report(out, modules, commit, t0)
+    print(f"== overall: {report['score']['overall']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
