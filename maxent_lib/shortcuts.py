@@ -510,3 +510,6 @@ def interval_rows(ax: Any, labels: Sequence[str], effect: Any, lo: Any, hi: Any,
                 capsize=4, ls="none")
     ax.set_yticks(y, list(labels))
     ax.set_ylim(-0.7, n - 0.3)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(5))  # a few readable ticks
