@@ -2,8 +2,10 @@
 
 Every committed deck must pass every check of tools/deck_audit.py (no slide taller than its frame
 with all fragments shown, no code or display maths cut, also in ?print-pdf, figures at least half
-the slide wide, no test markers, links that resolve to decks, speaker notes on 3 of 4 slides and
-in the speaker view as soon as it opens). The limits are in tools/build_slides.py.
+the slide wide, at most about 100 words of prose on a slide, body text and tables large enough to
+read from the back of a room, results tables as HTML tables rather than monospace printouts, a
+figure in every deck, no test markers, links that resolve to decks, speaker notes on 3 of 4
+slides and in the speaker view as soon as it opens). The limits are in tools/build_slides.py.
 
 Decks of lessons listed in ``build_slides.PENDING_LESSONS`` (their notebooks have not had the
 deck pass yet) are expected failures, strictly: once such a deck passes, the test fails until the
@@ -104,6 +106,14 @@ def test_builder_fits_a_hard_lesson(browser, tmp_path: Path) -> None:  # noqa: A
     assert min(scales) >= build_slides.MIN_FIT_SCALE
     maths = [s for s in result.slides if s.maths]
     assert maths and not any(s.maths_cut for s in maths)
+    summary = result.summary()
+    assert summary["max_prose_words"] <= build_slides.MAX_SLIDE_WORDS
+    assert summary["min_text_px"] >= build_slides.MIN_TEXT_PX
+    assert summary["html_tables"] >= 3 and summary["printout_tables"] == 0
+    assert summary["figures"] == 1
+    titles = [s.title for s in result.slides]
+    assert titles.count("How sure are we?") == 1  # the rigour section: one slide
+    assert "What we found" in titles
 
 
 def _png(width_px: int, height_px: int) -> str:
@@ -124,6 +134,8 @@ def test_audit_finds_every_kind_of_problem(browser, tmp_path: Path) -> None:  # 
     small figure, a marker, a link to a notebook, no notes) fails each of them."""
     formula = " + ".join(f"x_{{{i}}}" for i in range(120))
     tall = "".join(f"<p>line {i}</p>" for i in range(60))
+    wordy = " ".join(f"word{i}" for i in range(130))
+    printed = "a  b  c\n1  2  3\n4  5  6"
     html = f"""<!DOCTYPE html><html><head><meta charset="utf-8">
 <link rel="stylesheet" href="reveal.js/dist/reveal.css">
 <style>pre {{ white-space: pre; overflow: hidden; width: 600px; }}</style>
@@ -134,7 +146,9 @@ def test_audit_finds_every_kind_of_problem(browser, tmp_path: Path) -> None:  # 
 <section><pre>{"x = 1  " * 60}</pre><p># NBVAL_CHECK_OUTPUT</p>
 <p><a href="01_lesson.ipynb">next lesson</a></p>
 <img src="data:image/png;base64,{_png(400, 225)}"></section>
-<section><p>$${formula}$$</p></section></section>
+<section><p>$${formula}$$</p></section>
+<section><p>{wordy}</p><p style="font-size: 16px">small print</p>
+<div class="jp-OutputArea-output"><pre>{printed}</pre></div></section></section>
 </div></div>
 <script src="reveal.js/dist/reveal.js"></script><script src="reveal.js/plugin/notes/notes.js">
 </script><script>Reveal.initialize({{width: 1280, height: 720, center: false, margin: 0,
@@ -144,5 +158,6 @@ plugins: [RevealNotes]}});</script></body></html>"""
     deck.write_text(html, encoding="utf-8")
     problems = audit.audit_deck(browser, deck).problems()
     for check in ("too tall", "code cut", "maths cut", "small figure", "test markers",
-                  "bad links", "notes coverage", "speaker view", "print-pdf"):
+                  "bad links", "notes coverage", "speaker view", "print-pdf", "too many words",
+                  "text too small", "printed tables"):
         assert check in problems, (check, problems)

@@ -66,6 +66,21 @@ def _png(width_in: float, height_in: float, dpi: int) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
+#: A table as ``maxent_lib.tables.format_table`` prints it (right-aligned columns).
+PRINTED_TABLE = """C0 on the sample (seeds [0, 1, 2]): supported
+ setting  seeds  effect      95% interval  call
+ X -> T1      3  -0.504  [-0.761, -0.248]   for
+T1 -> T2      3  -0.223  [-0.330, -0.116]   for
+"""
+#: A verdict table as ``format_table(..., markdown=True)`` writes it for ``display(Markdown())``.
+VERDICT_TABLE = ("| claim | verdict | calls |\n|---|---|---|\n| C0 | supported | 3 for |\n"
+                 "| C5 | inconclusive | 1 for, 2 unclear |")
+#: A section of about 280 words of prose in one cell, three paragraphs.
+LONG_STORY = "## 6. A long story\n\n" + "\n\n".join(
+    " ".join(f"Sentence {i} of part {p} tells a little more of the story." for i in range(7))
+    for p in range(3))
+
+
 def sample_notebook(folder: Path) -> Path:
     """A small lesson that uses every deck feature (also used by the browser test)."""
     md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
@@ -87,6 +102,20 @@ def sample_notebook(folder: Path) -> Path:
     table = "| k | value |\n|---|---|\n" + "".join(f"| {i} | {i * i} |\n" for i in range(30))
     summarised = code("big_table()", metadata={"deck": {"summary": "The table: **30 rows**."}})
     summarised.outputs = [nbformat.v4.new_output("stream", name="stdout", text="SECRET ROWS\n")]
+    printed = code("print(format_table(rows, columns))")
+    printed.outputs = [nbformat.v4.new_output("stream", name="stdout", text=PRINTED_TABLE)]
+    verdicts = code("display(Markdown(format_table(rows, columns, markdown=True)))",
+                    metadata={"tags": ["hide-input"]})
+    verdicts.outputs = [nbformat.v4.new_output("display_data", data={
+        "text/markdown": VERDICT_TABLE, "text/plain": "<IPython.core.display.Markdown>"})]
+    rigour = {"tags": ["rigour"]}
+    rigour_code = code("assert RIGOUR_SECRET", metadata=rigour)
+    rigour_code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="RIGOUR OUT\n")]
+    found = code("print(found_sentences())", metadata={"tags": ["what-we-found"],
+                                                      "slideshow": {"slide_type": "fragment"}})
+    found.outputs = [nbformat.v4.new_output("stream", name="stdout", text=(
+        "- C0 on the sample: supported (3 of 3 settings for the prediction).\n"
+        "- C5 on the sample: we could not tell (inconclusive).\n(profile quick, seeds [0, 1])\n"))]
     wide_maths = " + ".join(f"\\lambda_{{{i}}} f_{{{i}}}(k)" for i in range(40))
     tall = "\n\n".join(f"Paragraph {i} of a long derivation, which the deck has to continue on "
                        "another slide because it does not fit on one." for i in range(24))
@@ -112,9 +141,25 @@ def sample_notebook(folder: Path) -> Path:
         summarised,
         md("## 4. A derivation\n\n" + tall, metadata=slide),
         md("> **Lecturer's note.** Go slowly.", metadata=notes),
-        md("## Summary\n\nNext: [lesson 02](02_next.ipynb), the [solutions](solutions/x.ipynb).",
-           metadata=slide),
+        md("## 5. Results\n\nThe verdicts, as the cells print and display them:", metadata=slide),
+        md("> **Lecturer's note.** Read one row aloud.", metadata=notes),
+        printed,
+        verdicts,
+        md(LONG_STORY, metadata=slide),
+        md("> **Lecturer's note.** Tell it, do not read it.", metadata=notes),
+        md("## How sure are we?\n\nTwo checks behind the results.\n\n### The sums are exact\n\n"
+           "Each sum is computed twice.", metadata={**rigour, **slide}),
+        md("> **Lecturer's note.** Skippable in a short lecture.",
+           metadata={**rigour, **notes}),
+        rigour_code,
+        md("**A second solver agrees.** It finds the same numbers.", metadata=rigour),
+        md("## Summary", metadata=slide),
+        md("**Takeaway.** The sample's point, in words: the verdicts hold, and the long story "
+           "is continued on slides below its first one.", metadata={"slideshow": {
+               "slide_type": "fragment"}}),
+        found,
         md("> **Lecturer's note.** Recap in one sentence.", metadata=notes),
+        md("Next: [lesson 02](02_next.ipynb), the [solutions](solutions/x.ipynb)."),
     ]
     path = folder / "01_sample.ipynb"
     nbformat.write(nb, path)
@@ -256,7 +301,7 @@ def test_note_lint_finds_unlabelled_notes() -> None:
     ((880, 495), 996),    # course style 16:9: as large as fits 1200 x 560
     ((480, 280), 960),    # old small figure: scaled up
     ((1210, 495), 1200),  # two panels: the text column's width
-    ((400, 400), 870),    # square: at least FIGURE_MIN_FRACTION of the slide
+    ((400, 400), 691),    # square: at least FIGURE_MIN_FRACTION of the slide
 ])
 def test_figure_size(size: tuple[int, int], expected_width: int) -> None:
     w, h = build_slides.figure_size(*size)
@@ -278,6 +323,118 @@ def test_shortening_helpers() -> None:
     assert build_slides.shorten_html_tables(html, 9) == html
 
 
+# ---- what a slide shows: words, rigour sections, the Takeaway, tables -----------------------
+
+@pytest.fixture(scope="module")
+def sample_prepared(tmp_path_factory: pytest.TempPathFactory) -> nbformat.NotebookNode:
+    notebook = sample_notebook(tmp_path_factory.mktemp("prepared"))
+    return build_slides.prepare(nbformat.read(notebook, as_version=4), "01_sample", timings={})
+
+
+def _shown(group: list) -> list:
+    """A slide's cells that show content (not notes, not the build's "(continued)" label)."""
+    return [c for c in group if not build_slides.is_note(c)
+            and "deck-continued" not in c.metadata.get("tags", [])]
+
+
+def test_prose_words_count_what_a_reader_reads() -> None:
+    text = ("## Title\n\nTwo words $x^2$ here, [a link](x.md).\n\n$$a + b = c$$\n\n"
+            "| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\ncode is not prose\n```\n\n- a list item")
+    assert build_slides.prose_words(text) == 1 + 6 + 3
+    assert build_slides.prose_words("<p>a <b>b</b></p><table><tr><td>no</td></tr></table>") == 2
+
+
+def test_blocks_and_sentences() -> None:
+    blocks = build_slides.markdown_blocks("# T\n\npara one\n\n$$\nx\n\ny\n$$\n\n- item\n\n"
+                                          "  more of the item\n\n```\na\n\nb\n```")
+    assert blocks == ["# T", "para one", "$$\nx\n\ny\n$$", "- item\n\n  more of the item",
+                      "```\na\n\nb\n```"]
+    text = ("**Takeaway.** The first sentence has $a. B$ inside it. The second sentence (e.g. "
+            "This one) ends here. Short one. The last sentence closes the paragraph.")
+    assert build_slides._sentences(text) == [
+        "**Takeaway.** The first sentence has $a. B$ inside it.",
+        "The second sentence (e.g. This one) ends here.",
+        "Short one. The last sentence closes the paragraph."]
+
+
+def test_no_slide_carries_more_than_the_word_limit(sample_prepared: nbformat.NotebookNode) -> None:
+    """A section of about 280 words is continued on slides below its first one, cut between
+    paragraphs, each continuation labelled; nothing of it is lost or repeated."""
+    groups = build_slides.slide_groups(sample_prepared.cells)
+    words = [sum(build_slides.cell_words(c) for c in g) for g in groups]
+    assert max(words) <= build_slides.SPLIT_WORDS <= build_slides.MAX_SLIDE_WORDS
+    story = [g for g in groups if any("of part" in c.source for c in _shown(g))]
+    assert len(story) == 3
+    assert all('<div class="deck-continued">6. A long story (continued)</div>' in g[0].source
+               and build_slides.slide_type(g[0]) == "subslide" for g in story[1:])
+    text = "\n".join(c.source for g in story for c in _shown(g))
+    for p in range(3):
+        for i in range(7):
+            assert text.count(f"Sentence {i} of part {p} ") == 1
+    notes = [c.source for g in story for c in g if build_slides.is_note(c)]
+    assert notes[0] == "Tell it, do not read it." and all("(continued)" in n for n in notes[1:])
+
+
+def test_rigour_section_is_one_summary_slide(sample_prepared: nbformat.NotebookNode,
+                                             sample_deck: str) -> None:
+    """A "How sure are we?" section becomes one slide: its heading, what it checks (its
+    sub-headings and bold lead-ins), where the details are; its cells stay in the notebook."""
+    assert not any("rigour" in c.metadata.get("tags", []) for c in sample_prepared.cells)
+    groups = build_slides.slide_groups(sample_prepared.cells)
+    rigour = [g for g in groups if "deck-rigour" in g[0].metadata.get("tags", [])]
+    assert len(rigour) == 1
+    summary = rigour[0][0].source
+    assert summary.startswith("## How sure are we?")
+    assert "- The sums are exact" in summary and "- A second solver agrees" in summary
+    assert "Details in the notebook" in summary
+    notes = " ".join(c.source for c in rigour[0] if build_slides.is_note(c))
+    assert "Skippable in a short lecture." in notes and "collapsed" in notes
+    for hidden in ("RIGOUR_SECRET", "RIGOUR OUT", "Each sum is computed twice"):
+        assert hidden not in sample_deck
+
+
+def test_takeaway_and_what_we_found_have_their_own_slides(
+        sample_prepared: nbformat.NotebookNode, sample_deck: str) -> None:
+    groups = build_slides.slide_groups(sample_prepared.cells)
+    take = next(g for g in groups if any(build_slides.is_takeaway(c) for c in g))
+    assert [c.source.split("\n")[0][:14] for c in _shown(take)] == ["## Summary", "**Takeaway.** "]
+    found = next(g for g in groups if any("deck-found" in c.metadata.get("tags", [])
+                                          for c in g))
+    assert len(_shown(found)) == 1 and build_slides.slide_type(found[0]) == "subslide"
+    assert found[0].source.startswith("### What we found")
+    assert "<li>C0 on the sample: supported (3 of 3 settings for the prediction).</li>" \
+        in found[0].source
+    after = groups[groups.index(found) + 1]
+    assert "Summary (continued)" in after[0].source and "Next:" in _shown(after)[0].source
+    assert "found_sentences" not in sample_deck  # the code of "What we found" is not shown
+
+
+def test_printed_tables_are_found() -> None:
+    (start, end, rows, header), = build_slides.text_tables(PRINTED_TABLE)
+    assert (start, end, header) == (1, 4, True)
+    assert rows[0] == ["setting", "seeds", "effect", "95% interval", "call"]
+    assert rows[2] == ["T1 -> T2", "3", "-0.223", "[-0.330, -0.116]", "for"]
+    (_, _, rows, header), = build_slides.text_tables("intro\n" + VERDICT_TABLE + "\nafter")
+    assert header and rows[2] == ["C5", "inconclusive", "1 for, 2 unclear"]
+    not_tables = ["mean 5.0   : lambda =    0.630, p(6) = 0.4781",
+                  "mean 5.99  : lambda =    4.615, p(6) = 0.9901",
+                  "mean 5.999 : lambda =    6.909, p(6) = 0.9990"]
+    assert build_slides.text_tables("\n".join(not_tables)) == []
+    assert build_slides.text_tables("one line of prose\nand another\nand a third") == []
+
+
+def test_results_tables_are_html_tables(sample_deck: str) -> None:
+    """A table a cell prints, and a markdown table it displays, are HTML tables on the slide
+    (numbers right-aligned), not monospace printouts; the line printed above stays with it."""
+    assert sample_deck.count("<table") >= 3
+    assert '<table class="deck-table deck-plain"><thead><tr><th>setting</th>' in sample_deck
+    assert '<td class="num">-0.504</td>' in sample_deck
+    assert not re.search(r"<pre>[^<]*X -&gt; T1", sample_deck)
+    assert '<div class="deck-printed deck-plain"><p>C0 on the sample (seeds [0, 1, 2]): ' \
+        "supported</p></div>" in sample_deck
+    assert re.search(r"<td[^>]*>inconclusive</td>", sample_deck)
+
+
 @pytest.mark.skipif(not LESSONS, reason="no lesson notebooks yet")
 @pytest.mark.parametrize("notebook", LESSONS, ids=[p.stem for p in LESSONS])
 def test_lesson_deck(notebook: Path, tmp_path: Path) -> None:
@@ -288,6 +445,47 @@ def test_lesson_deck(notebook: Path, tmp_path: Path) -> None:
     assert build_slides.external_urls(html) == []
     assert _local_refs_exist(html, tmp_path, SLIDES) == []
     assert "NBVAL_" not in html
+
+
+def _rigour_runs(cells: list) -> int:
+    tagged = ["rigour" in c.metadata.get("tags", []) for c in cells]
+    return sum(t and (i == 0 or not tagged[i - 1]) for i, t in enumerate(tagged))
+
+
+def _shown_figures(cells: list) -> int:
+    """Figures of the cells a deck shows (not skipped, summarised, rigour or hidden output)."""
+    return sum("image/png" in o.get("data", {}) for c in cells if c.cell_type == "code"
+               and not set(c.metadata.get("tags", [])) & (build_slides.SKIP_TAGS | {
+                   "remove-cell", "hide-output", "rigour"})
+               and build_slides.slide_type(c) != "skip" and "summary" not in c.metadata.get(
+                   "deck", {}) for o in c.get("outputs", []))
+
+
+@pytest.mark.skipif(not LESSONS, reason="no lesson notebooks yet")
+@pytest.mark.parametrize("notebook", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lesson_deck_shape(notebook: Path) -> None:
+    """Every slide of a lesson's deck carries at most MAX_SLIDE_WORDS words of prose; each
+    "How sure are we?" section is one slide; the Takeaway and "What we found" have slides of
+    their own; every figure the lesson shows outside those sections is on a slide."""
+    nb = nbformat.read(notebook, as_version=4)
+    prepared = build_slides.prepare(nb, notebook.stem, timings={})
+    groups = build_slides.slide_groups(prepared.cells)
+    words = {i: sum(build_slides.cell_words(c) for c in g) for i, g in enumerate(groups)}
+    over = {i: w for i, w in words.items() if w > build_slides.MAX_SLIDE_WORDS}
+    assert not over, f"slides over {build_slides.MAX_SLIDE_WORDS} words: {over}"
+    summaries = [g for g in groups if "deck-rigour" in g[0].metadata.get("tags", [])]
+    assert len(summaries) == _rigour_runs(nb.cells)
+    assert all(len(_shown(g)) == 1 for g in summaries)
+    for group in groups:
+        shown = _shown(group)
+        special = [c for c in shown if build_slides.is_takeaway(c)
+                   or "deck-found" in c.metadata.get("tags", [])]
+        rest = [c for c in shown if c not in special and not build_slides._heading_only(c)]
+        assert not (special and rest), f"the Takeaway or 'What we found' shares a slide: {rest}"
+    figures = sum("image/png" in o.get("data", {}) for c in prepared.cells
+                  if c.cell_type == "code" and "hide-output" not in c.metadata.get("tags", [])
+                  for o in c.get("outputs", []))
+    assert figures == _shown_figures(nb.cells)
 
 
 @pytest.mark.parametrize("notebook", _lesson_params("lecturer's notes", strict=False))

@@ -11,6 +11,13 @@ the system's browser: ``/usr/bin/chromium`` or ``$DECK_BROWSER``) in a window of
 :data:`VIEWPORT`. Every slide is shown with all its fragments, and measured in the slide's own
 coordinates (reveal.js's ``width`` x ``height``):
 
+- **too many words**: more than :data:`MAX_SLIDE_WORDS` words of prose (paragraphs, lists,
+  headings; not code or printed output, tables, display maths or the build's labels; an inline
+  formula counts as one word);
+- **text too small**: body text under :data:`MIN_TEXT_PX` or table text under
+  :data:`MIN_TABLE_TEXT_PX` (slide pixels, the fitting's zoom included);
+- **printed tables**: a table left as monospace printout (``build_slides.text_tables`` finds one
+  in a ``pre`` of a cell's output) instead of an HTML table;
 - **too tall**: some content ends below the bottom of the frame (or the slide scrolls);
 - **code cut**: a code or text block (``pre``) is wider than its box or runs past the right edge;
 - **maths cut**: a display formula is wider than its line or runs past the right edge;
@@ -19,6 +26,10 @@ coordinates (reveal.js's ``width`` x ``height``):
   be too small to read from the back of a room);
 - **markers**: test markers (``NBVAL_...``) in the deck's text;
 - **notes**: slides that carry speaker notes (target: :data:`MIN_NOTES_COVERAGE`).
+
+Per slide it also records its HTML tables and text printouts; per deck the figures (at least
+:data:`MIN_DECK_FIGURES`), the HTML tables, the most words of prose on one slide and the smallest
+text.
 
 Per deck also: the text of the speaker view's notes pane right after pressing ``s``, code and
 maths cut and slides longer than one page in the ``?print-pdf`` layout, and relative links that
@@ -75,6 +86,13 @@ FIGURE_MIN_NATURAL_PX: int = build_slides.FIGURE_MIN_NATURAL_PX
 MIN_FIT_SCALE: float = build_slides.MIN_FIT_SCALE
 #: Share of slides that must carry speaker notes.
 MIN_NOTES_COVERAGE: float = build_slides.MIN_NOTES_COVERAGE
+#: Words of prose a slide may carry (paragraphs, lists, headings; not code, tables, maths).
+MAX_SLIDE_WORDS: int = build_slides.MAX_SLIDE_WORDS
+#: Smallest body text and table text (slide pixels, the fitting's zoom included).
+MIN_TEXT_PX: float = build_slides.MIN_TEXT_PX
+MIN_TABLE_TEXT_PX: float = build_slides.MIN_TABLE_TEXT_PX
+#: Figures a deck shows at least.
+MIN_DECK_FIGURES: int = build_slides.MIN_DECK_FIGURES
 #: Seconds after pressing "s" by which the speaker view's notes pane must show the notes.
 SPEAKER_PANE_WAIT_S: float = 0.3
 #: Pixels of slack before a box counts as overflowing (sub-pixel rounding).
@@ -147,6 +165,40 @@ async ({minFigure, minNatural, slack}) => {
     const clone = slide.cloneNode(true);
     clone.querySelectorAll('aside.notes, mjx-assistive-mml').forEach(e => e.remove());
     const text = clone.textContent;
+    // words of prose: not code or printed output, tables, display maths, or the labels the
+    // build adds; an inline formula is one word (tools/build_slides.py, prose_words)
+    const prose = clone.cloneNode(true);
+    prose.querySelectorAll('pre, table, mjx-container[display="true"], .deck-continued, '
+      + '.deck-licence, .deck-more, .jp-InputPrompt, .jp-OutputPrompt, style, script')
+      .forEach(e => e.remove());
+    prose.querySelectorAll('mjx-container').forEach(e => e.replaceWith(' x '));
+    const proseWords = (prose.textContent.match(/\S+/g) || [])
+      .filter(w => /[\p{L}\p{N}]/u.test(w)).length;
+    // text size in slide pixels, the fitting's zoom included: body text and table text
+    const zoomOf = el => {
+      let z = 1;
+      for (let e = el; e && e !== slide; e = e.parentElement) {
+        z *= parseFloat(getComputedStyle(e).zoom || '1') || 1;
+      }
+      return z;
+    };
+    let textPx = 0, tablePx = 0, tables = 0;
+    for (const el of slide.querySelectorAll('p, li, dd, dt, blockquote, td, th')) {
+      if (el.closest('aside.notes, pre, .deck-licence, .deck-more, .deck-continued')) continue;
+      const own = Array.prototype.some.call(el.childNodes,
+        n => n.nodeType === 3 && /[\p{L}\p{N}]/u.test(n.textContent));
+      if (!own || el.getBoundingClientRect().width === 0) continue;
+      const px = parseFloat(getComputedStyle(el).fontSize) * zoomOf(el);
+      if (el.closest('table')) tablePx = tablePx ? Math.min(tablePx, px) : px;
+      else textPx = textPx ? Math.min(textPx, px) : px;
+    }
+    for (const t of slide.querySelectorAll('table')) {
+      if (!t.closest('aside.notes')) tables += 1;
+    }
+    const printouts = [];
+    for (const pre of slide.querySelectorAll('.jp-OutputArea-output pre')) {
+      if (!pre.closest('aside.notes')) printouts.push(pre.textContent);
+    }
     const heading = slide.querySelector('h1, h2, h3, h4');
     result.push({
       h: idx.h, v: idx.v || 0,
@@ -158,6 +210,10 @@ async ({minFigure, minNatural, slack}) => {
       markers: (text.match(/NBVAL_/g) || []).length + (notes.match(/NBVAL_/g) || []).length,
       notes_chars: notes.length,
       words: (text.match(/\S+/g) || []).length,
+      prose_words: proseWords,
+      text_px: Math.round(textPx * 10) / 10,
+      table_px: Math.round(tablePx * 10) / 10,
+      tables, printouts,
     });
   }
   return {width: W, height: H, slides: result};
@@ -216,6 +272,12 @@ class SlideAudit:
     markers: int
     notes_chars: int
     words: int
+    prose_words: int = 0
+    text_px: float = 0.0
+    table_px: float = 0.0
+    tables: int = 0
+    printouts: int = 0
+    printout_tables: int = 0
 
     def too_tall(self, frame_height: int) -> bool:
         return self.height > frame_height + SLACK_PX or self.scrolls
@@ -253,6 +315,13 @@ class DeckAudit:
             "tables_cut": sum(x.tables_cut > 0 for x in s),
             "small_figures": sum(x.small_figures(self.width) for x in s),
             "figures": sum(len(x.figures) for x in s),
+            "html_tables": sum(x.tables for x in s),
+            "printouts": sum(x.printouts for x in s),
+            "printout_tables": sum(x.printout_tables for x in s),
+            "max_prose_words": max((x.prose_words for x in s), default=0),
+            "over_words": sum(x.prose_words > MAX_SLIDE_WORDS for x in s),
+            "min_text_px": min((x.text_px for x in s if x.text_px), default=0),
+            "min_table_px": min((x.table_px for x in s if x.table_px), default=0),
             "over_shrunk": sum(x.fit_scale < MIN_FIT_SCALE - 1e-3 for x in s),
             "markers": sum(x.markers for x in s),
             "notes": sum(x.notes_chars > 0 for x in s),
@@ -278,7 +347,15 @@ class DeckAudit:
             "shrunk below the minimum": where(lambda x: x.fit_scale < MIN_FIT_SCALE - 1e-3),
             "test markers": where(lambda x: x.markers > 0),
             "bad links": list(self.bad_links),
+            "too many words": [f"{x.h}.{x.v} {x.title} ({x.prose_words} words)"
+                               for x in self.slides if x.prose_words > MAX_SLIDE_WORDS],
+            "text too small": where(lambda x: 0 < x.text_px < MIN_TEXT_PX - 0.05),
+            "table text too small": where(lambda x: 0 < x.table_px < MIN_TABLE_TEXT_PX - 0.05),
+            "printed tables": where(lambda x: x.printout_tables > 0),
         }
+        if self.slides and sum(len(x.figures) for x in self.slides) < MIN_DECK_FIGURES:
+            found["figures"] = [f"the deck shows {sum(len(x.figures) for x in self.slides)} "
+                                f"figures (need {MIN_DECK_FIGURES})"]
         n = len(self.slides)
         with_notes = sum(x.notes_chars > 0 for x in self.slides)
         if n and with_notes / n < MIN_NOTES_COVERAGE:
@@ -406,8 +483,13 @@ def audit_deck(ctx: Any, deck: Path) -> DeckAudit:
                                            "slack": SLACK_PX})
     finally:
         page.close()
-    audit = DeckAudit(deck.name, int(data["width"]), int(data["height"]),
-                      [SlideAudit(**s) for s in data["slides"]])
+    slides = []
+    for raw in data["slides"]:
+        printed = raw.pop("printouts", [])
+        raw["printouts"] = len(printed)
+        raw["printout_tables"] = sum(bool(build_slides.text_tables(t)) for t in printed)
+        slides.append(SlideAudit(**raw))
+    audit = DeckAudit(deck.name, int(data["width"]), int(data["height"]), slides)
     page = _open(ctx, deck.resolve().as_uri() + "?print-pdf")
     try:
         printed = page.evaluate(_PRINT_JS, {"slack": SLACK_PX})
@@ -458,9 +540,10 @@ def fresh_builds(build: bool, commit: str | None = None) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-COLUMNS = ("slides", "too_tall", "code_cut", "maths_cut", "tables_cut", "small_figures",
-           "over_shrunk", "markers", "notes", "speaker_pane_on_open", "print_code_cut",
-           "print_maths_cut", "print_tall", "bad_links")
+COLUMNS = ("slides", "max_prose_words", "over_words", "min_text_px", "min_table_px", "figures",
+           "html_tables", "printout_tables", "too_tall", "code_cut", "maths_cut", "tables_cut",
+           "small_figures", "over_shrunk", "markers", "notes", "speaker_pane_on_open",
+           "print_code_cut", "print_maths_cut", "print_tall", "bad_links")
 
 
 def markdown_table(summaries: list[dict[str, Any]]) -> str:
@@ -470,8 +553,15 @@ def markdown_table(summaries: list[dict[str, Any]]) -> str:
     for s in summaries:
         rows.append(f"| {s['deck'].split('.')[0]} | {s['frame']} | "
                     + " | ".join(str(s[c]) for c in COLUMNS) + " |")
-    total = {c: sum(int(s[c]) for s in summaries) for c in COLUMNS}
-    rows.append("| **all** | | " + " | ".join(str(total[c]) for c in COLUMNS) + " |")
+    def total(c: str) -> str:
+        values = [s[c] for s in summaries]
+        if c == "max_prose_words":
+            return str(max(values, default=0))
+        if c.startswith("min_"):
+            return str(min((v for v in values if v), default=0))
+        return str(sum(int(v) for v in values))
+
+    rows.append("| **all** | | " + " | ".join(total(c) for c in COLUMNS) + " |")
     return "\n".join(rows)
 
 

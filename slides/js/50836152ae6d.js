@@ -59,6 +59,9 @@ function courseDeckFit(opts, start) {
       var host = mc.parentElement, cs = getComputedStyle(host);
       var avail = Math.min(mc.getBoundingClientRect().width, host.getBoundingClientRect().width
         - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight));
+      /* a formula in a list item can widen the item: the slide's text column is the limit */
+      var edge = s.getBoundingClientRect().right - parseFloat(getComputedStyle(s).paddingRight);
+      avail = Math.min(avail, edge - mc.getBoundingClientRect().left);
       var inner = mc.querySelector("mjx-math") || mc;
       var need = Math.max(inner.getBoundingClientRect().width, mc.scrollWidth,
         mc.getBoundingClientRect().width);
