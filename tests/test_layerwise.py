@@ -18,8 +18,9 @@ SEEDS = (0, 1)
 
 @pytest.fixture(scope="module")
 def small():
-    """Two tiny sigmoid nets per method on the rings, trained briefly, and their runs."""
-    task = data.CirclesTask()
+    """Two tiny sigmoid nets per method on XOR (lesson 04's toy task), trained briefly, and their
+    runs."""
+    task = data.xor_task()
     X, y = task.sample(200, seed=0)
     Xh, yh = task.sample(200, seed=1)
     nets = layerwise.train_both(X, y, width=3, depth=2, activation="sigmoid", seeds=SEEDS,
@@ -127,7 +128,7 @@ def test_c0_family_floor_step_is_not_for_the_prediction():
     the second step cannot be called for C0."""
     trained = [[0.6, 0.0, 0.0 + e] for e in (0.001, -0.002, 0.0, 0.002)]
     start = [[0.6, 0.5, 0.4 + e] for e in (0.01, -0.01, 0.0, 0.02)]
-    res = layerwise.c0_family(fake_runs(trained, start), [0, 1, 2, 3], "rings").judge()
+    res = layerwise.c0_family(fake_runs(trained, start), [0, 1, 2, 3], "XOR").judge()
     assert res.settings[0].call == "for" and res.settings[1].call == "against"
     assert res.verdict == "mixed"
 
@@ -155,7 +156,7 @@ def test_compare_methods_over_trained_and_all_seeds():
     tce = [(0.05, 0.12)] * 4 + [(0.59, 0.13)] * 2
     runs = fake_runs([[0.6, 0.0]] * 6, [[0.6, 0.5]] * 6, train_ce=tce, test_ce=ce)
     stuck = layerwise.stuck_seeds(runs, 0.3)
-    cmp = layerwise.compare_methods(runs, stuck, "rings")
+    cmp = layerwise.compare_methods(runs, stuck, "XOR")
     assert cmp.stuck == {"end to end": (4, 5), "layer-wise": ()}
     assert cmp.trained_seeds == (0, 1, 2, 3)
     d_ok = [b - a for a, b in ce[:4]]
