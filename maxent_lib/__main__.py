@@ -228,7 +228,9 @@ def _ablate(parser: argparse.ArgumentParser, args: argparse.Namespace, command: 
     start = time.perf_counter()
     try:
         records = ablation.run_grid(configs, args.dataset, results_path=args.out,
-                                    options=options, execution=execution, command=command)
+                                    options=options, execution=execution, command=command,
+                                    code=[ablation.GRID_CODE[args.grid]]
+                                    if args.grid in ablation.GRID_CODE else [])
     except ValueError as exc:
         if _failed_run(exc):
             raise

@@ -59,7 +59,8 @@ def test_run_and_resume(tiny_grid, tmp_path, capsys):
     assert len(lines) == 4
     prov = json.loads((tmp_path / "tiny_provenance.json").read_text())
     assert prov["command"] == "python -m maxent_lib " + " ".join(argv)
-    assert prov["code_hash"] == code_hash(ablation.ABLATION_CODE) and prov["records"] == 4
+    assert prov["code_hash"] == code_hash(prov["code_entry_points"]) and prov["records"] == 4
+    assert prov["code_entry_points"][:3] == list(ablation.ABLATION_CODE)
     assert "train_acc_mean" in text and "provenance" in text
     assert main(argv) == 0  # a rerun trains nothing and appends nothing
     assert out.read_text().splitlines() == lines

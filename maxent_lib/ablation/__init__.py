@@ -27,7 +27,8 @@ from typing import Any
 
 #: public name -> the module of this package (or of the store) that defines it
 _EXPORTS: dict[str, str] = {
-    **dict.fromkeys(["ABLATION_CODE", "DEFAULTS", "GRIDS", "GRID_SUMMARY", "INITS", "KINDS",
+    **dict.fromkeys(["ABLATION_CODE", "DEFAULTS", "GRIDS", "GRID_CODE", "GRID_SUMMARY", "INITS",
+                     "KINDS",
                      "LABEL_KEYS", "METRICS", "REGULARIZATION_ARMS", "REG_STEPS",
                      "SCHEDULES", "SHAPE_KEYS", "TREATMENT_KEYS", "canonical_config",
                      "config_key", "init_demo_grid", "regularization_grid", "shortcut_grid"],

@@ -36,11 +36,16 @@ SCHEDULES: tuple[str, ...] = ("constant", "cosine")
 MAX_WIDTH, MAX_DEPTH, MAX_IN_DIM = 65_536, 1_024, 10**6
 
 #: The functions that compute an ablation record: its code hash
-#: (:func:`maxent_lib.store.codehash.code_hash`) covers everything they reach.
+#: (:func:`maxent_lib.store.codehash.code_hash`) covers everything they reach. A grid made by
+#: the command line adds its grid's function (:data:`GRID_CODE`): a change to one grid's
+#: configs or budgets makes that grid's stored files stale, not the others'.
 ABLATION_CODE: tuple[str, ...] = ("maxent_lib.ablation.fit:fit_group",
                                   "maxent_lib.ablation.fit:prepare_dataset",
-                                  "maxent_lib.ablation.configs:canonical_config",
-                                  "maxent_lib.ablation.configs:GRIDS")
+                                  "maxent_lib.ablation.configs:canonical_config")
+#: The entry point of each predefined grid's definition (its configs and budgets).
+GRID_CODE: dict[str, str] = {"shortcut": "maxent_lib.ablation.configs:shortcut_grid",
+                             "regularization": "maxent_lib.ablation.configs:regularization_grid",
+                             "init_demo": "maxent_lib.ablation.configs:init_demo_grid"}
 DEFAULTS: dict[str, Any] = {
     "kind": "mlp", "width": 64, "depth": 2, "shortcut": False, "init": "he",
     "weight_decay": 0.0, "dropout": 0.0, "label_smoothing": 0.0, "confidence_penalty": 0.0,

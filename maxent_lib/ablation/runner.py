@@ -116,7 +116,7 @@ def run_grid(configs: Sequence[dict[str, Any]], dataset: Dataset = "mnist1d", *,
              results_path: str | os.PathLike[str] | None = None,
              options: RunOptions | None = None,
              execution: executors.Execution | None = None,
-             command: str | None = None) -> list[dict[str, Any]]:
+             command: str | None = None, code: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Train every config and return one record per config, in the given order: the canonical
     config, the metrics of :func:`~maxent_lib.ablation.fit.fit_group`, ``code_hash``,
     ``data_hash``, ``key``, ``dataset``, ``path`` ("stacked" or "sequential"), ``mode``,
@@ -128,7 +128,10 @@ def run_grid(configs: Sequence[dict[str, Any]], dataset: Dataset = "mnist1d", *,
     process (default) or as Ray tasks. With ``results_path`` every finished group is appended to
     that JSON-lines file and a rerun skips what is done (resume trusts only complete rows with
     valid metrics, :func:`is_trustworthy`); ``NAME_provenance.json`` beside it records the run
-    (:mod:`maxent_lib.store.provenance`), which is marked finished only when every config is
+    (:mod:`maxent_lib.store.provenance`; its code hash covers
+    :data:`~maxent_lib.ablation.configs.ABLATION_CODE` and the entry points ``code``, e.g. the
+    grid's definition, :data:`~maxent_lib.ablation.configs.GRID_CODE`), which is marked
+    finished only when every config is
     done: a run stopped by Ctrl-C or a failed task is recorded as interrupted or failed, so its
     file is not current. A file written by other code is refused. Bad arguments raise
     ``TypeError``/``ValueError`` before anything trains; a file that cannot be written raises
@@ -146,14 +149,15 @@ def run_grid(configs: Sequence[dict[str, Any]], dataset: Dataset = "mnist1d", *,
     canon = [canonical_config(c, len(data.X_train)) for c in configs]
     ident = f"{data.dataset_id}#{data.data_hash}"
     keys = [config_key(c, ident) for c in canon]
-    current = code_hash(ABLATION_CODE)
+    entry_points = [*ABLATION_CODE, *code]
+    current = code_hash(entry_points)
     done = _stored_rows(path, current) if path is not None else {}
     todo = list({k: c for c, k in zip(canon, keys, strict=True) if k not in done}.values())
     stamp = {"dataset": data.dataset_id, "code_hash": current,
              "path": "sequential" if options.sequential else "stacked"}
     run = None
     if path is not None:
-        prov = provenance("ablation grid", ABLATION_CODE, command=command, device=dev)
+        prov = provenance("ablation grid", entry_points, command=command, device=dev)
         run = begin_run(path, prov, len(done))
     status = "failed"
     try:
