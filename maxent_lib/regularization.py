@@ -320,25 +320,29 @@ def training_health(records: Sequence[dict[str, Any]], trained_at: float | None 
 
 @validate(configs=Items(Dict(required=("arm", "seed", "n_train")), min_len=1),
           data=Instance(("maxent_lib.ablation.fit.PreparedData",)),
+          grid=Choice(("regularization", "shortcut", "init_demo"), optional=True),
           threads=Integer(low=1, high=1024))
-def retrain(configs: Sequence[dict[str, Any]], data: Any, *, threads: int = 1) -> Any:
+def retrain(configs: Sequence[dict[str, Any]], data: Any, *, grid: str | None = "regularization",
+            threads: int = 1) -> Any:
     """Train ``configs`` (of one shape: :data:`maxent_lib.ablation.SHAPE_KEYS`) again on the
     CPU, as the grid's command did (:func:`maxent_lib.ablation.fit_group` with ``threads``
     torch threads, 1 by default), and give each record the ``key``, ``dataset``, ``code_hash``
-    and ``path`` that :func:`maxent_lib.ablation.run_grid` stores, so that
+    and ``path`` that :func:`maxent_lib.ablation.run_grid` stores for the predefined ``grid``
+    (its code hash covers the grid's definition, :data:`maxent_lib.ablation.GRID_CODE`; None:
+    the training code only), so that
     :func:`maxent_lib.ablation.compare_records` can match it with the stored row. Every random
     stream (initialisation, batch order, dropout masks, the data split) is seeded per model, so
     on the machine that made the file the records agree bit for bit. Returns the fitted group
     (:class:`maxent_lib.ablation.GroupResult`). Introduced in lesson 06."""
-    from .ablation.configs import ABLATION_CODE, DEFAULTS, canonical_config, config_key
+    from .ablation.configs import ABLATION_CODE, DEFAULTS, GRID_CODE, canonical_config, config_key
     from .ablation.fit import fit_group
     from .store.codehash import code_hash
 
     canon = [canonical_config(c, len(data.X_train)) for c in configs]
     fitted = fit_group(canon, data, "cpu", threads=threads)
     ident = f"{data.dataset_id}#{data.data_hash}"
-    stamp = {"dataset": data.dataset_id, "code_hash": code_hash(ABLATION_CODE),
-             "path": "stacked"}
+    code = [*ABLATION_CODE, *([GRID_CODE[grid]] if grid is not None else [])]
+    stamp = {"dataset": data.dataset_id, "code_hash": code_hash(code), "path": "stacked"}
     fitted.records = [{**r, **stamp, "key": config_key({k: r[k] for k in DEFAULTS}, ident)}
                       for r in fitted.records]
     return fitted

@@ -239,6 +239,13 @@ def test_retrain_gives_the_stored_rows_bit_for_bit_dropout_included() -> None:
     same = ablation.compare_records(fitted.records, stored)
     assert same["matched"] == 2 and same["identical"], same
     assert set(same["by_arm"]) == {"dropout 0.3", "early stopping"}
+    from maxent_lib.ablation.configs import ABLATION_CODE, GRID_CODE
+    from maxent_lib.store.codehash import code_hash
+
+    assert {r["code_hash"] for r in fitted.records} == {
+        code_hash([*ABLATION_CODE, GRID_CODE["regularization"]])}
+    bare = regularization.retrain(pick[:1], data, grid=None)
+    assert bare.records[0]["code_hash"] == code_hash(ABLATION_CODE)
     with pytest.raises(TypeError, match="data"):
         regularization.retrain(pick, _tiny_data())
 
