@@ -160,3 +160,27 @@ def test_bias_preserving_swap_is_the_documented_random_move():
         for seed in (0, 3):
             np.testing.assert_allclose(maxent.bias_preserving_swap(P, seed=seed),
                                        _swap_by_the_docstring(P, seed), rtol=1e-12, atol=1e-15)
+
+
+def test_a_violation_below_1e9_after_max_iter_steps_is_accepted():
+    # four Newton steps leave a violation of about 2e-10 of the half-range: above tol, but
+    # within the 1e-9 floor of the final check, so no error
+    sol = maxent.solve_maxent(FACES, 2.1, max_iter=4)
+    assert sol.n_iter == 4
+    assert 4e-12 < sol.max_constraint_error <= 4e-9
+    with pytest.raises(RuntimeError, match="after 3 steps"):
+        maxent.solve_maxent(FACES, 2.1, max_iter=3)
+
+
+def test_max_constraint_error_is_the_largest_violation_in_the_features_units():
+    F = np.c_[FACES, FACES**2]
+    t = np.array([4.5, 22.0])
+    sol = maxent.solve_maxent(F, t, tol=1e-3)  # stops early: violations of 2e-3 and 1e-2
+    violations = np.abs(sol.p @ F - t)
+    assert np.all(violations / np.array([4.0, 32.0]) <= 1e-3)  # the stopping rule, scaled
+    assert violations.min() < 0.5 * violations.max()
+    assert sol.max_constraint_error == pytest.approx(violations.max(), rel=1e-9)
+    # every feature constant: the violation is that of the targets, within isclose's 1e-9
+    const = maxent.solve_maxent(np.tile([1.0, 2.0], (3, 1)), [1.0 + 5e-10, 2.0])
+    assert const.max_constraint_error == pytest.approx(5e-10, rel=1e-6)
+    np.testing.assert_allclose(const.p, np.full(3, 1 / 3), rtol=1e-15)
