@@ -16,6 +16,10 @@ Each module has one job and is introduced by a lesson notebook:
 - ``layerwise``   lesson 04's measurements: the recursive view's test and layer-wise growth
 - ``shortcuts``   lesson 05's measurements: shortcuts on XOR, the shortcut grid's verdicts
                   where they hold up (budget check, filters), the null simulation, figures
+- ``regularization`` lesson 06's measurements: the entropy each objective asks for, the
+                  reliability diagram, per-regulariser verdicts, the stored nets re-trained
+- ``evidence``    lesson 07's evidence: every stored grid, the two-profile table, the argument's
+                  findings, C6's fit/generalisation split
 - ``ablation``    ablation grids: stacked training, resumable results, executors, summaries
                   and the budget check (subpackage, lessons 05-07)
 - ``metrics``     accuracy, cross-entropy, predictive entropy, calibration error (lesson 06)

@@ -213,52 +213,15 @@ def solve_maxent(F: object, target: object, tol: float = 1e-12, max_iter: int = 
     Introduced in lesson 01.
     """
     F_arr, t_arr = _check_F_target(F, target)
-    K, m = F_arr.shape
+    m = F_arr.shape[1]
     if m > MAX_FEATURES:
         raise ValueError(f"F has {m} feature columns; solve_maxent supports at most "
                          f"{MAX_FEATURES} (it forms m x m matrices)")
     Fs, ts, c, s, kept = _standardise(F_arr, t_arr)
-    if np.any(np.abs(ts) > 1 + 1e-7):
-        margin = None  # every feature value lies in [-1, 1], so every expectation does too
-    else:
-        margin = _interior_margin(Fs, ts)
-    if margin is None:
-        raise ValueError(
-            f"infeasible constraints: the target {np.round(t_arr, 6).tolist()} lies outside the "
-            "convex hull of the feature vectors F[k] of the states, so no probability "
-            "distribution has these expectations")
-    if margin <= boundary_tol:
-        raise ValueError(
-            f"the target {np.round(t_arr, 6).tolist()} lies on the boundary of the convex hull of "
-            "the feature vectors F[k]: every feasible distribution gives zero probability to some "
-            "states, so the maximum-entropy distribution is not of Gibbs form with finite "
-            "multipliers (lambda would have to go to infinity). Drop those states or move the "
-            "target inside the hull")
-    lam_s = np.zeros(Fs.shape[1])
-    n_iter = 0
+    _check_interior(Fs, ts, t_arr, boundary_tol)
+    lam_s, n_iter = np.zeros(Fs.shape[1]), 0
     if Fs.shape[1]:
-        value, grad, hess = _dual(Fs, ts, lam_s)
-        while np.max(np.abs(grad)) > tol and n_iter < max_iter:
-            w, V = np.linalg.eigh(hess)
-            keep = w > max(w[-1], 0.0) * 1e-13
-            step = -(V[:, keep] @ ((V[:, keep].T @ grad) / w[keep]))
-            slope = float(grad @ step)
-            if slope >= 0:  # numerically lost descent: use the gradient
-                step, slope = -grad, -float(grad @ grad)
-            t = 1.0
-            while True:
-                new_value, new_grad, new_hess = _dual(Fs, ts, lam_s + t * step)
-                if new_value <= value + 1e-4 * t * slope or -slope < 1e-14 or t < 1e-12:
-                    break
-                t *= 0.5
-            lam_s, value, grad, hess = lam_s + t * step, new_value, new_grad, new_hess
-            n_iter += 1
-        scaled_error = float(np.max(np.abs(grad)))
-        if scaled_error > max(tol, 1e-9):
-            raise RuntimeError(f"Newton's method did not reach the constraints after {n_iter} "
-                               f"steps (largest violation {scaled_error:.2e} of the feature's "
-                               "half-range); the target may be extremely close to the boundary "
-                               "of the convex hull")
+        lam_s, n_iter, grad = _newton(Fs, ts, tol, max_iter)
         error = float(np.max(np.abs(grad) * s[kept]))
     else:  # every feature is constant: no constraint binds, the answer is uniform
         error = float(np.max(np.abs(t_arr - c)))
@@ -277,6 +240,60 @@ def solve_maxent(F: object, target: object, tol: float = 1e-12, max_iter: int = 
         h = float(-np.sum(np.where(p > 0, p * np.log(p), 0.0)))
     return MaxEntSolution(p=p, lambdas=lam, entropy=h, log_partition=log_z, n_iter=n_iter,
                           max_constraint_error=error)
+
+
+def _check_interior(Fs: np.ndarray, ts: np.ndarray, t_arr: np.ndarray,
+                    boundary_tol: float) -> None:
+    """Step 1 of :func:`solve_maxent`: raise ``ValueError`` unless the (standardised) target
+    lies in the relative interior of the hull of F's rows."""
+    if np.any(np.abs(ts) > 1 + 1e-7):
+        margin = None  # every feature value lies in [-1, 1], so every expectation does too
+    else:
+        margin = _interior_margin(Fs, ts)
+    if margin is None:
+        raise ValueError(
+            f"infeasible constraints: the target {np.round(t_arr, 6).tolist()} lies outside the "
+            "convex hull of the feature vectors F[k] of the states, so no probability "
+            "distribution has these expectations")
+    if margin <= boundary_tol:
+        raise ValueError(
+            f"the target {np.round(t_arr, 6).tolist()} lies on the boundary of the convex hull of "
+            "the feature vectors F[k]: every feasible distribution gives zero probability to some "
+            "states, so the maximum-entropy distribution is not of Gibbs form with finite "
+            "multipliers (lambda would have to go to infinity). Drop those states or move the "
+            "target inside the hull")
+
+
+def _newton(Fs: np.ndarray, ts: np.ndarray, tol: float,
+            max_iter: int) -> tuple[np.ndarray, int, np.ndarray]:
+    """Step 2 of :func:`solve_maxent`: Newton's method on the dual with a backtracking line
+    search, from lambda = 0. Returns lambda, the number of steps and the final gradient (the
+    constraint violations); ``RuntimeError`` if they are not within ``tol``."""
+    lam_s = np.zeros(Fs.shape[1])
+    n_iter = 0
+    value, grad, hess = _dual(Fs, ts, lam_s)
+    while np.max(np.abs(grad)) > tol and n_iter < max_iter:
+        w, V = np.linalg.eigh(hess)
+        keep = w > max(w[-1], 0.0) * 1e-13
+        step = -(V[:, keep] @ ((V[:, keep].T @ grad) / w[keep]))
+        slope = float(grad @ step)
+        if slope >= 0:  # numerically lost descent: use the gradient
+            step, slope = -grad, -float(grad @ grad)
+        t = 1.0
+        while True:
+            new_value, new_grad, new_hess = _dual(Fs, ts, lam_s + t * step)
+            if new_value <= value + 1e-4 * t * slope or -slope < 1e-14 or t < 1e-12:
+                break
+            t *= 0.5
+        lam_s, value, grad, hess = lam_s + t * step, new_value, new_grad, new_hess
+        n_iter += 1
+    scaled_error = float(np.max(np.abs(grad)))
+    if scaled_error > max(tol, 1e-9):
+        raise RuntimeError(f"Newton's method did not reach the constraints after {n_iter} "
+                           f"steps (largest violation {scaled_error:.2e} of the feature's "
+                           "half-range); the target may be extremely close to the boundary "
+                           "of the convex hull")
+    return lam_s, n_iter, grad
 
 
 # ---------------------------------------------------------------- lesson 02: the penalised

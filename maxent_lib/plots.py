@@ -207,7 +207,7 @@ def category_axis(ax: Any, labels: Sequence[str], axis: str = "x", width: int = 
 def annotate_bars(ax: Any, bars: Any, fmt: str = "{:.2g}", zero_tol: float = 0.0) -> list[Any]:
     """Write each bar's value next to it; a bar of height (or width, for ``barh``) within
     ``zero_tol`` of zero also gets a short thick mark on the axis line, so it reads as "zero",
-    not as missing. Returns the text objects. Introduced in lesson 03."""
+    not as missing. Returns the text objects. Introduced in lesson 05."""
     texts = []
     horizontal = getattr(bars, "orientation", "vertical") == "horizontal"
     for bar in bars:
