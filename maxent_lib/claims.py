@@ -30,17 +30,28 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import InputTypeError, check_choice, check_flag, check_number, check_path
+from ._checks import InputTypeError, check_number
 from .ablation.summaries import TRAINED_AT, did_not_train, paired_effects
 from .stats import (
     QUANTIFIERS,
     FamilyResult,
-    _check_alpha,
     _check_direction_margin,
-    _check_list,
     family_tests,
 )
 from .store.files import read_records as load_results
+from .validation import (
+    Anything,
+    Choice,
+    Dict,
+    Flag,
+    Instance,
+    Integer,
+    Items,
+    PathArg,
+    Real,
+    Text,
+    validate,
+)
 
 #: Margins at the test set's resolution: 0.01 of accuracy is 10 of the 1000 test points;
 #: cross-entropies and entropies in nats.
@@ -60,13 +71,17 @@ FIT_TOLERANCES: tuple[float | None, ...] = (0.03, 0.05, 0.10, None)
 
 TRAINED_ATS: tuple[float | None, ...] = (1.5, 2.0, 3.0, None)
 
+_ALPHA = Real(low=0.0, high=1.0, low_open=True, high_open=True)
+_FILTER = Real(low=0.0, optional=True)
+_RECORDS = Items(Dict())
+_FIELD = Text(empty=False)
+_VALUE = Anything("a value of a record's field, of any type (compared with ==)")
+_STATUSES = ("empirical", "theorem", "by construction")
 
-def _check_str(value: object, name: str) -> str:
-    if not isinstance(value, str):
-        raise InputTypeError(f"{name} must be a string, got {value!r}")
-    return value
 
-
+@validate(key=Text(), lesson=Text(), statement=Text(), metric=Text(),
+          direction=Integer(low=-1, high=1), margin=Real(low=0.0), status=Choice(_STATUSES),
+          quantifier=Choice(QUANTIFIERS), per=Text(optional=True), caveat=Text())
 @dataclass(frozen=True)
 class Claim:
     """A claim of the paper, made testable: the metric, the predicted sign, the margin, and its
@@ -92,17 +107,7 @@ class Claim:
     caveat: str = ""
 
     def __post_init__(self) -> None:
-        for name in ("key", "lesson", "statement", "metric", "caveat"):
-            _check_str(getattr(self, name), name)
-        _check_direction_margin(self.direction, self.margin)
-        check_choice(self.quantifier, "quantifier", QUANTIFIERS)
-        if self.per is not None:
-            _check_str(self.per, "per")
-        if not isinstance(self.status, str):
-            raise InputTypeError(f"status must be a string, got {self.status!r}")
-        if self.status not in ("empirical", "theorem", "by construction"):
-            raise ValueError(f"status must be empirical, theorem or by construction, "
-                             f"got {self.status!r}")
+        _check_direction_margin(self.direction, self.margin)  # the fields are declared
 
 
 @dataclass
@@ -121,17 +126,18 @@ class Family:
     def __post_init__(self) -> None:
         if not isinstance(self.claim, Claim):
             raise InputTypeError(f"claim must be a Claim, got {type(self.claim).__name__}")
-        _check_str(self.source, "source")
-        _check_str(self.note, "note")
-        _check_str(self.item, "item")
+        for name in ("source", "note", "item"):
+            if not isinstance(getattr(self, name), str):
+                raise InputTypeError(f"{name} must be a string, got "
+                                     f"{type(getattr(self, name)).__name__}")
         for name in ("settings", "effects", "excluded"):
             if not isinstance(getattr(self, name), list):
                 raise InputTypeError(f"{name} must be a list, got "
                                      f"{type(getattr(self, name)).__name__}")
 
+    @validate(alpha=_ALPHA)
     def judge(self, alpha: float = 0.05) -> FamilyResult | None:
         """The family's :func:`family_tests` (None when no setting is left)."""
-        alpha = _check_alpha(alpha)
         if not isinstance(self.claim, Claim):
             raise InputTypeError(f"the family's claim must be a Claim, got "
                                  f"{type(self.claim).__name__}")
@@ -154,6 +160,9 @@ def _trained_seeds(records: Sequence[dict[str, Any]], where: Callable[[dict[str,
     return {r["seed"] for r in records if where(r) and not did_not_train(r, trained_at)}
 
 
+@validate(records=_RECORDS, claim=Instance((Claim,)), factor=_FIELD, baseline=_VALUE,
+          treatments=Items(_VALUE), within=Items(_FIELD), source=Text(),
+          check_fit=Flag(), fit_tolerance=_FILTER, trained_at=_FILTER, item=Text())
 def paired_family(records: Sequence[dict[str, Any]], claim: Claim, factor: str, baseline: Any,
                   treatments: Sequence[Any], within: Sequence[str], source: str,
                   check_fit: bool = False, *, fit_tolerance: float | None = FIT_TOLERANCE,
@@ -166,12 +175,6 @@ def paired_family(records: Sequence[dict[str, Any]], claim: Claim, factor: str, 
     with no partner (counted). With ``check_fit``, a setting whose two arms' mean training
     accuracies differ by more than ``fit_tolerance`` is excluded too (not a comparison of
     generalisation; None: no such filter). Introduced in lesson 07."""
-    records = _check_list(records, "records", dict)
-    if not isinstance(claim, Claim):
-        raise InputTypeError(f"claim must be a Claim, got {type(claim).__name__}")
-    treatments = _check_list(treatments, "treatments")
-    source = _check_str(source, "source")
-    check_flag(check_fit, "check_fit")
     fam = Family(claim, source, item=item)
     for t in treatments:
         for row in _pairs(records, claim.metric, factor, baseline, t, within):
@@ -214,6 +217,9 @@ def _exclusion(records: Sequence[dict[str, Any]], row: dict[str, Any], setting: 
     return vals
 
 
+@validate(records=_RECORDS, metric=_FIELD, factor=_FIELD, baseline=_VALUE, treatment=_VALUE,
+          along=_FIELD, low=_VALUE, high=_VALUE, pair_on=Items(_FIELD),
+          trained_only=Flag(), trained_at=_FILTER)
 def interaction_values(records: Sequence[dict[str, Any]], metric: str, factor: str,
                        baseline: Any, treatment: Any, along: str, low: Any, high: Any,
                        pair_on: Sequence[str] = ("seed",), trained_only: bool = True,
@@ -224,12 +230,6 @@ def interaction_values(records: Sequence[dict[str, Any]], metric: str, factor: s
     ``ValueError`` if a record lacks a field, on duplicate rows, or if no seed has all four.
     A diverged net (no metrics) did not train; with ``trained_only=False`` it raises
     ``ValueError``. Introduced in lesson 07."""
-    records = _check_list(records, "records", dict)
-    metric, factor, along = (_check_str(v, n) for v, n in ((metric, "metric"),
-                                                             (factor, "factor"),
-                                                             (along, "along")))
-    pair_on = [_check_str(k, "pair_on") for k in _check_list(pair_on, "pair_on")]
-    trained_only = check_flag(trained_only, "trained_only")
     for r in records:
         missing = [k for k in (metric, factor, along, *pair_on) if k not in r]
         if missing:
@@ -318,9 +318,9 @@ PAPER_CLAIMS: tuple[Claim, ...] = (
 ENTROPY_BY_CONSTRUCTION: tuple[str, ...] = ("label smoothing", "confidence penalty")
 
 
+@validate(key=Text())
 def claim(key: str) -> Claim:
     """The claim of :data:`PAPER_CLAIMS` with this key. Introduced in lesson 07."""
-    _check_str(key, "key")
     for c in PAPER_CLAIMS:
         if c.key == key:
             return c
@@ -328,6 +328,12 @@ def claim(key: str) -> Claim:
                      f"{[c.key for c in PAPER_CLAIMS]}")
 
 
+_SHORTCUT_FIELDS = ("kind", "depth", "arm", "seed", "test_acc", "train_acc")
+_REGULARIZATION_FIELDS = ("arm", "n_train", "seed", "test_acc", "train_acc")
+
+
+@validate(records=Items(Dict(required=_SHORTCUT_FIELDS), min_len=1), source=Text(),
+          fit_tolerance=_FILTER, trained_at=_FILTER)
 def shortcut_families(records: Sequence[dict[str, Any]], source: str, *,
                       fit_tolerance: float | None = FIT_TOLERANCE,
                       trained_at: float | None = TRAINED_AT) -> list[Family]:
@@ -336,8 +342,6 @@ def shortcut_families(records: Sequence[dict[str, Any]], source: str, *,
     shallowest (nets that trained at ``trained_at`` times chance and fit comparably within
     ``fit_tolerance``); C6, the gain at the deepest minus the shallowest depth.
     Introduced in lesson 05."""
-    _check_grid_records(records, ("kind", "depth", "arm", "seed", "test_acc", "train_acc"))
-    source = _check_str(source, "source")
     recs = [r for r in records if r.get("init", "he") == "he"]
     if not recs:
         raise ValueError("records holds no net with He initialisation (init 'he')")
@@ -380,6 +384,8 @@ def _growth_family(mine: list[dict[str, Any]], kind: str, depths: list[int], sou
     return c6
 
 
+@validate(records=Items(Dict(required=_REGULARIZATION_FIELDS), min_len=1), source=Text(),
+          trained_at=_FILTER)
 def regularization_families(records: Sequence[dict[str, Any]], source: str, *,
                             trained_at: float | None = TRAINED_AT) -> list[Family]:
     """Claims C7, C7c, C8, C8b, C9 and C10 from the regularisation grid's records (lesson 06),
@@ -387,8 +393,6 @@ def regularization_families(records: Sequence[dict[str, Any]], source: str, *,
     paired by seed (C8: the weight decay arms; C8b: the arms whose objective rewards entropy,
     by construction), and C10 the arm's test-accuracy gain at the smallest minus the largest
     size. Introduced in lesson 06."""
-    _check_grid_records(records, ("arm", "n_train", "seed", "test_acc", "train_acc"))
-    source = _check_str(source, "source")
     sizes = sorted({r["n_train"] for r in records})
     out = []
     for arm in sorted({r["arm"] for r in records} - {"baseline"}):
@@ -407,16 +411,12 @@ def regularization_families(records: Sequence[dict[str, Any]], source: str, *,
     return sorted(out, key=lambda f: [c.key for c in PAPER_CLAIMS].index(f.claim.key))
 
 
-def _check_grid_records(records: object, fields: Sequence[str]) -> None:
-    records = _check_list(records, "records", dict)
-    if not records:
-        raise ValueError("records is empty")
-    for i, r in enumerate(records):
-        missing = [f for f in fields if f not in r]
-        if missing:
-            raise ValueError(f"records[{i}] lacks the field(s) {missing}")
+_LAYERS = Items(Dict(required=("total_gap",), fields={"total_gap": Real(optional=True)}),
+               min_len=2)
 
 
+@validate(gaps_per_model=Items(_LAYERS, min_len=1), source=Text(),
+          names=Items(Text(), optional=True), baseline=Items(_LAYERS, optional=True))
 def layer_gap_family(gaps_per_model: Sequence[Sequence[dict[str, Any]]], source: str,
                      names: Sequence[str] | None = None,
                      baseline: Sequence[Sequence[dict[str, Any]]] | None = None) -> Family:
@@ -435,39 +435,27 @@ def layer_gap_family(gaps_per_model: Sequence[Sequence[dict[str, Any]]], source:
     trained step's change minus the untrained step's change, so a step is credited only with
     what training added to what random features of the layer below already give.
     Introduced in lesson 07."""
-    gaps_per_model = _check_list(gaps_per_model, "gaps_per_model")
-    source = _check_str(source, "source")
-    if not gaps_per_model:
-        raise ValueError("no models: give one list of per-layer gaps per model")
-    for g in gaps_per_model:
-        _check_list(g, "gaps_per_model (each model's layers)", dict)
-    lengths = {len(g) for g in gaps_per_model}
-    if len(lengths) != 1 or lengths.pop() < 2:
-        raise ValueError("every model needs the same layers, the input and at least one more")
+    if len({len(g) for g in gaps_per_model}) != 1:
+        raise ValueError("gaps_per_model: every model needs the same layers, the input and at "
+                         "least one more")
     L = len(gaps_per_model[0])
-    names = [str(n) for n in _check_list(names, "names")] if names is not None else \
-        ["X", *[f"T{i}" for i in range(1, L)]]
+    names = names if names is not None else ["X", *[f"T{i}" for i in range(1, L)]]
     if len(names) != L:
         raise ValueError(f"names has {len(names)} labels for {L} layers")
-    for g in gaps_per_model:
-        if any(layer.get("total_gap") is None for layer in g):
-            raise ValueError("every layer needs its total_gap (fit the probes with the input)")
-        for layer in g:
-            check_number(layer["total_gap"], "total_gap")
+    if any(layer["total_gap"] is None for g in gaps_per_model for layer in g):
+        raise ValueError("gaps_per_model: every layer needs its total_gap (fit the probes with "
+                         "the input)")
+
     def steps(models: Sequence[Sequence[dict[str, Any]]]) -> np.ndarray:
         return np.array([[g[i]["total_gap"] - g[i - 1]["total_gap"] for i in range(1, L)]
                          for g in models])
 
     effects = steps(gaps_per_model)
     if baseline is not None:
-        baseline = _check_list(baseline, "baseline")
         for g in baseline:
-            _check_list(g, "baseline (each model's layers)", dict)
-            if len(g) != L or any(layer.get("total_gap") is None for layer in g):
+            if len(g) != L or any(layer["total_gap"] is None for layer in g):
                 raise ValueError(f"baseline must give every model the same {L} layers, each "
                                  "with its total_gap, as gaps_per_model")
-            for layer in g:
-                check_number(layer["total_gap"], "baseline total_gap")
         if len(baseline) != len(gaps_per_model):
             raise ValueError(f"baseline has {len(baseline)} models, gaps_per_model "
                              f"{len(gaps_per_model)}: pair each model with itself untrained")
@@ -480,10 +468,11 @@ def layer_gap_family(gaps_per_model: Sequence[Sequence[dict[str, Any]]], source:
     return fam
 
 
+@validate(start=PathArg(optional=True))
 def find_results_dir(start: str | Path | None = None) -> Path | None:
     """The course's ``results/`` folder: in ``start`` (default: the working folder) or a parent,
     else next to the installed package; ``None`` if there is none. Introduced in lesson 07."""
-    here = (Path.cwd() if start is None else check_path(start, "start")).resolve()
+    here = (Path.cwd() if start is None else start).resolve()
     for folder in (here, *here.parents, Path(__file__).resolve().parents[1]):
         if (folder / "results").is_dir() and (folder / "maxent_lib").exists():
             return folder / "results"
@@ -492,13 +481,13 @@ def find_results_dir(start: str | Path | None = None) -> Path | None:
     return None
 
 
+@validate(results_dir=PathArg(), grid=Text())
 def load_grid(results_dir: str | Path, grid: str) -> dict[str, list[dict[str, Any]]]:
     """The stored records of one ablation grid, by profile: ``{"full": [...], "quick": [...]}``
     from ``<grid>_full.jsonl`` and ``<grid>_quick.jsonl`` (a missing file gives no entry),
     whether current or stale (see :func:`maxent_lib.ablation.load_stored`).
     Introduced in lesson 07."""
-    folder = check_path(results_dir, "results_dir")
-    grid = _check_str(grid, "grid")
+    folder = results_dir
     if not grid or any(c in grid for c in "/\\") or grid.startswith("."):
         raise ValueError(f"grid must be a grid name such as 'shortcut', got {grid!r}")
     if not folder.is_dir():
@@ -525,9 +514,9 @@ class Check:
     holds: bool
 
 
+@validate(checks=Items(Instance((Check,))))
 def theorem_summary(checks: Sequence[Check]) -> dict[str, str]:
     """Per theorem, a one-line statement of its numerical checks (for :func:`verdict_table`)."""
-    checks = _check_list(checks, "checks", Check)
     out: dict[str, list[str]] = {}
     for c in checks:
         val = f"{c.value:.1e}" if abs(c.value) < 1e-3 else f"{c.value:.3f}"

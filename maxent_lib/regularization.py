@@ -158,6 +158,7 @@ class GridState:
     judged: bool
     reason: str
 
+    @validate()
     def line(self) -> str:
         """One line: the file, its records, current or not, and whether verdicts are drawn."""
         head = f"{self.name}: {len(self.records)} records, " + \

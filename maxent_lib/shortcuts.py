@@ -260,6 +260,7 @@ class GridVerdicts:
         """True when the grid gives verdicts: current, settled by its budget check."""
         return self.why is None
 
+    @validate()
     def sentences(self) -> list[str]:
         """What the grid found, one sentence per (claim, item) from
         :func:`maxent_lib.verdicts.found_sentences` (a verdict that depends on a filter reads

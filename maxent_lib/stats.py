@@ -43,7 +43,6 @@ from scipy import special
 
 from ._checks import (
     InputTypeError,
-    check_choice,
     check_int,
     check_number,
     check_same_length,
@@ -180,11 +179,12 @@ class FamilyResult:
     alpha: float
     quantifier: str = "existential"
 
+    @validate(call=Choice(CALLS))
     def count(self, call: str) -> int:
         """How many settings got ``call``."""
-        check_choice(call, "call", CALLS)
         return sum(s.call == call for s in self.settings)
 
+    @validate()
     def summary(self) -> str:
         """E.g. "2 for, 0 against, 5 negligible, 3 unclear of 10"."""
         parts = [f"{self.count(c)} {c}" for c in ("for", "against", "negligible", "unclear")]
@@ -193,6 +193,7 @@ class FamilyResult:
             parts.append(f"{few} with too few seeds")
         return ", ".join(parts) + f" of {len(self.settings)}"
 
+    @validate()
     def in_words(self) -> str:
         """The verdict and its settings in a plain sentence, e.g. "inconclusive: 2 of 3
         settings for the prediction, none against, 1 unclear"."""

@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ._checks import InputTypeError, check_flag, check_int
+from .validation import Dict, Flag, Integer, Items, Text, validate
 
 __all__ = ["format_table"]
 
 
+@validate(rows=Items(Dict()), columns=Items(Text(), min_len=1), markdown=Flag(),
+          digits=Integer(low=0, high=15))
 def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *,
                  markdown: bool = False, digits: int = 3) -> str:
     """``rows`` (dicts) as a table of ``columns``: plain text with right-aligned columns, or a
@@ -19,16 +21,6 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *,
     ``digits`` decimals. Raises ``TypeError`` unless ``rows`` is a list of dicts and
     ``columns`` a list of strings, ``ValueError`` when ``columns`` is empty.
     Introduced in lesson 03."""
-    if isinstance(rows, (str, bytes, dict)) or not isinstance(rows, Sequence) or not all(
-            isinstance(r, dict) for r in rows):
-        raise InputTypeError("rows must be a list of dicts")
-    if isinstance(columns, (str, bytes)) or not isinstance(columns, Sequence) or not all(
-            isinstance(c, str) for c in columns):
-        raise InputTypeError("columns must be a list of column names (str)")
-    if not columns:
-        raise ValueError("columns is empty")
-    markdown = check_flag(markdown, "markdown")
-    digits = check_int(digits, "digits", low=0, high=15)
 
     def cell(v: Any) -> str:
         text = f"{v:.{digits}f}" if isinstance(v, float) else ("" if v is None else str(v))

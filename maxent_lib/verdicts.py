@@ -15,14 +15,27 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._checks import InputTypeError, check_int
+from ._checks import InputTypeError
 from .claims import PAPER_CLAIMS, Claim, Family, regularization_families, shortcut_families
-from .stats import FamilyResult, _check_alpha, _check_list
+from .stats import FamilyResult
 from .tables import format_table
+from .validation import (
+    Anything,
+    Choice,
+    Dict,
+    Function,
+    Instance,
+    Integer,
+    Items,
+    Real,
+    Text,
+    validate,
+)
 
 __all__ = ["family_rows", "filter_sensitivity", "format_claims", "found_sentences",
            "grid_families", "grid_verdicts", "item_verdicts", "sensitivity_notes",
@@ -31,13 +44,20 @@ __all__ = ["family_rows", "filter_sensitivity", "format_claims", "found_sentence
 #: How each quantifier reads in a table.
 _QUANTIFIER_WORDS = {"universal": "every setting", "existential": "some setting"}
 
+_FAMILIES = Items(Instance((Family,)))
+_CLAIMS = Items(Instance((Claim,)))
+_ALPHA = Real(low=0.0, high=1.0, low_open=True, high_open=True)
+_RECORDS = Items(Dict())
+_GRID = Choice(("shortcut", "regularization"))
+#: A value of a filter (a tolerance or a threshold; None: no filter).
+_FILTER_VALUE = Real(optional=True)
 
+
+@validate(families=_FAMILIES, alpha=_ALPHA)
 def item_verdicts(families: Sequence[Family], alpha: float = 0.05
                   ) -> dict[tuple[str, str], FamilyResult | None]:
     """Each family's :meth:`~maxent_lib.claims.Family.judge`, keyed by (claim key, item)
     (None when no setting is left). Introduced in lesson 05."""
-    families = _check_list(families, "families", Family)
-    alpha = _check_alpha(alpha)
     return {(f.claim.key, f.item): f.judge(alpha) for f in families}
 
 
@@ -49,6 +69,8 @@ def _item_text(f: Family, res: FamilyResult | None) -> str:
     return who + res.in_words()
 
 
+@validate(families=_FAMILIES, alpha=_ALPHA, claims=_CLAIMS,
+          theorem_checks=Dict(optional=True), sensitivity=Dict(optional=True))
 def verdict_table(families: Sequence[Family], alpha: float = 0.05,
                   claims: Sequence[Claim] = PAPER_CLAIMS,
                   theorem_checks: dict[str, str] | None = None,
@@ -59,11 +81,6 @@ def verdict_table(families: Sequence[Family], alpha: float = 0.05,
     (per item, in words; "theorem (checked: ...)", "by construction (no evidence)" or "not
     measured"), ``filters`` (the items whose verdict depends on a filter, from ``sensitivity``,
     see :func:`sensitivity_notes`) and the claim's ``caveat``. Introduced in lesson 07."""
-    families = _check_list(families, "families", Family)
-    claims = _check_list(claims, "claims", Claim)
-    alpha = _check_alpha(alpha)
-    if theorem_checks is not None and not isinstance(theorem_checks, dict):
-        raise InputTypeError("theorem_checks must be a dict of claim key -> text, or None")
     rows = []
     for c in claims:
         fams = [f for f in families if f.claim.key == c.key]
@@ -111,12 +128,10 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
+@validate(family=Instance((Family,)), alpha=_ALPHA, digits=Integer(low=0, high=15))
 def family_rows(family: Family, alpha: float = 0.05, digits: int = 3) -> list[dict[str, str]]:
     """One row per setting of a family (effect, 95% interval, the one-sided p-values for and
     against the prediction, the call) and one per excluded setting. Introduced in lesson 05."""
-    if not isinstance(family, Family):
-        raise InputTypeError(f"family must be a Family, got {type(family).__name__}")
-    digits = check_int(digits, "digits", low=0, high=15)
     res = family.judge(alpha)
     out = []
 
@@ -137,10 +152,10 @@ def family_rows(family: Family, alpha: float = 0.05, digits: int = 3) -> list[di
     return out
 
 
+@validate(claims=_CLAIMS)
 def format_claims(claims: Sequence[Claim]) -> str:
     """The claims as a markdown table: key, lesson, statement, metric, predicted effect,
     quantifier, status. Introduced in lesson 07."""
-    claims = _check_list(claims, "claims", Claim)
     sign = {1: "> +{m:g}", -1: "< -{m:g}", 0: "within +-{m:g}"}
     rows = [{"claim": c.key, "lesson": c.lesson, "statement": c.statement, "metric": c.metric,
              "predicted effect": sign[c.direction].format(m=c.margin),
@@ -149,6 +164,10 @@ def format_claims(claims: Sequence[Claim]) -> str:
                                "judged", "status"], markdown=True)
 
 
+@validate(build=Function("a function that builds the families of the records"),
+          records=_RECORDS, source=Text(), name=Text(empty=False),
+          values=Items(Anything("a value of the filter (None: no filter), checked by build"),
+                       min_len=1), alpha=_ALPHA)
 def filter_sensitivity(build: Callable[..., list[Family]], records: Sequence[dict[str, Any]],
                        source: str, name: str, values: Sequence[Any], alpha: float = 0.05
                        ) -> dict[Any, dict[tuple[str, str], str]]:
@@ -156,9 +175,14 @@ def filter_sensitivity(build: Callable[..., list[Family]], records: Sequence[dic
     (a keyword of ``build``, e.g. ``fit_tolerance`` of
     :func:`~maxent_lib.claims.shortcut_families`) set to each of ``values`` (None: no
     filter). A family with no setting left reads "no verdict". Introduced in lesson 05."""
-    if not callable(build):
-        raise InputTypeError("build must be a function that returns families")
-    values = _check_list(values, "values")
+    try:
+        params = inspect.signature(build).parameters
+    except (TypeError, ValueError):  # a callable without a signature: let the call say
+        params = {}
+    if params and name not in params and not any(
+            p.kind is p.VAR_KEYWORD for p in params.values()):
+        raise ValueError(f"name {name!r} is not a keyword of build (its parameters: "
+                         f"{list(params)})")
     out: dict[Any, dict[tuple[str, str], str]] = {}
     for v in values:
         verdicts = item_verdicts(build(records, source, **{name: v}), alpha)
@@ -166,14 +190,19 @@ def filter_sensitivity(build: Callable[..., list[Family]], records: Sequence[dic
     return out
 
 
+@validate(sensitivity=Dict(min_len=1), name=Text(), default=_FILTER_VALUE)
 def sensitivity_notes(sensitivity: dict[Any, dict[tuple[str, str], str]], name: str,
                       default: Any) -> dict[tuple[str, str], str]:
     """For each (claim, item) whose verdict is not the same at every value of the filter:
     "depends on the <name>: 0.03 -> mixed, 0.05 -> supported, ..." (its verdict at ``default``
     first). Items whose verdict does not change are left out."""
-    if not isinstance(sensitivity, dict) or default not in sensitivity:
+    if default not in sensitivity:
         raise ValueError(f"sensitivity must map filter values (including {default!r}) to "
                          "verdicts (from filter_sensitivity)")
+    for value, verdicts in sensitivity.items():
+        if not isinstance(verdicts, dict):
+            raise InputTypeError(f"sensitivity[{value!r}] must be a dict of (claim, item) -> "
+                                 f"verdict, got {type(verdicts).__name__}")
     notes = {}
     for key in sensitivity[default]:
         seen = {v: s.get(key, "no verdict") for v, s in sensitivity.items()}
@@ -183,19 +212,19 @@ def sensitivity_notes(sensitivity: dict[Any, dict[tuple[str, str], str]], name: 
     return notes
 
 
+@validate(families=_FAMILIES, alpha=_ALPHA, notes=Dict(optional=True))
 def found_sentences(families: Sequence[Family], alpha: float = 0.05,
                     notes: dict[tuple[str, str], str] | None = None) -> list[str]:
     """What the experiments found, one plain sentence per (claim, item), generated from the
     verdicts: what held, what did not, what could not be told (and what depends on a filter,
     from ``notes``). Introduced in lesson 05."""
-    families = _check_list(families, "families", Family)
     out = []
     for f in families:
         res = f.judge(alpha)
         who = f" for {f.item}" if f.item else ""
         head = f"{f.claim.key}{who}"
         if (f.claim.key, f.item) in (notes or {}):
-            out.append(f"{head}: the verdict {notes[(f.claim.key, f.item)].split(' ', 1)[1]}.")
+            out.append(f"{head}: the verdict {notes[(f.claim.key, f.item)].partition(' ')[2]}.")
         elif res is None:
             out.append(f"{head}: no verdict; every setting was left out "
                        f"({'; '.join(w for _, w in f.excluded)}).")
@@ -212,15 +241,15 @@ def _sentence(res: FamilyResult) -> str:
     return f"{verb} ({res.in_words()})"
 
 
+@validate(grid=_GRID, records=Items(Dict(), min_len=1), source=Text())
 def grid_families(grid: str, records: Sequence[dict[str, Any]], source: str) -> list[Family]:
     """The claims' families of a stored grid ("shortcut": C5, C6; "regularization": C7-C10),
     with the default filters. Introduced in lesson 05."""
     builders = {"shortcut": shortcut_families, "regularization": regularization_families}
-    if grid not in builders:
-        raise ValueError(f"grid must be one of {sorted(builders)}, got {grid!r}")
     return builders[grid](records, source)
 
 
+@validate(grid=_GRID, records=Items(Dict(), min_len=1))
 def grid_verdicts(grid: str, records: Sequence[dict[str, Any]]) -> dict[str, str]:
     """``{"C5 mlp": "supported", ...}``: the verdict of every (claim, item) of a grid's records
     (the ``verdicts`` function of the budget check, :func:`maxent_lib.ablation.budget_check`).

@@ -22,11 +22,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._checks import InputTypeError, check_int, check_number
 from ..stats import t_interval
 from ..tables import format_table
+from ..validation import Dict, Function, Instance, Integer, Items, Real, validate
 from .configs import DEFAULTS
-from .summaries import _check_records, _value
+from .summaries import _RECORDS, _value
 
 __all__ = ["BudgetCheck", "budget_check", "budget_configs", "format_budget_check"]
 
@@ -35,16 +35,15 @@ __all__ = ["BudgetCheck", "budget_check", "budget_configs", "format_budget_check
 _NOT_SETTING = ("seed", "epochs", "profile")
 
 
+@validate(configs=Items(Dict()), multiple=Real(low=0.0, low_open=True, high=1000.0),
+          seeds=Integer(low=1, optional=True))
 def budget_configs(configs: Sequence[dict[str, Any]], multiple: float = 1.0,
                    seeds: int | None = None) -> list[dict[str, Any]]:
     """``configs`` with ``epochs`` multiplied by ``multiple`` (rounded, at least 1: the whole
     learning-rate schedule stretched over the longer run) and, with ``seeds``, only the first
     ``seeds`` seeds (in increasing order) of each setting. ``multiple=1`` and no ``seeds``
     return copies of the configs unchanged. Introduced in lesson 05."""
-    configs = _check_records(configs, "configs")
-    multiple = check_number(multiple, "multiple", low=0.0, low_open=True, high=1000.0)
     if seeds is not None:
-        seeds = check_int(seeds, "seeds", low=1)
         kept = sorted({c.get("seed", DEFAULTS["seed"]) for c in configs})[:seeds]
         configs = [c for c in configs if c.get("seed", DEFAULTS["seed"]) in kept]
     out = []
@@ -83,8 +82,11 @@ class BudgetCheck:
         """The grid counts as trained: accuracy settled and verdicts unchanged."""
         return bool(self.rows) and self.accuracy_ok and self.verdicts_ok
 
+    @validate()
     def summary(self) -> str:
         """One sentence: passed or failed, the largest move and where, the verdicts."""
+        if not self.rows:
+            return "budget check FAILED: no setting was compared."
         worst = max(self.rows, key=lambda r: abs(r["move"]))
         where = ", ".join(f"{k} {v}" for k, v in worst["setting"].items())
         changed = [f"{c}: {a} -> {b}" for c, (a, b) in self.verdicts.items() if a != b]
@@ -102,6 +104,9 @@ def _setting(record: dict[str, Any]) -> tuple:
     return tuple((k, record.get(k)) for k in DEFAULTS if k not in _NOT_SETTING)
 
 
+@validate(records=_RECORDS, longer=_RECORDS, tolerance=Real(low=0.0),
+          verdicts=Function("a function of the records that returns {claim: verdict}",
+                            optional=True))
 def budget_check(records: Sequence[dict[str, Any]], longer: Sequence[dict[str, Any]], *,
                  tolerance: float = 0.01,
                  verdicts: Callable[[list[dict[str, Any]]], dict[str, str]] | None = None
@@ -114,11 +119,6 @@ def budget_check(records: Sequence[dict[str, Any]], longer: Sequence[dict[str, A
     that diverged or did not train count with their test accuracy (None is skipped); a longer
     record with no partner at half its epochs is counted in ``unmatched``. Raises
     ``ValueError`` when nothing pairs. Introduced in lesson 05."""
-    records = _check_records(records, "records")
-    longer = _check_records(longer, "longer")
-    tolerance = check_number(tolerance, "tolerance", low=0.0)
-    if verdicts is not None and not callable(verdicts):
-        raise InputTypeError("verdicts must be a function of the records, or None")
     base = {(_setting(r), r.get("seed")): r for r in records}
     pairs: dict[tuple, list[tuple[float, float]]] = {}
     matched, unmatched = [], 0
@@ -150,10 +150,9 @@ def budget_check(records: Sequence[dict[str, Any]], longer: Sequence[dict[str, A
     return out
 
 
+@validate(check=Instance((BudgetCheck,)), digits=Integer(low=0, high=15))
 def format_budget_check(check: BudgetCheck, digits: int = 3) -> str:
     """The check as a text table (one row per setting) followed by its summary sentence."""
-    if not isinstance(check, BudgetCheck):
-        raise InputTypeError(f"check must be a BudgetCheck, got {type(check).__name__}")
     rows = [{"setting": ", ".join(f"{k} {v}" for k, v in r["setting"].items()), "seeds": r["n"],
              "acc": round(r["test_acc"], digits), "acc x2": round(r["test_acc_twice"], digits),
              "move": f"{r['move']:+.{digits}f}",

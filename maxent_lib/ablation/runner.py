@@ -13,22 +13,33 @@ import functools
 import math
 import os
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from .._checks import InputTypeError
 from ..runtime import get_device, progress_bar
 from ..store import files
 from ..store.codehash import code_hash
 from ..store.provenance import begin_run, end_run, provenance
-from ..validation import Anything, Device, Dict, Flag, Integer, Items, validate
+from ..validation import (
+    Anything,
+    Device,
+    Dict,
+    Flag,
+    Instance,
+    Integer,
+    Items,
+    PathArg,
+    Text,
+    validate,
+)
 from . import executors
 from .configs import (
     ABLATION_CODE,
+    CONFIG,
     DEFAULTS,
     METRICS,
     SHAPE_KEYS,
@@ -36,7 +47,7 @@ from .configs import (
     canonical_config,
     config_key,
 )
-from .fit import PreparedData, _is_oom, prepare_dataset, train_group
+from .fit import DATASET, PreparedData, _is_oom, prepare_dataset, train_group
 
 
 @validate(configs=Items(Dict(required=SHAPE_KEYS)))
@@ -112,6 +123,11 @@ def _stored_rows(path: Path, current: str) -> dict[str, dict[str, Any]]:
     return {r["key"]: r for r in old if is_trustworthy(r)}
 
 
+@validate(configs=Items(CONFIG, min_len=1), dataset=DATASET,
+          results_path=PathArg(file=True, optional=True),
+          options=Instance((RunOptions,), optional=True),
+          execution=Instance((executors.Execution,), optional=True),
+          command=Text(optional=True), code=Items(Text(empty=False)))
 def run_grid(configs: Sequence[dict[str, Any]], dataset: Dataset = "mnist1d", *,
              results_path: str | os.PathLike[str] | None = None,
              options: RunOptions | None = None,
@@ -138,11 +154,6 @@ def run_grid(configs: Sequence[dict[str, Any]], dataset: Dataset = "mnist1d", *,
     :class:`~maxent_lib.store.files.ResultsFileError`. Introduced in lesson 05."""
     options = RunOptions() if options is None else options
     execution = executors.Execution() if execution is None else execution
-    if not isinstance(options, RunOptions) or not isinstance(execution, executors.Execution):
-        raise InputTypeError("options must be a RunOptions and execution an Execution")
-    configs = _check_config_list(configs)
-    if command is not None and not isinstance(command, str):
-        raise InputTypeError(f"command must be a string or None, got {type(command).__name__}")
     dev = get_device(options.device)
     path = files.check_writable(results_path) if results_path is not None else None
     data = prepare_dataset(dataset)
@@ -196,16 +207,6 @@ def _train_todo(todo: list[dict[str, Any]], data: PreparedData, dev: torch.devic
             bar.update(len(out))
     finally:
         bar.close()
-
-
-def _check_config_list(configs: object) -> list[dict[str, Any]]:
-    if isinstance(configs, (dict, str, bytes)) or not isinstance(configs, Iterable):
-        raise InputTypeError(f"configs must be a list of config dicts, got "
-                             f"{type(configs).__name__}")
-    out = list(configs)
-    if not out:
-        raise ValueError("configs is empty")
-    return out
 
 
 @validate(record=Anything("any value: a stored row of any shape is judged, never refused"))

@@ -21,35 +21,8 @@ from .._checks import (
 )
 from ..stats import t_interval
 from ..tables import format_table  # noqa: F401  (re-exported: ablation.format_table)
+from ..validation import Anything, Choice, Dict, Items, Real, Text, validate
 from .configs import DEFAULTS, TREATMENT_KEYS
-
-
-def _check_records(records: object, name: str = "records") -> list[dict[str, Any]]:
-    """A list (or tuple) of dicts."""
-    if isinstance(records, (dict, str, bytes)) or not isinstance(records, (list, tuple)):
-        raise InputTypeError(f"{name} must be a list of records (dicts), got "
-                             f"{type(records).__name__}")
-    for i, r in enumerate(records):
-        if not isinstance(r, dict):
-            raise InputTypeError(f"{name}[{i}] must be a record (dict), got {type(r).__name__}")
-    return list(records)
-
-
-def _check_names(names: object, name: str) -> list[str]:
-    """A list (or tuple) of field names; one string is refused (it is not a list of names)."""
-    if isinstance(names, (str, bytes)) or not isinstance(names, (list, tuple)):
-        raise InputTypeError(f"{name} must be a list of field names (e.g. ['arm']), got "
-                             f"{names!r}")
-    for n in names:
-        if not isinstance(n, str):
-            raise InputTypeError(f"{name} must hold field names (str), got {n!r}")
-    return list(names)
-
-
-def _check_field(value: object, name: str) -> str:
-    if not isinstance(value, str):
-        raise InputTypeError(f"{name} must be a field name (str), got {value!r}")
-    return value
 
 
 def _hashable(value: Any, field: str) -> Any:
@@ -73,6 +46,13 @@ def _value(record: dict[str, Any], metric: str) -> float | None:
     return check_number(v, f"the field {metric!r} of a record")
 
 
+_RECORDS = Items(Dict())
+_NAMES = Items(Text())
+_LEVEL = Real(low=0.0, high=1.0, low_open=True, high_open=True)
+_TRAINED_AT = Real(low=0.0, optional=True)
+
+
+@validate(records=Items(Dict(), min_len=1), by=_NAMES, metrics=_NAMES, level=_LEVEL)
 def summarize(records: Sequence[dict[str, Any]], by: Sequence[str],
               metrics: Sequence[str] = ("test_acc",), level: float = 0.95
               ) -> list[dict[str, Any]]:
@@ -81,12 +61,6 @@ def summarize(records: Sequence[dict[str, Any]], by: Sequence[str],
     models (``diverged`` true: no metrics) are left out of the statistics and counted in
     ``n_diverged``; a row whose every model diverged has n = 0 and None statistics.
     Introduced in lesson 05."""
-    records = _check_records(records)
-    if not records:
-        raise ValueError("records is empty")
-    by = _check_names(by, "by")
-    metrics = _check_names(metrics, "metrics")
-    level = check_number(level, "level", low=0.0, high=1.0, low_open=True, high_open=True)
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for r in records:
         missing = [k for k in (*by, *metrics) if k not in r]
@@ -115,19 +89,17 @@ def summarize(records: Sequence[dict[str, Any]], by: Sequence[str],
 TRAINED_AT = 2.0
 
 
+@validate(record=Dict(), trained_at=_TRAINED_AT)
 def did_not_train(record: dict[str, Any], trained_at: float | None = TRAINED_AT) -> bool:
     """True when a model did not learn its training data: it diverged (``diverged`` true: no
     metrics), or its training accuracy is below ``trained_at`` times chance (default twice;
     the record's ``trained`` field holds that default). ``trained_at=None`` keeps every model
     that did not diverge (lessons report verdicts at other thresholds too). Such a model enters
     no generalisation verdict. Introduced in lesson 05."""
-    if not isinstance(record, dict):
-        raise InputTypeError(f"record must be a dict, got {type(record).__name__}")
     if record.get("diverged") is True:
         return True
     if trained_at is None:
         return False
-    trained_at = check_number(trained_at, "trained_at", low=0.0)
     if trained_at == TRAINED_AT and "trained" in record:
         return not check_flag(record["trained"], "the record's field 'trained'")
     if "train_acc" not in record:
@@ -137,19 +109,22 @@ def did_not_train(record: dict[str, Any], trained_at: float | None = TRAINED_AT)
     return acc < trained_at / k
 
 
+@validate(factor=Text(), pair_on=_NAMES)
 def pairing_fields(factor: str, pair_on: Sequence[str] = ("seed",)) -> list[str]:
     """The fields that must be equal for two records to form a pair when comparing values of
     ``factor``: every config field except ``factor`` and ``pair_on`` (and, when ``factor`` is an
     arm or a treatment field, except every :data:`TREATMENT_KEYS` field and ``arm``), plus the
     data set. Introduced in lesson 05."""
-    factor = _check_field(factor, "factor")
-    pair_on = _check_names(pair_on, "pair_on")
     drop = {factor, *pair_on}
     if factor in (*TREATMENT_KEYS, "arm"):
         drop |= {*TREATMENT_KEYS, "arm"}
     return [k for k in DEFAULTS if k not in drop] + ["dataset", "data_hash"]
 
 
+@validate(records=_RECORDS, metric=Text(), factor=Text(),
+          baseline=Anything("a value of the factor field (any hashable value, compared with "
+                            "==; an unhashable one is refused in the body)"),
+          within=_NAMES, pair_on=_NAMES, level=_LEVEL, unpaired=Choice(("refuse", "report")))
 def paired_effects(records: Sequence[dict[str, Any]], metric: str, factor: str,
                    baseline: Any, within: Sequence[str] = (), pair_on: Sequence[str] = ("seed",),
                    level: float = 0.95, unpaired: str = "refuse") -> list[dict[str, Any]]:
@@ -168,12 +143,6 @@ def paired_effects(records: Sequence[dict[str, Any]], metric: str, factor: str,
     Raises ``ValueError`` if a record lacks a field it needs; if no record is the baseline; on
     duplicate rows; if the records mix profiles or code hashes; if settings that share the
     ``within`` fields differ in another field. Introduced in lesson 05."""
-    records = _check_records(records)
-    metric, factor = _check_field(metric, "metric"), _check_field(factor, "factor")
-    within, pair_on = _check_names(within, "within"), _check_names(pair_on, "pair_on")
-    level = check_number(level, "level", low=0.0, high=1.0, low_open=True, high_open=True)
-    if unpaired not in ("refuse", "report"):
-        raise ValueError(f"unpaired must be 'refuse' or 'report', got {unpaired!r}")
     _hashable(baseline, "baseline")
     _check_pairable(records, (metric, factor, *within, *pair_on))
     keys = pairing_fields(factor, pair_on)
@@ -259,6 +228,7 @@ def _effect_row(label: tuple, value: Any, group: dict[str, Any], within: Sequenc
     return row
 
 
+@validate(rerun=_RECORDS, stored=_RECORDS, metrics=_NAMES)
 def compare_records(rerun: Sequence[dict[str, Any]], stored: Sequence[dict[str, Any]],
                     metrics: Sequence[str] = ("train_acc", "test_acc", "test_loss",
                                               "test_loss_calibrated")) -> dict[str, Any]:
@@ -268,9 +238,6 @@ def compare_records(rerun: Sequence[dict[str, Any]], stored: Sequence[dict[str, 
     largest difference and whether all were equal). Two records of a diverged model (no
     metrics) are equal; a model that diverged in one run and not in the other differs by
     ``inf``. Introduced in lesson 05."""
-    rerun = _check_records(rerun, "rerun")
-    stored = _check_records(stored, "stored")
-    metrics = _check_names(metrics, "metrics")
     for name, recs in (("rerun", rerun), ("stored", stored)):
         for i, r in enumerate(recs):
             if not isinstance(r.get("key"), str):
