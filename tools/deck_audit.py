@@ -448,10 +448,16 @@ def browser_context() -> Iterator[Any]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+#: Milliseconds a deck may take to load and start (generous: the audit shares busy machines).
+LOAD_TIMEOUT_MS: int = 180_000
+
+
 def _open(ctx: Any, url: str) -> Any:
     page = ctx.new_page()
-    page.goto(url)
-    page.wait_for_function("window.Reveal && Reveal.isReady && Reveal.isReady()", timeout=30000)
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    page.goto(url, timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_function("window.Reveal && Reveal.isReady && Reveal.isReady()",
+                           timeout=LOAD_TIMEOUT_MS)
     return page
 
 
@@ -460,7 +466,7 @@ def speaker_pane_text(ctx: Any, deck: Path, wait_s: float = SPEAKER_PANE_WAIT_S)
     opened deck (first slide)."""
     page = _open(ctx, deck.resolve().as_uri())
     try:
-        with page.expect_popup(timeout=10000) as info:
+        with page.expect_popup(timeout=60000) as info:
             page.keyboard.press("s")
         popup = info.value
         popup.wait_for_load_state()
