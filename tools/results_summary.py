@@ -64,7 +64,7 @@ def _budgets(folder: Path) -> list[dict]:
         rows.append({"grid": check["grid"], "check": "passed" if check["passed"] else "FAILED",
                      "settings": len(check["rows"]),
                      "seeds each": ", ".join(sorted({str(r["n"]) for r in check["rows"]})),
-                     "largest move": f"{check['max_move']:+.3f}",
+                     "largest absolute move": f"{check['max_move']:.3f}",
                      "verdicts changed": sum(a != b for a, b in check["verdicts"].values())})
     return rows
 
@@ -99,7 +99,7 @@ def summary(folder: Path) -> str:
              "each); wall time: from each run's start to its end.", "",
              "### Budget checks", "",
              format_table(_budgets(folder), ["grid", "check", "settings", "seeds each",
-                                             "largest move", "verdicts changed"],
+                                             "largest absolute move", "verdicts changed"],
                           markdown=True), "",
              "### Budgets and accuracies", "",
              f"Mean test and training accuracy of each setting's baseline arms ({REFERENCES}).",
