@@ -184,3 +184,42 @@ def test_max_constraint_error_is_the_largest_violation_in_the_features_units():
     const = maxent.solve_maxent(np.tile([1.0, 2.0], (3, 1)), [1.0 + 5e-10, 2.0])
     assert const.max_constraint_error == pytest.approx(5e-10, rel=1e-6)
     np.testing.assert_allclose(const.p, np.full(3, 1 / 3), rtol=1e-15)
+
+
+def test_constant_features_take_no_newton_step():
+    """Every feature constant: no constraint binds, the answer is uniform after 0 steps."""
+    sol = maxent.solve_maxent(np.full((4, 2), 2.5), [2.5, 2.5])
+    assert sol.n_iter == 0
+    np.testing.assert_allclose(sol.p, np.full(4, 0.25), rtol=1e-15)
+
+
+#: two binary features on four states; the uniform distribution meets the first target already
+TWO_BITS = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+
+
+def test_newton_runs_while_any_constraint_is_violated():
+    """At lambda = 0 the first constraint holds and the second does not: Newton must go on
+    until both hold (the largest violation, not the smallest, decides)."""
+    sol = maxent.solve_maxent(TWO_BITS, [0.5, 0.7])
+    np.testing.assert_allclose(TWO_BITS.T @ sol.p, [0.5, 0.7], atol=1e-12)
+    # independent bits: p = q1(x1) q2(x2) with q1 = (0.5, 0.5), q2 = (0.3, 0.7)
+    np.testing.assert_allclose(sol.p, [0.15, 0.15, 0.35, 0.35], atol=1e-12)
+    assert sol.lambdas[0] == pytest.approx(0.0, abs=1e-12)
+    assert sol.lambdas[1] == pytest.approx(np.log(0.7 / 0.3), abs=1e-12)
+
+
+def test_the_final_check_reads_the_largest_violation():
+    """With no Newton step allowed, one constraint met and one not is a failure."""
+    with pytest.raises(RuntimeError, match="did not reach the constraints"):
+        maxent.solve_maxent(TWO_BITS, [0.5, 0.7], max_iter=0)
+
+
+def test_penalised_primal_counts_zero_probabilities_as_no_entropy():
+    """0 log 0 = 0: a zero probability adds nothing to the entropy term (computed by hand)."""
+    T = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    y = np.array([0, 1, 1])
+    P = np.array([[1.0, 0.0], [0.25, 0.75], [0.0, 1.0]])
+    h = (0.0 + -(0.25 * np.log(0.25) + 0.75 * np.log(0.75)) + 0.0) / 3
+    R = (P - np.eye(2)[y]).T @ T / 3
+    expected = h - np.sum(R**2) / (2 * 0.5)
+    assert maxent.penalised_primal(T, y, P, 0.5) == pytest.approx(expected, rel=1e-14)

@@ -104,43 +104,45 @@ EQUIVALENT: dict[str, str] = {
         "s = 2 * 2**e instead of 2**e: still an exact power of two at least the half-range, "
         "so the standardised problem has the same solution (features in [-1/2, 1/2] instead "
         "of [-1, 1]; the shortcut |t'| > 1 then never fires and the LP refuses those targets)",
-    "maxent:solve_maxent:name:.any -> .all:1":
-        "the |t'| > 1 test is a shortcut before the LP: a target outside [-1, 1] in some "
-        "feature is outside the hull, which the LP then reports with the same error",
-    "maxent:solve_maxent:cmp:> -> >=:3":
+    "maxent:_newton:cmp:> -> >=:1":
         "the final check differs only when the violation equals max(tol, 1e-9) to the last bit",
     "maxent:_check_F_target:number:1 -> 2:2": _NEG_RESHAPE,
     "maxent:_check_lambdas:number:1 -> 2:1": _NEG_RESHAPE,
-    "maxent:solve_maxent:cmp:> -> >=:4":
+    "maxent:_newton:cmp:> -> >=:2":
         "Newton stops at max |gradient| <= tol or < tol: they differ only when the gradient "
         "equals tol to the last bit",
-    "maxent:solve_maxent:cmp:> -> >=:5":
+    "maxent:_newton:cmp:> -> >=:3":
         "eigenvalues equal to the pseudo-inverse's cut-off to the last bit",
-    "maxent:solve_maxent:cmp:>= -> >:1":
+    "maxent:_newton:cmp:>= -> >:1":
         "the Newton slope -g'H^+g is never exactly 0 while |g| > tol: g = E_p[f] - t lies in "
         "the span of the centred features (t is inside the hull, constant features are "
         "dropped), which is the range of H = Cov_p[f]",
-    "maxent:solve_maxent:number:0 -> 1:2":
+    "maxent:_newton:number:0 -> 1:2":
         "slope >= 1 instead of slope >= 0: the Newton slope is always negative (see the "
         "mutant above), so neither test ever fires",
     "maxent:_standardise:number:1.0 -> 2.0:2":
         "the half-range placed in a dropped (constant) column: its scale is never used",
     "maxent:_standardise:name:.all -> .any:1":
         "F' = (F - c) / s lies in [-1, 1] by construction: it is always finite",
-    "maxent:solve_maxent:number:1 -> 2:4":
+    "maxent:_check_interior:number:1 -> 2:1":
         "the shortcut's threshold |t'| > 2 + 1e-7: targets in between are refused by the LP "
         "with the same error",
-    "maxent:solve_maxent:number:1e-07 -> 1.0000001:1":
+    "maxent:_check_interior:number:1e-07 -> 1.0000001:1":
         "the shortcut's threshold |t'| > 2.0000001: targets in between are refused by the LP "
         "with the same error",
-    "maxent:solve_maxent:unary:drop '-':3":
-        "dead code: the gradient fallback runs only when the Newton slope -g'H^+g >= 0, which "
-        "never happens (see 'maxent:solve_maxent:cmp:>= -> >:1')",
-    "maxent:solve_maxent:unary:drop '-':4":
-        "dead code: the gradient fallback (see 'maxent:solve_maxent:unary:drop '-':3')",
-    "maxent:solve_maxent:cmp:> -> >=:2":
+    "maxent:_check_interior:cmp:> -> >=:1":
         "|t'| = 1 + 1e-7 exactly: the shortcut and the LP give the same error for a target "
         "outside the hull",
+    "maxent:_newton:unary:drop '-':2":
+        "dead code: the gradient fallback runs only when the Newton slope -g'H^+g >= 0, which "
+        "never happens (see 'maxent:_newton:cmp:>= -> >:1')",
+    "maxent:_newton:unary:drop '-':3":
+        "dead code: the gradient fallback (see 'maxent:_newton:unary:drop '-':2')",
+    "maxent:_newton:binop:@ -> *:4":
+        "dead code: the gradient fallback (see 'maxent:_newton:unary:drop '-':2')",
+    "maxent:_interior_margin:number:1 -> 2:1":
+        "the LP's bound t <= 1 becomes t <= 2: t = min_k q_k <= 1/K for every distribution q, "
+        "so neither bound is ever active",
 }
 
 
