@@ -192,3 +192,23 @@ def test_apply_temperature_keeps_zero_probabilities_at_zero():
     out = metrics.apply_temperature(lp, np.array([2.0]))
     np.testing.assert_allclose(out[0, 0, :2].exp().numpy(), [0.5, 0.5], rtol=1e-12)
     assert out[0, 0, 2].exp().item() == 0.0
+
+
+def test_the_default_is_15_bins_everywhere():
+    """The documented default, 15 bins: confidences 0.62 and 0.65 share the bin (0.6, 2/3] at
+    15 bins and fall in different bins at 14 and 16, so the ECE tells the three apart."""
+    probs, y = np.array([[0.62, 0.38], [0.65, 0.35]]), np.array([0, 1])
+    eces = {b: _by_hand(probs, y, b)["ece"] for b in (14, 15, 16)}
+    assert eces[15] == pytest.approx(abs(0.5 - 0.635)) and eces[14] == eces[16] != eces[15]
+    lp, yt = _lp([probs]), torch.as_tensor(y)
+    assert metrics.stacked_metrics(lp, yt)["ece"][0] == pytest.approx(eces[15], rel=1e-12)
+    assert metrics.per_model_metrics(lp, yt[None])["ece"][0] == pytest.approx(eces[15],
+                                                                              rel=1e-12)
+    assert metrics.expected_calibration_error(probs, y) == pytest.approx(eces[15], rel=1e-12)
+
+
+def test_fit_temperature_default_range_is_0_01_to_100():
+    lp = torch.log_softmax(torch.tensor([[[3.0, 0.0], [0.0, 2.0], [1.0, -1.0]]]), -1)
+    y = torch.tensor([0, 1, 0])
+    assert metrics.fit_temperature(lp, y)[0] == pytest.approx(0.01, rel=1e-9)
+    assert metrics.fit_temperature(lp, 1 - y)[0] == pytest.approx(100.0, rel=1e-9)

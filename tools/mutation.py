@@ -143,6 +143,24 @@ EQUIVALENT: dict[str, str] = {
     "maxent:_interior_margin:number:1 -> 2:1":
         "the LP's bound t <= 1 becomes t <= 2: t = min_k q_k <= 1/K for every distribution q, "
         "so neither bound is ever active",
+    # metrics
+    "metrics:_metrics_core:binop:- -> +:2":
+        "the clamp's top n_bins - 1 becomes n_bins + 1: ceil(conf * n_bins) - 1 <= n_bins - 1 "
+        "for every confidence conf <= 1, so the top of the clamp is never reached",
+    "metrics:_metrics_core:unary:drop '-':6":
+        "sum(-1) -> sum(1) over the (M, n_bins) bin table: the same axis of a 2-D tensor",
+    "metrics:_metrics_core:unary:drop '-':9":
+        "mean(-1) -> mean(1) over an (M, N) tensor: the same axis of a 2-D tensor",
+    "metrics:_metrics_core:unary:drop '-':10":
+        "mean(-1) -> mean(1) over an (M, N) tensor: the same axis of a 2-D tensor",
+    "metrics:_metrics_core:unary:drop '-':11":
+        "mean(-1) -> mean(1) over an (M, N) tensor: the same axis of a 2-D tensor",
+    "metrics:fit_temperature.slope:unary:drop '-':1":
+        "mean(-1) -> mean(1) over the (M, N) per-example slopes: the same axis of a 2-D tensor",
+    "metrics:fit_temperature:number:10000.0 -> 10001.0:1":
+        "-inf log-probabilities clamped at -10001 instead of -1e4: at the smallest inverse "
+        "temperature 1/high = 0.01 their softmax weight is exp(-100) against weights of order "
+        "1, below float64's resolution, so every slope and temperature is the same to the bit",
 }
 
 
