@@ -167,14 +167,16 @@ def _budget(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     for s in (stored, twice):
         if not s.current:
             parser.error(f"{s.path} is {s.status} ({s.why}); make it with the current code")
+    key, shared = verdicts.GRID_ITEMS[args.grid]
     check = ablation.budget_check(stored.records, twice.records,
-                                  verdicts=lambda r: verdicts.grid_verdicts(args.grid, r))
+                                  verdicts=lambda r: verdicts.grid_verdicts(args.grid, r),
+                                  item_key=key, shared=shared)
     print(ablation.format_budget_check(check))
     out = grid.with_name(grid.stem + "_budget_check.json")
     out.write_text(json.dumps({"grid": grid.name, "longer": longer.name, "passed": check.passed,
                                "tolerance": check.tolerance, "max_move": check.max_move,
                                "summary": check.summary(), "rows": check.rows,
-                               "verdicts": check.verdicts,
+                               "verdicts": check.verdicts, "items": check.items,
                                "code_hash": stored.provenance["code_hash"]}, indent=1,
                               sort_keys=True) + "\n")
     print(f"stored: {out}")

@@ -71,6 +71,7 @@ from .validation import (
     validate,
 )
 from .verdicts import (
+    GRID_ITEMS,
     filter_sensitivity,
     found_sentences,
     grid_families,
@@ -144,9 +145,12 @@ class GridEvidence:
         scope = f" on a sample ({self.sample})" if self.sample else " on the whole grid"
         if not self.check.passed:
             changed = [f"{c}: {a} -> {b}" for c, (a, b) in self.check.verdicts.items() if a != b]
+            items = [f"{item} {'passes' if ok else 'fails'}"
+                     for item, ok in self.check.items.items()]
             return (f"no verdict: budget check FAILED{scope} (largest move of mean test accuracy "
                     f"{self.check.max_move:.3f}, tolerance {self.check.tolerance:g}"
-                    + (f"; verdicts changed: {'; '.join(changed)}" if changed else "") + ")")
+                    + (f"; verdicts changed: {'; '.join(changed)}" if changed else "")
+                    + (f"; by item: {', '.join(items)}" if items else "") + ")")
         return f"budget check passed{scope}"
 
 
@@ -174,7 +178,8 @@ def _one_grid(folder: Path, grid: str, profile: str) -> GridEvidence:
     if stored and stored.current and longer and longer.current:
         try:
             check = budget_check(stored.records, longer.records,
-                                 verdicts=lambda r: grid_verdicts(grid, r))
+                                 verdicts=lambda r: grid_verdicts(grid, r),
+                                 item_key=GRID_ITEMS[grid][0], shared=GRID_ITEMS[grid][1])
         except ValueError:
             check = None
         sample = _sample(stored.records, longer.records)

@@ -63,7 +63,7 @@ from .validation import (
     Text,
     validate,
 )
-from .verdicts import found_sentences, grid_verdicts
+from .verdicts import GRID_ITEMS, found_sentences, grid_verdicts
 
 __all__ = ["FOUND_CLAIMS", "MNIST1D_REFERENCES", "GridState", "claim_table", "fc_gap_rows",
            "found_lines", "grid_state", "paired_rows", "penalty_optimum_entropy",
@@ -192,7 +192,8 @@ def grid_state(stored: StoredResults, budget: StoredResults | None, *,
     else:
         try:
             check = budget_check(records, budget.records,
-                                 verdicts=lambda r: grid_verdicts(grid, r))
+                                 verdicts=lambda r: grid_verdicts(grid, r),
+                                 item_key=GRID_ITEMS[grid][0], shared=GRID_ITEMS[grid][1])
         except ValueError as exc:
             reason = f"its budget check could not be made ({exc})"
         else:

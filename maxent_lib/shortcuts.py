@@ -72,7 +72,13 @@ from .validation import (
     Text,
     validate,
 )
-from .verdicts import filter_sensitivity, found_sentences, grid_verdicts, sensitivity_notes
+from .verdicts import (
+    GRID_ITEMS,
+    filter_sensitivity,
+    found_sentences,
+    grid_verdicts,
+    sensitivity_notes,
+)
 
 __all__ = ["ARMS", "FILTERS", "XOR_PROBE", "GridVerdicts", "accuracy_by_depth",
            "arm_layer_gaps", "c6_split", "effect_by_depth", "interval_rows", "judge_grid",
@@ -326,8 +332,10 @@ def judge_grid(stored: StoredResults | None, budget: StoredResults | None,
     if stored and stored.current and stored.records and budget and budget.current \
             and budget.records:
         try:
+            key, shared = GRID_ITEMS["shortcut"]
             check = budget_check(stored.records, budget.records,
-                                 verdicts=lambda r: grid_verdicts("shortcut", r))
+                                 verdicts=lambda r: grid_verdicts("shortcut", r),
+                                 item_key=key, shared=shared)
         except ValueError as exc:  # nothing pairs, or the longer runs cannot be judged
             error = str(exc)
         sample = _sample(stored.records, budget.records)

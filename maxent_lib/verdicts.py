@@ -37,9 +37,9 @@ from .validation import (
     validate,
 )
 
-__all__ = ["family_rows", "filter_sensitivity", "format_claims", "found_sentences",
-           "grid_families", "grid_verdicts", "item_verdicts", "sensitivity_notes",
-           "verdict_table"]
+__all__ = ["GRID_ITEMS", "family_rows", "filter_sensitivity", "format_claims",
+           "found_sentences", "grid_families", "grid_verdicts", "item_verdicts",
+           "sensitivity_notes", "verdict_table"]
 
 #: How each quantifier reads in a table.
 _QUANTIFIER_WORDS = {"universal": "every setting", "existential": "some setting"}
@@ -247,6 +247,14 @@ def grid_families(grid: str, records: Sequence[dict[str, Any]], source: str) -> 
     with the default filters. Introduced in lesson 05."""
     builders = {"shortcut": shortcut_families, "regularization": regularization_families}
     return builders[grid](records, source)
+
+
+#: grid -> (the record field that names a claim's item, the value shared by every item): the
+#: items of the shortcut grid are its architectures; those of the regularisation grid its
+#: regularisers, each compared with the shared baseline (the budget check's ``item_key`` and
+#: ``shared``)
+GRID_ITEMS: dict[str, tuple[str, str | None]] = {"shortcut": ("kind", None),
+                                                 "regularization": ("arm", "baseline")}
 
 
 @validate(grid=_GRID, records=Items(Dict(), min_len=1))

@@ -87,6 +87,39 @@ def test_a_changed_verdict_fails_the_check() -> None:
     assert "C: inconclusive -> supported" in check.summary()
 
 
+def test_items_say_where_a_failing_grid_fails() -> None:
+    """Per item (here: arms compared with a shared baseline), whether its part of the grid
+    passes on its own: by its settings' moves and by its own verdicts. The grid still fails."""
+    base, longer = _records({"baseline": 0.0, "a": 0.005, "b": -0.02, "c": 0.0})
+
+    def verdicts(records):  # item c's verdict changes with the longer budget
+        longer_run = max(r["epochs"] for r in records) > 10
+        arms = {r["arm"] for r in records}
+        return {f"C {arm}": ("supported" if longer_run and arm == "c" else "inconclusive")
+                for arm in arms - {"baseline"}}
+
+    check = ablation.budget_check(base, longer, verdicts=verdicts, item_key="arm",
+                                  shared="baseline")
+    assert not check.passed
+    assert check.items == {"a": True, "b": False, "c": False}
+    assert check.summary().endswith("by item: a passes, b fails, c fails.")
+    # a moving shared setting fails every item
+    base, longer = _records({"baseline": 0.03, "a": 0.0})
+    moved = ablation.budget_check(base, longer, item_key="arm", shared="baseline")
+    assert moved.items == {"a": False}
+    # an item with no longer run cannot pass
+    base, longer = _records({"a": 0.0, "b": 0.03})
+    partial = ablation.budget_check(base, [r for r in longer if r["arm"] == "b"],
+                                    item_key="arm")
+    assert partial.items == {"a": False, "b": False}
+    # without item_key: no items, and a passing grid does not list them
+    assert ablation.budget_check(base, longer).items == {}
+    base, longer = _records({"a": 0.0, "b": 0.001})
+    passing = ablation.budget_check(base, longer, item_key="arm")
+    assert passing.passed and passing.items == {"a": True, "b": True}
+    assert "by item" not in passing.summary()
+
+
 def test_cli_budget_stores_the_check_beside_the_grid(tmp_path, monkeypatch, capsys) -> None:
     data = _task(1)
     configs = _grid(2, depths=(2, 3))

@@ -13,6 +13,11 @@ the budget), the mean test accuracy over the same seeds:
 
 A grid that fails is trained again with a larger budget (:mod:`maxent_lib.ablation.configs`
 holds the budgets each profile needed); lessons draw no verdict from a grid that fails.
+
+With ``item_key`` the check also reports, per item of the claims (an architecture, a
+regulariser), whether the item's part of the grid would pass on its own: its settings (those
+whose ``item_key`` field is the item, plus the ``shared`` ones such as the baseline) and its
+verdicts. This says where a failing grid fails; it does not change whether the grid passes.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Any
 
 from ..stats import t_interval
 from ..tables import format_table
-from ..validation import Dict, Function, Instance, Integer, Items, Real, validate
+from ..validation import Dict, Function, Instance, Integer, Items, Real, Text, validate
 from .configs import DEFAULTS
 from .summaries import _RECORDS, _value
 
@@ -66,6 +71,7 @@ class BudgetCheck:
     max_move: float
     verdicts: dict[str, tuple[str, str]] = field(default_factory=dict)
     unmatched: int = 0
+    items: dict[str, bool] = field(default_factory=dict)
 
     @property
     def accuracy_ok(self) -> bool:
@@ -97,6 +103,9 @@ class BudgetCheck:
         if self.verdicts:
             text += ("; every verdict unchanged" if not changed else
                      "; verdicts changed: " + "; ".join(changed))
+        if self.items and not self.passed:
+            text += "; by item: " + ", ".join(f"{item} {'passes' if ok else 'fails'}"
+                                              for item, ok in self.items.items())
         return text + "."
 
 
@@ -106,19 +115,23 @@ def _setting(record: dict[str, Any]) -> tuple:
 
 @validate(records=_RECORDS, longer=_RECORDS, tolerance=Real(low=0.0),
           verdicts=Function("a function of the records that returns {claim: verdict}",
-                            optional=True))
+                            optional=True),
+          item_key=Text(optional=True), shared=Text(optional=True))
 def budget_check(records: Sequence[dict[str, Any]], longer: Sequence[dict[str, Any]], *,
                  tolerance: float = 0.01,
-                 verdicts: Callable[[list[dict[str, Any]]], dict[str, str]] | None = None
-                 ) -> BudgetCheck:
+                 verdicts: Callable[[list[dict[str, Any]]], dict[str, str]] | None = None,
+                 item_key: str | None = None, shared: str | None = None) -> BudgetCheck:
     """Compare a grid's ``records`` with ``longer``, the same configs (or the first seeds of
     each setting) trained with twice the epochs: per setting, the mean test accuracy over the
     seeds present in both, at the budget and at twice it, and the move (see the module
     docstring). ``verdicts(records) -> {claim: verdict}`` is applied to the grid's records of
     the compared seeds and to ``longer``; a changed verdict fails the check. Records of models
     that diverged or did not train count with their test accuracy (None is skipped); a longer
-    record with no partner at half its epochs is counted in ``unmatched``. Raises
-    ``ValueError`` when nothing pairs. Introduced in lesson 05."""
+    record with no partner at half its epochs is counted in ``unmatched``. With ``item_key``
+    (e.g. "kind", or "arm" with ``shared="baseline"``), ``items`` says for each value of that
+    field (other than ``shared``) whether its part of the grid, with the ``shared`` records,
+    passes on its own (its verdicts are those whose key ends with the item: "C5 mlp").
+    Raises ``ValueError`` when nothing pairs. Introduced in lesson 05."""
     base = {(_setting(r), r.get("seed")): r for r in records}
     pairs: dict[tuple, list[tuple[float, float]]] = {}
     matched, unmatched = [], 0
@@ -147,6 +160,31 @@ def budget_check(records: Sequence[dict[str, Any]], longer: Sequence[dict[str, A
     if verdicts is not None:
         before, after = verdicts(matched), verdicts(list(longer))
         out.verdicts = {c: (before[c], after.get(c, "missing")) for c in before}
+    if item_key is not None:
+        out.items = _item_passes(records, longer, tolerance, verdicts, item_key, shared)
+    return out
+
+
+def _item_passes(records: Sequence[dict[str, Any]], longer: Sequence[dict[str, Any]],
+                 tolerance: float, verdicts: Callable | None, item_key: str,
+                 shared: str | None) -> dict[str, bool]:
+    """Item -> whether the item's part of the grid (its records and the shared ones) passes."""
+    items = sorted({str(r.get(item_key)) for r in records} - {shared})
+    out = {}
+    for item in items:
+        def mine(rs: Sequence[dict[str, Any]], item: str = item) -> list[dict[str, Any]]:
+            return [r for r in rs if str(r.get(item_key)) in (item, shared)]
+
+        def its_verdicts(rs: list[dict[str, Any]], item: str = item) -> dict[str, str]:
+            return {c: v for c, v in verdicts(rs).items() if c.split(" ", 1)[-1] == item}
+
+        try:
+            sub = budget_check(mine(records), mine(longer), tolerance=tolerance,
+                               verdicts=None if verdicts is None else its_verdicts)
+        except ValueError:  # no longer run of this item: it cannot pass
+            out[item] = False
+            continue
+        out[item] = sub.passed
     return out
 
 
