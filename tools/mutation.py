@@ -10,10 +10,10 @@ boundary, a number, a boolean, a string, max/min, a sign, break/continue; see ``
 No source file is written: a forked child imports the mutated module from memory and runs only
 the tests that execute the mutated line (found by one run of the module's test files under
 coverage, with one coverage context per test), fastest first, stopping at the first failure
-(``pytest -x -q -p no:cacheprovider -o addopts=""``) under a per-mutant timeout. A mutant is
-*killed* when a test fails (or the module no longer imports), *survived* when they all pass,
-*timeout* when they run past the limit (counted as killed, as mutmut does: the change made the
-code hang). Mutants listed in ``EQUIVALENT`` change nothing a caller can observe; each has its
+(``pytest -x -q -p no:cacheprovider -o addopts=""``) under a per-mutant limit of CPU time
+(``_over_time``). A mutant is *killed* when a test fails (or the module no longer imports),
+*survived* when they all pass, *timeout* when they run past the limit (counted as killed, as
+mutmut does: the change made the code hang). Mutants listed in ``EQUIVALENT`` change nothing a caller can observe; each has its
 reason and is left out of the score, killed / (mutants - equivalent).
 
 Not generated (they cannot change a computed result, or are out of scope): docstrings,
@@ -550,6 +550,28 @@ def _child(short: str, mutant: dict | None, items: list, session: object) -> int
     return 0
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """The CPU time (user + system) a running child has used so far, from /proc (Linux); None
+    where /proc is absent."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _over_time(pid: int, t0: float, timeout: float) -> bool:
+    """Past the limit: ``timeout`` seconds of the child's CPU time (so that a busy machine,
+    where a niced child gets a small share of a core, does not turn slow mutants into
+    timeouts), or ten times ``timeout`` of wall time (a child that hangs without computing).
+    Without /proc: ``timeout`` of wall time."""
+    wall = time.time() - t0
+    cpu = _cpu_seconds(pid)
+    if cpu is None:
+        return wall > timeout
+    return cpu > timeout or wall > 10 * timeout
+
+
 def run_mutant(short: str, mutant: dict | None, items: list, session: object, timeout: float
                ) -> tuple[str, float]:
     """Fork, apply the mutant in the child, run ``items``; 'killed', 'survived', 'timeout' or
@@ -565,12 +587,11 @@ def run_mutant(short: str, mutant: dict | None, items: list, session: object, ti
             code = 2 if mutant is not None else 3
         finally:
             os._exit(code)
-    deadline = t0 + timeout
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             break
-        if time.time() > deadline:
+        if _over_time(pid, t0, timeout):
             try:
                 os.killpg(pid, signal.SIGKILL)
             except ProcessLookupError:

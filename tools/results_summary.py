@@ -65,7 +65,10 @@ def _budgets(folder: Path) -> list[dict]:
                      "settings": len(check["rows"]),
                      "seeds each": ", ".join(sorted({str(r["n"]) for r in check["rows"]})),
                      "largest absolute move": f"{check['max_move']:.3f}",
-                     "verdicts changed": sum(a != b for a, b in check["verdicts"].values())})
+                     "verdicts changed": sum(a != b for a, b in check["verdicts"].values()),
+                     "items passing on their own": ", ".join(
+                         f"{item} {'yes' if ok else 'no'}"
+                         for item, ok in check.get("items", {}).items()) or "-"})
     return rows
 
 
@@ -99,7 +102,8 @@ def summary(folder: Path) -> str:
              "each); wall time: from each run's start to its end.", "",
              "### Budget checks", "",
              format_table(_budgets(folder), ["grid", "check", "settings", "seeds each",
-                                             "largest absolute move", "verdicts changed"],
+                                             "largest absolute move", "verdicts changed",
+                                             "items passing on their own"],
                           markdown=True), "",
              "### Budgets and accuracies", "",
              f"Mean test and training accuracy of each setting's baseline arms ({REFERENCES}).",
