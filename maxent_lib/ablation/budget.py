@@ -96,8 +96,10 @@ class BudgetCheck:
         worst = max(self.rows, key=lambda r: abs(r["move"]))
         where = ", ".join(f"{k} {v}" for k, v in worst["setting"].items())
         changed = [f"{c}: {a} -> {b}" for c, (a, b) in self.verdicts.items() if a != b]
+        ns = sorted({r["n"] for r in self.rows})
+        seeds = f"{ns[0]}" if len(ns) == 1 else f"{ns[0]} to {ns[-1]}"
         text = (f"budget check {'passed' if self.passed else 'FAILED'}: {len(self.rows)} "
-                f"settings retrained with twice the epochs ({worst['n']} seeds each); largest "
+                f"settings retrained with twice the epochs ({seeds} seeds each); largest "
                 f"move of mean test accuracy {worst['move']:+.3f} ({where}; tolerance "
                 f"{self.tolerance:.2f})")
         if self.verdicts:
