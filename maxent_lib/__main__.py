@@ -20,7 +20,8 @@ Errors end in one line: bad arguments exit with status 2 (among them a results p
 folder, a device such as /dev/null, a named pipe or a socket, or whose folder does not exist); a
 results file that cannot be written (full disk, a read-only folder or file system, permissions,
 a lock held too long) or a failed training task (in this process or a Ray task that raised or
-whose worker died) exits with status 1, naming the results file; Ctrl-C exits with status 130.
+whose worker died) exits with status 1, naming the results file; Ctrl-C or SIGTERM (`kill`)
+exits with status 130.
 In every case the finished groups are in the results file, the provenance marks the run as
 interrupted or failed, and a rerun of the same command resumes.
 """
@@ -28,7 +29,9 @@ interrupted or failed, and a rerun of the same command resumes.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 
@@ -101,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     command = " ".join(["python -m maxent_lib", *(sys.argv[1:] if argv is None else argv)])
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    old_handler = signal.signal(signal.SIGTERM, _interrupt) if on_main_thread else None
     try:
         if args.command == "stored":
             return _stored(parser, args)
@@ -119,7 +124,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(1, f"{parser.prog}: error: {_one_line(exc)}{where}\nEvery group finished "
                        "before the error is stored; fix the cause and rerun the same command "
                        "to resume.\n")
+    finally:
+        if old_handler is not None:
+            signal.signal(signal.SIGTERM, old_handler)
     return 1  # not reached: parser.exit raises SystemExit
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (``kill``, a scheduler's stop, a closing session) stops a run as Ctrl-C does:
+    the run is recorded as interrupted and its finished groups are kept."""
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _select(parser: argparse.ArgumentParser, configs: list[dict], where: list[str]

@@ -187,3 +187,32 @@ def test_failed_training_task_exits_1_and_the_run_is_marked_failed(tiny_grid, tm
     assert prov["runs"][-1]["status"] == "failed"
     stored = ablation.load_stored(out)
     assert not stored.current and "failed" in stored.why
+
+
+def test_sigterm_stops_a_run_as_ctrl_c_does(tiny_grid, tmp_path, capsys, monkeypatch):
+    """SIGTERM (``kill``) during a run: exit status 130, the groups finished before it stay, the
+    provenance's last run is "interrupted", and the process's own SIGTERM handler is back
+    afterwards."""
+    import os
+    import signal
+
+    calls = []
+    real = runner._group_records
+
+    def terminated_during_second(configs, *args, **kwargs):
+        calls.append(len(configs))
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(configs, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "_group_records", terminated_during_second)
+    before = signal.getsignal(signal.SIGTERM)
+    out = tmp_path / "r.jsonl"
+    argv = ["ablate", "--grid", "tiny", "--dataset", "gaussians", "--device", "cpu",
+            "--out", str(out), "--no-progress", "--sequential"]
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 130 and "interrupted" in capsys.readouterr().err
+    assert len(out.read_text().splitlines()) == 1  # the first group is stored
+    assert ablation.load_provenance(out)["runs"][-1]["status"] == "interrupted"
+    assert signal.getsignal(signal.SIGTERM) == before
