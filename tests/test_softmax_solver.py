@@ -3,11 +3,14 @@ line search, the feature scaling and the centring of the fitted parameters. The 
 (tests/test_softmax.py) check where the solver ends; these check how it gets there, so that a
 change which still converges, but by a worse path, is noticed."""
 
+import warnings
+
 import numpy as np
 import pytest
 
 from maxent_lib.data import shared_covariance_gaussians
 from maxent_lib.softmax import (
+    NotConvergedWarning,
     SoftmaxRegression,
     _feature_scale,
     log_softmax,
@@ -269,9 +272,81 @@ def test_log_softmax_axes_and_overflow():
     Z = np.arange(6.0).reshape(2, 3)
     np.testing.assert_allclose(np.exp(log_softmax(Z, axis=0)).sum(axis=0), 1.0, atol=1e-15)
     np.testing.assert_allclose(log_softmax(Z, axis=-2), log_softmax(Z, axis=0), atol=0)
+    np.testing.assert_allclose(log_softmax(Z, axis=1), log_softmax(Z), atol=0)
     for bad in (2, -3):
         with pytest.raises(ValueError, match="axis"):
             log_softmax(Z, axis=bad)
     wide = np.array([[0.0, 1.0], [-1.7e308, 1.7e308]])
     with pytest.raises(ValueError, match="overflow"):
         log_softmax(wide)
+
+
+def test_newton_lands_on_the_optimum_from_close_by(task):
+    """From a start very near the optimum the full Newton step (no line search there) lands on
+    it: one or two steps, not an oscillation around it."""
+    T, y = task
+    fitted = SoftmaxRegression(alpha=1e-2).fit(T, y)
+    near = SoftmaxRegression(alpha=1e-2).fit(T, y)
+    near.coef_ = near.coef_ + 1e-6 * np.random.default_rng(7).normal(size=near.coef_.shape)
+    again = SoftmaxRegression(alpha=1e-2).fit(T, y, init=near)
+    assert again.converged_ and again.n_iter_ <= 2
+    np.testing.assert_allclose(again.coef_, fitted.coef_, atol=1e-9)
+
+
+def test_no_possible_descent_stops_at_once(task):
+    """When no step lowers the objective (here: every point but the start costs one more), the
+    fit stops after the line search gives up, keeps the start and warns."""
+    T, y = task
+
+    class Stuck(SoftmaxRegression):
+        def _objective(self, theta, X1, Y):
+            return super()._objective(theta, X1, Y) + float(np.any(theta))
+
+    model = Stuck()
+    with pytest.warns(NotConvergedWarning):
+        model.fit(T, y)
+    assert model.n_iter_ == 0 and len(model.loss_history_) == 1 and not model.converged_
+    np.testing.assert_array_equal(model.coef_, 0.0)
+
+
+def test_converged_when_the_last_allowed_step_reaches_the_optimum(task):
+    """A fit whose last allowed Newton step reaches the optimum is converged (its gradient is
+    checked after the loop), and does not warn."""
+    T, y = task
+    free = SoftmaxRegression(alpha=1e-2).fit(T, y)
+    capped = SoftmaxRegression(alpha=1e-2, max_iter=free.n_iter_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        capped.fit(T, y)
+    assert capped.converged_ and capped.n_iter_ == free.n_iter_
+    one_short = SoftmaxRegression(alpha=1e-2, max_iter=free.n_iter_ - 1)
+    with pytest.warns(NotConvergedWarning):
+        one_short.fit(T, y)
+    assert not one_short.converged_
+
+
+def test_a_warm_start_shifted_along_the_null_space_is_centred(task):
+    """Adding one vector to every class's weights changes no probability; a fit started there
+    (alpha = 0) still reports weights and intercepts that sum to zero over the classes."""
+    T, y = task
+    start = SoftmaxRegression().fit(T, y)
+    start.coef_ = start.coef_ + np.arange(1.0, T.shape[1] + 1)  # the same model, shifted
+    start.intercept_ = start.intercept_ + 3.0
+    model = SoftmaxRegression().fit(T, y, init=start)
+    np.testing.assert_allclose(model.coef_.sum(axis=0), 0.0, atol=1e-9)
+    np.testing.assert_allclose(model.intercept_.sum(), 0.0, atol=1e-9)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1e-2])
+def test_conjugate_gradients_with_an_all_zero_feature(task, alpha):
+    """An all-zero feature gives exactly zero entries in the CG step; the step is still used
+    (not replaced by the gradient), so the fit converges as fast as with the dense path."""
+    T, y = task
+    T0 = np.hstack([T, np.zeros((len(T), 1))])
+    dense = SoftmaxRegression(alpha=alpha).fit(T0, y)
+    krylov = SoftmaxRegression(alpha=alpha)
+    krylov.dense_limit = 0
+    krylov.fit(T0, y)
+    assert krylov.converged_ and krylov.n_iter_ <= 6
+    np.testing.assert_allclose(krylov.predict_proba(T0), dense.predict_proba(T0), atol=1e-8)
+    np.testing.assert_array_equal(krylov.coef_[:, -1], 0.0)
