@@ -54,15 +54,21 @@ def _null_space(K, d, alpha):
     return np.stack([np.tile(v, K) for v in basis], axis=1) / np.sqrt(K)
 
 
+def _dense_step_at_random_point(task, alpha, seed):
+    """A model, the Hessian H and gradient g at random parameters, and the dense Newton step."""
+    T, y = task
+    model = SoftmaxRegression(alpha=alpha)
+    theta = np.random.default_rng(seed).normal(scale=0.3, size=(3, T.shape[1] + 1))
+    _, _, G, H, _ = _hessian_at(model, T, y, theta)
+    g = G.ravel()
+    return model, H, g, model._newton_step(H, g, 3, T.shape[1] + 1)
+
+
 @pytest.mark.parametrize("alpha", [0.0, 0.05, 3.0])
 def test_newton_step_is_the_exact_newton_direction(task, alpha):
     """The dense step s solves H s = -g exactly and has no component along H's null space."""
-    T, y = task
-    model = SoftmaxRegression(alpha=alpha)
-    theta = np.random.default_rng(3).normal(scale=0.3, size=(3, T.shape[1] + 1))
-    _, _, G, H, _ = _hessian_at(model, T, y, theta)
-    g = G.ravel()
-    s = model._newton_step(H, g, 3, T.shape[1] + 1)
+    T, _ = task
+    _, H, g, s = _dense_step_at_random_point(task, alpha, seed=3)
     np.testing.assert_allclose(H @ s, -g, atol=1e-10 * np.abs(g).max())
     N = _null_space(3, T.shape[1] + 1, alpha)
     np.testing.assert_allclose(N.T @ s, 0.0, atol=1e-10)
@@ -71,12 +77,8 @@ def test_newton_step_is_the_exact_newton_direction(task, alpha):
 @pytest.mark.parametrize("alpha", [0.0, 0.05, 3.0])
 def test_pseudo_inverse_fallback_is_the_minimum_norm_newton_step(task, alpha, monkeypatch):
     """When the Cholesky factorisation fails, the eigen-decomposition gives the same step."""
-    T, y = task
-    model = SoftmaxRegression(alpha=alpha)
-    theta = np.random.default_rng(4).normal(scale=0.3, size=(3, T.shape[1] + 1))
-    _, _, G, H, _ = _hessian_at(model, T, y, theta)
-    g = G.ravel()
-    exact = model._newton_step(H, g, 3, T.shape[1] + 1)
+    T, _ = task
+    model, H, g, exact = _dense_step_at_random_point(task, alpha, seed=4)
 
     def fail(*args, **kwargs):
         raise np.linalg.LinAlgError("forced")
