@@ -185,10 +185,13 @@ def test_line_search_halves_a_step_that_overshoots(task):
     np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-8)
 
 
-def test_an_uphill_step_falls_back_to_the_gradient(task):
-    """A step with a non-negative slope is replaced by steepest descent: the fit still lowers
-    the objective at every step."""
+@pytest.mark.parametrize("scale", [1.0, 50.0])
+def test_an_uphill_step_falls_back_to_the_gradient(task, scale):
+    """A step with a non-negative slope is replaced by steepest descent, with the same line
+    search: the fit still lowers the objective at every step, also where a full gradient step
+    would overshoot (features at scale 50, large gradients)."""
     T, y = task
+    T = T * scale
 
     class Uphill(SoftmaxRegression):
         def _newton_step(self, H, g, K, d):
@@ -352,3 +355,25 @@ def test_conjugate_gradients_with_an_all_zero_feature(task, alpha):
     assert krylov.converged_ and krylov.n_iter_ <= 6
     np.testing.assert_allclose(krylov.predict_proba(T0), dense.predict_proba(T0), atol=1e-8)
     np.testing.assert_array_equal(krylov.coef_[:, -1], 0.0)
+
+
+def test_separates_means_every_margin_positive():
+    """The separation test: every point's true-class score above every other class's."""
+    X1 = np.array([[1.0, 1.0], [-1.0, 1.0]])
+    y = np.array([0, 1])
+    theta = np.array([[0.25, 0.0], [-0.25, 0.0]])  # margins 0.5: separated
+    assert SoftmaxRegression._separates(theta, X1, y)
+    assert not SoftmaxRegression._separates(-theta, X1, y)
+    assert not SoftmaxRegression._separates(np.zeros((2, 2)), X1, y)  # ties do not separate
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0**14])
+def test_warm_start_at_the_optimum_needs_no_step(task, scale):
+    """Started at its own optimum (features rescaled inside the fit or not), a fit takes at
+    most one step and stays there."""
+    T, y = task
+    alpha = 1e-2 * scale**-2
+    fitted = SoftmaxRegression(alpha=alpha).fit(T * scale, y)
+    again = SoftmaxRegression(alpha=alpha).fit(T * scale, y, init=fitted)
+    assert again.converged_ and again.n_iter_ <= 1
+    np.testing.assert_allclose(again.coef_ * scale, fitted.coef_ * scale, atol=1e-9)

