@@ -156,8 +156,9 @@ def shortcut_grid(profile: str | None = None) -> list[dict[str, Any]]:
     8 seeds, on MNIST-1D (each seed its own validation split of 400 and the other 3600 training
     examples), MLP width 128, CNN 16 channels. Quick: depths 2, 4, 8; full: depths 2-32.
     Epochs per setting from :data:`SHORTCUT_EPOCHS`; cosine learning rate from 3e-3, batch
-    128. (The full profile keeps the quick profile's widths so that its grid, about 2.7 hours
-    of one CPU core, can be made without a GPU.) Introduced in lesson 05."""
+    128. (The full profile keeps the quick profile's widths so that its grid can be made
+    without a GPU: several hours of one CPU core, about 4 by the quick grid's times per group,
+    not yet measured whole.) Introduced in lesson 05."""
     name = by_profile("quick", "full", profile)
     depths = by_profile((2, 4, 8), (2, 4, 8, 16, 32), profile)
     widths = {"mlp": 128, "cnn": 16}
