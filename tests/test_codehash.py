@@ -58,7 +58,7 @@ def test_the_copy_hashes_like_the_package(copy: Path) -> None:
      "per_example.mean(-1).sum() * 1.0"),
     (ABLATION_CODE, "ablation/configs.py", '"lr": 1e-3,', '"lr": 2e-3,'),
     ((*ABLATION_CODE, "maxent_lib.ablation.configs:shortcut_grid"), "ablation/configs.py",
-     '("mlp", 8): 480', '("mlp", 8): 500'),
+     '("mlp", 8): 960', '("mlp", 8): 1000'),
     (ABLATION_CODE, "metrics.py", "n_bins: int = 15", "n_bins: int = 10"),
     (ABLATION_CODE, "ablation/fit.py", "default_rng([int(seed), 2])",
      "default_rng([int(seed), 3])"),
@@ -166,7 +166,7 @@ def test_one_grid_s_budget_does_not_make_another_grid_stale(copy: Path) -> None:
     """The regularisation grid's hash covers its own definition, not the shortcut grid's."""
     reg = (*ABLATION_CODE, "maxent_lib.ablation.configs:regularization_grid")
     before = _hash(copy, reg)
-    _edit(copy, "ablation/configs.py", '("mlp", 8): 480', '("mlp", 8): 500')
+    _edit(copy, "ablation/configs.py", '("mlp", 8): 960', '("mlp", 8): 1000')
     assert _hash(copy, reg) == before
 
 
