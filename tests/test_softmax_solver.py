@@ -164,7 +164,6 @@ def test_the_dense_path_is_used_up_to_dense_limit(task, monkeypatch):
     calls = _counting(above)
     above.fit(T, y)
     assert calls[0] > 0
-    assert SoftmaxRegression.dense_limit >= 1000  # lesson 02's problems take the dense path
 
 
 def test_line_search_halves_a_step_that_overshoots(task):
