@@ -67,7 +67,7 @@ from .verdicts import GRID_ITEMS, found_sentences, grid_verdicts
 
 __all__ = ["FOUND_CLAIMS", "MNIST1D_REFERENCES", "GridState", "claim_table", "fc_gap_rows",
            "found_lines", "grid_state", "paired_rows", "penalty_optimum_entropy",
-           "live_check", "reliability_bins", "retrain", "smoothed_target_entropy",
+           "reliability_bins", "retrain", "smoothed_target_entropy",
            "split_log_probs", "training_health", "verdict_summary"]
 
 #: Published MNIST-1D test accuracies (Greydanus 2020), trained on all 4000 training examples.
@@ -348,33 +348,6 @@ def retrain(configs: Sequence[dict[str, Any]], data: Any, *, grid: str | None = 
     fitted.records = [{**r, **stamp, "key": config_key({k: r[k] for k in DEFAULTS}, ident)}
                       for r in fitted.records]
     return fitted
-
-
-#: On another machine than the one that made a stored grid, a re-trained net may end this far
-#: (largest difference of accuracy or cross-entropy) from its stored row: the rounding of the
-#: matrix products differs between CPUs, and training amplifies it.
-OTHER_MACHINE_TOLERANCE = 0.02
-
-
-@validate(records=Items(Dict(required=("key", "arm"))), stored=Instance((StoredResults,)))
-def live_check(records: Sequence[dict[str, Any]], stored: StoredResults) -> dict[str, Any]:
-    """Compare re-trained ``records`` (:func:`retrain`) with the rows of the stored grid
-    ``stored`` (:func:`maxent_lib.ablation.compare_records`): ``comparison`` (its result),
-    ``same_machine`` (the stored provenance names this machine's CPU: then every row must agree
-    bit for bit), ``passed`` (every re-trained row found, and bit for bit on the same machine,
-    within :data:`OTHER_MACHINE_TOLERANCE` on another) and ``current`` (False: the stored file
-    is not current, nothing is compared and ``passed`` is False). Introduced in lesson 06."""
-    from .ablation.summaries import compare_records
-    from .runtime import describe_device
-
-    if not stored.current:
-        return {"comparison": None, "same_machine": False, "passed": False, "current": False}
-    same = compare_records(list(records), stored.records)
-    here = (stored.provenance or {}).get("device") == describe_device("cpu")
-    found = same["matched"] == len(records) and len(records) > 0
-    ok = same["identical"] if here else same["max_diff"] <= OTHER_MACHINE_TOLERANCE
-    return {"comparison": same, "same_machine": here, "passed": bool(found and ok),
-            "current": True}
 
 
 @validate(fitted=Instance(("maxent_lib.ablation.fit.GroupResult",)),

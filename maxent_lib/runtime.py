@@ -50,8 +50,10 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
 
 @validate(device=Device())
 def describe_device(device: str | torch.device | None = None) -> str:
-    """The device of :func:`get_device` in words: the GPU's name, or the CPU's model and its
-    core count. Refuses what :func:`get_device` refuses. Introduced in lesson 05."""
+    """The device of :func:`get_device` in words: the GPU's name, or the CPU's model, its core
+    count and the instruction set torch chose its kernels for (``AVX2``, ``AVX512``, ...: two
+    CPUs of one model name may differ there, and then round differently). Refuses what
+    :func:`get_device` refuses. Introduced in lesson 05."""
     dev = get_device(device)
     if dev.type == "cuda":
         return f"{dev} ({torch.cuda.get_device_name(dev)})"
@@ -62,7 +64,7 @@ def describe_device(device: str | torch.device | None = None) -> str:
                 if line.startswith("model name"):
                     name = line.split(":", 1)[1].strip()
                     break
-        return f"cpu ({name}, {os.cpu_count()} cores)"
+        return f"cpu ({name}, {os.cpu_count()} cores, {torch.backends.cpu.get_cpu_capability()})"
     return str(dev)
 
 

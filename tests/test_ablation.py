@@ -288,6 +288,8 @@ def test_grids_and_grouping():
     depths = {c["depth"] for c in A.GRIDS["shortcut"]("full")}
     assert max(depths) == 32 and max(c["depth"] for c in A.GRIDS["shortcut"]("quick")) == 8
     assert {c["init"] for c in A.GRIDS["shortcut"]("quick")} == {"he"}
+    # every net of lesson 05's grid is read at its best validation epoch, both profiles
+    assert all(c["early_stopping"] for p in ("quick", "full") for c in A.GRIDS["shortcut"](p))
     assert {c["init"] for c in A.GRIDS["init_demo"]("quick")} == {"he", "uniform"}
 
 

@@ -51,7 +51,7 @@ from maxent_lib.validation import DECLARED  # noqa: E402
 #: Every module of the library held to the suite (dotted names under ``maxent_lib``).
 MODULES = (
     "__main__", "ablation", "ablation.budget", "ablation.configs", "ablation.executors",
-    "ablation.fit", "ablation.heldout", "ablation.runner", "ablation.stacked",
+    "ablation.fit", "ablation.heldout", "ablation.livecheck", "ablation.runner", "ablation.stacked",
     "ablation.summaries", "ablation.training", "claims", "conditions", "conditions._common",
     "conditions.coverage", "conditions.exact", "conditions.measured", "conditions.probes",
     "conditions.refit", "conditions.theorems", "coursemap", "data", "envcheck", "evidence",
@@ -803,6 +803,16 @@ def _verdict_examples() -> dict[str, Example]:
         "ablation.summaries.compare_records": E(
             [{"key": "a", "arm": "x", **br.METRICS}], [{"key": "a", "arm": "x", **br.METRICS}],
             ["test_acc"], check=lambda r: r["identical"]),
+        "ablation.livecheck.live_check": E(
+            [{"key": "a", "arm": "baseline", **br.METRICS}],
+            br.stored([{"key": "a", "arm": "baseline", **br.METRICS}], "regularization_quick"
+                      ".jsonl"), check=lambda r: r["current"] and r["comparison"]["matched"] == 1),
+        "ablation.livecheck.within_seed_range": E(
+            [{"arm": "x", **br.METRICS}], [{"arm": "x", **br.METRICS}], 0.02,
+            check=lambda r: r["passed"]),
+        "ablation.livecheck.format_live_check": E(
+            {"comparison": {"by_arm": {}}, "same_machine": True, "passed": True,
+             "current": True}, check=lambda s: "bit for bit" in s),
         "ablation.budget.budget_configs": E([{"seed": s, "epochs": 10} for s in range(3)], 2.0, 2,
                                             check=lambda r: [c["epochs"] for c in r] == [20, 20]),
         "ablation.budget.BudgetCheck.summary": F(lambda: ((br.budget_result(),), {}),
@@ -995,10 +1005,6 @@ def _lesson_examples() -> dict[str, Example]:
         "regularization.retrain": F(lambda: ((REG_CONFIGS, prepared()),
                                              {"grid": "regularization", "threads": 1}),
                                     check=lambda g: len(g.records[0]["key"]) == 16),
-        "regularization.live_check": E(
-            [{"key": "a", "arm": "baseline", **br.METRICS}],
-            br.stored([{"key": "a", "arm": "baseline", **br.METRICS}], "regularization_quick"
-                      ".jsonl"), check=lambda r: r["current"] and r["comparison"]["matched"] == 1),
         "regularization.fc_gap_rows": F(lambda: ((retrained(), 2), {"baseline": "baseline"}),
                                         skip=SLOW),
         "regularization.split_log_probs": F(lambda: ((retrained(), "baseline"), {}),

@@ -294,32 +294,3 @@ def test_split_log_probs_give_the_records_calibrated_cross_entropy() -> None:
         assert t[0] == pytest.approx(rec["temperature"], rel=1e-5)
     with pytest.raises(ValueError, match="arm"):
         regularization.split_log_probs(fitted, "no such arm")
-
-
-def test_live_check_is_bit_for_bit_on_the_machine_that_made_the_file() -> None:
-    from maxent_lib.runtime import describe_device
-
-    data = ablation.prepare_dataset(_tiny_data())
-    stored = ablation.run_grid(_tiny_configs(), _tiny_data(),
-                               options=ablation.RunOptions(device="cpu", progress=False))
-    fitted = regularization.retrain(_tiny_configs()[:2], data)
-    here = StoredResults(Path("a.jsonl"), stored, {"device": describe_device("cpu")}, True, "ok")
-    res = regularization.live_check(fitted.records, here)
-    assert res["passed"] and res["same_machine"] and res["comparison"]["identical"]
-    nudged = [{**r, "test_acc": r["test_acc"] + 0.001} for r in stored]
-    near = regularization.live_check(fitted.records, StoredResults(
-        Path("a.jsonl"), nudged, {"device": describe_device("cpu")}, True, "ok"))
-    assert not near["passed"]                       # the same machine: bit for bit or nothing
-    elsewhere = regularization.live_check(fitted.records, StoredResults(
-        Path("a.jsonl"), nudged, {"device": "another machine"}, True, "ok"))
-    assert elsewhere["passed"] and not elsewhere["same_machine"]
-    far = [{**r, "test_acc": r["test_acc"] + 0.05} for r in stored]
-    assert not regularization.live_check(fitted.records, StoredResults(
-        Path("a.jsonl"), far, {"device": "another machine"}, True, "ok"))["passed"]
-    stale = regularization.live_check(fitted.records, StoredResults(
-        Path("a.jsonl"), stored, None, False, "old"))
-    assert stale == {"comparison": None, "same_machine": False, "passed": False,
-                     "current": False}
-    missing = regularization.live_check(fitted.records, StoredResults(
-        Path("a.jsonl"), stored[2:], {"device": describe_device("cpu")}, True, "ok"))
-    assert not missing["passed"]

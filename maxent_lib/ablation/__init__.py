@@ -14,7 +14,9 @@ The package's modules, in the order a grid flows through them:
 - :mod:`~maxent_lib.ablation.executors`  where the groups train: this process or Ray;
 - :mod:`~maxent_lib.ablation.summaries`  per-arm summaries, paired effects, re-run checks (no
   torch);
-- :mod:`~maxent_lib.ablation.budget`     the budget-sensitivity check (no torch).
+- :mod:`~maxent_lib.ablation.budget`     the budget-sensitivity check (no torch);
+- :mod:`~maxent_lib.ablation.livecheck`  stored nets trained again live: bit for bit on the
+  machine that made them, within their seeds' range on another (no torch).
 
 The names lessons use are importable from here (``ablation.run_grid``, ``ablation.GRIDS``, ...);
 they are loaded on first use, so ``import maxent_lib.ablation.summaries`` does not import torch.
@@ -47,6 +49,9 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["Execution"], "executors"),
     **dict.fromkeys(["TRAINED_AT", "compare_records", "did_not_train", "paired_effects",
                      "pairing_fields", "summarize"], "summaries"),
+    **dict.fromkeys(["OTHER_MACHINE_TOLERANCE", "format_live_check", "live_check",
+                     "within_seed_range"],
+                    "livecheck"),
     **dict.fromkeys(["format_table"], "..tables"),
     **dict.fromkeys(["budget_check", "budget_configs", "format_budget_check"], "budget"),
     **dict.fromkeys(["StoredResults", "load_provenance", "load_stored", "provenance_path"],
