@@ -36,17 +36,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from scipy import special
 
-from ._checks import (
-    InputTypeError,
-    check_int,
-    check_number,
-    check_same_length,
-)
+from ._checks import check_int, check_number, check_same_length
 from .validation import Anything, Array, Choice, Integer, Items, OneOf, Real, Seed, validate
 
 #: The verdicts of :func:`family_verdict`.
@@ -72,22 +66,6 @@ def _check_direction_margin(direction: int, margin: float) -> tuple[int, float]:
     if direction == 0 and margin == 0:
         raise ValueError("a 'no effect' claim (direction 0) needs a positive margin")
     return direction, margin
-
-
-def _check_alpha(alpha: object) -> float:
-    return check_number(alpha, "alpha", low=0.0, high=1.0, low_open=True, high_open=True)
-
-
-def _check_list(value: object, name: str, kind: type | None = None) -> list[Any]:
-    """A list or tuple (not a string, not a dict), of ``kind`` items when given."""
-    if isinstance(value, (str, bytes, dict)) or not isinstance(value, (list, tuple)):
-        raise InputTypeError(f"{name} must be a list, got {type(value).__name__}")
-    if kind is not None:
-        for i, v in enumerate(value):
-            if not isinstance(v, kind):
-                raise InputTypeError(f"{name}[{i}] must be a {kind.__name__}, got "
-                                     f"{type(v).__name__}")
-    return list(value)
 
 
 _FRACTION = Real(low=0.0, high=1.0, low_open=True, high_open=True)
@@ -177,7 +155,7 @@ class FamilyResult:
     direction: int
     margin: float
     alpha: float
-    quantifier: str = "existential"
+    quantifier: str
 
     @validate(call=Choice(CALLS))
     def count(self, call: str) -> int:

@@ -138,3 +138,22 @@ def test_as_numbers() -> None:
     assert exercises.scalar([2.0]) == 2.0 and exercises.scalar([1, 2]) is None
     assert exercises.is_placeholder((np.nan, [np.nan]))
     assert not exercises.is_placeholder((np.nan, 1))
+
+
+@pytest.mark.parametrize("name", list(CHECKERS))
+def test_feedback_names_an_exercise_that_its_lesson_has(name: str) -> None:
+    """Feedback carries the exercise's name ("Exercise N.k" or "Lesson 0N, exercise k"), and
+    the lesson's notebook heads an exercise of that number."""
+    import json
+    import re
+    from pathlib import Path
+
+    got = CHECKERS[name](None).exercise
+    m = re.fullmatch(r"Exercise (\d)\.(\d)|Lesson 0(\d), exercise (\d)", got)
+    assert m, got
+    lesson, k = (m[1], m[2]) if m[1] else (m[3], m[4])
+    assert lesson == name[0]
+    nb = next((Path(__file__).parents[1] / "notebooks").glob(f"0{lesson}_*.ipynb"))
+    text = "".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"]
+                   if c["cell_type"] == "markdown")
+    assert f"Exercise {k}" in text or f"Exercise {lesson}.{k}" in text, (got, nb.name)

@@ -81,7 +81,7 @@ def test_count_words():
     def res(calls):
         rows = tuple(stats.SettingTest(f"s{i}", 3, 0.0, 0.0, 0.0, 0.5, 0.5, 0.5, c)
                      for i, c in enumerate(calls))
-        return stats.FamilyResult("inconclusive", rows, 1, 0.01, 0.05)
+        return stats.FamilyResult("inconclusive", rows, 1, 0.01, 0.05, "existential")
 
     assert res(["for", "for", "for"]).in_words() == \
         "inconclusive: all for the prediction, none against it"

@@ -66,17 +66,19 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "metrics": ("maxent_lib/metrics.py", ["tests/test_metrics.py", "tests/test_properties.py",
                                           "tests/test_exercises_lesson06.py"]),
     "stats": ("maxent_lib/stats.py", ["tests/test_stats.py", "tests/test_stats_boundaries.py",
+                                      "tests/test_stats_edges.py",
                                       "tests/test_properties.py",
                                       "tests/test_claims.py", "tests/test_verdicts.py",
                                       "tests/test_exercises_lesson05.py",
                                       "tests/test_exercises_lesson07.py"]),
-    "claims": ("maxent_lib/claims.py", ["tests/test_claims.py", "tests/test_claims_table.py",
+    "claims": ("maxent_lib/claims.py", ["tests/test_claims.py", "tests/test_claims_edges.py",
+                                        "tests/test_claims_table.py",
                                         "tests/test_verdicts.py",
                                         "tests/test_stats_boundaries.py"]),
     "verdicts": ("maxent_lib/verdicts.py", ["tests/test_verdicts.py", "tests/test_claims.py",
                                             "tests/test_stats_boundaries.py"]),
     "exercises": ("maxent_lib/exercises/__init__.py",
-                  ["tests/test_exercises_common.py"]
+                  ["tests/test_exercises_common.py", "tests/test_exercises_feedback.py"]
                   + [f"tests/test_exercises_{n}.py" for n in _LESSONS]),
     **{f"exercises.{n}": (f"maxent_lib/exercises/{n}.py",
                           [f"tests/test_exercises_{n}.py", "tests/test_exercises_common.py"])
@@ -92,6 +94,18 @@ PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "--hypoth
 
 #: mutant id -> why it is equivalent (no caller can observe the change)
 _NEG_RESHAPE = "numpy's reshape infers a size given as any negative number, not only -1"
+_BOOTSTRAP_DRAW = (
+    "a default of the bootstrap's resampling (1001 resamples instead of 1000, seed 1 instead of "
+    "0, or chunks that overlap by one): another draw from the same bootstrap distribution, "
+    "which the interval's tests (its coverage and its agreement with the t interval) cannot "
+    "tell from the default's own Monte Carlo noise")
+_MESSAGE_NAME = "an argument's name that check_same_length puts only into its error message"
+_DECLARED = (
+    "a bound of the check of direction: every caller's declaration (Integer(low=-1, high=1), "
+    "Claim's fields too) refuses a direction outside -1..1 before this check runs")
+_STRICT_ZIP = (
+    "zip(..., strict=False): the seeds and the differences come from one row of "
+    "paired_effects, which makes them equally long")
 _SOFTMAX_BUDGET = (
     "a default budget (an iteration cap or the dense-path size limit) moved by one: every fit of "
     "the tests converges in far fewer Newton or CG steps (at most 6 Newton steps and 40 "
@@ -326,6 +340,28 @@ EQUIVALENT: dict[str, str] = {
          "over the classes, and at alpha > 0 the Newton and CG steps have no component along the"
          " shift direction of the biases, so from a centred start the intercepts already sum to "
          "zero (test_fitted_parameters_are_centred): adding their mean (0) changes nothing"),
+    # stats
+    "stats:paired_bootstrap_ci:number:1000 -> 1001:1": _BOOTSTRAP_DRAW,
+    "stats:paired_bootstrap_ci:number:0 -> 1:1": _BOOTSTRAP_DRAW,
+    "stats:paired_bootstrap_ci:number:200 -> 201:2": _BOOTSTRAP_DRAW,
+    "stats:paired_bootstrap_ci:string:'losses_a' -> 'XXlosses_aXX':1": _MESSAGE_NAME,
+    "stats:paired_bootstrap_ci:string:'losses_b' -> 'XXlosses_bXX':1": _MESSAGE_NAME,
+    "stats:verdict:cmp:> -> >=:3":
+        "direction 0 has returned above, so direction >= 0 and direction > 0 agree here",
+    "stats:_check_direction_margin:number:1 -> 2:1": _DECLARED,
+    "stats:_check_direction_margin:number:1 -> 2:2": _DECLARED,
+    "stats:family_tests:number:0 -> 1:2":
+        "the rejection array made when no setting has two seeds: no entry of it is read (every "
+        "setting's call is then 'too few seeds')",
+    "stats:family_tests:cmp:<= -> <:1":
+        "a strict comparison made non-strict: the TOST p-value, a continuous t probability, "
+        "equal to alpha to the last bit, which no test's data reach",
+    # claims
+    "claims:_exclusion:number:0 -> 1:2":
+        "the default of row.get('n_diverged', 0): paired_effects always sets n_diverged, so the "
+        "default is never read",
+    "claims:_exclusion:bool:True -> False:1": _STRICT_ZIP,
+    "claims:_exclusion:bool:True -> False:2": _STRICT_ZIP,
 }
 
 
@@ -773,16 +809,17 @@ def run_mutant(short: str, mutant: dict | None, items: list, session: object, ti
 
 
 def _selected(mutant: dict, base: dict) -> list[str]:
-    """The tests that run the mutant's lines (every test for code run at import only), passing
-    in the baseline and faster than MAX_TEST_SECONDS, fastest first."""
+    """The tests that run the mutant's lines (for code run at import only, every test of the
+    module's test files: a test may read a constant without running any of the module's
+    functions), passing in the baseline and faster than MAX_TEST_SECONDS, fastest first."""
     tests = base["tests"]
     ok = {n for n, t in tests.items()
           if t["outcome"] == "passed" and t["duration"] <= MAX_TEST_SECONDS}
     contexts = {c for line in mutant["lines"] for c in base["lines"].get(str(line), [])}
     chosen = contexts - {""}
     if not mutant["in_function"] or (not chosen and "" in contexts):
-        # run at import: every test that runs some code of the module may see it
-        chosen = {c for cs in base["lines"].values() for c in cs} - {""}
+        # run at import: any test of the module's files may see it
+        chosen = set(tests)
     chosen &= ok
     return sorted(chosen, key=lambda n: (tests[n]["duration"], n))
 

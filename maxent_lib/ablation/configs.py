@@ -162,9 +162,9 @@ def shortcut_grid(profile: str | None = None) -> list[dict[str, Any]]:
     128. Every net is trained for its whole schedule and read at its best validation epoch
     (``early_stopping``: the snapshot with the highest validation accuracy of the 30 checked),
     so that a net that keeps fitting after its test accuracy peaked (the deep MLPs) is not
-    judged on its late drift. (The full profile keeps the quick profile's widths so that its grid can be made
-    without a GPU: several hours of one CPU core, about 4 by the quick grid's times per group,
-    not yet measured whole.) Introduced in lesson 05."""
+    judged on its late drift. (The full profile keeps the quick profile's widths so that its
+    grid can be made without a GPU: several hours of one CPU core, about 4 by the quick grid's
+    times per group, not yet measured whole.) Introduced in lesson 05."""
     name = by_profile("quick", "full", profile)
     depths = by_profile((2, 4, 8), (2, 4, 8, 16, 32), profile)
     widths = {"mlp": 128, "cnn": 16}

@@ -65,8 +65,9 @@ def within_seed_range(rerun: Sequence[dict[str, Any]], stored: Sequence[dict[str
             "unmatched": unmatched}
 
 
-@validate(records=Items(Dict(required=("key", "arm"))), stored=Instance(("maxent_lib.store.provenance.StoredResults",)))
-def live_check(records: Sequence[dict[str, Any]], stored: "StoredResults") -> dict[str, Any]:
+@validate(records=Items(Dict(required=("key", "arm"))),
+          stored=Instance(("maxent_lib.store.provenance.StoredResults",)))
+def live_check(records: Sequence[dict[str, Any]], stored: StoredResults) -> dict[str, Any]:
     """Compare re-trained ``records`` with the rows of the stored grid ``stored``:
     ``comparison`` (:func:`~maxent_lib.ablation.compare_records`), ``same_machine`` (the stored
     provenance names this machine's CPU, core count and instruction set: then every row must
