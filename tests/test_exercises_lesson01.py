@@ -71,3 +71,42 @@ def test_not_answered_says_only_what_to_give(check):
     assert fb.message.startswith("give ")
     for method in ("solve_maxent", "Gibbs", "lambda", "KL", "Pythagorean", "root"):
         assert method not in fb.message
+
+
+def test_a_die_that_does_not_sum_to_one_is_told_by_how_much() -> None:
+    fb = lesson01.exercise_1(np.array([10.0, 20, 30, 20, 10, 10]))
+    assert "percentages" in fb.message
+    fb = lesson01.exercise_1(np.array([10.0, 20, 30, 20, 10, 10.5]))
+    assert "sum to 100.5, not one" in fb.message
+    fb = lesson01.exercise_1(np.array([0.5, 0.5, 0.5, 0.0, 0.0, 0.0]))
+    assert "sum to 1.5, not one" in fb.message
+    fb = lesson01.exercise_1(np.array([np.inf, 0, 0, 0, 0, 0]))
+    assert fb.correct is False and "NaN or inf" in fb.message
+
+
+def test_right_means_right_on_every_face() -> None:
+    best = solve_maxent(FACES, 2.5).p
+    near = best + np.array([0.0, 1e-3, -1e-3, 0.0, 0.0, 0.0])     # face 1 exact, others not
+    assert lesson01.exercise_1(near).correct is False
+    fb = lesson01.exercise_1(best)
+    lams = fb.message.split("lambda = [")[1].split("]")[0].split()
+    assert all(len(x.split(".")[1]) <= 6 for x in lams if "." in x)  # rounded to 6 decimals
+
+
+def test_every_constraint_must_be_met() -> None:
+    # mean 4.5 but E[k^2] = 21.5, not 22: the hint names both expectations
+    fb = lesson01.exercise_2(lesson01.Q_EXERCISE_3)
+    assert "expectations [ 4.5 21.5]" in fb.message
+    fb = lesson01.exercise_2(np.array([1 / 3, 0, 0, 0, 1 / 3, 1 / 3]))
+    assert "20.666667]" in fb.message
+
+
+def test_a_die_that_cannot_be_checked_says_so(monkeypatch) -> None:
+    def broken(*args, **kwargs):
+        raise RuntimeError("solver down")
+
+    monkeypatch.setattr(lesson01, "solve_maxent", broken)
+    fb = lesson01._check_die(exercises.exercise("Exercise 1.1", "t", ["h"]),
+                             np.full(6, 1 / 6), FACES[:, None], np.array([2.5]), [])
+    assert fb.correct is False and fb.message.startswith(
+        "this answer could not be checked (solver down)")

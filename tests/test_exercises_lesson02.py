@@ -80,3 +80,38 @@ def test_exercise_3():
         assert fb.correct is False and words in fb.message, (words, fb.message)
     fb = lesson02.exercise_3(exercises.placeholder((3,)), exercises.placeholder(), W, b)
     assert fb.correct is None and "W[1]" not in fb.message and "exp" not in fb.message
+
+
+def test_exercise_3_names_the_part_that_is_wrong():
+    rng = np.random.default_rng(2)
+    W, b = rng.normal(size=(2, 3)), rng.normal(size=2)
+    w, c = W[1] - W[0], b[1] - b[0]
+    assert lesson02.exercise_3("w", c, W, b).message.startswith("w: ")
+    assert lesson02.exercise_3(w, "c", W, b).message.startswith("c: ")
+    for ww, cc in ((np.r_[w[:2], np.inf], c), (w, np.inf)):
+        fb = lesson02.exercise_3(ww, cc, W, b)
+        assert fb.correct is False and "NaN or inf" in fb.message
+    # swapped w with a right c is not "swap the order": only both flipped are
+    assert "swap" not in lesson02.exercise_3(-w, c, W, b).message
+    # each row of W and each intercept is recognised, not only the first
+    assert "not a row of W" in lesson02.exercise_3(W[0], c, W, b).message
+    assert "intercepts" in lesson02.exercise_3(w, b[0], W, b).message
+
+
+def test_exercise_3_that_cannot_be_checked_says_so(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("numbers down")
+
+    monkeypatch.setattr(lesson02, "as_numbers", broken)
+    fb = lesson02.exercise_3(np.ones(3), 1.0, np.ones((2, 3)), np.ones(2))
+    assert fb.correct is False and fb.message.startswith(
+        "this answer could not be checked (numbers down)")
+
+
+def test_exercise_1_tolerance_is_relative():
+    rng = np.random.default_rng(3)
+    T, y = rng.normal(size=(20, 2)), rng.integers(0, 3, size=20)
+    P = softmax(T @ rng.normal(size=(3, 2)).T)
+    right = moment_residuals(T, y, P)
+    assert lesson02.exercise_1(right * (1 + 1e-7), T, y, P).correct is True
+    assert lesson02.exercise_1(right * 1.5, T, y, P).correct is False

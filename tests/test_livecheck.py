@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from maxent_lib import ablation, regularization
@@ -43,16 +42,13 @@ def test_seed_range_compares_a_net_with_its_own_setting_only() -> None:
 
 
 def _tiny():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(600, 6)).astype(np.float32)
-    y = (X[:, 0] + X[:, 1] ** 2 > 1).astype(np.int64) + (X[:, 2] > 0.5)
-    Xt = rng.normal(size=(200, 6)).astype(np.float32)
-    yt = (Xt[:, 0] + Xt[:, 1] ** 2 > 1).astype(np.int64) + (Xt[:, 2] > 0.5)
+    from test_regularization import _tiny_data
+
     configs = [{"kind": "mlp", "width": 8, "depth": 2, "seed": 0, "epochs": 6, "batch_size": 32,
                 "lr": 3e-3, "n_train": 200, "n_val": 100, "arm": arm, "profile": "quick",
                 **extra} for arm, extra in {"baseline": {}, "dropout 0.3": {"dropout": 0.3},
                                             "early stopping": {"early_stopping": True}}.items()]
-    return (X, y, Xt, yt), configs
+    return _tiny_data(), configs
 
 
 def test_live_check_is_bit_for_bit_on_the_machine_that_made_the_file() -> None:

@@ -100,9 +100,10 @@ _BOOTSTRAP_DRAW = (
     "which the interval's tests (its coverage and its agreement with the t interval) cannot "
     "tell from the default's own Monte Carlo noise")
 _MESSAGE_NAME = "an argument's name that check_same_length puts only into its error message"
-_DECLARED = (
-    "a bound of the check of direction: every caller's declaration (Integer(low=-1, high=1), "
-    "Claim's fields too) refuses a direction outside -1..1 before this check runs")
+_CHECKER_TIE = (
+    "a strict comparison made non-strict or the reverse, in a checker's test of an answer against "
+    "a tolerance (a sum within 1e-4 of 100, within 1e-6 of one, a face below -1e-12, a distance "
+    "within 1e-6): they differ only when the two floats are exactly equal")
 _STRICT_ZIP = (
     "zip(..., strict=False): the seeds and the differences come from one row of "
     "paired_effects, which makes them equally long")
@@ -348,14 +349,14 @@ EQUIVALENT: dict[str, str] = {
     "stats:paired_bootstrap_ci:string:'losses_b' -> 'XXlosses_bXX':1": _MESSAGE_NAME,
     "stats:verdict:cmp:> -> >=:3":
         "direction 0 has returned above, so direction >= 0 and direction > 0 agree here",
-    "stats:_check_direction_margin:number:1 -> 2:1": _DECLARED,
-    "stats:_check_direction_margin:number:1 -> 2:2": _DECLARED,
-    "stats:family_tests:number:0 -> 1:2":
-        "the rejection array made when no setting has two seeds: no entry of it is read (every "
-        "setting's call is then 'too few seeds')",
-    "stats:family_tests:cmp:<= -> <:1":
-        "a strict comparison made non-strict: the TOST p-value, a continuous t probability, "
-        "equal to alpha to the last bit, which no test's data reach",
+    # exercise checkers
+    "exercises.lesson01:_die:cmp:< -> <=:1": _CHECKER_TIE,
+    "exercises.lesson01:_die:cmp:> -> >=:1": _CHECKER_TIE,
+    "exercises.lesson01:_die:cmp:< -> <=:2": _CHECKER_TIE,
+    "exercises.lesson01:_check_die:cmp:<= -> <:1": _CHECKER_TIE,
+    "exercises.lesson01:_check_die:cmp:> -> >=:1": _CHECKER_TIE,
+    "exercises.lesson01:exercise_3:name:.all -> .any:1":
+        "the answer is one number there (read as shape ()), so all() and any() of isinf agree",
     # claims
     "claims:_exclusion:number:0 -> 1:2":
         "the default of row.get('n_diverged', 0): paired_effects always sets n_diverged, so the "
