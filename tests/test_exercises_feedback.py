@@ -115,3 +115,21 @@ def test_distinct_attempts_are_counted_by_value() -> None:
 def test_check_close_says_what_to_give(expected, words) -> None:
     fb = ex.check_close("Exercise 9.6", None, expected, hint="h", success="s")
     assert fb.correct is None and fb.message == words
+
+
+def test_a_mistake_with_an_infinite_value_matches_nothing() -> None:
+    assert not Mistake("m", value=[1.0, np.inf]).matches(np.array([1.0, np.inf]))
+
+
+def test_an_exercise_prints_without_its_attempts() -> None:
+    e = _ex()
+    e.hint(np.array(1.0))
+    assert "_wrong" not in repr(e)
+
+
+def test_a_long_error_is_cut_to_80_characters() -> None:
+    def long_error(g):
+        raise ValueError("x" * 100)
+
+    fb = check(_ex(), 1.0, 1.0, accept=long_error)
+    assert f"(ValueError: {'x' * 80})." in fb.message

@@ -105,3 +105,36 @@ def test_poisson_log_odds():
         assert fb.correct is False and words in fb.message, (words, fb.message)
     blank = lesson03.check_poisson_log_odds(3.0, 6.0, 0.25, exercises.placeholder((2,)))
     assert blank.correct is None and "prior" not in blank.message and "log" not in blank.message
+
+
+def test_log_odds_weights_speaks_of_the_task_shape():
+    fb = lesson03.check_log_odds_weights(SHARED, None)
+    assert "give D, an array of shape (2, 2): row k-1" in fb.message
+    fb = lesson03.check_log_odds_weights(SHARED, np.ones((3, 2)))     # K rows, not K - 1
+    assert fb.correct is False and "k = 1..2" in fb.message and "D has shape (2, 2)" in fb.message
+
+
+def test_log_odds_weights_knows_the_untransposed_solve():
+    task = data.shared_covariance_gaussians(n_classes=3, dim=2, seed=4)
+    means = np.stack([np.asarray(c[0][1], dtype=float) for c in task.components])
+    cov = np.asarray(task.components[0][0][2], dtype=float)
+    wrong = np.linalg.solve(cov, means[1:] - means[0])     # rows solved, not columns
+    assert "columns" in lesson03.check_log_odds_weights(task, wrong).message
+
+
+def test_poisson_slope_is_a_log_ratio():
+    rate0, rate1, prior1 = 3.0, 6.0, 0.25
+    intercept = -(rate1 - rate0) + np.log(prior1 / (1 - prior1))
+    fb = lesson03.check_poisson_log_odds(rate0, rate1, prior1, [rate1 / rate0, intercept])
+    assert "log(r1 / r0)" in fb.message
+    exact = [np.log(rate1 / rate0), intercept + 5e-10]
+    assert lesson03.check_poisson_log_odds(rate0, rate1, prior1, exact).correct is True
+
+
+def test_fc1_gap_with_unreadable_data_says_so(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("no posterior")
+
+    monkeypatch.setattr(lesson03, "fc1_gap_estimates", broken)
+    fb = lesson03.check_fc1_gap(SHARED, [0], np.zeros((4, 2)), np.zeros(4, int), 0.1)
+    assert fb.correct is False and "could not be read (no posterior)" in fb.message

@@ -132,3 +132,56 @@ def test_linear_layer_sign():
     assert "one number" in check([0, 1]).message
     blank = check(exercises.placeholder())
     assert blank.correct is None and "W A" not in blank.message
+
+
+def test_softmax_from_sigmoid_names_what_is_wrong():
+    w, c = np.array([1.0, -2.0, 0.5]), 0.3
+    W, b = np.stack([np.zeros(3), w]), np.array([0.0, c])
+
+    def msg(answer):
+        return lesson04.check_softmax_from_sigmoid(w, c, answer).message
+
+    assert "sigmoid's own" in msg((w, b)) and "sigmoid's own" in msg((W, c))
+    assert "must have shape" in msg((np.ones((3, 3)), b))
+    assert "must have shape" in msg((W, np.ones(3)))
+    assert "NaN or inf" in msg((np.where(W == 0, np.inf, W), b))
+    assert "NaN or inf" in msg((W, np.array([0.0, np.inf])))
+    assert msg(("W", b)).startswith("W: ") and msg((W, "b")).startswith("b: ")
+    assert "b_1 - b_0 must equal c" in msg((W, np.array([0.0, c + 1])))
+    assert "swap the two rows" in msg((W[::-1], b[::-1]))
+
+
+def test_softmax_from_sigmoid_that_cannot_be_checked_says_so(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("numbers down")
+
+    monkeypatch.setattr(lesson04, "as_numbers", broken)
+    fb = lesson04.check_softmax_from_sigmoid(np.ones(2), 0.0, (np.ones((2, 2)), np.ones(2)))
+    assert fb.correct is False and fb.message.startswith(
+        "this answer could not be checked (numbers down)")
+
+
+def test_residual_layer_mistakes_are_told_only_when_they_are_made():
+    torch.manual_seed(0)
+    net = models.MLP(2, 4, 2, 2, activation="tanh", shortcut=True)
+    t = np.random.default_rng(0).normal(size=(5, 4))
+    A = net.layers[1].weight.detach().double().numpy()
+    c = net.layers[1].bias.detach().double().numpy()
+    for v in (np.tanh(t @ A.T + c), t + np.tanh(t @ A + c), t + np.tanh(t @ A.T),
+              t + t @ A.T + c, t + np.maximum(t @ A.T + c, 0)):
+        exercises.reset_attempts()
+        assert lesson04.check_residual_layer(net, t, v).message.split(":")[0] != "Hint 1 of 3"
+        fb = lesson04.check_residual_layer(net, t, 2 * v)       # none of the mistakes
+        assert fb.correct is False and "Hint" in fb.message, fb.message
+
+
+def test_linear_layer_sign_refusals_are_not_right(monkeypatch):
+    check = lesson04.check_linear_layer_sign
+    assert check("zero").correct is False and check([0, 1]).correct is False
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("reader down")
+
+    monkeypatch.setattr(lesson04, "scalar", broken)
+    fb = check(0)
+    assert fb.correct is False and "could not be checked (reader down)" in fb.message

@@ -207,3 +207,83 @@ def test_residual_fc1():
         got = check(xor, plain, residual, X, y, answer)
         assert got.correct is False and words in got.message, (words, got.message)
     assert check(xor, "not a net", residual, X, y, want).correct is False
+
+
+def _words(fb):
+    return fb.message
+
+
+def test_t_interval_names_each_mistake_and_only_it():
+    v = np.array([0.61, 0.64, 0.58, 0.66, 0.60])
+    n, m, sd1, sd0 = len(v), v.mean(), v.std(ddof=1), v.std(ddof=0)
+    t = stats.t.ppf(0.975, n - 1)
+
+    def ci(half):
+        return [m, m - half, m + half]
+
+    cases = [(ci(1.96 * sd1 / np.sqrt(n)), "normal (z = 1.96)"),
+             (ci(t * sd0 / np.sqrt(n)), "ddof=1"),
+             (ci(stats.t.ppf(0.975, n) * sd1 / np.sqrt(n)), "n - 1, not n"),
+             (ci(stats.t.ppf(0.95, n - 1) * sd1 / np.sqrt(n)), "90% interval"),
+             (ci(t * sd1), "for one seed's value"),
+             ([m - t * sd1 / np.sqrt(n), m + t * sd1 / np.sqrt(n), m], "(mean, lo, hi)")]
+    for answer, words in cases:
+        exercises.reset_attempts()
+        assert words in lesson05.check_t_interval(v, answer).message, words
+        exercises.reset_attempts()
+        far = lesson05.check_t_interval(v, [m, m - 5 * t * sd1, m + 5 * t * sd1])
+        assert "Hint" in far.message
+    exact = lesson05.check_t_interval(v, ci(t * sd1 / np.sqrt(n)) + np.array([0, 1e-7, 0]))
+    assert exact.correct is True
+
+
+def test_residual_inverse_says_how_far_off_an_answer_is():
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(4, 4))
+    W /= np.linalg.norm(W, 2)
+    z = rng.normal(size=4)
+    x = z.copy()
+    for _ in range(200):
+        x = z - 0.5 * np.tanh(W @ x)
+    assert lesson05.check_residual_inverse(W, z, x).correct is True
+    assert lesson05.check_residual_inverse(W, z, x + 1e-7).correct is True
+    assert "close" in lesson05.check_residual_inverse(W, z, x + 1e-3).message
+    assert "misses z by" in lesson05.check_residual_inverse(W, z, x + 0.5).message
+    assert "Hint" in lesson05.check_residual_inverse(W, z, x + 0.5).message
+    y = z.copy()
+    for _ in range(200):
+        y = z + 0.5 * np.tanh(W @ y)
+    assert "sign of the branch" in lesson05.check_residual_inverse(W, z, y).message
+    fb = lesson05.check_residual_inverse(W, z, np.r_[x[:3], np.inf])
+    assert fb.correct is False and "NaN or inf" in fb.message
+
+
+def test_residual_inverse_that_cannot_be_checked_says_so(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("map down")
+
+    monkeypatch.setattr(lesson05, "residual_map", broken)
+    fb = lesson05.check_residual_inverse(np.eye(2) * 0.5, np.ones(2), np.ones(2))
+    assert fb.correct is False and "could not be checked (map down)" in fb.message
+
+
+def test_param_count_names_each_mistake():
+    in_dim, width, depth, k, models = 40, 8, 3, 10, 5
+    weights = in_dim * width + (depth - 1) * width * width + width * k
+    biases = width + (depth - 1) * width + k
+    per_model = weights + biases
+    per_depth = in_dim * width + width + depth * (width * width + width) + width * k + k
+    cases = [(per_model, "one model"), (models * weights, "biases are missing"),
+             (models * per_depth, "depth - 1 hidden-to-hidden"),
+             (models * (per_model - width * k - k), "head")]
+    for answer, words in cases:
+        fb = lesson05.check_stacked_param_count(in_dim, width, depth, k, models, answer)
+        assert words in fb.message, (words, fb.message)
+    right = models * per_model
+    assert lesson05.check_stacked_param_count(in_dim, width, depth, k, models, right).correct
+    assert "Hint" in lesson05.check_stacked_param_count(in_dim, width, depth, k, models,
+                                                        right + 1).message
+    half = lesson05.check_stacked_param_count(in_dim, width, depth, k, models, right + 0.5)
+    assert "whole number" in half.message
+    assert "whole number" not in lesson05.check_stacked_param_count(
+        in_dim, width, depth, k, models, right + 1e-12).message
