@@ -209,10 +209,6 @@ def test_residual_fc1():
     assert check(xor, "not a net", residual, X, y, want).correct is False
 
 
-def _words(fb):
-    return fb.message
-
-
 def test_t_interval_names_each_mistake_and_only_it():
     v = np.array([0.61, 0.64, 0.58, 0.66, 0.60])
     n, m, sd1, sd0 = len(v), v.mean(), v.std(ddof=1), v.std(ddof=0)
@@ -237,14 +233,20 @@ def test_t_interval_names_each_mistake_and_only_it():
     assert exact.correct is True
 
 
-def test_residual_inverse_says_how_far_off_an_answer_is():
-    rng = np.random.default_rng(0)
+def _contraction(seed: int):
+    """(W, z, x): a residual layer's W with ||W||_2 = 1, a target z and its inverse x."""
+    rng = np.random.default_rng(seed)
     W = rng.normal(size=(4, 4))
     W /= np.linalg.norm(W, 2)
     z = rng.normal(size=4)
     x = z.copy()
     for _ in range(200):
         x = z - 0.5 * np.tanh(W @ x)
+    return W, z, x
+
+
+def test_residual_inverse_says_how_far_off_an_answer_is():
+    W, z, x = _contraction(0)
     assert lesson05.check_residual_inverse(W, z, x).correct is True
     assert lesson05.check_residual_inverse(W, z, x + 1e-7).correct is True
     assert "close" in lesson05.check_residual_inverse(W, z, x + 1e-3).message
@@ -267,23 +269,49 @@ def test_residual_inverse_that_cannot_be_checked_says_so(monkeypatch):
     assert fb.correct is False and "could not be checked (map down)" in fb.message
 
 
-def test_param_count_names_each_mistake():
-    in_dim, width, depth, k, models = 40, 8, 3, 10, 5
+_NET = (40, 8, 3, 10, 5)      # in_dim, width, depth, n_classes, models
+
+
+def _counts():
+    """The stack's count and each named mistake's count for _NET."""
+    in_dim, width, depth, k, models = _NET
     weights = in_dim * width + (depth - 1) * width * width + width * k
-    biases = width + (depth - 1) * width + k
-    per_model = weights + biases
+    per_model = weights + width + (depth - 1) * width + k
     per_depth = in_dim * width + width + depth * (width * width + width) + width * k + k
-    cases = [(per_model, "one model"), (models * weights, "biases are missing"),
-             (models * per_depth, "depth - 1 hidden-to-hidden"),
-             (models * (per_model - width * k - k), "head")]
-    for answer, words in cases:
-        fb = lesson05.check_stacked_param_count(in_dim, width, depth, k, models, answer)
+    mistakes = {"one model": per_model, "biases are missing": models * weights,
+                "depth - 1 hidden-to-hidden": models * per_depth,
+                "head": models * (per_model - width * k - k)}
+    return models * per_model, mistakes
+
+
+def test_param_count_names_each_mistake():
+    right, mistakes = _counts()
+    for words, answer in mistakes.items():
+        fb = lesson05.check_stacked_param_count(*_NET, answer)
         assert words in fb.message, (words, fb.message)
-    right = models * per_model
-    assert lesson05.check_stacked_param_count(in_dim, width, depth, k, models, right).correct
-    assert "Hint" in lesson05.check_stacked_param_count(in_dim, width, depth, k, models,
-                                                        right + 1).message
-    half = lesson05.check_stacked_param_count(in_dim, width, depth, k, models, right + 0.5)
-    assert "whole number" in half.message
-    assert "whole number" not in lesson05.check_stacked_param_count(
-        in_dim, width, depth, k, models, right + 1e-12).message
+    assert lesson05.check_stacked_param_count(*_NET, right).correct
+    assert "Hint" in lesson05.check_stacked_param_count(*_NET, right + 1).message
+    assert "whole number" in lesson05.check_stacked_param_count(*_NET, right + 0.5).message
+    assert "whole number" not in lesson05.check_stacked_param_count(*_NET,
+                                                                    right + 1e-12).message
+
+
+def test_c5_prediction_of_a_loss_is_right_when_the_grid_calls_against():
+    grid = _judged(-0.05)
+    fb = lesson05.check_c5_prediction(grid, -1)
+    assert fb.correct is True and "the grid agrees" in fb.message
+    assert lesson05.check_c5_prediction(grid, 1).correct is False
+
+
+def test_residual_inverse_needs_every_coordinate():
+    W, z, x = _contraction(1)
+    off = x + np.array([0.0, 0.5, -0.5, 0.5])
+    fb = lesson05.check_residual_inverse(W, z, off)
+    assert fb.correct is False and "sign of the branch" not in fb.message
+
+
+def test_param_count_mistakes_are_exact_counts():
+    for answer in _counts()[1].values():
+        exercises.reset_attempts()
+        fb = lesson05.check_stacked_param_count(*_NET, answer + 1)
+        assert "Hint" in fb.message, (answer, fb.message)

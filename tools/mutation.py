@@ -354,6 +354,10 @@ EQUIVALENT: dict[str, str] = {
     "stats:verdict:cmp:> -> >=:3":
         "direction 0 has returned above, so direction >= 0 and direction > 0 agree here",
     # exercise checkers
+    "exercises.lesson05:check_residual_inverse:cmp:< -> <=:1": _CHECKER_TIE,
+    "exercises.lesson05:check_residual_inverse:cmp:< -> <=:2": _CHECKER_TIE,
+    "exercises.lesson05:check_residual_inverse:cmp:< -> <=:3": _CHECKER_TIE,
+    "exercises.lesson05:check_stacked_param_count:cmp:> -> >=:1": _CHECKER_TIE,
     "exercises.lesson03:_shared_gaussian_parts:number:0 -> 1:2":
         "the covariance of class 1 instead of class 0's: the task's classes share one covariance",
     "exercises.lesson03:_answer_or_none:number:0.0 -> 1.0:1":
