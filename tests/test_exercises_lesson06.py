@@ -165,3 +165,19 @@ def test_calibrated_loss():
     assert check(lv, yv, lt, yt, exercises.placeholder()).correct is None
     assert check(lv, yv, lt, yt, [1.0, 2.0]).correct is False
     assert check(lv, None, lt, yt, 1.0).correct is False
+
+
+def test_decay_factor_mistakes_are_told_only_when_made():
+    check = lesson06.check_decay_factor
+    for lr, wd, steps, answer in ((0.01, 0.5, 100, 0.9), (0.01, 0.5, 1, 0.8),
+                                  (0.01, 5.0, 100, -0.5), (0.01, 5.0, 100, -3.5)):
+        exercises.reset_attempts()
+        fb = check(lr, wd, steps, answer)
+        assert fb.correct is False and "Hint" in fb.message, (lr, wd, steps, answer, fb.message)
+
+
+def test_bad_exercise_data_is_said_to_be_unreadable():
+    fb = lesson06.check_label_smoothing_loss("logits", 1, 0.1, 1.0)
+    assert fb.correct is False and "could not be read" in fb.message
+    fb = lesson06.check_ece("probs", [0, 1], 5, 0.1)
+    assert fb.correct is False and "could not be read" in fb.message
