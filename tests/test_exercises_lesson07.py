@@ -173,3 +173,41 @@ def test_exercise_5_data_takes_the_architecture_with_the_largest_contrast():
     np.testing.assert_allclose(t, 0.0, atol=1e-12)
     np.testing.assert_allclose(g, -0.04, atol=1e-9)
     assert lesson07.exercise_5_reading("generalisation", t, g).correct is True
+
+
+def test_verdict_words_are_asked_as_codes():
+    for word in ("supported", "inconclusive", "contradicted"):
+        fb = lesson07.exercise_1([word, 0, 0, 0])
+        assert fb.correct is False and "code the verdicts as numbers" in fb.message, word
+
+
+def test_seeds_needed_is_the_first_n_whose_interval_excludes_zero():
+    for effect, sd, level in ((0.02, 0.03, 0.95), (-0.01, 0.05, 0.95), (0.5, 0.1, 0.9),
+                              (0.003, 0.05, 0.95)):
+        n = lesson07.seeds_needed(effect, sd, level)
+        half = [stats.t.ppf((1 + level) / 2, k - 1) * sd / np.sqrt(k) for k in (n - 1, n)]
+        assert n >= 2 and half[1] < abs(effect)
+        assert n == 2 or half[0] >= abs(effect)
+    assert lesson07.seeds_needed(10.0, 0.001) == 2             # the smallest n is 2
+    for bad in ((0.0, 0.1), (0.1, 0.0), (0.1, -1.0), (np.nan, 0.1), (0.1, np.inf)):
+        with pytest.raises(ValueError):
+            lesson07.seeds_needed(*bad)
+    with pytest.raises(ValueError, match="more than 50 seeds"):
+        lesson07.seeds_needed(0.001, 0.1, n_max=50)
+
+
+def test_exercise_2_data_takes_two_paired_seeds_or_says_it_made_them_up():
+    recs = [{"kind": "mlp", "depth": d, "arm": a, "seed": s, "test_acc": 0.5 + 0.01 * s}
+            for d in (2, 4) for a in ("plain", "residual") for s in (0, 1)]
+    a, b, what = lesson07.exercise_2_data(recs)
+    assert what.startswith("stored results: MLP of depth 4") and len(a) == 2
+    a, b, what = lesson07.exercise_2_data([r for r in recs if r["seed"] == 0])
+    assert what == "made-up example numbers"
+    np.testing.assert_array_equal(a, lesson07.EXAMPLE_BASELINE)
+
+
+def test_exercise_2_refuses_data_that_are_not_paired_seeds():
+    for a, b in ((np.ones((2, 2)), np.ones((2, 2))), (np.ones(1), np.ones(1)),
+                 (np.ones(3), np.ones(4))):
+        fb = lesson07.exercise_2([0.0, 0.0, 0.0], a, b)
+        assert fb.correct is False and "two 1-D arrays" in fb.message
