@@ -59,6 +59,11 @@ CHECKERS = {
     "7.2": lambda a: lesson07.exercise_2(a, lesson07.EXAMPLE_BASELINE,
                                          lesson07.EXAMPLE_TREATMENT),
     "7.3": lambda a: lesson07.exercise_3(a, 0.02, 0.03),
+    "7.4": lesson07.exercise_4,
+    "7.5": lambda a: lesson07.exercise_5(a, lesson07.EXAMPLE_TRAIN_CONTRAST,
+                                         lesson07.EXAMPLE_GAP_CONTRAST),
+    "7.5 (b)": lambda a: lesson07.exercise_5_reading(a, lesson07.EXAMPLE_TRAIN_CONTRAST,
+                                                     lesson07.EXAMPLE_GAP_CONTRAST),
 }
 
 #: what a student might type instead of an answer
@@ -94,7 +99,7 @@ METHOD_WORDS = ("np.", "scipy", "solve", "Sigma", "ppf", "ddof", "log_softmax", 
 def _placeholder_for(name: str):
     shapes = {"1.1": (6,), "1.2": (6,), "2.1": (4, 3), "2.3 w": (3,), "3.1": (2, 2),
               "3.3": (2,), "4.1": None, "4.2": (5, 4), "5.1": (3,), "5.2": (8,), "7.1": (4,),
-              "7.2": (3,)}
+              "7.2": (3,), "7.4": (5, 2), "7.5": (2,)}
     if name == "4.1":
         return exercises.placeholder((2, 3)), exercises.placeholder((2,))
     return exercises.placeholder(shapes.get(name, ()))
@@ -142,14 +147,15 @@ def test_as_numbers() -> None:
 
 @pytest.mark.parametrize("name", list(CHECKERS))
 def test_feedback_names_an_exercise_that_its_lesson_has(name: str) -> None:
-    """Feedback carries the exercise's name ("Exercise N.k" or "Lesson 0N, exercise k"), and
-    the lesson's notebook heads an exercise of that number."""
+    """Feedback carries the exercise's name ("Exercise N.k", "Exercise N.k (b)" for its second
+    part, or "Lesson 0N, exercise k"), and the lesson's notebook heads an exercise of that
+    number."""
     import json
     import re
     from pathlib import Path
 
     got = CHECKERS[name](None).exercise
-    m = re.fullmatch(r"Exercise (\d)\.(\d)|Lesson 0(\d), exercise (\d)", got)
+    m = re.fullmatch(r"Exercise (\d)\.(\d)(?: \(b\))?|Lesson 0(\d), exercise (\d)", got)
     assert m, got
     lesson, k = (m[1], m[2]) if m[1] else (m[3], m[4])
     assert lesson == name[0]

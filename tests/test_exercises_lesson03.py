@@ -138,3 +138,83 @@ def test_fc1_gap_with_unreadable_data_says_so(monkeypatch):
     monkeypatch.setattr(lesson03, "fc1_gap_estimates", broken)
     fb = lesson03.check_fc1_gap(SHARED, [0], np.zeros((4, 2)), np.zeros(4, int), 0.1)
     assert fb.correct is False and "could not be read (no posterior)" in fb.message
+
+
+TILTED = data.GaussianMixtureTask([[(1.0, [-1.5, -0.5], np.eye(2))],
+                                   [(1.0, [1.5, 0.5], np.eye(2))]])
+
+
+def _sampled_forms(task, keep, X, y):
+    """The three sampled estimates of the FC1 gap, each (mean, standard error with ddof=1)."""
+    idx = np.arange(len(y))
+    px, pt = task.posterior(X), task.marginal(keep).posterior(X[:, keep])
+    forms = {"label form": np.log(px[idx, y]) - np.log(pt[idx, y]),
+             "KL form": np.sum(px * np.log(px / pt), axis=1),
+             "entropy form": np.sum(px * np.log(px), 1) - np.sum(pt * np.log(pt), 1)}
+    return {k: (v.mean(), v.std(ddof=1) / np.sqrt(len(v))) for k, v in forms.items()}
+
+
+def test_fc1_gap_estimates_give_each_form_with_its_standard_error():
+    """A task where the kept coordinate still tells something (P(y|t) is not the prior), so the
+    entropy and KL forms differ point by point."""
+    X, y = TILTED.sample(400, seed=2)
+    est = lesson03.fc1_gap_estimates(TILTED, [1], X, y)
+    assert set(est) == {"label form", "KL form", "entropy form", "exact"}
+    for name, (value, se) in _sampled_forms(TILTED, [1], X, y).items():
+        assert np.isclose(est[name][0], value, rtol=1e-10, atol=1e-12), name
+        assert np.isclose(est[name][1], se, rtol=1e-10), name
+
+
+def test_fc1_gap_tolerance_is_three_standard_errors_of_any_estimate(sample):
+    """Accepted: within FC1_GAP_SE times the largest standard error of the three sampled forms
+    of any of the four estimates (the exact one included); each slip (sign, sum, bits) of an
+    accepted answer is named, and a flipped sign just outside the tolerance is not."""
+    X, y = sample
+    forms = _sampled_forms(DROPPED, [1], X, y)
+    tol = lesson03.FC1_GAP_SE * max(se for _, se in forms.values())
+    near = [v for v, _ in forms.values()]
+    near.append(lesson03.fc1_gap_estimates(DROPPED, [1], X, y)["exact"][0])
+    top, bottom = max(near), min(near)
+    assert top - bottom > 0.1 * tol       # the estimates differ: "any" is not "all"
+
+    def check(answer):
+        exercises.reset_attempts()
+        return lesson03.check_fc1_gap(DROPPED, [1], X, y, answer)
+
+    for answer, right in [(top + 0.9999 * tol, True), (top + 1.0001 * tol, False),
+                          (bottom - 0.9999 * tol, True), (bottom - 1.0001 * tol, False)]:
+        assert check(answer).correct is right, (answer, right)
+    a = top + 0.95 * tol
+    for answer, words in [(-a, "sign is flipped"), (a * len(y), "a sum over the sample"),
+                          ((top + 0.95 * tol * np.log(2)) / np.log(2), "in bits")]:
+        fb = check(answer)
+        assert fb.correct is False and words in fb.message, (words, fb.message)
+    fb = check(-(top + 1.05 * tol))
+    assert fb.correct is False and "sign" not in fb.message
+
+
+def test_poisson_log_odds_names_a_small_missing_prior():
+    """P(y=1) = 0.4: the prior's log-odds (-0.41) are small, and still missing."""
+    rate0, rate1, prior1 = 3.0, 6.0, 0.4
+    without_prior = [np.log(rate1 / rate0), -(rate1 - rate0)]
+    fb = lesson03.check_poisson_log_odds(rate0, rate1, prior1, without_prior)
+    assert fb.correct is False and "prior log-odds" in fb.message
+
+
+def test_log_odds_weights_transposed_names_the_classes():
+    means, cov = _parts(SHARED)
+    right = np.linalg.solve(cov, (means[1:] - means[0]).T).T
+    fb = lesson03.check_log_odds_weights(SHARED, right.T)
+    assert fb.correct is False
+    assert "one row per class k = 1..2 and one column per coordinate" in fb.message
+
+
+def test_log_odds_weights_with_more_coordinates_than_class_pairs():
+    """K - 1 = 2 rows of d = 3 coordinates: the untransposed solve has no such answer, and the
+    checker still answers."""
+    task = data.shared_covariance_gaussians(n_classes=3, dim=3, seed=1)
+    means, cov = _parts(task)
+    right = np.linalg.solve(cov, (means[1:] - means[0]).T).T
+    assert lesson03.check_log_odds_weights(task, right).correct is True
+    fb = lesson03.check_log_odds_weights(task, means[1:] - means[0])
+    assert fb.correct is False and "without Sigma^-1" in fb.message

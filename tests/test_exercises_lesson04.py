@@ -185,3 +185,182 @@ def test_linear_layer_sign_refusals_are_not_right(monkeypatch):
     monkeypatch.setattr(lesson04, "scalar", broken)
     fb = check(0)
     assert fb.correct is False and "could not be checked (reader down)" in fb.message
+
+
+# ------------------------------------------------ exercise 2 on a noisy XOR, without training
+
+@pytest.fixture(scope="module")
+def noisy_xor():
+    """A noisy XOR (its Bayes cross-entropy, about 0.15 nats, is larger than the tolerance) and
+    two random sigmoid layers: a good one (8 units, E_1 about 0.03) and a poor one (3 units,
+    E_1 about 0.25). No training: the checker reads any two nets."""
+    from maxent_lib import data
+
+    task = data.xor_task(spread=0.5)
+    X, y = task.sample(1000, seed=0)
+    nets = []
+    for width in (8, 3):
+        torch.manual_seed(0)
+        nets.append(models.MLP(2, width, 1, 2, activation="sigmoid"))
+    return task, nets[0], nets[1], X, y
+
+
+def _reference(task, net, X, y, alpha=0.0, order=None):
+    """(E_1, its standard error, CE_lin) of layer 1 of ``net`` (of x itself for None): the
+    statement's split (or ``order``'s), the standard error of the mean pointwise difference
+    log P_Bayes - log p_lin with ddof=1."""
+    from maxent_lib.softmax import SoftmaxRegression
+
+    T = models.layer_features(net, X)[0] if net is not None else X
+    idx = np.arange(len(y)) if order is None else order
+    half = len(y) // 2
+    fit, score = idx[:half], idx[half:]
+    p = SoftmaxRegression(alpha=alpha).fit(T[fit], y[fit]).predict_proba(T[score])
+    rows = np.arange(len(score))
+    d = np.log(task.posterior(X[score])[rows, y[score]]) - np.log(p[rows, y[score]])
+    return d.mean(), d.std(ddof=1) / np.sqrt(len(d)), -np.mean(np.log(p[rows, y[score]]))
+
+
+def _want_and_tol(task, good, poor, X, y):
+    refs = [_reference(task, net, X, y) for net in (good, poor)]
+    want = np.array([r[0] for r in refs])
+    tol = np.array([max(lesson04.EXCESS_MIN_TOL, lesson04.EXCESS_SE * r[1]) for r in refs])
+    return want, tol, np.array([r[2] for r in refs])
+
+
+def test_layer_excess_success_shows_both_nets_and_the_input(noisy_xor):
+    task, good, poor, X, y = noisy_xor
+    want, _, _ = _want_and_tol(task, good, poor, X, y)
+    e_x = _reference(task, None, X, y)[0]
+    fb = lesson04.check_layer_excess(task, good, poor, X, y, want)
+    assert fb.correct is True
+    assert f"E_1 = {want[0]:.3f} nats for the trained net and {want[1]:.3f}" in fb.message
+    assert f"against {e_x:.3f} for the input x itself" in fb.message
+    assert f"Training lowered E_1 {want[1] - want[0]:.3f} nats" in fb.message
+
+
+def test_layer_excess_of_an_untrained_net_says_so(noisy_xor):
+    """The same net twice (training changed nothing): E_1 did not go down, and the message
+    asks whether the net trained."""
+    task, good, _, X, y = noisy_xor
+    e = _reference(task, good, X, y)[0]
+    fb = lesson04.check_layer_excess(task, good, good, X, y, [e, e])
+    assert fb.correct is True
+    assert "did not lower E_1" in fb.message and "Training lowered" not in fb.message
+
+
+def test_layer_excess_accepts_each_value_within_its_own_tolerance(noisy_xor):
+    """The documented tolerance: EXCESS_SE standard errors of each net's own estimate (the
+    standard error of the mean pointwise difference, ddof=1), at least EXCESS_MIN_TOL."""
+    task, good, poor, X, y = noisy_xor
+    want, tol, _ = _want_and_tol(task, good, poor, X, y)
+    assert np.all(tol > lesson04.EXCESS_MIN_TOL) and tol[1] > 1.5 * tol[0]
+    for off, right in [([0.9995, -0.9995], True), ([-0.9995, 0.9995], True),
+                       ([1.0005, 0.0], False), ([0.0, -1.0005], False),
+                       ([0.0, 1.2 * tol[0] / tol[1]], True)]:
+        exercises.reset_attempts()
+        fb = lesson04.check_layer_excess(task, good, poor, X, y, want + np.array(off) * tol)
+        assert fb.correct is right, (off, fb.message)
+
+
+def test_layer_excess_names_a_whole_answer_slip_only_when_undoing_it_is_right(noisy_xor):
+    """Swapped order, flipped sign, bits: each is named exactly when undoing it gives an
+    accepted answer, each value judged against its own net's tolerance (also after the swap)."""
+    task, good, poor, X, y = noisy_xor
+    want, tol, _ = _want_and_tol(task, good, poor, X, y)
+    slips = {"order": lambda a: a[::-1], "sign": lambda a: -a,
+             "bits": lambda a: a / np.log(2)}
+    for off in ([0.95, -0.95], [1.05, 0.0], [0.0, 1.05]):   # right, wrong, wrong
+        a = want + np.array(off) * tol
+        right = bool(np.all(np.abs(off) < 1))
+        for words, slip in slips.items():
+            exercises.reset_attempts()
+            fb = lesson04.check_layer_excess(task, good, poor, X, y, slip(a))
+            assert fb.correct is False
+            assert (words in fb.message) is right, (off, words, fb.message)
+
+
+def test_layer_excess_names_a_mistake_only_when_both_values_make_it(noisy_xor):
+    task, good, poor, X, y = noisy_xor
+    want, tol, ce_lin = _want_and_tol(task, good, poor, X, y)
+    e_x = _reference(task, None, X, y)[0]
+    ce_bayes = ce_lin[0] - want[0]
+    assert np.all(ce_bayes > tol)          # CE_lin alone is outside the tolerance
+    # the strongest penalty leaves the constant read-out, whose excess is about
+    # log 2 - CE_Bayes: no penalty raises the poor net's E_1 by 0.6
+    assert want[1] + 0.6 > np.log(2) - ce_bayes + 0.1
+    cases = [(np.array([ce_lin[0], want[1]]), "CE_lin(T_1) alone"),
+             (np.array([e_x, want[1]]), "input x itself"),
+             (want + np.array([0.2, 0.0]), "penalty"),
+             (want + np.array([0.2, 0.6]), "penalty")]
+    for answer, words in cases:
+        exercises.reset_attempts()
+        fb = lesson04.check_layer_excess(task, good, poor, X, y, answer)
+        assert fb.correct is False and words not in fb.message, (words, fb.message)
+        assert "Hint 1" in fb.message, (words, fb.message)
+
+
+def test_layer_excess_names_the_mistakes_made_on_another_split_or_penalty(noisy_xor):
+    task, good, poor, X, y = noisy_xor
+    want, tol, ce_lin = _want_and_tol(task, good, poor, X, y)
+    order = np.random.default_rng(3).permutation(len(y))
+    other = [_reference(task, net, X, y, order=order) for net in (good, poor)]
+    ce_other = np.array([r[2] for r in other])
+    assert np.all(np.abs(ce_other - ce_lin) <= tol) and not np.allclose(ce_other, ce_lin)
+    fb = lesson04.check_layer_excess(task, good, poor, X, y, ce_other)
+    assert fb.correct is False and "CE_lin(T_1) alone" in fb.message, fb.message
+    penalised = np.array([_reference(task, net, X, y, alpha=1e-4)[0] for net in (good, poor)])
+    assert np.all(penalised - want > tol) and np.any(np.abs(penalised - ce_lin) > tol)
+    fb = lesson04.check_layer_excess(task, good, poor, X, y, penalised)
+    assert fb.correct is False and "penalty" in fb.message, fb.message
+
+
+def test_layer_excess_of_an_unchanged_net_names_ce_lin_not_the_order():
+    """On XOR the Bayes term is inside the tolerance, so CE_lin alone is told by its exact
+    match; with the same net twice it is also its own swap, and still named CE_lin."""
+    from maxent_lib import data
+
+    task = data.xor_task()
+    X, y = task.sample(1000, seed=0)
+    torch.manual_seed(0)
+    net = models.MLP(2, 3, 1, 2, activation="sigmoid")
+    e, _, ce = _reference(task, net, X, y)
+    assert ce - e < lesson04.EXCESS_MIN_TOL
+    fb = lesson04.check_layer_excess(task, net, net, X, y, [ce, ce])
+    assert fb.correct is False and "CE_lin(T_1) alone" in fb.message, fb.message
+
+
+def test_softmax_from_sigmoid_swap_is_named_only_when_swapping_fixes_it():
+    W, b = np.stack([np.zeros(3), W_UNIT]), np.array([0.0, C_UNIT])
+    check = lesson04.check_softmax_from_sigmoid
+    assert "swap the two rows" in check(W_UNIT, C_UNIT, (W[::-1], b[::-1])).message
+    for answer in [(W[::-1], np.zeros(2)), (2 * W[::-1], 2 * b[::-1])]:
+        exercises.reset_attempts()
+        fb = check(W_UNIT, C_UNIT, answer)
+        assert fb.correct is False and "swap" not in fb.message, fb.message
+
+
+def test_softmax_from_sigmoid_with_nan_or_inf_is_not_right():
+    W, b = np.stack([np.zeros(3), W_UNIT]), np.array([0.0, np.nan])
+    fb = lesson04.check_softmax_from_sigmoid(W_UNIT, C_UNIT, (W, b))
+    assert fb.correct is False and "NaN or inf" in fb.message
+
+
+def test_residual_layer_with_an_unreadable_net_is_not_right():
+    fb = lesson04.check_residual_layer("not a net", np.zeros((2, 4)), np.zeros((2, 4)))
+    assert fb.correct is False and "could not be read" in fb.message
+
+
+def test_layer_excess_names_a_swap_of_close_values(noisy_xor):
+    """Two 8-unit layers whose E_1 differ by less than the poor one's tolerance: a swapped
+    answer that is right once swapped back is named as swapped, even where one of its values
+    also lies within tolerance of the unswapped answer."""
+    task, good, _, X, y = noisy_xor
+    torch.manual_seed(2)
+    other = models.MLP(2, 8, 1, 2, activation="sigmoid")
+    want, tol, _ = _want_and_tol(task, good, other, X, y)
+    a = want + 0.95 * tol
+    assert abs(a[0] - want[1]) <= tol[1]                  # a's first value: close to both
+    assert lesson04.check_layer_excess(task, good, other, X, y, a).correct is True
+    fb = lesson04.check_layer_excess(task, good, other, X, y, a[::-1])
+    assert fb.correct is False and "order" in fb.message, fb.message

@@ -315,3 +315,176 @@ def test_param_count_mistakes_are_exact_counts():
         exercises.reset_attempts()
         fb = lesson05.check_stacked_param_count(*_NET, answer + 1)
         assert "Hint" in fb.message, (answer, fb.message)
+
+
+def test_tost_names_each_mistake_and_only_it():
+    """Each mistake by its own words (not words the hints share), on settings whose effects
+    range from negligible to clearly non-zero, of either sign (t about +2.3 and -1.9, where the
+    degrees of freedom matter); an answer 50% off is no named mistake."""
+    sets, margin = [TIGHT, WIDE, WIDE + 0.02, WIDE - 0.02], 0.01
+    n = len(TIGHT)
+
+    def one_sided(v, ddof=1, dist=None):
+        se = v.std(ddof=ddof) / np.sqrt(len(v))
+        d = dist if dist is not None else stats.t(len(v) - 1)
+        return d.sf((v.mean() + margin) / se), d.sf((margin - v.mean()) / se)
+
+    def no_margin(v):
+        t = v.mean() / (v.std(ddof=1) / np.sqrt(len(v)))
+        return max(stats.t(len(v) - 1).sf(t), stats.t(len(v) - 1).cdf(t))
+
+    right = np.array([max(one_sided(v)) for v in sets])
+    words = {"two-sided test of 'no effect'": [stats.ttest_1samp(v, 0).pvalue for v in sets],
+             "the smaller of the two one-sided p-values": [min(one_sided(v)) for v in sets],
+             "the margin is missing": [no_margin(v) for v in sets],
+             f"uses the normal distribution; with {n} seeds":
+                 [max(one_sided(v, dist=stats.norm)) for v in sets],
+             "use the sample standard deviation with ddof=1.":
+                 [max(one_sided(v, ddof=0)) for v in sets]}
+    for said, answer in words.items():
+        exercises.reset_attempts()
+        fb = lesson05.check_tost(sets, margin, answer)
+        assert fb.correct is False and said in fb.message, (said, fb.message)
+    exercises.reset_attempts()
+    assert lesson05.check_tost(sets, margin, right).correct is True
+    fb = lesson05.check_tost(sets, margin, 1.5 * right)
+    assert fb.correct is False and "Hint 1" in fb.message, fb.message
+    wide = sets[1:]         # settings whose normal and ddof=0 p-values are near the right ones
+    exercises.reset_attempts()
+    fb = lesson05.check_tost(wide, margin, 1.5 * right[1:])
+    assert fb.correct is False and "Hint 1" in fb.message, fb.message
+
+
+def _judged_by_kind(mlp_effect8: float, cnn_effect8: float):
+    """A judged grid whose MLP and CNN disagree at depth 8."""
+    from maxent_lib import shortcuts
+    from maxent_lib.store.provenance import StoredResults
+
+    def records(epochs):
+        return [r for eff, kind in ((mlp_effect8, "mlp"), (cnn_effect8, "cnn"))
+                for r in _grid_records(eff, epochs=epochs) if r["kind"] == kind]
+
+    return shortcuts.judge_grid(StoredResults(None, records(10), {}, True, ""),
+                                StoredResults(None, records(20), {}, True, ""), "quick")
+
+
+def test_c5_prediction_reads_the_asked_kind():
+    grid = _judged_by_kind(0.05, -0.05)
+    check = lesson05.check_c5_prediction
+    assert check(grid, 1, kind="mlp").correct is True
+    assert check(grid, -1, kind="cnn").correct is True
+    fb = check(grid, 1, kind="cnn")
+    assert fb.correct is False and "-0.05" in fb.message, fb.message
+
+
+def test_c5_prediction_explains_a_wrong_sign_in_a_sentence():
+    gain, none = _judged(0.05), _judged(0.0, noise=0.0004)
+    for grid, answer, sentence in [
+            (gain, -1, ". A residual net contains the plain net's function class"),
+            (gain, 0, ". The effect clears the margin of 0.01"),
+            (none, 1, ". The shortcut's guarantee is about information")]:
+        exercises.reset_attempts()
+        fb = lesson05.check_c5_prediction(grid, answer)
+        assert fb.correct is False and sentence in fb.message, (answer, fb.message)
+
+
+def test_c5_prediction_without_a_verdict_records_it_and_says_why():
+    from types import SimpleNamespace
+
+    from maxent_lib import shortcuts
+
+    grid = shortcuts.judge_grid(None, None, "quick")
+    fb = lesson05.check_c5_prediction(grid, 1)
+    assert fb.correct is True and f"no verdict yet ({grid.why})" in fb.message
+    fb = lesson05.check_c5_prediction(None, -1)        # no grid at all: nothing to read
+    assert fb.correct is True and "prediction -1 recorded" in fb.message
+    assert "no verdict yet ()" in fb.message
+    no_c5 = SimpleNamespace(judged=True, families=[])  # a grid without claim C5
+    fb = lesson05.check_c5_prediction(no_c5, 1)
+    assert fb.correct is False and "could not be checked" in fb.message
+
+
+@pytest.fixture(scope="module")
+def residual_nets():
+    """Lesson 05's exercise 5 set-up (see test_residual_fc1), the two nets' first layers
+    drawn apart."""
+    import torch
+
+    from maxent_lib import data, models
+
+    xor = data.xor_task()
+    X, y = xor.sample(400, seed=1)
+    torch.manual_seed(0)
+    plain = models.MLP(2, 4, 3, 2)
+    with torch.no_grad():
+        plain.layers[2].weight.zero_()
+        plain.layers[2].bias.fill_(-1.0)
+    torch.manual_seed(1)            # another first layer than the plain net's
+    residual = models.MLP(2, 4, 3, 2, shortcut=True)
+    return xor, plain, residual, X, y
+
+
+def _probe_gap(task, T, X, y):
+    """(FC1 gap, its standard error) as the statement says: FlexibleProbe() fitted on the first
+    half, scored on the second, minus the exact Bayes cross-entropy there (ddof=1)."""
+    from maxent_lib.conditions import FlexibleProbe
+
+    half = len(y) // 2
+    q = FlexibleProbe().fit(T[:half], y[:half]).predict_proba(T[half:])
+    rows = np.arange(len(y) - half)
+    d = np.log(task.posterior(X[half:])[rows, y[half:]]) - np.log(q[rows, y[half:]])
+    return d.mean(), d.std(ddof=1) / np.sqrt(len(d))
+
+
+def test_residual_fc1_success_shows_both_layers_of_both_nets(residual_nets, monkeypatch):
+    from maxent_lib import models
+
+    monkeypatch.setattr(lesson05, "_FC1_CACHE", {})     # the checker's own fits, not kept ones
+    task, plain, residual, X, y = residual_nets
+    feats = [models.layer_features(net, X) for net in (plain, residual)]
+    last = [_probe_gap(task, f[-1], X, y)[0] for f in feats]
+    first = [_probe_gap(task, f[0], X, y)[0] for f in feats]
+    fb = lesson05.check_residual_fc1(task, plain, residual, X, y, last)
+    assert fb.correct is True
+    assert (f"FC1 of the last layer: {last[0]:.3f} nats for the plain net, {last[1]:.3f} for "
+            f"the residual one (their first layers: {first[0]:.3f} and {first[1]:.3f})"
+            in fb.message), fb.message
+
+
+def test_residual_fc1_accepts_each_value_within_its_own_tolerance(residual_nets, monkeypatch):
+    """The documented tolerance: FC1_SE standard errors of each net's own estimate (ddof=1),
+    at least FC1_MIN_TOL nats."""
+    from maxent_lib import models
+
+    monkeypatch.setattr(lesson05, "_FC1_CACHE", {})     # the checker's own fits, not kept ones
+    task, plain, residual, X, y = residual_nets
+    ref = [_probe_gap(task, models.layer_features(net, X)[-1], X, y) for net in (plain, residual)]
+    want = np.array([r[0] for r in ref])
+    tol = np.array([max(lesson05.FC1_MIN_TOL, lesson05.FC1_SE * r[1]) for r in ref])
+    assert np.all(tol > 2 * lesson05.FC1_MIN_TOL)
+    for off, right in [([0.9995, -0.9995], True), ([1.0005, 0.0], False),
+                       ([0.0, -1.0005], False)]:
+        exercises.reset_attempts()
+        fb = lesson05.check_residual_fc1(task, plain, residual, X, y, want + np.array(off) * tol)
+        assert fb.correct is right, (off, fb.message)
+
+
+def test_residual_fc1_without_a_task_says_the_reference_failed(residual_nets):
+    _, plain, residual, X, y = residual_nets
+    fb = lesson05.check_residual_fc1(None, plain, residual, X, y, [0.5, 0.0])
+    assert fb.correct is False and "reference could not be computed" in fb.message
+
+
+def test_residual_inverse_with_units_that_do_not_mix_needs_every_coordinate():
+    """A diagonal W: each coordinate is its own equation, so an answer can solve one coordinate
+    exactly (or its flipped-sign equation) and miss the others; neither is right or flipped."""
+    W, z = np.diag([0.9, -0.5, 0.7, 0.3]), np.array([0.4, -1.0, 0.8, 0.2])
+    x, flipped = z.copy(), z.copy()
+    for _ in range(200):
+        x, flipped = z - 0.5 * np.tanh(W @ x), z + 0.5 * np.tanh(W @ flipped)
+    assert lesson05.check_residual_inverse(W, z, x).correct is True
+    for answer in (x + np.array([0.0, 0.5, -0.5, 0.5]), np.r_[flipped[0], x[1:] + 0.5]):
+        exercises.reset_attempts()
+        fb = lesson05.check_residual_inverse(W, z, answer)
+        assert fb.correct is False and "sign of the branch" not in fb.message, fb.message
+        assert "misses z by" in fb.message

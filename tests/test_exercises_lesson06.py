@@ -176,6 +176,19 @@ def test_decay_factor_mistakes_are_told_only_when_made():
         assert fb.correct is False and "Hint" in fb.message, (lr, wd, steps, answer, fb.message)
 
 
+def test_decay_factor_names_the_missing_learning_rate_up_to_a_rate_of_one():
+    # (1 - wd) ** steps is what a learner who forgot the learning rate computes; at wd = 1 it is
+    # 0, still that mistake. Above 1 the factor (1 - wd) is negative and the mistake is not named.
+    check = lesson06.check_decay_factor
+    for wd in (0.5, 1.0):
+        exercises.reset_attempts()
+        fb = check(0.01, wd, 10, (1 - wd) ** 10)
+        assert fb.correct is False and "scaled by the learning rate" in fb.message, (wd, fb.message)
+    exercises.reset_attempts()
+    fb = check(0.01, 3.0, 2, (1 - 3.0) ** 2)
+    assert fb.correct is False and "scaled by the learning rate" not in fb.message
+
+
 def test_bad_exercise_data_is_said_to_be_unreadable():
     fb = lesson06.check_label_smoothing_loss("logits", 1, 0.1, 1.0)
     assert fb.correct is False and "could not be read" in fb.message

@@ -140,7 +140,7 @@ def check_decay_factor(lr: float, wd: float, steps: int, answer: object) -> Feed
         Mistake("that is one step; the weight is shrunk like this at every one of the "
                 f"{steps} steps.", value=1 - lr * wd, rtol=1e-12, atol=0),
         Mistake("the decay is scaled by the learning rate: the factor per step is 1 - lr * wd.",
-                value=(1 - wd) ** steps if wd < 1 else np.nan, rtol=1e-9, atol=0),
+                value=(1 - wd) ** steps if wd <= 1 else np.nan, rtol=1e-9, atol=0),
         Mistake("the decay compounds: each step multiplies by (1 - lr wd), it does not subtract "
                 "a fixed amount.", value=1 - lr * wd * steps, rtol=1e-9, atol=0),
         Mistake("AdamW decays the weight even when its gradient is zero (the decay is decoupled "
@@ -240,10 +240,6 @@ def check_smoothing_entropy(eps: float, n_classes: int, answer: object) -> Feedb
                 atol=1e-12),
     ]
     return check(ex, answer, expected, mistakes=mistakes, rtol=1e-6, atol=1e-9)
-
-
-def _ce(log_probs: np.ndarray, y: np.ndarray) -> float:
-    return float(-log_probs[np.arange(len(y)), y].mean())
 
 
 def _ce_at(lp: np.ndarray, y: np.ndarray, t: float) -> float:
