@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="train only the first N seeds of every setting")
     a.add_argument("--where", action="append", default=[], metavar="FIELD=V1,V2",
                    help="train only the configs whose FIELD is one of the values (repeatable; "
-                        "e.g. --where depth=2,8,32 for a sample of settings)")
+                        "e.g. --where depth=2,32 for a sample of settings)")
     a.add_argument("--sequential", action="store_true",
                    help="train one model at a time (the slow reference path)")
     a.add_argument("--no-fast", action="store_true",

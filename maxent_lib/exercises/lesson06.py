@@ -293,10 +293,10 @@ def check_calibrated_loss(lp_val: object, y_val: object, lp_test: object, y_test
                "renormalises; T is chosen on data the model did not train on, and the test set "
                "chooses nothing.",
                "find T minimising the mean cross-entropy of log_softmax(lp_val / T) on the "
-               "validation labels (scipy.optimize.minimize_scalar, bounds about (0.05, 20)); "
-               "then score log_softmax(lp_test / T) on the test labels.",
+               "validation labels (scipy.optimize.minimize_scalar, bounds (0.01, 100), as the "
+               "library's); then score log_softmax(lp_test / T) on the test labels.",
                "ce = lambda lp, y, t: -log_softmax(lp / t, axis=1)[np.arange(len(y)), y].mean();"
-               " T = minimize_scalar(lambda t: ce(lp_val, y_val, t), bounds=(0.05, 20), "
+               " T = minimize_scalar(lambda t: ce(lp_val, y_val, t), bounds=(0.01, 100), "
                "method='bounded').x; answer ce(lp_test, y_test, T)."],
         success="one number fitted on validation data, and not a single prediction changed: "
                 "this is the baseline a regulariser's cross-entropy must beat (claim C7c).")
