@@ -9,6 +9,10 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
+from test_exercises_lesson06 import (  # the same data as the lesson's own tests
+    _calibration_data,
+    _relaxed_data,
+)
 
 from maxent_lib import exercises
 from maxent_lib.exercises import lesson06
@@ -106,14 +110,6 @@ def test_smoothing_entropy_without_smoothing_is_zero():
     assert fb.correct is True, fb.message
 
 
-def _relaxed_data():
-    rng = np.random.default_rng(6)
-    y = rng.integers(0, 3, 300)
-    T = rng.normal(size=(300, 4))
-    T[np.arange(300), y] += 1.5
-    return T, y
-
-
 def test_relaxed_moments_tolerance_is_relaxed_tol_of_the_largest_entry():
     """RELAXED_TOL: a residual within RELAXED_TOL * max |alpha W| of -alpha W (every entry) is
     accepted, one at twice that is not; the sum over the examples of an accepted residual is
@@ -146,14 +142,6 @@ def test_relaxed_moments_half_the_penalty_is_not_the_unpenalised_fit():
     R_half = moment_residuals(T, y, half.predict_proba(T))
     fb = lesson06.check_relaxed_moments(T, y, 0.1, R_half)
     assert fb.correct is False and "unpenalised" not in fb.message
-
-
-def _calibration_data(seed=0):
-    rng = np.random.default_rng(seed)
-    z = rng.normal(size=(1600, 5)) * 1.5
-    y = np.array([rng.choice(5, p=p) for p in np.exp(log_softmax(z, axis=1))])
-    lp = log_softmax(3 * z, axis=1)  # over-confident: the cube of the true probabilities
-    return lp[:800], y[:800], lp[800:], y[800:]
 
 
 def _ce(lp, y, t):
