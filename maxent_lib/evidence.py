@@ -153,6 +153,18 @@ class GridEvidence:
                     + (f"; by item: {', '.join(items)}" if items else "") + ")")
         return f"budget check passed{scope}"
 
+    @property
+    def brief(self) -> str:
+        """:attr:`status` in a few words, for a table cell: a failed budget check names its
+        largest move and how many verdicts changed, not which (:attr:`status` says)."""
+        if self.check is None or self.check.passed:   # a check exists only for current files
+            return self.status
+        changed = sum(a != b for a, b in self.check.verdicts.values())
+        return (f"no verdict: budget check FAILED (largest move {self.check.max_move:.3f} > "
+                f"{self.check.tolerance:g}"
+                + (f"; {changed} verdict{'s' * (changed != 1)} changed" if changed else "")
+                + ")")
+
 
 def _sample(records: list[dict[str, Any]], longer: list[dict[str, Any]]) -> str:
     """The fields whose values the longer runs cover only in part, e.g. "seed 0, 1"."""
@@ -276,7 +288,7 @@ def _cell(row: dict[str, str], claim: str, profile: str, grids: dict[tuple[str, 
         if claim in keys and (grid, profile) in grids:
             ev = grids[grid, profile]
             if not ev.gives_verdict:
-                return ev.status
+                return ev.brief
             if row["evidence"] != "-" and not text.startswith("by construction"):
                 text += f" [{row['evidence']}; {ev.status}]"
     if claim == "C0":
@@ -357,7 +369,7 @@ def argument_findings(checks: Sequence[Check], c0: Family | None,
              "through sentence 5.",
              f"5. The test (lessons 04-06): C0 on {c0_text}."]
     for p in PROFILE_NAMES:
-        missing = [f"the {ev.grid} grid: {ev.status}" for ev in evidence
+        missing = [f"the {ev.grid} grid: {ev.brief}" for ev in evidence
                    if ev.profile == p and not ev.gives_verdict]
         lines.append(f"   C5-C10, {p} profile: {_tally(families.get(p, []))}"
                      + (f"; {'; '.join(missing)}" if missing else "") + ".")

@@ -595,3 +595,37 @@ def test_rows_without_metrics_are_trained_again(data, tmp_path):
     with pytest.warns(files.ResultsFileWarning, match="duplicate"):
         stored = A.read_records(path)  # the partial row and the complete one: one kept
     assert len(stored) == 1 and stored[0]["test_acc"] == full["test_acc"]
+
+
+def test_a_killed_run_is_marked_interrupted_when_the_next_run_begins(tmp_path):
+    """A run killed by SIGKILL never records its end; the next run on the same machine finds its
+    process gone and marks it interrupted. A live process, another machine's run and an entry
+    without a process id are left as they are."""
+    import os
+    import platform
+    import subprocess
+    import sys
+
+    from maxent_lib.store.provenance import begin_run, load_provenance
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    prov = {"code_hash": "h", "command": "c", "device": "cpu", "created": "t0"}
+    path = tmp_path / "g.jsonl"
+    begin_run(path, prov, 0)
+    stored = load_provenance(path)
+    mine = stored["runs"][0]
+    assert mine["status"] == "running" and mine["pid"] == os.getpid() \
+        and mine["host"] == platform.node()
+    gone = {"run": "a", "status": "running", "host": platform.node(), "pid": dead.pid}
+    alive = {"run": "b", "status": "running", "host": platform.node(), "pid": os.getppid()}
+    other = {"run": "c", "status": "running", "host": platform.node() + "-elsewhere",
+             "pid": dead.pid}
+    old = {"run": "d", "status": "running"}
+    stored["runs"] = [gone, alive, other, old, {**gone, "run": "e", "status": "finished"}]
+    A.provenance_path(path).write_text(json.dumps(stored))
+    begin_run(path, prov, 0)
+    runs = {r["run"]: r for r in load_provenance(path)["runs"]}
+    assert runs["a"]["status"] == "interrupted" and "killed" in runs["a"]["note"]
+    assert [runs[k]["status"] for k in "bcde"] == ["running", "running", "running", "finished"]
+    assert len(runs) == 6

@@ -143,23 +143,51 @@ def _write_json(path: Path, obj: dict[str, Any]) -> None:
     locking.atomic_write(path, lambda f: f.write(payload))
 
 
+def _process_gone(pid: int) -> bool:
+    """Whether no process ``pid`` runs on this machine (POSIX only: elsewhere, False)."""
+    if os.name != "posix":   # on Windows os.kill would end the process, not probe it
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:          # it exists, owned by someone else
+        return False
+    return False
+
+
+def _if_gone(run: dict[str, Any]) -> dict[str, Any]:
+    """``run``, marked ``interrupted`` when it still reads ``running`` but its process, on this
+    machine, no longer exists (a killed run never records its end). Runs of other machines,
+    and runs written before runs recorded their process, are left as they are."""
+    pid = run.get("pid")
+    if run.get("status") != "running" or run.get("host") != platform.node() \
+            or not isinstance(pid, int) or pid == os.getpid() or not _process_gone(pid):
+        return run
+    return {**run, "status": "interrupted", "ended": None,
+            "note": "its process was gone when a later run began (killed)"}
+
+
 @validate(results_path=_RESULTS_PATH,
           prov=Dict(required=("code_hash", "command", "device", "created")),
           n_records=Integer(low=0))
 def begin_run(results_path: str | os.PathLike[str], prov: dict[str, Any], n_records: int
               ) -> str:
     """Record in the provenance beside ``results_path`` that a run (``prov``, from
-    :func:`provenance`) starts writing to it, with status ``running``; return the run's id.
-    A provenance of other code is replaced; the first run's ``created`` is kept otherwise.
+    :func:`provenance`) starts writing to it, with status ``running``, this machine's name and
+    this process's id; return the run's id. An earlier run of this machine still marked
+    ``running`` whose process is gone was killed: it is marked ``interrupted``. A provenance of
+    other code is replaced; the first run's ``created`` is kept otherwise.
     Used by the library only."""
     path = provenance_path(results_path)
     old = load_provenance(results_path) or {}
     if old.get("code_hash") != prov["code_hash"]:
         old = {}
     run = os.urandom(6).hex()
-    runs = [r for r in old.get("runs", []) if isinstance(r, dict)]
+    runs = [_if_gone(r) for r in old.get("runs", []) if isinstance(r, dict)]
     runs.append({"run": run, "command": prov["command"], "device": prov["device"],
-                 "started": prov["created"], "finished": None, "status": "running"})
+                 "started": prov["created"], "finished": None, "status": "running",
+                 "host": platform.node(), "pid": os.getpid()})
     _write_json(path, {**prov, "created": old.get("created", prov["created"]), "runs": runs,
                        "records": int(n_records)})
     return run
