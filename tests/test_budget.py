@@ -140,3 +140,25 @@ def test_cli_budget_stores_the_check_beside_the_grid(tmp_path, monkeypatch, caps
     with pytest.raises(SystemExit):
         main(["budget", "--grid", "regularization", "--profile", "quick",
               "--dir", str(tmp_path)])
+
+
+def test_a_row_is_named_by_the_fields_the_arm_does_not_fix() -> None:
+    """A regulariser's strength is fixed by its arm and left out of the row's name; a field
+    that varies within an arm (the training-set size) stays, and without arms every varying
+    field names the row."""
+    base, longer = [], []
+    for n in (250, 1000):
+        for arm, wd in (("baseline", 0.0), ("weight decay 0.5", 0.5)):
+            for s in range(2):
+                r = {"arm": arm, "weight_decay": wd, "n_train": n, "seed": s, "epochs": 10,
+                     "test_acc": 0.5}
+                base.append(r)
+                longer.append({**r, "epochs": 20})
+    check = ablation.budget_check(base, longer)
+    assert [r["setting"] for r in check.rows][:2] == [
+        {"n_train": 250, "arm": "baseline"}, {"n_train": 250, "arm": "weight decay 0.5"}]
+    def drop_arm(records: list[dict]) -> list[dict]:
+        return [{k: v for k, v in r.items() if k != "arm"} for r in records]
+
+    rows = ablation.budget_check(drop_arm(base), drop_arm(longer)).rows
+    assert {tuple(r["setting"]) for r in rows} == {("weight_decay", "n_train")}

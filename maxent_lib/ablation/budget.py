@@ -115,6 +115,23 @@ def _setting(record: dict[str, Any]) -> tuple:
     return tuple((k, record.get(k)) for k in DEFAULTS if k not in _NOT_SETTING)
 
 
+def _naming_fields(settings: list[tuple]) -> list[str]:
+    """The fields that name a setting in the check's rows: those that vary across the settings,
+    less those the arm already fixes (a regulariser's strength, the shortcut flag), so a row
+    reads "n_train 1000, arm baseline", not every field of the config."""
+    values = [dict(s) for s in settings]
+    varying = [k for k in DEFAULTS if k not in _NOT_SETTING
+               and len({v.get(k) for v in values}) > 1]
+    if "arm" not in varying:
+        return varying or ["arm"]
+    by_arm: dict[str, set] = {}
+    for k in varying:
+        for v in values:
+            by_arm.setdefault(k, set()).add((v.get("arm"), v.get(k)))
+    arms = len({v.get("arm") for v in values})
+    return [k for k in varying if k == "arm" or len(by_arm[k]) > arms]
+
+
 @validate(records=_RECORDS, longer=_RECORDS, tolerance=Real(low=0.0),
           verdicts=Function("a function of the records that returns {claim: verdict}",
                             optional=True),
@@ -149,8 +166,7 @@ def budget_check(records: Sequence[dict[str, Any]], longer: Sequence[dict[str, A
     if not pairs:
         raise ValueError("no record of `longer` pairs with a record of the grid at half its "
                          "epochs: give the grid's configs trained with twice the epochs")
-    varying = [k for k in DEFAULTS if k not in _NOT_SETTING
-               and len({dict(s).get(k) for s in pairs}) > 1] or ["arm"]
+    varying = _naming_fields(list(pairs))
     rows = []
     for setting, ab in pairs.items():
         at, twice = (sum(x[i] for x in ab) / len(ab) for i in (0, 1))
