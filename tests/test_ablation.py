@@ -606,7 +606,7 @@ def test_a_killed_run_is_marked_interrupted_when_the_next_run_begins(tmp_path):
     import subprocess
     import sys
 
-    from maxent_lib.store.provenance import begin_run, load_provenance
+    from maxent_lib.store.provenance import _host_id, begin_run, load_provenance
 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -616,10 +616,10 @@ def test_a_killed_run_is_marked_interrupted_when_the_next_run_begins(tmp_path):
     stored = load_provenance(path)
     mine = stored["runs"][0]
     assert mine["status"] == "running" and mine["pid"] == os.getpid() \
-        and mine["host"] == platform.node()
-    gone = {"run": "a", "status": "running", "host": platform.node(), "pid": dead.pid}
-    alive = {"run": "b", "status": "running", "host": platform.node(), "pid": os.getppid()}
-    other = {"run": "c", "status": "running", "host": platform.node() + "-elsewhere",
+        and mine["host"] == _host_id() and platform.node() not in json.dumps(stored)
+    gone = {"run": "a", "status": "running", "host": _host_id(), "pid": dead.pid}
+    alive = {"run": "b", "status": "running", "host": _host_id(), "pid": os.getppid()}
+    other = {"run": "c", "status": "running", "host": "another machine",
              "pid": dead.pid}
     old = {"run": "d", "status": "running"}
     stored["runs"] = [gone, alive, other, old, {**gone, "run": "e", "status": "finished"}]

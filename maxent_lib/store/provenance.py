@@ -23,6 +23,7 @@ from stale results. ``python -m maxent_lib stored`` prints that for every file u
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -143,6 +144,12 @@ def _write_json(path: Path, obj: dict[str, Any]) -> None:
     locking.atomic_write(path, lambda f: f.write(payload))
 
 
+def _host_id() -> str:
+    """This machine, as a run records it: a short hash of its network name (the name itself is
+    not stored, the results files being published)."""
+    return hashlib.sha256(platform.node().encode("utf-8")).hexdigest()[:12]
+
+
 def _process_gone(pid: int) -> bool:
     """Whether no process ``pid`` runs on this machine (POSIX only: elsewhere, False)."""
     if os.name != "posix":   # on Windows os.kill would end the process, not probe it
@@ -161,7 +168,7 @@ def _if_gone(run: dict[str, Any]) -> dict[str, Any]:
     machine, no longer exists (a killed run never records its end). Runs of other machines,
     and runs written before runs recorded their process, are left as they are."""
     pid = run.get("pid")
-    if run.get("status") != "running" or run.get("host") != platform.node() \
+    if run.get("status") != "running" or run.get("host") != _host_id() \
             or not isinstance(pid, int) or pid == os.getpid() or not _process_gone(pid):
         return run
     return {**run, "status": "interrupted", "ended": None,
@@ -174,8 +181,8 @@ def _if_gone(run: dict[str, Any]) -> dict[str, Any]:
 def begin_run(results_path: str | os.PathLike[str], prov: dict[str, Any], n_records: int
               ) -> str:
     """Record in the provenance beside ``results_path`` that a run (``prov``, from
-    :func:`provenance`) starts writing to it, with status ``running``, this machine's name and
-    this process's id; return the run's id. An earlier run of this machine still marked
+    :func:`provenance`) starts writing to it, with status ``running``, this machine (a hash of its
+    name) and this process's id; return the run's id. An earlier run of this machine still marked
     ``running`` whose process is gone was killed: it is marked ``interrupted``. A provenance of
     other code is replaced; the first run's ``created`` is kept otherwise.
     Used by the library only."""
@@ -187,7 +194,7 @@ def begin_run(results_path: str | os.PathLike[str], prov: dict[str, Any], n_reco
     runs = [_if_gone(r) for r in old.get("runs", []) if isinstance(r, dict)]
     runs.append({"run": run, "command": prov["command"], "device": prov["device"],
                  "started": prov["created"], "finished": None, "status": "running",
-                 "host": platform.node(), "pid": os.getpid()})
+                 "host": _host_id(), "pid": os.getpid()})
     _write_json(path, {**prov, "created": old.get("created", prov["created"]), "runs": runs,
                        "records": int(n_records)})
     return run
