@@ -194,6 +194,8 @@ def _budget(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
                                "tolerance": check.tolerance, "max_move": check.max_move,
                                "summary": check.summary(), "rows": check.rows,
                                "verdicts": check.verdicts, "items": check.items,
+                               "chance_of_failing_on_noise":
+                                   ablation.chance_of_failing_on_noise(check),
                                "code_hash": stored.provenance["code_hash"]}, indent=1,
                               sort_keys=True) + "\n")
     print(f"stored: {out}")

@@ -162,3 +162,36 @@ def test_a_row_is_named_by_the_fields_the_arm_does_not_fix() -> None:
 
     rows = ablation.budget_check(drop_arm(base), drop_arm(longer)).rows
     assert {tuple(r["setting"]) for r in rows} == {("weight_decay", "n_train")}
+
+
+def _moves(diffs_by_setting: dict[str, list[float]]) -> tuple[list[dict], list[dict]]:
+    """A grid and its longer runs whose seed-for-seed moves are the given differences."""
+    grid, longer = [], []
+    for arm, diffs in diffs_by_setting.items():
+        for s, d in enumerate(diffs):
+            base = {"arm": arm, "seed": s, "epochs": 10, "test_acc": 0.5}
+            grid.append(base)
+            longer.append({**base, "epochs": 20, "test_acc": 0.5 + d})
+    return grid, longer
+
+
+def test_the_chance_of_failing_on_noise_follows_the_seed_spread() -> None:
+    # one setting whose mean move has standard error tolerance / 1.96: fails 5% of the time
+    diffs = np.array([-1.0, 1.0, -1.0, 1.0])           # sd 1.155, se 0.577 before scaling
+    se = diffs.std(ddof=1) / 2
+    one = ablation.budget_check(*_moves({"a": list(diffs * 0.01 / 1.96 / se)}))
+    assert abs(one.rows[0]["move_se"] - 0.01 / 1.96) < 1e-12
+    assert abs(ablation.chance_of_failing_on_noise(one, draws=200_000) - 0.05) < 0.003
+    # tight seeds: never fails by chance; wide seeds across many settings: nearly always
+    tight = ablation.budget_check(*_moves({a: [0.001, -0.001, 0.0005] for a in "abc"}))
+    assert ablation.chance_of_failing_on_noise(tight) == 0.0
+    wide = ablation.budget_check(*_moves({a: [0.05, -0.05, 0.04, -0.04] for a in "abcdefgh"}))
+    assert ablation.chance_of_failing_on_noise(wide) > 0.99
+    # more settings of the same spread fail more often (the largest of them is read)
+    few = ablation.budget_check(*_moves({a: [0.01, -0.01, 0.008, -0.008] for a in "ab"}))
+    many = ablation.budget_check(*_moves({a: [0.01, -0.01, 0.008, -0.008] for a in "abcdefgh"}))
+    assert ablation.chance_of_failing_on_noise(few) < ablation.chance_of_failing_on_noise(many)
+    # a setting with one seed has no spread: no estimate
+    single = ablation.budget_check(*_moves({"a": [0.02]}))
+    assert np.isnan(single.rows[0]["move_se"])
+    assert np.isnan(ablation.chance_of_failing_on_noise(single))

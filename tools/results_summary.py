@@ -57,6 +57,11 @@ def _files(folder: Path) -> list[dict]:
     return rows
 
 
+def _chance(p: float | None) -> str:
+    """How often a grid with no true move would fail its check, as a percentage."""
+    return "-" if p is None or p != p else f"{100 * p:.0f}%"
+
+
 def _budgets(folder: Path) -> list[dict]:
     rows = []
     for path in sorted(folder.glob("*_budget_check.json")):
@@ -66,6 +71,7 @@ def _budgets(folder: Path) -> list[dict]:
                      "seeds each": ", ".join(sorted({str(r["n"]) for r in check["rows"]})),
                      "largest absolute move": f"{check['max_move']:.3f}",
                      "verdicts changed": sum(a != b for a, b in check["verdicts"].values()),
+                     "fails on noise alone": _chance(check.get("chance_of_failing_on_noise")),
                      "items passing on their own": ", ".join(
                          f"{item} {'yes' if ok else 'no'}"
                          for item, ok in check.get("items", {}).items()) or "-"})
@@ -103,8 +109,12 @@ def summary(folder: Path) -> str:
              "### Budget checks", "",
              format_table(_budgets(folder), ["grid", "check", "settings", "seeds each",
                                              "largest absolute move", "verdicts changed",
+                                             "fails on noise alone",
                                              "items passing on their own"],
                           markdown=True), "",
+             "Fails on noise alone: how often the check would fail if no setting truly moved, "
+             "simulated from each setting's seed-to-seed spread "
+             "(`ablation.chance_of_failing_on_noise`; a plug-in estimate).", "",
              "### Budgets and accuracies", "",
              f"Mean test and training accuracy of each setting's baseline arms ({REFERENCES}).",
              "", format_table(_accuracies(folder), ["grid", "setting", "epochs", "seeds",

@@ -23,17 +23,21 @@ verdicts. This says where a failing grid fails; it does not change whether the g
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..stats import t_interval
 from ..tables import format_table
-from ..validation import Dict, Function, Instance, Integer, Items, Real, Text, validate
+from ..validation import Dict, Function, Instance, Integer, Items, Real, Seed, Text, validate
 from .configs import DEFAULTS
 from .summaries import _RECORDS, _value
 
-__all__ = ["BudgetCheck", "budget_check", "budget_configs", "format_budget_check"]
+__all__ = ["BudgetCheck", "budget_check", "budget_configs", "chance_of_failing_on_noise",
+           "format_budget_check"]
 
 #: Config fields that do not define a setting of the check: the seed (averaged over) and the
 #: budget (compared).
@@ -170,10 +174,12 @@ def budget_check(records: Sequence[dict[str, Any]], longer: Sequence[dict[str, A
     rows = []
     for setting, ab in pairs.items():
         at, twice = (sum(x[i] for x in ab) / len(ab) for i in (0, 1))
-        _, lo, hi = t_interval([b - a for a, b in ab])
+        diffs = [b - a for a, b in ab]
+        _, lo, hi = t_interval(diffs)
+        se = statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else math.nan
         rows.append({"setting": {k: v for k, v in setting if k in varying},
                      "n": len(ab), "test_acc": at, "test_acc_twice": twice,
-                     "move": twice - at, "move_lo": lo, "move_hi": hi})
+                     "move": twice - at, "move_lo": lo, "move_hi": hi, "move_se": se})
     out = BudgetCheck(rows, tolerance, max(abs(r["move"]) for r in rows), unmatched=unmatched)
     if verdicts is not None:
         before, after = verdicts(matched), verdicts(list(longer))
@@ -206,13 +212,35 @@ def _item_passes(records: Sequence[dict[str, Any]], longer: Sequence[dict[str, A
     return out
 
 
+@validate(check=Instance((BudgetCheck,)), draws=Integer(low=100, high=10**7), seed=Seed())
+def chance_of_failing_on_noise(check: BudgetCheck, draws: int = 20000, seed: int = 0) -> float:
+    """How often the accuracy rule would fail **if no setting truly moved**: the share of
+    ``draws`` simulated checks in which some setting's mean move exceeds the tolerance, each
+    setting's mean move drawn from a normal distribution around zero with the standard error
+    its own seeds show (``move_se``: the spread of its seed-for-seed differences over the square
+    root of their number). A plug-in estimate (the observed spreads stand in for the true
+    ones): it says whether a failing check is read as a real move or as the noise of few
+    seeds. NaN when a setting has fewer than two seeds. Introduced in lesson 06."""
+    se = np.array([r["move_se"] for r in check.rows], dtype=float)
+    if se.size == 0 or not np.isfinite(se).all():
+        return math.nan
+    moves = np.random.default_rng(seed).normal(size=(draws, se.size)) * se
+    return float((np.abs(moves).max(axis=1) > check.tolerance).mean())
+
+
 @validate(check=Instance((BudgetCheck,)), digits=Integer(low=0, high=15))
 def format_budget_check(check: BudgetCheck, digits: int = 3) -> str:
-    """The check as a text table (one row per setting) followed by its summary sentence."""
+    """The check as a text table (one row per setting) followed by its summary sentence and
+    how often noise alone would fail it (:func:`chance_of_failing_on_noise`)."""
     rows = [{"setting": ", ".join(f"{k} {v}" for k, v in r["setting"].items()), "seeds": r["n"],
              "acc": round(r["test_acc"], digits), "acc x2": round(r["test_acc_twice"], digits),
              "move": f"{r['move']:+.{digits}f}",
              "interval": "" if math.isnan(r["move_lo"]) else
              f"[{r['move_lo']:+.{digits}f}, {r['move_hi']:+.{digits}f}]"} for r in check.rows]
+    chance = chance_of_failing_on_noise(check)
+    noise = ("" if math.isnan(chance) else
+             f"\nIf no setting truly moved, noise alone would fail a check of these seeds about "
+             f"{100 * chance:.0f}% of the time (simulated from each setting's seed-to-seed "
+             "spread).")
     return format_table(rows, ["setting", "seeds", "acc", "acc x2", "move", "interval"]) \
-        + "\n" + check.summary()
+        + "\n" + check.summary() + noise
