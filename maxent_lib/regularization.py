@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from .ablation.budget import BudgetCheck, budget_check
+from .ablation.budget import BudgetCheck, budget_check, chance_of_failing_on_noise
 from .ablation.summaries import TRAINED_AT, did_not_train, paired_effects
 from .claims import Family
 from .stats import t_interval
@@ -66,7 +66,8 @@ from .validation import (
 from .verdicts import GRID_ITEMS, found_sentences, grid_verdicts
 
 __all__ = ["FOUND_CLAIMS", "MNIST1D_REFERENCES", "GridState", "claim_table", "fc_gap_rows",
-           "found_lines", "grid_state", "paired_rows", "penalty_optimum_entropy",
+           "failed_check_lines", "found_lines", "grid_state", "paired_rows",
+           "penalty_optimum_entropy",
            "reliability_bins", "retrain", "smoothed_target_entropy",
            "split_log_probs", "training_health", "verdict_summary"]
 
@@ -269,9 +270,12 @@ def found_lines(families: Sequence[Family], state: GridState,
     """The "What we found" sentences of a grid: when ``state`` is judged, one per (claim,
     regulariser) of :data:`FOUND_CLAIMS` (:func:`maxent_lib.verdicts.found_sentences`, with the
     filter ``notes`` of :func:`maxent_lib.verdicts.sensitivity_notes`), and for each C8b family
-    a sentence saying it holds by construction and is no evidence; otherwise one sentence: no
-    verdict, and why. Introduced in lesson 06."""
+    a sentence saying it holds by construction and is no evidence; otherwise no verdict, and
+    why: for a failed budget check (:func:`failed_check_lines`) in words, else in one sentence.
+    Introduced in lesson 06."""
     if not state.judged:
+        if state.check is not None and not state.check.passed:
+            return failed_check_lines(state)
         return [f"No verdict from {state.name}: {state.reason}."]
     out = []
     for f in families:
@@ -280,6 +284,44 @@ def found_lines(families: Sequence[Family], state: GridState,
         elif f.claim.status == "by construction":
             out.append(f"{f.claim.key} for {f.item}: true by construction (its objective rewards "
                        "entropy), so it is no evidence.")
+    return out
+
+
+@validate(state=Instance((GridState,)))
+def failed_check_lines(state: GridState) -> list[str]:
+    """A failed budget check in words, for a lesson's summary: which setting moved and by how
+    much against the tolerance, how many verdicts changed, which items pass on their own, and
+    how often noise alone would fail a check of these seeds
+    (:func:`maxent_lib.ablation.chance_of_failing_on_noise`). Raises ``ValueError`` when the
+    grid has no failed check. Introduced in lesson 06."""
+    check = state.check
+    if check is None or check.passed:
+        raise ValueError(f"{state.name} has no failed budget check")
+    worst = max(check.rows, key=lambda r: abs(r["move"]))
+    where = ", ".join(f"{k} {v}" for k, v in worst["setting"].items())
+    changed = sum(a != b for a, b in check.verdicts.values())
+    first = (f"No verdict from {state.name}: trained twice as long ({state.budget_seeds} seeds "
+             f"per setting), its nets at {where} moved by {worst['move']:+.3f} in mean test "
+             f"accuracy, more than the {check.tolerance:g} allowed"
+             if not check.accuracy_ok else
+             f"No verdict from {state.name}: trained twice as long ({state.budget_seeds} seeds "
+             f"per setting), no setting moved by more than {check.tolerance:g}")
+    first += (f", and {changed} verdict{'s' * (changed != 1)} changed." if changed else ".")
+    out = [first]
+    passing = [item for item, ok in check.items.items() if ok]
+    failing = [item for item, ok in check.items.items() if not ok]
+    if passing:
+        out.append(f"On their own (each with the baseline), the part{'s' * (len(passing) > 1)} "
+                   f"for {', '.join(passing)} pass{'es' * (len(passing) == 1)}; "
+                   + (f"the part{'s' * (len(failing) > 1)} for {', '.join(failing)} "
+                      f"do{'es' * (len(failing) == 1)} not." if failing else "."))
+    chance = chance_of_failing_on_noise(check)
+    if not math.isnan(chance):
+        out.append(f"Noise alone would fail a check of these seeds about {chance:.0%} of the "
+                   "time, even if no setting truly moved: "
+                   + ("the failure is weak evidence that the nets are still changing; more "
+                      "seeds or a longer budget would tell." if chance >= 0.2 else
+                      "the failure is unlikely to be chance."))
     return out
 
 

@@ -140,6 +140,17 @@ def reg_state() -> Any:
                       stored(REG2, "regularization_quick_budget.jsonl"))
 
 
+def reg_failed_state() -> Any:
+    """The quick regularisation grid whose dropout nets gain 0.05 with twice the epochs: its
+    budget check fails."""
+    from maxent_lib.regularization import grid_state
+
+    moved = [{**r, "test_acc": r["test_acc"] + 0.05} if r["arm"] == "dropout 0.3" else r
+             for r in REG2]
+    return grid_state(stored(REG, "regularization_quick.jsonl"),
+                      stored(moved, "regularization_quick_budget.jsonl"))
+
+
 def layer_runs() -> dict[tuple[str, int], dict[str, Any]]:
     """Lesson 04's runs of 3 seeds (the format of :func:`maxent_lib.layerwise.summarise_runs`):
     the end-to-end nets lower the excess most, the nets at initialisation least."""

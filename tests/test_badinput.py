@@ -51,7 +51,8 @@ from maxent_lib.validation import DECLARED  # noqa: E402
 #: Every module of the library held to the suite (dotted names under ``maxent_lib``).
 MODULES = (
     "__main__", "ablation", "ablation.budget", "ablation.configs", "ablation.executors",
-    "ablation.fit", "ablation.heldout", "ablation.livecheck", "ablation.runner", "ablation.stacked",
+    "ablation.fit", "ablation.heldout", "ablation.livecheck", "ablation.nets", "ablation.replay",
+    "ablation.runner", "ablation.stacked",
     "ablation.summaries", "ablation.training", "claims", "conditions", "conditions._common",
     "conditions.coverage", "conditions.exact", "conditions.measured", "conditions.probes",
     "conditions.refit", "conditions.theorems", "coursemap", "data", "envcheck", "evidence",
@@ -813,6 +814,27 @@ def _verdict_examples() -> dict[str, Example]:
         "ablation.livecheck.format_live_check": E(
             {"comparison": {"by_arm": {}}, "same_machine": True, "passed": True,
              "current": True}, check=lambda s: "bit for bit" in s),
+        "ablation.replay.replay": F(lambda: ((REG_CONFIGS, prepared(), 1), {"threads": 1}),
+                                    check=lambda r: len(r) == 1 and r[0]["eval_epochs"] == [1]),
+        "ablation.replay.replay_check": E(
+            [{"key": "a", "eval_epochs": [1], "val_acc_curve": [0.5], "test_acc_curve": [0.5]}],
+            br.stored([{"key": "a", "arm": "baseline", "eval_epochs": [1], "val_acc_curve": [0.5],
+                        "test_acc_curve": [0.5], **br.METRICS}], "regularization_quick.jsonl"),
+            check=lambda r: r["current"] and not r["unmatched"] and r["rows"][0]["equal"]),
+        "ablation.replay.format_replay_check": E(
+            {"rows": [], "unmatched": 0, "same_machine": True, "passed": False, "current": True},
+            check=lambda s: s.endswith("FAILED")),
+        "ablation.nets.nets_path": E("results/a.jsonl", check=lambda p: p.name == "a.pt"),
+        "ablation.nets.save_nets": F(lambda: ((retrained(), [retrained().records[0]["key"]],
+                                               TMP / "saved.pt"), {}), check=lambda r: r is None),
+        "ablation.nets.load_nets": F(lambda: ((kept_nets()[0], prepared()), {}),
+                                     check=lambda g: len(g.records) == 1),
+        "ablation.nets.nets_check": F(lambda: ((kept_nets()[1],), {}),
+                                      check=lambda r: r["passed"]),
+        "ablation.nets.format_nets_check": E({"rows": [], "passed": False},
+                                             check=lambda s: s.endswith("FAILED")),
+        "ablation.budget.chance_of_failing_on_noise": F(lambda: ((br.budget_result(), 1000, 0), {}),
+                                                        check=lambda p: 0.0 <= p <= 1.0),
         "ablation.budget.budget_configs": E([{"seed": s, "epochs": 10} for s in range(3)], 2.0, 2,
                                             check=lambda r: [c["epochs"] for c in r] == [20, 20]),
         "ablation.budget.BudgetCheck.summary": F(lambda: ((br.budget_result(),), {}),
@@ -931,6 +953,19 @@ def retrained() -> Any:
     return retrain(REG_CONFIGS, prepared())
 
 
+@functools.cache
+def kept_nets() -> tuple[Any, Any]:
+    """The re-trained net of :func:`retrained`, kept beside a results file, and loaded again."""
+    from maxent_lib.ablation.nets import load_nets, nets_path, save_nets
+    from maxent_lib.store.provenance import StoredResults
+
+    fitted = retrained()
+    path = TMP / "kept.jsonl"
+    save_nets(fitted, [r["key"] for r in fitted.records], nets_path(path))
+    stored = StoredResults(path, fitted.records, None, True, "made by the current code")
+    return stored, load_nets(stored, prepared())
+
+
 def _lesson_examples() -> dict[str, Example]:
     """The examples of lessons 04-06's measurements (layerwise, shortcuts, regularization)."""
     log_k = float(np.log(10))
@@ -1000,6 +1035,8 @@ def _lesson_examples() -> dict[str, Example]:
                                             check=lambda s: s.startswith("C7")),
         "regularization.found_lines": F(lambda: ((br.reg_families(), br.reg_state()),
                                                  {"notes": {}}), check=lambda r: len(r) > 0),
+        "regularization.failed_check_lines": F(lambda: ((br.reg_failed_state(),), {}),
+                                               check=lambda r: r[0].startswith("No verdict")),
         "regularization.paired_rows": E(br.REG, "test_acc", check=lambda r: len(r) == 6),
         "regularization.training_health": E(br.REG, 2.0, 0.01, check=lambda r: len(r) == 8),
         "regularization.retrain": F(lambda: ((REG_CONFIGS, prepared()),

@@ -294,3 +294,28 @@ def test_split_log_probs_give_the_records_calibrated_cross_entropy() -> None:
         assert t[0] == pytest.approx(rec["temperature"], rel=1e-5)
     with pytest.raises(ValueError, match="arm"):
         regularization.split_log_probs(fitted, "no such arm")
+
+
+def test_a_failed_budget_check_is_told_in_words_with_its_noise() -> None:
+    recs = _records()
+    fams = claims.regularization_families(recs, "quick")
+    # twice the epochs, every net 0.05 better at n = 250 for dropout, by seed +-0.001
+    longer = [{**r, "epochs": 20, "test_acc": r["test_acc"] + (0.05 + 0.001 * (-1) ** r["seed"]
+                                                                if r["arm"] == "dropout 0.3"
+                                                                and r["n_train"] == 250 else 0)}
+              for r in recs if r["seed"] < 4]
+    state = regularization.grid_state(_stored(recs), _stored(longer, name="b.jsonl"))
+    assert not state.judged
+    lines = regularization.found_lines(fams, state)
+    assert lines == regularization.failed_check_lines(state)
+    assert lines[0].startswith("No verdict from regularization_quick.jsonl: trained twice as "
+                               "long (4 seeds per setting), its nets at n_train 250, arm "
+                               "dropout 0.3 moved by +0.050")
+    assert "more than the 0.01 allowed" in lines[0]
+    assert any("the parts for" in line and "dropout 0.3" not in line.split("pass;")[0]
+               for line in lines)
+    assert "unlikely to be chance" in lines[-1] and "about 0%" in lines[-1]
+    passed = regularization.grid_state(_stored(recs), _stored(
+        [{**r, "epochs": 20} for r in recs if r["seed"] < 2], name="b.jsonl"))
+    with pytest.raises(ValueError, match="no failed budget check"):
+        regularization.failed_check_lines(passed)

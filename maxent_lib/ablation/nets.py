@@ -29,6 +29,7 @@ __all__ = ["format_nets_check", "load_nets", "nets_check", "nets_path", "save_ne
 CHECKED_METRICS = ("train_acc", "val_acc", "test_acc", "train_loss", "test_loss")
 
 
+@validate(results_path=PathArg(file=True))
 def nets_path(results_path: str | os.PathLike[str]) -> Path:
     """``NAME.pt`` beside the results file ``NAME.jsonl``. Introduced in lesson 06."""
     return Path(results_path).with_suffix(".pt")
