@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .ablation.budget import BudgetCheck, budget_check
+from .ablation.budget import BudgetCheck, budget_check, chance_of_failing_on_noise
 from .ablation.summaries import TRAINED_AT
 from .claims import (
     FIT_TOLERANCE,
@@ -156,13 +156,17 @@ class GridEvidence:
     @property
     def brief(self) -> str:
         """:attr:`status` in a few words, for a table cell: a failed budget check names its
-        largest move and how many verdicts changed, not which (:attr:`status` says)."""
+        largest move, how many verdicts changed (not which: :attr:`status` says) and how often
+        noise alone would fail it (:func:`~maxent_lib.ablation.budget.
+        chance_of_failing_on_noise`)."""
         if self.check is None or self.check.passed:   # a check exists only for current files
             return self.status
         changed = sum(a != b for a, b in self.check.verdicts.values())
+        chance = chance_of_failing_on_noise(self.check)
         return (f"no verdict: budget check FAILED (largest move {self.check.max_move:.3f} > "
                 f"{self.check.tolerance:g}"
                 + (f"; {changed} verdict{'s' * (changed != 1)} changed" if changed else "")
+                + ("" if math.isnan(chance) else f"; noise alone fails it {chance:.0%} of the time")
                 + ")")
 
 

@@ -317,11 +317,12 @@ def failed_check_lines(state: GridState) -> list[str]:
                       f"do{'es' * (len(failing) == 1)} not." if failing else "."))
     chance = chance_of_failing_on_noise(check)
     if not math.isnan(chance):
+        lo, hi = worst["move_lo"], worst["move_hi"]
         out.append(f"Noise alone would fail a check of these seeds about {chance:.0%} of the "
-                   "time, even if no setting truly moved: "
-                   + ("the failure is weak evidence that the nets are still changing; more "
-                      "seeds or a longer budget would tell." if chance >= 0.2 else
-                      "the failure is unlikely to be chance."))
+                   f"time, even if no setting truly moved. The largest move's 95% interval, "
+                   f"[{lo:+.3f}, {hi:+.3f}], "
+                   + ("excludes zero: that setting is still changing." if lo > 0 or hi < 0 else
+                      "includes zero: the failure may be chance; more seeds would tell."))
     return out
 
 

@@ -87,6 +87,7 @@ def test_a_grid_gives_a_verdict_only_when_current_and_its_budget_check_passes(fo
     assert not failed.gives_verdict and "FAILED" in failed.status and "0.050" in failed.status
     assert failed.brief.startswith("no verdict: budget check FAILED (largest move 0.050 > 0.01")
     assert "by item" in failed.status and "by item" not in failed.brief
+    assert failed.brief.endswith("of the time)") and "noise alone fails it" in failed.brief
     assert quick.brief == quick.status and stale.brief == stale.status
     (folder / "shortcut_quick_budget.jsonl").unlink()
     assert "has not been made" in evidence.gather_grids(folder)[0].status
