@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--no-fast", action="store_true",
                    help="on a GPU, use plain eager fp32 instead of TF32 + CUDA graphs")
     a.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    a.add_argument("--save-nets", action="store_true",
+                   help="also keep every net's final weights in OUT with the suffix .pt "
+                        "(lesson 06 reads a few; stacked, local executor only)")
     a.add_argument("--limit", type=int, default=None,
                    help="run only the first N configs of the grid (a smoke test)")
     a.add_argument("--executor", default="local", choices=executors.EXECUTORS,
@@ -232,7 +235,8 @@ def _ablate(parser: argparse.ArgumentParser, args: argparse.Namespace, command: 
         ablation.check_writable(args.out)
         execution = executors.Execution(args.executor, args.workers, args.ray_address)
         options = ablation.RunOptions(device=device, sequential=args.sequential,
-                                      fast=not args.no_fast, progress=not args.no_progress)
+                                      fast=not args.no_fast, progress=not args.no_progress,
+                                      save_nets=args.save_nets)
     except (ValueError, ImportError) as exc:
         if _failed_run(exc):  # a read-only folder: status 1, not a bad argument
             raise

@@ -16,7 +16,11 @@ The package's modules, in the order a grid flows through them:
   torch);
 - :mod:`~maxent_lib.ablation.budget`     the budget-sensitivity check (no torch);
 - :mod:`~maxent_lib.ablation.livecheck`  stored nets trained again live: bit for bit on the
-  machine that made them, within their seeds' range on another (no torch).
+  machine that made them, within their seeds' range on another (no torch);
+- :mod:`~maxent_lib.ablation.replay`     the first evaluations of stored runs trained again
+  and compared with their stored curves;
+- :mod:`~maxent_lib.ablation.nets`       the final weights of a few stored nets, kept beside
+  their results file.
 
 The names lessons use are importable from here (``ablation.run_grid``, ``ablation.GRIDS``, ...);
 they are loaded on first use, so ``import maxent_lib.ablation.summaries`` does not import torch.
@@ -52,6 +56,9 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["OTHER_MACHINE_TOLERANCE", "format_live_check", "live_check",
                      "within_seed_range"],
                     "livecheck"),
+    **dict.fromkeys(["format_replay_check", "replay", "replay_check"], "replay"),
+    **dict.fromkeys(["format_nets_check", "load_nets", "nets_check", "nets_path", "save_nets"],
+                    "nets"),
     **dict.fromkeys(["format_table"], "..tables"),
     **dict.fromkeys(["budget_check", "budget_configs", "format_budget_check"], "budget"),
     **dict.fromkeys(["StoredResults", "load_provenance", "load_stored", "provenance_path"],

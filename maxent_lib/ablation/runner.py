@@ -47,7 +47,8 @@ from .configs import (
     canonical_config,
     config_key,
 )
-from .fit import DATASET, PreparedData, _is_oom, prepare_dataset, train_group
+from .fit import DATASET, PreparedData, _is_oom, fit_group, prepare_dataset, train_group
+from .nets import nets_path, save_nets
 
 
 @validate(configs=Items(Dict(required=SHAPE_KEYS)))
@@ -93,8 +94,18 @@ def _group_records(configs: list[dict[str, Any]], data: PreparedData, dev: torch
     return out
 
 
+def _group_records_saving_nets(configs: list[dict[str, Any]], data: PreparedData,
+                               dev: torch.device, fast: bool, threads: int | None, to: Path,
+                               ident: str) -> list[dict[str, Any]]:
+    """One group's records, its nets' final weights saved to ``to`` first (no splitting)."""
+    fitted = fit_group(configs, data, dev, fast=fast, threads=threads)
+    keys = [config_key({k: r[k] for k in DEFAULTS}, ident) for r in fitted.records]
+    save_nets(fitted, keys, to)
+    return fitted.records
+
+
 @validate(device=Device(), sequential=Flag(), fast=Flag(),
-          threads=Integer(low=1, high=1024, optional=True), progress=Flag())
+          threads=Integer(low=1, high=1024, optional=True), progress=Flag(), save_nets=Flag())
 @dataclass(frozen=True)
 class RunOptions:
     """How :func:`run_grid` trains (none of it changes a record's numbers on the CPU).
@@ -103,13 +114,16 @@ class RunOptions:
     one model at a time (the slow reference path) instead of stacks. ``fast``: TF32 and CUDA
     graphs on a GPU. ``threads``: torch threads per group on the CPU (default 1, see
     :func:`maxent_lib.ablation.fit.torch_threads`; None leaves torch's setting). ``progress``:
-    show a progress bar. Checked when made. Introduced in lesson 05."""
+    show a progress bar. ``save_nets``: keep every net's final weights in ``NAME.pt`` beside the
+    results file (:mod:`maxent_lib.ablation.nets`; stacked, in this process only). Checked when
+    made. Introduced in lesson 05."""
 
     device: torch.device | str | None = None
     sequential: bool = False
     fast: bool = True
     threads: int | None = 1
     progress: bool = True
+    save_nets: bool = False
 
 
 def _stored_rows(path: Path, current: str) -> dict[str, dict[str, Any]]:
@@ -156,6 +170,9 @@ def run_grid(configs: Sequence[dict[str, Any]], dataset: Dataset = "mnist1d", *,
     execution = executors.Execution() if execution is None else execution
     dev = get_device(options.device)
     path = files.check_writable(results_path) if results_path is not None else None
+    if options.save_nets and (path is None or options.sequential or execution.kind != "local"):
+        raise ValueError("save_nets needs a results path, stacked training (not sequential) "
+                         "and the local executor")
     data = prepare_dataset(dataset)
     canon = [canonical_config(c, len(data.X_train)) for c in configs]
     ident = f"{data.dataset_id}#{data.data_hash}"
@@ -192,6 +209,10 @@ def _train_todo(todo: list[dict[str, Any]], data: PreparedData, dev: torch.devic
     tasks = [[c] for g in groups for c in g] if options.sequential else groups
     train = functools.partial(_group_records, data=data, dev=dev, fast=options.fast,
                               threads=options.threads)
+    if options.save_nets and path is not None:
+        train = functools.partial(_group_records_saving_nets, data=data, dev=dev,
+                                  fast=options.fast, threads=options.threads,
+                                  to=nets_path(path), ident=ident)
     cost = functools.partial(executors.group_cost, in_dim=data.X_train.shape[1],
                              n_classes=data.n_classes)
     try:
