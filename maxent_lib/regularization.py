@@ -297,15 +297,18 @@ def failed_check_lines(state: GridState) -> list[str]:
     check = state.check
     if check is None or check.passed:
         raise ValueError(f"{state.name} has no failed budget check")
+    def name(row: dict[str, Any]) -> str:
+        return ", ".join(f"{k} {v}" for k, v in row["setting"].items())
+
     worst = max(check.rows, key=lambda r: abs(r["move"]))
-    where = ", ".join(f"{k} {v}" for k, v in worst["setting"].items())
     changed = sum(a != b for a, b in check.verdicts.values())
-    first = (f"No verdict from {state.name}: trained twice as long ({state.budget_seeds} seeds "
-             f"per setting), its nets at {where} moved by {worst['move']:+.3f} in mean test "
-             f"accuracy, more than the {check.tolerance:g} allowed"
-             if not check.accuracy_ok else
-             f"No verdict from {state.name}: trained twice as long ({state.budget_seeds} seeds "
-             f"per setting), no setting moved by more than {check.tolerance:g}")
+    ns = sorted({r["n"] for r in check.rows})
+    seeds = f"{ns[0]}" if len(ns) == 1 else f"{ns[0]} to {ns[-1]}"
+    head = f"No verdict from {state.name}: trained twice as long ({seeds} seeds per setting), "
+    first = head + (f"its nets at {name(worst)} moved by {worst['move']:+.3f} in mean test "
+                    f"accuracy, more than the {check.tolerance:g} allowed"
+                    if not check.accuracy_ok else
+                    f"no setting moved by more than {check.tolerance:g}")
     first += (f", and {changed} verdict{'s' * (changed != 1)} changed." if changed else ".")
     out = [first]
     passing = [item for item, ok in check.items.items() if ok]
@@ -317,12 +320,19 @@ def failed_check_lines(state: GridState) -> list[str]:
                       f"do{'es' * (len(failing) == 1)} not." if failing else "."))
     chance = chance_of_failing_on_noise(check)
     if not math.isnan(chance):
-        lo, hi = worst["move_lo"], worst["move_hi"]
+        real = [r for r in check.rows if abs(r["move"]) > check.tolerance
+                and (r["move_lo"] > 0 or r["move_hi"] < 0)]
         out.append(f"Noise alone would fail a check of these seeds about {chance:.0%} of the "
-                   f"time, even if no setting truly moved. The largest move's 95% interval, "
-                   f"[{lo:+.3f}, {hi:+.3f}], "
-                   + ("excludes zero: that setting is still changing." if lo > 0 or hi < 0 else
-                      "includes zero: the failure may be chance; more seeds would tell."))
+                   "time, even if no setting truly moved. "
+                   + ("Of the moves beyond the tolerance, "
+                      + "; ".join(f"{name(r)} {r['move']:+.3f} [{r['move_lo']:+.3f}, "
+                                  f"{r['move_hi']:+.3f}]" for r in real)
+                      + (" has an interval that excludes zero: that setting is"
+                         if len(real) == 1 else
+                         " have intervals that exclude zero: those settings are")
+                      + " still changing." if real else
+                      "No move beyond the tolerance has an interval that excludes zero: the "
+                      "failure may be chance; more seeds would tell."))
     return out
 
 

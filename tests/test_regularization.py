@@ -314,7 +314,8 @@ def test_a_failed_budget_check_is_told_in_words_with_its_noise() -> None:
     assert "more than the 0.01 allowed" in lines[0]
     assert any("the parts for" in line and "dropout 0.3" not in line.split("pass;")[0]
                for line in lines)
-    assert "about 0%" in lines[-1] and "excludes zero: that setting is still" in lines[-1]
+    assert "about 0%" in lines[-1] and "n_train 250, arm dropout 0.3 +0.050 [" in lines[-1]
+    assert "has an interval that excludes zero: that setting is still changing." in lines[-1]
     passed = regularization.grid_state(_stored(recs), _stored(
         [{**r, "epochs": 20} for r in recs if r["seed"] < 2], name="b.jsonl"))
     with pytest.raises(ValueError, match="no failed budget check"):

@@ -238,7 +238,9 @@ def regularization_grid(profile: str | None = None) -> list[dict[str, Any]]:
 #: +0.000 at n = 1000): the largest move is now the baseline's, -0.018 [-0.043, +0.008] at
 #: n = 1000, a drift of a net that has fitted its training set, within the noise of 4 seeds. With
 #: all 8 seeds it failed narrowly (label smoothing +0.011 [+0.000, +0.022] at n = 1000; every
-#: other setting within 0.01), so the grid trains 153600.
+#: other setting within 0.01), so the grid trains 153600. Its check at 307200 steps (2 seeds,
+#: 4 at n = 1000) fails too: the baseline at n = 1000 +0.020 [+0.012, +0.028], dropout -0.018
+#: [-0.029, -0.008]; with so few seeds noise alone would fail it 83% of the time.
 REG_STEPS: tuple[int, int] = (153600, 153600)
 
 
