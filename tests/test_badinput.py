@@ -814,7 +814,7 @@ def _verdict_examples() -> dict[str, Example]:
         "ablation.livecheck.format_live_check": E(
             {"comparison": {"by_arm": {}}, "same_machine": True, "passed": True,
              "current": True}, check=lambda s: "bit for bit" in s),
-        "ablation.replay.replay": F(lambda: ((REG_CONFIGS, prepared(), 1), {"threads": 1}),
+        "ablation.replay.replay_start": F(lambda: ((REG_CONFIGS, prepared(), 1), {"threads": 1}),
                                     check=lambda r: len(r) == 1 and r[0]["eval_epochs"] == [1]),
         "ablation.replay.replay_check": E(
             [{"key": "a", "eval_epochs": [1], "val_acc_curve": [0.5], "test_acc_curve": [0.5]}],

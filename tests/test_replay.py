@@ -35,7 +35,7 @@ def stored(tmp_path_factory):
 
 def test_a_replay_reproduces_the_first_evaluations_of_the_stored_runs(stored) -> None:
     grid, data = stored
-    replayed = ablation.replay(_configs(), data, 3)
+    replayed = ablation.replay_start(_configs(), data, 3)
     assert [r["eval_epochs"] for r in replayed] == [[2, 4, 6]] * len(replayed)
     by_key = {r["key"]: r for r in grid.records}
     for r in replayed:                       # the stored curve's first points, exactly
@@ -50,7 +50,7 @@ def test_a_replay_reproduces_the_first_evaluations_of_the_stored_runs(stored) ->
 
 def test_a_replay_check_fails_on_a_changed_point_a_missing_row_or_a_stale_file(stored) -> None:
     grid, data = stored
-    replayed = ablation.replay(_configs()[:2], data, 2)
+    replayed = ablation.replay_start(_configs()[:2], data, 2)
     here = replace(grid, provenance={**grid.provenance, "device": describe_device("cpu")})
     nudged = [{**r, "test_acc_curve": [r["test_acc_curve"][0] + 0.005, *r["test_acc_curve"][1:]]}
               for r in replayed]
@@ -75,7 +75,7 @@ def test_a_replay_refuses_configs_of_two_shapes(stored) -> None:
     _, data = stored
     two = [_configs()[0], {**_configs()[1], "width": 16}]
     with pytest.raises(ValueError, match="share"):
-        ablation.replay(two, data)
+        ablation.replay_start(two, data)
 
 
 def test_kept_nets_give_their_stored_final_metrics_again(tmp_path) -> None:

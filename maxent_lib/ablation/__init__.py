@@ -56,7 +56,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["OTHER_MACHINE_TOLERANCE", "format_live_check", "live_check",
                      "within_seed_range"],
                     "livecheck"),
-    **dict.fromkeys(["format_replay_check", "replay", "replay_check"], "replay"),
+    **dict.fromkeys(["format_replay_check", "replay_check", "replay_start"], "replay"),
     **dict.fromkeys(["format_nets_check", "load_nets", "nets_check", "nets_path", "save_nets"],
                     "nets"),
     **dict.fromkeys(["format_table"], "..tables"),

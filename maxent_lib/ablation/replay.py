@@ -3,8 +3,8 @@
 A stored row records, besides its final metrics, the validation and test accuracy at about 30
 evaluation epochs of its run (``val_acc_curve``, ``test_acc_curve``). Two checks use them:
 
-- :func:`replay` trains a group's nets again **for its first few evaluation epochs only**, on
-  the same learning-rate schedule as the whole run (the cosine over all its epochs), and
+- :func:`replay_start` trains a group's nets again **for their first few evaluation epochs
+  only**, on the same learning-rate schedule as the whole run (the cosine over all its epochs), and
   :func:`replay_check` compares each replayed curve point with the stored one. An accuracy on
   1000 test or 400 validation points is a count of correct answers, so equal points mean equal
   counts at every replayed evaluation; on the machine that made the file any difference in the
@@ -42,7 +42,7 @@ from .livecheck import OTHER_MACHINE_TOLERANCE
 if TYPE_CHECKING:
     from ..store.provenance import StoredResults
 
-__all__ = ["format_replay_check", "replay", "replay_check"]
+__all__ = ["format_replay_check", "replay_check", "replay_start"]
 
 
 class _EnoughEvaluations(Exception):
@@ -51,7 +51,7 @@ class _EnoughEvaluations(Exception):
 
 @validate(configs=Items(CONFIG, min_len=1), data=Instance((PreparedData,)),
           evaluations=Integer(low=1, high=1000), threads=Integer(low=1, high=1024))
-def replay(configs: Sequence[dict[str, Any]], data: PreparedData, evaluations: int = 2, *,
+def replay_start(configs: Sequence[dict[str, Any]], data: PreparedData, evaluations: int = 2, *,
            threads: int = 1) -> list[dict[str, Any]]:
     """Train ``configs`` (one shape, :data:`~maxent_lib.ablation.configs.SHAPE_KEYS`) on the CPU
     as :func:`~maxent_lib.ablation.fit_group` does, with ``threads`` torch threads, but stop
@@ -115,7 +115,7 @@ def replay(configs: Sequence[dict[str, Any]], data: PreparedData, evaluations: i
                                         "test_acc_curve")), min_len=1),
           stored=Instance(("maxent_lib.store.provenance.StoredResults",)))
 def replay_check(replayed: Sequence[dict[str, Any]], stored: StoredResults) -> dict[str, Any]:
-    """Compare :func:`replay`'s curves with the stored rows of the same key: ``rows`` (per
+    """Compare :func:`replay_start`'s curves with the stored rows of the same key: ``rows`` (per
     replayed config: ``arm``, ``seed``, ``epochs``, ``replayed`` and ``stored`` test accuracies,
     ``equal``: every replayed validation and test point equals the stored one; ``max_diff``:
     the largest difference of a point), ``unmatched`` (replayed configs with no stored row),
