@@ -5,6 +5,7 @@
     python -m maxent_lib stored                      # current or stale, for every stored result
     python -m maxent_lib coverage --samples 40 --out results/fc_gap_coverage.jsonl
     python -m maxent_lib budget --grid shortcut --profile quick   # the budget check
+    python -m maxent_lib merge --out results/x.jsonl part1.jsonl part2.jsonl
 
 ``ablate`` runs a predefined ablation grid (lessons 05-06) with a progress bar, appends every
 finished group to the results file (a rerun resumes), writes ``NAME_provenance.json`` beside
@@ -14,7 +15,11 @@ simulation the same way. ``stored`` prints one line per results file under ``res
 name and ``current`` or ``stale`` (and why). ``budget`` compares a stored grid with the same
 grid trained with twice the epochs (``ablate ... --budget 2 --out NAME_budget.jsonl``), prints
 the budget check (:mod:`maxent_lib.ablation.budget`) and stores it as ``NAME_budget_check.json``
-beside the grid.
+beside the grid; ``budget --second`` checks the next doubling the same way (``NAME_budget.jsonl``
+against ``ablate ... --budget 4 --out NAME_budget4.jsonl``) and stores ``NAME_budget4_check.json``.
+``merge`` joins results files made in parallel (e.g. ``ablate ... --where n_train=250`` and
+``--where n_train=1000`` into two files, or on two machines) into one new file, with their
+provenance (:func:`maxent_lib.store.provenance.merge_stored`).
 
 Errors end in one line: bad arguments exit with status 2 (among them a results path that names a
 folder, a device such as /dev/null, a named pipe or a socket, or whose folder does not exist); a
@@ -85,6 +90,12 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--grid", required=True, help="shortcut or regularization")
     b.add_argument("--profile", required=True, help="quick or full")
     b.add_argument("--dir", default="results", help="the folder of results (default results)")
+    b.add_argument("--second", action="store_true",
+                   help="check the second doubling instead: NAME_budget.jsonl against "
+                        "NAME_budget4.jsonl (made with --budget 4)")
+    m = sub.add_parser("merge", help="join results files made in parallel into a new file")
+    m.add_argument("--out", required=True, help="the new results file")
+    m.add_argument("inputs", nargs="+", help="current results files of the same code")
     c = sub.add_parser("coverage", help="coverage of the FC-gap intervals (lesson 03)")
     c.add_argument("--samples", type=int, default=40)
     c.add_argument("--points", type=int, default=2000)
@@ -116,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _coverage(parser, args, command)
         if args.command == "budget":
             return _budget(parser, args)
+        if args.command == "merge":
+            return _merge(parser, args, command)
         return _ablate(parser, args, command)
     except KeyboardInterrupt:
         parser.exit(130, f"{parser.prog}: interrupted. Every finished group is stored; rerun "
@@ -180,6 +193,8 @@ def _budget(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.error("--grid must be shortcut or regularization and --profile quick or full")
     grid = Path(args.dir) / f"{args.grid}_{args.profile}.jsonl"
     longer = grid.with_name(grid.stem + "_budget.jsonl")
+    if args.second:
+        grid, longer = longer, grid.with_name(grid.stem + "_budget4.jsonl")
     stored, twice = load_stored(grid), load_stored(longer)
     for s in (stored, twice):
         if not s.current:
@@ -189,7 +204,7 @@ def _budget(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
                                   verdicts=lambda r: verdicts.grid_verdicts(args.grid, r),
                                   item_key=key, shared=shared)
     print(ablation.format_budget_check(check))
-    out = grid.with_name(grid.stem + "_budget_check.json")
+    out = grid.with_name(grid.stem + ("4" if args.second else "_budget") + "_check.json")
     out.write_text(json.dumps({"grid": grid.name, "longer": longer.name, "passed": check.passed,
                                "tolerance": check.tolerance, "max_move": check.max_move,
                                "summary": check.summary(), "rows": check.rows,
@@ -199,6 +214,20 @@ def _budget(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
                                "code_hash": stored.provenance["code_hash"]}, indent=1,
                               sort_keys=True) + "\n")
     print(f"stored: {out}")
+    return 0
+
+
+def _merge(parser: argparse.ArgumentParser, args: argparse.Namespace, command: str) -> int:
+    from .store.provenance import merge_stored
+
+    if len(args.inputs) < 2:
+        parser.error("merge needs two or more input files")
+    try:
+        merged = merge_stored(args.inputs, args.out, command=command)
+    except ValueError as exc:
+        parser.error(str(exc))
+    print(f"{merged.path}: {len(merged.records)} records from {len(args.inputs)} files, "
+          f"{merged.status}")
     return 0
 
 

@@ -25,6 +25,7 @@ import dataclasses
 import functools
 import importlib
 import inspect
+import itertools
 import json
 import pkgutil
 import shutil
@@ -658,6 +659,9 @@ def _examples() -> dict[str, Example]:
         "store.provenance.end_run": F(lambda: ((t / "run.jsonl", run_id(), "finished", 0), {})),
         "store.provenance.load_stored": E(RESULTS, check=lambda s: not s.current),
         "store.provenance.stored_report": E(EMPTY, check=lambda r: r == []),
+        "store.provenance.merge_stored": F(
+            lambda: ((merge_parts(), TMP / f"merged{next(_MERGED)}.jsonl"), {"command": "x"}),
+            check=lambda s: s.current and len(s.records) == 2),
         # ---- the command line, the course map, the environment check
         "__main__.main": E(["stored", "--dir", str(EMPTY)], check=lambda r: r == 0),
         "coursemap.read_entry": E(NOTEBOOKS / "01_x.ipynb", "01",
@@ -841,6 +845,9 @@ def _verdict_examples() -> dict[str, Example]:
                                                  check=lambda s: "passed" in s),
         "ablation.budget.budget_check": E(sc, br.SC2, tolerance=0.01, verdicts=None,
                                           check=lambda c: c.passed),
+        "ablation.budget.budget_path": E([sc, br.SC2], check=lambda r: r[0]["multiples"] == [1, 2]),
+        "ablation.budget.budget_path_lines": E([{"setting": {"arm": "a"}, "test_acc": [0.3, 0.3]}],
+                                               0.01, check=lambda r: r[-1].endswith("arm a")),
         "ablation.budget.format_budget_check": F(lambda: ((br.budget_result(), 3), {}),
                                                  check=lambda s: "passed" in s),
         "ablation.runner.run_grid": F(
@@ -951,6 +958,22 @@ def retrained() -> Any:
     from maxent_lib.regularization import retrain
 
     return retrain(REG_CONFIGS, prepared())
+
+
+_MERGED = itertools.count()
+
+
+@functools.cache
+def merge_parts() -> list[Any]:
+    """Two current results files of the same code, one seed each (for merge_stored)."""
+    from maxent_lib import ablation
+
+    parts = [TMP / "part0.jsonl", TMP / "part1.jsonl"]
+    for seed, part in enumerate(parts):
+        ablation.run_grid([{**REG_CONFIGS[0], "seed": seed}], SMALL, results_path=part,
+                          options=ablation.RunOptions(device="cpu", progress=False),
+                          command="x")
+    return parts
 
 
 @functools.cache

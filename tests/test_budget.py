@@ -136,6 +136,15 @@ def test_cli_budget_stores_the_check_beside_the_grid(tmp_path, monkeypatch, caps
     assert out["grid"] == "shortcut_quick.jsonl" and isinstance(out["passed"], bool)
     assert set(out["verdicts"]) == {"C5 mlp", "C6 mlp"} and len(out["rows"]) == 4
     assert "budget check" in capsys.readouterr().out
+    # the second doubling: the budget file against the grid at four times its epochs
+    ablation.run_grid(ablation.budget_configs(configs, 4, seeds=2), data,
+                      results_path=tmp_path / "shortcut_quick_budget4.jsonl", options=CPU)
+    assert main(["budget", "--grid", "shortcut", "--profile", "quick", "--second",
+                 "--dir", str(tmp_path)]) == 0
+    second = json.loads((tmp_path / "shortcut_quick_budget4_check.json").read_text())
+    assert (second["grid"], second["longer"]) == ("shortcut_quick_budget.jsonl",
+                                                  "shortcut_quick_budget4.jsonl")
+    assert {r["n"] for r in second["rows"]} == {2} and len(second["rows"]) == 4
     (tmp_path / "regularization_quick.jsonl").write_text("")
     with pytest.raises(SystemExit):
         main(["budget", "--grid", "regularization", "--profile", "quick",
@@ -195,3 +204,46 @@ def test_the_chance_of_failing_on_noise_follows_the_seed_spread() -> None:
     single = ablation.budget_check(*_moves({"a": [0.02]}))
     assert np.isnan(single.rows[0]["move_se"])
     assert np.isnan(ablation.chance_of_failing_on_noise(single))
+
+
+def test_the_budget_path_follows_each_setting_over_growing_budgets() -> None:
+    grid = [{"arm": arm, "n_train": n, "seed": s, "epochs": 10, "test_acc": 0.5 + 0.1 * s}
+            for arm in ("baseline", "dropout") for n in (250, 1000) for s in range(4)]
+    twice = [{**r, "epochs": 20, "test_acc": r["test_acc"] + 0.02} for r in grid if r["seed"] < 2]
+    four = [{**r, "epochs": 40, "test_acc": r["test_acc"] - 0.01} for r in twice]
+    four = [r for r in four if (r["arm"], r["n_train"], r["seed"]) != ("dropout", 1000, 1)]
+    four.append({**four[0], "test_acc": None, "diverged": True, "seed": 3})  # diverged: skipped
+    rows = ablation.budget_path([grid, twice, four])
+    assert len(rows) == 4 and {tuple(r["setting"]) for r in rows} == {("n_train", "arm")}
+    by = {(r["setting"]["n_train"], r["setting"]["arm"]): r for r in rows}
+    base = by[(250, "baseline")]
+    # only seeds 0 and 1 are in every run; their means 0.55, +0.02, then -0.01
+    assert base["seeds"] == 2 and base["multiples"] == [1.0, 2.0, 4.0]
+    assert np.allclose(base["test_acc"], [0.55, 0.57, 0.56])
+    assert base["per_seed"].shape == (2, 3) and np.allclose(base["per_seed"][:, 0], [0.5, 0.6])
+    assert by[(1000, "dropout")]["seeds"] == 1           # seed 1 is missing at four times
+    assert np.allclose(by[(1000, "dropout")]["test_acc"], [0.5, 0.52, 0.51])
+    # a setting absent from a run has no row; nothing common, or budgets that do not grow, raise
+    assert len(ablation.budget_path([grid, [r for r in twice if r["arm"] == "dropout"]])) == 2
+    with pytest.raises(ValueError, match="no setting"):
+        ablation.budget_path([grid, [{**twice[0], "arm": "other"}]])
+    with pytest.raises(ValueError, match="grow"):
+        ablation.budget_path([twice, grid])
+
+
+def test_the_budget_path_in_words() -> None:
+    rows = [{"setting": {"arm": "a"}, "seeds": 2, "multiples": [1, 2, 4],
+             "test_acc": [0.316, 0.299, 0.270]},                    # fell twice: kept falling
+            {"setting": {"arm": "b"}, "seeds": 2, "multiples": [1, 2, 4],
+             "test_acc": [0.440, 0.452, 0.445]},                    # settled at the last step
+            {"setting": {"arm": "c"}, "seeds": 2, "multiples": [1, 2, 4],
+             "test_acc": [0.500, 0.505, 0.520]}]                    # rose only at the last step
+    lines = ablation.budget_path_lines(rows)
+    assert lines[0] == ("arm a: kept falling (0.316 -> 0.299 -> 0.270 at 1x, 2x, 4x the "
+                        "budget, 2 seeds)")
+    assert lines[1].startswith("arm c: still rising (0.500 -> 0.505 -> 0.520")
+    assert lines[2] == "settled at the last step (moved by at most 0.01): arm b"
+    assert ablation.budget_path_lines(rows, tolerance=0.05)[-1].endswith("arm a; arm b; arm c")
+    assert ablation.budget_path_lines(rows[:1], tolerance=0.0)[-1].endswith("none")
+    with pytest.raises(ValueError, match="two or more budgets"):
+        ablation.budget_path_lines([{"setting": {"arm": "a"}, "test_acc": [0.3]}])

@@ -216,3 +216,35 @@ def test_sigterm_stops_a_run_as_ctrl_c_does(tiny_grid, tmp_path, capsys, monkeyp
     assert len(out.read_text().splitlines()) == 1  # the first group is stored
     assert ablation.load_provenance(out)["runs"][-1]["status"] == "interrupted"
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_merge_joins_files_made_in_parallel(tiny_grid, tmp_path, capsys):
+    base = ["ablate", "--grid", "tiny", "--dataset", "gaussians", "--device", "cpu",
+            "--no-progress"]
+    parts = [tmp_path / "part0.jsonl", tmp_path / "part1.jsonl"]
+    for seed, part in enumerate(parts):
+        assert main([*base, "--where", f"seed={seed}", "--out", str(part)]) == 0
+    out = tmp_path / "joined.jsonl"
+    assert main(["merge", "--out", str(out), *map(str, parts)]) == 0
+    assert "4 records from 2 files, current" in capsys.readouterr().out
+    joined = ablation.load_stored(out)
+    assert joined.current and sorted(r["seed"] for r in joined.records) == [0, 0, 1, 1]
+    prov = joined.provenance
+    assert prov["merged_from"] == ["part0.jsonl", "part1.jsonl"] and prov["records"] == 4
+    assert [r["file"] for r in prov["runs"]] == ["part0.jsonl", "part1.jsonl", "joined.jsonl"]
+    assert prov["runs"][-1]["status"] == "finished" and "merge" in prov["command"]
+    # refused: an existing output, the same records twice, a stale input
+    for argv, message in ((["--out", str(out), *map(str, parts)], "exists already"),
+                          (["--out", str(tmp_path / "x.jsonl"), str(parts[0]), str(parts[0])],
+                           "is in both"),
+                          (["--out", str(tmp_path / "y.jsonl"), str(parts[0])], "two or more")):
+        with pytest.raises(SystemExit) as exc:
+            main(["merge", *argv])
+        assert exc.value.code == 2 and message in capsys.readouterr().err
+    prov_path = tmp_path / "part1_provenance.json"
+    stale = json.loads(prov_path.read_text())
+    stale["runs"][-1]["status"] = "interrupted"
+    prov_path.write_text(json.dumps(stale))
+    with pytest.raises(SystemExit) as exc:
+        main(["merge", "--out", str(tmp_path / "z.jsonl"), *map(str, parts)])
+    assert "part1.jsonl is stale" in capsys.readouterr().err and not (tmp_path / "z.jsonl").exists()

@@ -7,7 +7,8 @@
 For every stored results file (``results/*.jsonl``): whether it is current, its records, the
 device and the CPU time its runs took (the sum of its groups' training seconds, and the wall
 time of its runs from the provenance); for every grid, its budget (epochs per setting) and its
-budget check (``NAME_budget_check.json``, written by ``python -m maxent_lib budget``), and the
+budget check (``NAME_budget_check.json``, written by ``python -m maxent_lib budget``; the next
+doubling's in ``NAME_budget4_check.json``, by ``budget --second``), and the
 MNIST-1D test accuracies of its baseline arms beside the published references (logistic 0.32,
 MLP 0.68, CNN 0.94). Nothing here is typed by hand: the section is regenerated after each run.
 """
@@ -64,9 +65,10 @@ def _chance(p: float | None) -> str:
 
 def _budgets(folder: Path) -> list[dict]:
     rows = []
-    for path in sorted(folder.glob("*_budget_check.json")):
+    for path in sorted(folder.glob("*_budget*_check.json")):
         check = json.loads(path.read_text())
-        rows.append({"grid": check["grid"], "check": "passed" if check["passed"] else "FAILED",
+        rows.append({"grid": check["grid"], "against": check["longer"],
+                     "check": "passed" if check["passed"] else "FAILED",
                      "settings": len(check["rows"]),
                      "seeds each": ", ".join(sorted({str(r["n"]) for r in check["rows"]})),
                      "largest absolute move": f"{check['max_move']:.3f}",
@@ -107,7 +109,7 @@ def summary(folder: Path) -> str:
              "Training time: the sum of the file's groups' training seconds (one CPU core "
              "each); wall time: from each run's start to its end.", "",
              "### Budget checks", "",
-             format_table(_budgets(folder), ["grid", "check", "settings", "seeds each",
+             format_table(_budgets(folder), ["grid", "against", "check", "settings", "seeds each",
                                              "largest absolute move", "verdicts changed",
                                              "fails on noise alone",
                                              "items passing on their own"],

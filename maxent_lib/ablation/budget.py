@@ -36,8 +36,8 @@ from ..validation import Dict, Function, Instance, Integer, Items, Real, Seed, T
 from .configs import DEFAULTS
 from .summaries import _RECORDS, _value
 
-__all__ = ["BudgetCheck", "budget_check", "budget_configs", "chance_of_failing_on_noise",
-           "format_budget_check"]
+__all__ = ["BudgetCheck", "budget_check", "budget_configs", "budget_path", "budget_path_lines",
+           "chance_of_failing_on_noise", "format_budget_check"]
 
 #: Config fields that do not define a setting of the check: the seed (averaged over) and the
 #: budget (compared).
@@ -210,6 +210,81 @@ def _item_passes(records: Sequence[dict[str, Any]], longer: Sequence[dict[str, A
             continue
         out[item] = sub.passed
     return out
+
+
+@validate(runs=Items(_RECORDS, min_len=2))
+def budget_path(runs: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The same settings trained with growing budgets (e.g. the grid, its budget check and a
+    check at four times the epochs): one row per setting (every config field except the seed
+    and the budget) with the seeds whose test accuracy every run holds, ``multiples`` (each
+    run's epochs over the first run's), ``test_acc`` (the mean over those seeds, one value per
+    run) and ``per_seed`` (an array of shape (seeds, runs)). Settings missing from a run, or
+    with no seed common to all runs, have no row. Raises ``ValueError`` when no setting is in
+    every run, or when a setting's budgets do not grow from run to run. Introduced in
+    lesson 06."""
+    by_run = []
+    for records in runs:
+        table: dict[tuple, dict[Any, tuple[int, float]]] = {}
+        for r in records:
+            value = _value(r, "test_acc")
+            if value is not None:
+                table.setdefault(_setting(r), {})[r.get("seed")] = (int(r["epochs"]), value)
+        by_run.append(table)
+    common = [s for s in by_run[0] if all(s in t for t in by_run[1:])]
+    rows = []
+    for setting in common:
+        seeds = sorted(set.intersection(*(set(t[setting]) for t in by_run)), key=str)
+        if not seeds:
+            continue
+        epochs = [t[setting][seeds[0]][0] for t in by_run]
+        if any(b <= a for a, b in zip(epochs, epochs[1:], strict=False)):
+            raise ValueError(f"the runs' budgets must grow from run to run; setting "
+                             f"{dict(setting)} has epochs {epochs}")
+        per_seed = np.array([[t[setting][s][1] for t in by_run] for s in seeds])
+        rows.append({"setting": setting, "seeds": len(seeds),
+                     "multiples": [e / epochs[0] for e in epochs],
+                     "test_acc": per_seed.mean(axis=0).tolist(), "per_seed": per_seed})
+    if not rows:
+        raise ValueError("no setting has a seed in every run: give the same configs trained "
+                         "with growing budgets")
+    varying = _naming_fields([r["setting"] for r in rows])
+    for r in rows:
+        r["setting"] = {k: v for k, v in r["setting"] if k in varying}
+    return rows
+
+
+def _name(setting: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in setting.items())
+
+
+@validate(rows=Items(Dict(), min_len=1), tolerance=Real(low=0.0))
+def budget_path_lines(rows: Sequence[dict[str, Any]], tolerance: float = 0.01) -> list[str]:
+    """In words, where the settings of :func:`budget_path` go as the budget grows: one line for
+    each setting still moving at the last step (its mean test accuracy moved by more than
+    ``tolerance``), with its means at every budget, "kept rising" or "kept falling" when every
+    step moved it that way by more than ``tolerance``, "still rising" or "still falling"
+    otherwise; then one line naming the settings that settled (moved by at most ``tolerance``
+    at the last step). Raises ``ValueError`` on a row without its means. Introduced in
+    lesson 06."""
+    moving, settled = [], []
+    for r in rows:
+        if "test_acc" not in r or "setting" not in r or len(r["test_acc"]) < 2:
+            raise ValueError("each row needs its setting and its mean test accuracy at two or "
+                             "more budgets (the rows of budget_path)")
+        acc = [float(a) for a in r["test_acc"]]
+        steps = [b - a for a, b in zip(acc, acc[1:], strict=False)]
+        if abs(steps[-1]) <= tolerance:
+            settled.append(_name(r["setting"]))
+            continue
+        way = "rising" if steps[-1] > 0 else "falling"
+        kept = all(abs(d) > tolerance and (d > 0) == (steps[-1] > 0) for d in steps)
+        budgets = ", ".join(f"{m:g}x" for m in r.get("multiples", range(1, len(acc) + 1)))
+        moving.append(f"{_name(r['setting'])}: {'kept' if kept else 'still'} {way} "
+                      f"({' -> '.join(f'{a:.3f}' for a in acc)} at {budgets} the budget, "
+                      f"{r.get('seeds', '?')} seeds)")
+    tail = (f"settled at the last step (moved by at most {tolerance:g}): "
+            + ("; ".join(settled) if settled else "none"))
+    return [*moving, tail]
 
 
 @validate(check=Instance((BudgetCheck,)), draws=Integer(low=100, high=10**7), seed=Seed())

@@ -48,10 +48,10 @@ from ..validation import (
 )
 from . import locking
 from .codehash import code_hash, reached_files
-from .files import read_records
+from .files import append_records, read_records
 
 __all__ = ["RUN_STATUSES", "StoredResults", "begin_run", "end_run", "load_provenance",
-           "load_stored", "provenance", "provenance_path", "stored_report"]
+           "load_stored", "merge_stored", "provenance", "provenance_path", "stored_report"]
 
 #: How a run that wrote to a results file ended.
 RUN_STATUSES: tuple[str, ...] = ("running", "finished", "interrupted", "failed")
@@ -276,6 +276,57 @@ def load_stored(path: str | os.PathLike[str]) -> StoredResults:
     prov = load_provenance(p)
     why = _staleness(records, prov)
     return StoredResults(p, records, prov, why is None, why or "made by the current code")
+
+
+@validate(paths=Items(_RESULTS_PATH, min_len=2), out=_RESULTS_PATH, command=Text(optional=True))
+def merge_stored(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str], *,
+                 command: str | None = None) -> StoredResults:
+    """Join results files made in parallel (one process per training-set size, or one per
+    machine) into a new file ``out``. Every input must be current (:func:`load_stored`), of one
+    ``kind`` and one code hash, and no record ``key`` may be in two inputs. ``out`` gets the
+    records in input order and a provenance of the same code: the first input's, with every
+    input's runs in order of their start (each naming the file it wrote, ``file``), then a
+    finished run for the merge itself (``command``), and ``merged_from`` naming the inputs; so
+    ``out`` is current. Raises ``ValueError`` (naming the input) for a stale input, inputs of
+    different code, a key in two inputs, or an ``out`` that exists or is an input. Introduced in
+    lesson 06."""
+    target = Path(out)
+    inputs = [Path(x) for x in paths]
+    if target.exists() or provenance_path(target).exists():
+        raise ValueError(f"{target} exists already: merge into a new file")
+    if any(target.resolve() == x.resolve() for x in inputs):
+        raise ValueError(f"{target} is one of the inputs")
+    stored = [load_stored(x) for x in inputs]
+    for st in stored:
+        if not st.current:
+            raise ValueError(f"{st.path} is stale ({st.why}): only current files are merged")
+    first = stored[0].provenance or {}
+    for st in stored[1:]:
+        prov = st.provenance or {}
+        for field in ("kind", "code_hash"):
+            if prov.get(field) != first.get(field):
+                raise ValueError(f"{st.path} has {field} {prov.get(field)!r}, "
+                                 f"{stored[0].path} {first.get(field)!r}: not one result")
+    seen: dict[str, Path] = {}
+    for st in stored:
+        for r in st.records:
+            if r["key"] in seen:
+                raise ValueError(f"the record {r['key']} is in both {seen[r['key']]} and "
+                                 f"{st.path}")
+            seen[r["key"]] = st.path
+    runs = sorted(({**r, "file": st.path.name} for st in stored
+                   for r in (st.provenance or {}).get("runs", []) if isinstance(r, dict)),
+                  key=lambda r: str(r.get("started")))
+    now = _now()
+    command = command if command is not None else " ".join([sys.executable, *sys.argv])
+    runs.append({"run": os.urandom(6).hex(), "command": command, "device": "-",
+                 "started": now, "finished": now, "ended": now, "status": "finished",
+                 "host": _host_id(), "pid": os.getpid(), "file": target.name})
+    append_records(target, [r for st in stored for r in st.records])
+    _write_json(provenance_path(target),
+                {**first, "command": command, "runs": runs, "records": len(seen),
+                 "merged_from": [st.path.name for st in stored]})
+    return load_stored(target)
 
 
 @validate(folder=PathArg())
