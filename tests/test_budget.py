@@ -239,10 +239,12 @@ def test_the_budget_path_in_words() -> None:
             {"setting": {"arm": "c"}, "seeds": 2, "multiples": [1, 2, 4],
              "test_acc": [0.500, 0.505, 0.520]}]                    # rose only at the last step
     lines = ablation.budget_path_lines(rows)
-    assert lines[0] == ("arm a: kept falling (0.316 -> 0.299 -> 0.270 at 1x, 2x, 4x the "
+    assert lines[0] == ("arm a kept falling (0.316, 0.299, 0.270 at 1x, 2x, 4x the "
                         "budget, 2 seeds)")
-    assert lines[1].startswith("arm c: still rising (0.500 -> 0.505 -> 0.520")
-    assert lines[2] == "settled at the last step (moved by at most 0.01): arm b"
+    assert lines[1].startswith("arm c moved +0.015 at the last doubling (0.500, 0.505, 0.520")
+    assert lines[2] == "settled at the last doubling (moved by at most 0.01): arm b"
+    assert ablation.budget_path_lines(rows, steady_only=True)[1] == (
+        "1 other setting moved by more than 0.01 at the last doubling, not always the same way")
     assert ablation.budget_path_lines(rows, tolerance=0.05)[-1].endswith("arm a; arm b; arm c")
     assert ablation.budget_path_lines(rows[:1], tolerance=0.0)[-1].endswith("none")
     with pytest.raises(ValueError, match="two or more budgets"):

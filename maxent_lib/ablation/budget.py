@@ -32,7 +32,7 @@ import numpy as np
 
 from ..stats import t_interval
 from ..tables import format_table
-from ..validation import Dict, Function, Instance, Integer, Items, Real, Seed, Text, validate
+from ..validation import Dict, Flag, Function, Instance, Integer, Items, Real, Seed, Text, validate
 from .configs import DEFAULTS
 from .summaries import _RECORDS, _value
 
@@ -257,16 +257,18 @@ def _name(setting: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v}" for k, v in setting.items())
 
 
-@validate(rows=Items(Dict(), min_len=1), tolerance=Real(low=0.0))
-def budget_path_lines(rows: Sequence[dict[str, Any]], tolerance: float = 0.01) -> list[str]:
+@validate(rows=Items(Dict(), min_len=1), tolerance=Real(low=0.0), steady_only=Flag())
+def budget_path_lines(rows: Sequence[dict[str, Any]], tolerance: float = 0.01,
+                      steady_only: bool = False) -> list[str]:
     """In words, where the settings of :func:`budget_path` go as the budget grows: one line for
-    each setting still moving at the last step (its mean test accuracy moved by more than
-    ``tolerance``), with its means at every budget, "kept rising" or "kept falling" when every
-    step moved it that way by more than ``tolerance``, "still rising" or "still falling"
-    otherwise; then one line naming the settings that settled (moved by at most ``tolerance``
-    at the last step). Raises ``ValueError`` on a row without its means. Introduced in
-    lesson 06."""
-    moving, settled = [], []
+    each setting still moving at the last doubling (its mean test accuracy moved by more than
+    ``tolerance``) with its means at every budget: "kept rising" or "kept falling" when every
+    doubling moved it that way by more than ``tolerance``, else "moved +0.018 at the last
+    doubling"; then one line naming the settings that settled (moved by at most ``tolerance``
+    at the last doubling). With ``steady_only`` the settings that did not keep one direction are
+    counted in one line instead of listed. Raises ``ValueError`` on a row without its means.
+    Introduced in lesson 06."""
+    steady, other, settled = [], [], []
     for r in rows:
         if "test_acc" not in r or "setting" not in r or len(r["test_acc"]) < 2:
             raise ValueError("each row needs its setting and its mean test accuracy at two or "
@@ -276,15 +278,22 @@ def budget_path_lines(rows: Sequence[dict[str, Any]], tolerance: float = 0.01) -
         if abs(steps[-1]) <= tolerance:
             settled.append(_name(r["setting"]))
             continue
-        way = "rising" if steps[-1] > 0 else "falling"
         kept = all(abs(d) > tolerance and (d > 0) == (steps[-1] > 0) for d in steps)
         budgets = ", ".join(f"{m:g}x" for m in r.get("multiples", range(1, len(acc) + 1)))
-        moving.append(f"{_name(r['setting'])}: {'kept' if kept else 'still'} {way} "
-                      f"({' -> '.join(f'{a:.3f}' for a in acc)} at {budgets} the budget, "
-                      f"{r.get('seeds', '?')} seeds)")
-    tail = (f"settled at the last step (moved by at most {tolerance:g}): "
+        where = (f"({', '.join(f'{a:.3f}' for a in acc)} at {budgets} the budget, "
+                 f"{r.get('seeds', '?')} seeds)")
+        if kept:
+            steady.append(f"{_name(r['setting'])} kept "
+                          f"{'rising' if steps[-1] > 0 else 'falling'} {where}")
+        else:
+            other.append(f"{_name(r['setting'])} moved {steps[-1]:+.3f} at the last doubling "
+                         f"{where}")
+    if steady_only and other:
+        other = [f"{len(other)} other setting{'s' * (len(other) > 1)} moved by more than "
+                 f"{tolerance:g} at the last doubling, not always the same way"]
+    tail = (f"settled at the last doubling (moved by at most {tolerance:g}): "
             + ("; ".join(settled) if settled else "none"))
-    return [*moving, tail]
+    return [*steady, *other, tail]
 
 
 @validate(check=Instance((BudgetCheck,)), draws=Integer(low=100, high=10**7), seed=Seed())

@@ -240,7 +240,12 @@ def regularization_grid(profile: str | None = None) -> list[dict[str, Any]]:
 #: all 8 seeds it failed narrowly (label smoothing +0.011 [+0.000, +0.022] at n = 1000; every
 #: other setting within 0.01), so the grid trains 153600. Its check at 307200 steps (2 seeds,
 #: 4 at n = 1000) fails too: the baseline at n = 1000 +0.020 [+0.012, +0.028], dropout -0.018
-#: [-0.029, -0.008]; with so few seeds noise alone would fail it 83% of the time.
+#: [-0.029, -0.008]; with so few seeds noise alone would fail it 83% of the time. A further
+#: doubling does not settle it either: the first two seeds trained with 614400 steps
+#: (``regularization_quick_budget4.jsonl``) move by up to 0.030 from 307200; at n = 1000 four of
+#: the six settings moved by at most 0.008, while at n = 250 label smoothing (0.316, 0.299, 0.270
+#: at 153600, 307200, 614400) and the confidence penalty (0.309, 0.283, 0.264) kept falling on
+#: both seeds. So this grid has no budget within CPU reach at which every setting settles.
 REG_STEPS: tuple[int, int] = (153600, 153600)
 
 
