@@ -845,6 +845,9 @@ def _verdict_examples() -> dict[str, Example]:
                                                  check=lambda s: "passed" in s),
         "ablation.budget.budget_check": E(sc, br.SC2, tolerance=0.01, verdicts=None,
                                           check=lambda c: c.passed),
+        "ablation.budget.at_best_validation": E(
+            [{"best_val_epoch": 2, "eval_epochs": [1, 2], "test_acc_curve": [0.1, 0.2]}],
+            check=lambda r: r[0]["test_acc"] == 0.2),
         "ablation.budget.budget_path": E([sc, br.SC2], check=lambda r: r[0]["multiples"] == [1, 2]),
         "ablation.budget.budget_path_lines": E([{"setting": {"arm": "a"}, "test_acc": [0.3, 0.3]}],
                                                0.01, check=lambda r: r[-1].endswith("arm a")),

@@ -245,7 +245,37 @@ def test_the_budget_path_in_words() -> None:
     assert lines[2] == "settled at the last doubling (moved by at most 0.01): arm b"
     assert ablation.budget_path_lines(rows, steady_only=True)[1] == (
         "1 other setting moved by more than 0.01 at the last doubling, not always the same way")
+    assert ablation.budget_path_lines(rows[1:], steady_only=True)[0].startswith(
+        "1 setting moved by more than 0.01")
     assert ablation.budget_path_lines(rows, tolerance=0.05)[-1].endswith("arm a; arm b; arm c")
     assert ablation.budget_path_lines(rows[:1], tolerance=0.0)[-1].endswith("none")
     with pytest.raises(ValueError, match="two or more budgets"):
         ablation.budget_path_lines([{"setting": {"arm": "a"}, "test_acc": [0.3]}])
+
+
+def test_at_best_validation_reads_each_net_as_early_stopping_does() -> None:
+    r = {"arm": "a", "seed": 0, "epochs": 30, "test_acc": 0.40, "best_val_epoch": 20,
+         "eval_epochs": [10, 20, 30], "test_acc_curve": [0.35, 0.45, 0.40]}
+    read = ablation.at_best_validation([r, {"arm": "b", "diverged": True, "test_acc": None}])
+    assert read[0]["test_acc"] == 0.45 and read[0]["epoch_reported"] == 20
+    assert r["test_acc"] == 0.40 and read[1]["test_acc"] is None   # input untouched
+    for bad in ({**r, "best_val_epoch": 25}, {**r, "test_acc_curve": [0.3]},
+                {k: v for k, v in r.items() if k != "eval_epochs"}):
+        with pytest.raises(ValueError, match="best validation epoch"):
+            ablation.at_best_validation([bad])
+
+
+def test_the_stored_early_stopping_arm_is_the_baseline_read_at_its_best_epoch() -> None:
+    # in the stored grid, early stopping is the baseline's own run read at its best validation
+    # epoch: re-reading the baseline's stored curve must give the same test accuracy
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "results" / "regularization_quick.jsonl"
+    records = ablation.load_stored(path).records
+    if not records:
+        pytest.skip("no stored regularisation grid")
+    base = {(r["n_train"], r["seed"]): r for r in records if r["arm"] == "baseline"}
+    stopped = [r for r in records if r["arm"] == "early stopping"]
+    read = ablation.at_best_validation([base[(r["n_train"], r["seed"])] for r in stopped])
+    assert len(stopped) == 16
+    assert [x["test_acc"] for x in read] == [r["test_acc"] for r in stopped]

@@ -36,8 +36,8 @@ from ..validation import Dict, Flag, Function, Instance, Integer, Items, Real, S
 from .configs import DEFAULTS
 from .summaries import _RECORDS, _value
 
-__all__ = ["BudgetCheck", "budget_check", "budget_configs", "budget_path", "budget_path_lines",
-           "chance_of_failing_on_noise", "format_budget_check"]
+__all__ = ["BudgetCheck", "at_best_validation", "budget_check", "budget_configs", "budget_path",
+           "budget_path_lines", "chance_of_failing_on_noise", "format_budget_check"]
 
 #: Config fields that do not define a setting of the check: the seed (averaged over) and the
 #: budget (compared).
@@ -253,6 +253,32 @@ def budget_path(runs: Sequence[Sequence[dict[str, Any]]]) -> list[dict[str, Any]
     return rows
 
 
+@validate(records=_RECORDS)
+def at_best_validation(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records read as early stopping reads them: each record's ``test_acc`` replaced by its
+    test accuracy at its ``best_val_epoch`` (the evaluation with the highest validation
+    accuracy, ties to the lower validation loss, which training records for every net), taken
+    from its stored ``test_acc_curve``; ``epoch_reported`` becomes that epoch. A control for the
+    budget check that needs no training: does a setting still move with the budget when every
+    net is read at its best validation epoch? Diverged records are returned unchanged. Raises
+    ``ValueError`` for a record without its curve or whose best epoch is not among its
+    ``eval_epochs``. Introduced in lesson 06."""
+    out = []
+    for i, r in enumerate(records):
+        if r.get("diverged") is True:
+            out.append(dict(r))
+            continue
+        epochs, curve, best = r.get("eval_epochs"), r.get("test_acc_curve"), \
+            r.get("best_val_epoch")
+        if not isinstance(epochs, list) or not isinstance(curve, list) \
+                or len(epochs) != len(curve) or best not in epochs:
+            raise ValueError(f"records[{i}] has no test accuracy at its best validation epoch "
+                             "(it needs eval_epochs, test_acc_curve of the same length and "
+                             "best_val_epoch among the eval_epochs)")
+        out.append({**r, "test_acc": curve[epochs.index(best)], "epoch_reported": best})
+    return out
+
+
 def _name(setting: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v}" for k, v in setting.items())
 
@@ -289,7 +315,8 @@ def budget_path_lines(rows: Sequence[dict[str, Any]], tolerance: float = 0.01,
             other.append(f"{_name(r['setting'])} moved {steps[-1]:+.3f} at the last doubling "
                          f"{where}")
     if steady_only and other:
-        other = [f"{len(other)} other setting{'s' * (len(other) > 1)} moved by more than "
+        other = [f"{len(other)}{' other' * bool(steady)} setting{'s' * (len(other) > 1)} "
+                 f"moved by more than "
                  f"{tolerance:g} at the last doubling, not always the same way"]
     tail = (f"settled at the last doubling (moved by at most {tolerance:g}): "
             + ("; ".join(settled) if settled else "none"))
