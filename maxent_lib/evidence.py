@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,7 @@ from .claims import (
     regularization_families,
     shortcut_families,
 )
+from .regularization import BEST_EPOCH_CLAIMS, read_at_best_epoch
 from .runtime import by_profile
 from .stats import FAMILY_VERDICTS, t_interval
 from .store.provenance import StoredResults, load_stored
@@ -111,8 +112,11 @@ class GridEvidence:
     """One stored grid of one profile: its records (``stored``; None when the file does not
     exist), the same grid trained with twice the epochs (``budget``; None when absent), the
     budget check (``check``; None when it could not be made) and, when the longer runs are a
-    sample of the grid, which (``sample``, e.g. "depth 2, 8, 32; seed 0, 1").
-    Introduced in lesson 07."""
+    sample of the grid, which (``sample``, e.g. "depth 2, 8, 32; seed 0, 1"). ``reading``: how
+    the nets are read (:data:`maxent_lib.regularization.READINGS`); a regularisation grid read
+    at its last epoch carries the same runs read at each net's best validation epoch as
+    ``best_epoch`` (its records and budget records so read, its check on the claims of
+    :data:`~maxent_lib.regularization.BEST_EPOCH_CLAIMS` only). Introduced in lesson 07."""
 
     grid: str
     profile: str
@@ -120,6 +124,28 @@ class GridEvidence:
     budget: StoredResults | None
     check: BudgetCheck | None
     sample: str = ""
+    reading: str = "last epoch"
+    best_epoch: GridEvidence | None = None
+
+    @property
+    def claims(self) -> tuple[str, ...]:
+        """The claims this reading of the grid can judge."""
+        return GRID_CLAIMS[self.grid] if self.reading == "last epoch" else BEST_EPOCH_CLAIMS
+
+    @property
+    def label(self) -> str:
+        """E.g. "regularization grid read at the best validation epoch"."""
+        return f"{self.grid} grid" + ("" if self.reading == "last epoch" else
+                                      f" read at the {self.reading}")
+
+    @validate(claim_key=Text(empty=False))
+    def judging(self, claim_key: str) -> GridEvidence | None:
+        """The reading that gives this claim its verdict: this one when it gives a verdict and
+        judges the claim, else its best-epoch reading when that does; None otherwise."""
+        for ev in (self, self.best_epoch):
+            if ev is not None and ev.gives_verdict and claim_key in ev.claims:
+                return ev
+        return None
 
     @property
     def gives_verdict(self) -> bool:
@@ -143,6 +169,8 @@ class GridEvidence:
         if self.check is None:
             return "no verdict: no model of the budget file pairs with the grid"
         scope = f" on a sample ({self.sample})" if self.sample else " on the whole grid"
+        if self.reading != "last epoch":
+            scope += f", read at the {self.reading}"
         if not self.check.passed:
             changed = [f"{c}: {a} -> {b}" for c, (a, b) in self.check.verdicts.items() if a != b]
             items = [f"{item} {'passes' if ok else 'fails'}"
@@ -185,21 +213,40 @@ def _sample(records: list[dict[str, Any]], longer: list[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
+def _accuracy_verdicts(records: list[dict[str, Any]]) -> dict[str, str]:
+    return {k: v for k, v in grid_verdicts("regularization", records).items()
+            if k.split(" ", 1)[0] in BEST_EPOCH_CLAIMS}
+
+
+def _evidence(grid: str, profile: str, stored: StoredResults | None,
+              longer: StoredResults | None, reading: str) -> GridEvidence:
+    best = reading != "last epoch"
+    check, sample = None, ""
+    if stored and stored.current and longer and longer.current:
+        if best:
+            stored = replace(stored, records=read_at_best_epoch(stored.records))
+            longer = replace(longer, records=read_at_best_epoch(longer.records))
+        try:
+            check = budget_check(stored.records, longer.records,
+                                 verdicts=_accuracy_verdicts if best else
+                                 (lambda r: grid_verdicts(grid, r)),
+                                 item_key=GRID_ITEMS[grid][0], shared=GRID_ITEMS[grid][1])
+        except ValueError:
+            check = None
+        sample = _sample(stored.records, longer.records)
+    return GridEvidence(grid, profile, stored, longer, check, sample, reading)
+
+
 def _one_grid(folder: Path, grid: str, profile: str) -> GridEvidence:
     path = folder / f"{grid}_{profile}.jsonl"
     stored = load_stored(path) if path.exists() else None
     longer_path = folder / f"{grid}_{profile}_budget.jsonl"
     longer = load_stored(longer_path) if longer_path.exists() else None
-    check, sample = None, ""
-    if stored and stored.current and longer and longer.current:
-        try:
-            check = budget_check(stored.records, longer.records,
-                                 verdicts=lambda r: grid_verdicts(grid, r),
-                                 item_key=GRID_ITEMS[grid][0], shared=GRID_ITEMS[grid][1])
-        except ValueError:
-            check = None
-        sample = _sample(stored.records, longer.records)
-    return GridEvidence(grid, profile, stored, longer, check, sample)
+    ev = _evidence(grid, profile, stored, longer, "last epoch")
+    if grid == "regularization":
+        ev = replace(ev, best_epoch=_evidence(grid, profile, stored, longer,
+                                              "best validation epoch"))
+    return ev
 
 
 @validate(results_dir=PathArg())
@@ -228,6 +275,11 @@ def profile_families(evidence: Sequence[GridEvidence]) -> dict[str, list[Family]
         if ev.gives_verdict:
             out.setdefault(ev.profile, []).extend(
                 grid_families(ev.grid, ev.stored.records, ev.profile))
+        elif ev.best_epoch is not None and ev.best_epoch.gives_verdict:
+            best = ev.best_epoch
+            out.setdefault(ev.profile, []).extend(
+                f for f in grid_families(ev.grid, best.stored.records, ev.profile)
+                if f.claim.key in best.claims)
     return out
 
 
@@ -240,6 +292,8 @@ def _notes(ev: GridEvidence) -> dict[tuple[str, str], str]:
     for name, values, default, words in filters:
         seen = filter_sensitivity(build, ev.stored.records, ev.profile, name, list(values))
         for key, text in sensitivity_notes(seen, words, default).items():
+            if key[0] not in ev.claims:
+                continue
             rest = text.split(" depends ", 1)[1]
             out[key] = f"{out[key]}; and {rest}" if key in out else text
     return out
@@ -256,8 +310,10 @@ def profile_notes(evidence: Sequence[GridEvidence]) -> dict[str, dict[tuple[str,
     that give a verdict are read. Introduced in lesson 07."""
     out: dict[str, dict[tuple[str, str], str]] = {p: {} for p in PROFILE_NAMES}
     for ev in evidence:
-        if ev.gives_verdict:
-            out.setdefault(ev.profile, {}).update(_notes(ev))
+        for reading in (ev, ev.best_epoch):
+            if reading is not None and reading.gives_verdict:
+                out.setdefault(ev.profile, {}).update(_notes(reading))
+                break
     return out
 
 
@@ -290,7 +346,7 @@ def _cell(row: dict[str, str], claim: str, profile: str, grids: dict[tuple[str, 
     text = row["verdict"]
     for grid, keys in GRID_CLAIMS.items():
         if claim in keys and (grid, profile) in grids:
-            ev = grids[grid, profile]
+            ev = grids[grid, profile].judging(claim) or grids[grid, profile]
             if not ev.gives_verdict:
                 return ev.brief
             if row["evidence"] != "-" and not text.startswith("by construction"):
@@ -373,11 +429,19 @@ def argument_findings(checks: Sequence[Check], c0: Family | None,
              "through sentence 5.",
              f"5. The test (lessons 04-06): C0 on {c0_text}."]
     for p in PROFILE_NAMES:
-        missing = [f"the {ev.grid} grid: {ev.brief}" for ev in evidence
+        missing = [f"the {ev.label}: {ev.brief}" + _best_words(ev) for ev in evidence
                    if ev.profile == p and not ev.gives_verdict]
         lines.append(f"   C5-C10, {p} profile: {_tally(families.get(p, []))}"
                      + (f"; {'; '.join(missing)}" if missing else "") + ".")
     return lines
+
+
+def _best_words(ev: GridEvidence) -> str:
+    """For a grid without a verdict whose best-epoch reading gives one, which claims it judges."""
+    best = ev.best_epoch
+    if best is None or not best.gives_verdict:
+        return ""
+    return f" ({', '.join(best.claims)} judged at the {best.reading}: its budget check passed)"
 
 
 def _grid_items(grid: str, profile: str) -> dict[str, tuple[str, ...]]:

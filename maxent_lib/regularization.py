@@ -44,9 +44,14 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from .ablation.budget import BudgetCheck, budget_check, chance_of_failing_on_noise
+from .ablation.budget import (
+    BudgetCheck,
+    at_best_validation,
+    budget_check,
+    chance_of_failing_on_noise,
+)
 from .ablation.summaries import TRAINED_AT, did_not_train, paired_effects
-from .claims import Family
+from .claims import PAPER_CLAIMS, Family, regularization_families
 from .stats import t_interval
 from .store.provenance import StoredResults
 from .tables import format_table
@@ -65,17 +70,28 @@ from .validation import (
 )
 from .verdicts import GRID_ITEMS, found_sentences, grid_verdicts
 
-__all__ = ["FOUND_CLAIMS", "MNIST1D_REFERENCES", "GridState", "claim_table", "fc_gap_rows",
-           "failed_check_lines", "found_lines", "grid_state", "paired_rows",
+__all__ = ["BEST_EPOCH_CLAIMS", "FOUND_CLAIMS", "MNIST1D_REFERENCES", "READINGS", "GridState",
+           "claim_table", "fc_gap_rows", "failed_check_lines", "found_lines", "grid_state",
+           "paired_rows", "read_at_best_epoch",
            "penalty_optimum_entropy",
            "reliability_bins", "retrain", "smoothed_target_entropy",
-           "split_log_probs", "training_health", "verdict_summary"]
+           "split_log_probs", "state_families", "training_health", "verdict_summary"]
 
 #: Published MNIST-1D test accuracies (Greydanus 2020), trained on all 4000 training examples.
 MNIST1D_REFERENCES: dict[str, float] = {"logistic": 0.32, "MLP": 0.68, "CNN": 0.94}
 
 #: The claims of lesson 06's "What we found" cell (C8b, by construction, is added as such).
 FOUND_CLAIMS: tuple[str, ...] = ("C7", "C7c", "C8", "C9", "C10")
+
+#: How a grid's nets are read: at the end of training (their stored metrics), or at each net's
+#: best validation epoch (:func:`read_at_best_epoch`).
+READINGS: tuple[str, ...] = ("last epoch", "best validation epoch")
+
+#: The regularisation grid's claims on test accuracy: the only metric a net stores at every
+#: evaluation, so the only claims that can be judged at each net's best validation epoch
+#: without training again (C7c, C8 and C9 read metrics stored at the last epoch only).
+BEST_EPOCH_CLAIMS: tuple[str, ...] = tuple(
+    c.key for c in PAPER_CLAIMS if c.lesson == "06" and c.metric == "test_acc")
 
 _RECORDS = Items(Dict(required=("arm", "n_train", "seed")), min_len=1)
 _FAMILIES = Items(Instance((Family,)))
@@ -148,7 +164,8 @@ class GridState:
     whether it is ``current`` and ``why`` (or why not), its budget check (``check``, None when
     it could not be run) and the seeds per setting that check compared, whether it is
     ``judged`` (current and the budget check passed) and, when not, the ``reason`` no verdict
-    is drawn. Introduced in lesson 06."""
+    is drawn; ``reading``: how its nets are read (one of :data:`READINGS`). Introduced in
+    lesson 06."""
 
     name: str
     records: list[dict[str, Any]]
@@ -158,6 +175,7 @@ class GridState:
     budget_seeds: int | None
     judged: bool
     reason: str
+    reading: str = "last epoch"
 
     @validate()
     def line(self) -> str:
@@ -170,18 +188,44 @@ class GridState:
         return head + f"; no verdict: {self.reason}"
 
 
+@validate(records=Items(Dict(required=("arm",))))
+def read_at_best_epoch(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A regularisation grid's records read at each net's best validation epoch
+    (:func:`maxent_lib.ablation.at_best_validation`: ``test_acc`` from the stored curve), the
+    early-stopping arm left out: read this way it *is* the baseline (the same nets, read at the
+    same epoch; lesson 06 checks it net by net). Only ``test_acc`` changes, so only the claims
+    of :data:`BEST_EPOCH_CLAIMS` may be judged from the result. Introduced in lesson 06."""
+    return [r for r in at_best_validation(records) if r["arm"] != "early stopping"]
+
+
+def _accuracy_verdicts(records: list[dict[str, Any]]) -> dict[str, str]:
+    return {k: v for k, v in grid_verdicts("regularization", records).items()
+            if k.split(" ", 1)[0] in BEST_EPOCH_CLAIMS}
+
+
 @validate(stored=Instance((StoredResults,)), budget=Instance((StoredResults,), optional=True),
-          grid=Choice(("regularization", "shortcut")))
+          grid=Choice(("regularization", "shortcut")), reading=Choice(READINGS))
 def grid_state(stored: StoredResults, budget: StoredResults | None, *,
-               grid: str = "regularization") -> GridState:
+               grid: str = "regularization", reading: str = "last epoch") -> GridState:
     """Whether the stored grid ``stored`` may give verdicts: it must be current, and its budget
     file ``budget`` (the same configs, or their first seeds, trained with twice the epochs) must
     be current and pass :func:`maxent_lib.ablation.budget_check` with the verdicts of
     :func:`maxent_lib.verdicts.grid_verdicts` (no setting's mean test accuracy moves by more
-    than 0.01, no verdict changes). Never raises on a missing, stale or unfinished file: the
-    state says why no verdict is drawn. Introduced in lesson 06."""
+    than 0.01, no verdict changes). With ``reading="best validation epoch"`` (the
+    regularisation grid only) both files are read by :func:`read_at_best_epoch` and only the
+    verdicts of :data:`BEST_EPOCH_CLAIMS` are compared: the state's records are the records so
+    read, and its verdicts are those claims' only. Never raises on a missing, stale or
+    unfinished file: the state says why no verdict is drawn. Introduced in lesson 06."""
+    best = reading == "best validation epoch"
+    if best and grid != "regularization":
+        raise ValueError("reading='best validation epoch' is for the regularisation grid; the "
+                         "shortcut grid reads every net at its best validation epoch already")
     name, records = stored.path.name, list(stored.records)
+    if best:
+        name += " read at the best validation epoch"
     check, seeds, reason = None, None, ""
+    if best and records and stored.current:
+        records = read_at_best_epoch(records)
     if not records:
         reason = "no results in the file yet"
     elif not stored.current:
@@ -191,9 +235,11 @@ def grid_state(stored: StoredResults, budget: StoredResults | None, *,
     elif not budget.current:
         reason = f"its budget file is not current ({budget.why})"
     else:
+        longer = read_at_best_epoch(budget.records) if best else budget.records
         try:
-            check = budget_check(records, budget.records,
-                                 verdicts=lambda r: grid_verdicts(grid, r),
+            check = budget_check(records, longer,
+                                 verdicts=_accuracy_verdicts if best else
+                                 (lambda r: grid_verdicts(grid, r)),
                                  item_key=GRID_ITEMS[grid][0], shared=GRID_ITEMS[grid][1])
         except ValueError as exc:
             reason = f"its budget check could not be made ({exc})"
@@ -202,7 +248,19 @@ def grid_state(stored: StoredResults, budget: StoredResults | None, *,
             if not check.passed:
                 reason = f"it failed the budget check ({check.summary()})"
     return GridState(name, records, stored.current, stored.why, check, seeds,
-                     check is not None and check.passed and stored.current, reason)
+                     check is not None and check.passed and stored.current, reason, reading)
+
+
+@validate(state=Instance((GridState,)), source=Text())
+def state_families(state: GridState, source: str) -> list[Family]:
+    """The claims' families (:func:`maxent_lib.claims.regularization_families`) of a
+    regularisation grid's state: every claim of the grid when its nets are read at the last
+    epoch, only those of :data:`BEST_EPOCH_CLAIMS` when read at the best validation epoch;
+    none when the state holds no records. Introduced in lesson 06."""
+    if not state.records:
+        return []
+    return [f for f in regularization_families(state.records, source)
+            if state.reading == "last epoch" or f.claim.key in BEST_EPOCH_CLAIMS]
 
 
 def _interval(effect: float, lo: float, hi: float, digits: int = 3) -> str:

@@ -912,6 +912,8 @@ def _verdict_examples() -> dict[str, Example]:
         # ---- lesson 07's evidence
         "evidence.gather_grids": E(EMPTY, check=lambda r: len(r) == 4
                                    and all(ev.stored is None for ev in r)),
+        "evidence.GridEvidence.judging": F(lambda: ((br.evidence()[0], "C5"), {}),
+                                           check=lambda r: r is br.evidence()[0]),
         "evidence.profile_families": F(lambda: ((br.evidence(),), {}),
                                        check=lambda r: len(r["quick"]) == 4),
         "evidence.profile_notes": F(lambda: ((br.evidence(),), {}),
@@ -1054,6 +1056,14 @@ def _lesson_examples() -> dict[str, Example]:
         "regularization.grid_state": E(br.stored(br.REG, "regularization_quick.jsonl"),
                                        br.stored(br.REG2, "regularization_quick_budget.jsonl"),
                                        grid="regularization", check=lambda s: s.judged),
+        "regularization.read_at_best_epoch": E(
+            [{"arm": "baseline", "best_val_epoch": 2, "eval_epochs": [1, 2],
+              "test_acc_curve": [0.1, 0.2]},
+             {"arm": "early stopping", "best_val_epoch": 1, "eval_epochs": [1],
+              "test_acc_curve": [0.3]}],
+            check=lambda r: [x["test_acc"] for x in r] == [0.2]),
+        "regularization.state_families": F(lambda: ((br.reg_state(), "quick"), {}),
+                                           check=lambda r: len(r) > 0),
         "regularization.claim_table": F(lambda: ((br.reg_families(), "C7"),
                                                  {"judged": True, "reason": ""}),
                                         check=lambda s: s.startswith("| regulariser")),

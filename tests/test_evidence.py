@@ -235,3 +235,56 @@ def test_verdict_map_draws_every_cell_and_its_legend():
     with pytest.raises(ValueError, match="keys must be"):
         plots.verdict_map(ax, {("rnn", "C5"): "supported"}, ["mlp"], ["C5"])
     plt.close(fig)
+
+
+def _regularization(late: float, epochs: int = 10, shift: float = 0.0) -> list[dict]:
+    """Regularisation-grid records whose nets peak at their first evaluation: dropout gains
+    0.05 there; read at the last epoch every net has lost ``late`` (the early-stopping arm is
+    the baseline read at its best epoch)."""
+    rng = np.random.default_rng(1)
+    out = []
+    for n_train in (250, 1000):
+        for seed in range(4):
+            for arm in ("baseline", "dropout 0.3"):
+                best = 0.5 + 0.05 * (arm == "dropout 0.3") + shift + rng.normal(0, 0.002)
+                rec = {"arm": arm, "n_train": n_train, "seed": seed, "epochs": epochs,
+                       "n_classes": 10, "train_acc": 1.0, "eval_epochs": [1, 2],
+                       "test_acc_curve": [best, best - late], "best_val_epoch": 1,
+                       "test_acc": best - late, "gen_gap": 1.0 - best + late,
+                       "test_loss_calibrated": 1.0, "test_entropy": 0.5}
+                out.append(rec)
+                if arm == "baseline":
+                    out.append({**rec, "arm": "early stopping", "test_acc": best})
+    return out
+
+
+def test_a_regularisation_grid_can_judge_its_accuracy_claims_at_the_best_epoch(folder):
+    # read at the last epoch the longer runs lose 0.03 more: the grid fails its check; read at
+    # the best validation epoch nothing moves: C7 and C10 are judged that way, C7c is not
+    _store(folder / "regularization_quick.jsonl", _regularization(late=0.0))
+    _store(folder / "regularization_quick_budget.jsonl", _regularization(late=0.03, epochs=20))
+    ev = {(e.grid, e.profile): e for e in evidence.gather_grids(folder)}
+    reg = ev["regularization", "quick"]
+    assert not reg.gives_verdict and reg.best_epoch.gives_verdict
+    assert reg.best_epoch.claims == ("C7", "C10") and reg.judging("C7") is reg.best_epoch
+    assert reg.judging("C7c") is None and ev["shortcut", "quick"].best_epoch is None
+    assert "read at the best validation epoch" in reg.best_epoch.status
+    assert {r["arm"] for r in reg.best_epoch.stored.records} == {"baseline", "dropout 0.3"}
+    fams = evidence.profile_families(list(ev.values()))
+    assert {(f.claim.key, f.item) for f in fams["quick"] if f.claim.key.startswith("C7")
+            or f.claim.key == "C10"} == {("C7", "dropout 0.3"), ("C10", "dropout 0.3")}
+    rows = {r["claim"]: r for r in evidence.two_profile_table(list(ev.values()), fams, None,
+                                                              "quick")}
+    assert "dropout 0.3: supported" in rows["C7"]["quick"]
+    assert "read at the best validation epoch]" in rows["C7"]["quick"]
+    assert rows["C7c"]["quick"].startswith("no verdict: budget check FAILED")
+    cells = evidence.verdict_cells(fams["quick"], {}, list(ev.values()))
+    assert cells["dropout 0.3", "C7"] == "supported" and cells["dropout 0.3", "C9"] == \
+        "no verdict" and cells["early stopping", "C7"] == "no verdict"
+    lines = evidence.argument_findings([], None, fams, list(ev.values()))
+    assert any("C7, C10 judged at the best validation epoch" in line for line in lines)
+    # a drift of the best epoch itself: neither reading gives a verdict
+    _store(folder / "regularization_quick_budget.jsonl",
+           _regularization(late=0.0, epochs=20, shift=0.03))
+    reg = next(e for e in evidence.gather_grids(folder) if e.grid == "regularization")
+    assert not reg.gives_verdict and not reg.best_epoch.gives_verdict

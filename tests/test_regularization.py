@@ -139,6 +139,50 @@ def test_grid_state_says_why_no_verdict_is_drawn(case, words) -> None:
     assert not state.judged and words in state.reason and "no verdict" in state.line()
 
 
+def _with_curves(records: list[dict], late: float = 0.0) -> list[dict]:
+    """Records with a stored test-accuracy curve: best at the first of two evaluations, the
+    last one ``late`` below it (``test_acc`` is the last); the early-stopping arm is the
+    baseline read at its best epoch."""
+    out = []
+    for r in records:
+        best = r["test_acc"]
+        out.append({**r, "eval_epochs": [1, 2], "test_acc_curve": [best, best - late],
+                    "best_val_epoch": 1, "test_acc": best - late})
+        if r["arm"] == "baseline":
+            out.append({**out[-1], "arm": "early stopping", "test_acc": best})
+    return out
+
+
+def test_grid_state_can_read_every_net_at_its_best_validation_epoch() -> None:
+    recs = _with_curves(_records())
+    # the longer runs drift after their best epoch: read at the last epoch they move by 0.03
+    longer = _with_curves([{**r, "epochs": 20} for r in _records() if r["seed"] < 4], late=0.03)
+    assert not regularization.grid_state(_stored(recs), _stored(longer, name="b.jsonl")).judged
+    state = regularization.grid_state(_stored(recs), _stored(longer, name="b.jsonl"),
+                                      reading="best validation epoch")
+    assert state.judged and "read at the best validation epoch" in state.line()
+    assert {r["arm"] for r in state.records} == set(ARMS)        # early stopping is the reading
+    assert {c.split(" ", 1)[0] for c in state.check.verdicts} == set(
+        regularization.BEST_EPOCH_CLAIMS) == {"C7", "C10"}
+    # a drift of the best epoch itself still fails the check
+    moved = _with_curves([{**r, "epochs": 20, "test_acc": r["test_acc"] + 0.03}
+                          for r in _records() if r["seed"] < 4])
+    failed = regularization.grid_state(_stored(recs), _stored(moved, name="b.jsonl"),
+                                       reading="best validation epoch")
+    assert not failed.judged and "failed the budget check" in failed.reason
+    assert {f.claim.key for f in regularization.state_families(state, "quick")} == {"C7", "C10"}
+    last = regularization.grid_state(_stored(recs), None)
+    assert {f.claim.key for f in regularization.state_families(last, "quick")} == {
+        "C7", "C7c", "C8", "C8b", "C9", "C10"}
+    assert regularization.state_families(
+        regularization.grid_state(_stored([], current=False), None), "quick") == []
+    with pytest.raises(ValueError, match="regularisation grid"):
+        regularization.grid_state(_stored(recs), None, grid="shortcut",
+                                  reading="best validation epoch")
+    with pytest.raises(ValueError, match="reading"):
+        regularization.grid_state(_stored(recs), None, reading="middle")
+
+
 def test_grid_state_refuses_what_is_not_a_stored_result() -> None:
     with pytest.raises(TypeError, match="stored"):
         regularization.grid_state(_records(), None)
