@@ -16,7 +16,9 @@ name and ``current`` or ``stale`` (and why). ``budget`` compares a stored grid w
 grid trained with twice the epochs (``ablate ... --budget 2 --out NAME_budget.jsonl``), prints
 the budget check (:mod:`maxent_lib.ablation.budget`) and stores it as ``NAME_budget_check.json``
 beside the grid; ``budget --second`` checks the next doubling the same way (``NAME_budget.jsonl``
-against ``ablate ... --budget 4 --out NAME_budget4.jsonl``) and stores ``NAME_budget4_check.json``.
+against ``ablate ... --budget 4 --out NAME_budget4.jsonl``) and stores ``NAME_budget4_check.json``;
+``budget --best-epoch`` (regularisation grid) reads every net at its best validation epoch
+(:func:`maxent_lib.regularization.read_at_best_epoch`) and stores ``NAME_budget_best_check.json``.
 ``merge`` joins results files made in parallel (e.g. ``ablate ... --where n_train=250`` and
 ``--where n_train=1000`` into two files, or on two machines) into one new file, with their
 provenance (:func:`maxent_lib.store.provenance.merge_stored`).
@@ -93,6 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--second", action="store_true",
                    help="check the second doubling instead: NAME_budget.jsonl against "
                         "NAME_budget4.jsonl (made with --budget 4)")
+    b.add_argument("--best-epoch", action="store_true",
+                   help="read every net at its best validation epoch (the regularisation grid: "
+                        "its claims on test accuracy, C7 and C10); stores NAME_budget_best_"
+                        "check.json (with --second, NAME_budget4_best_check.json)")
     m = sub.add_parser("merge", help="join results files made in parallel into a new file")
     m.add_argument("--out", required=True, help="the new results file")
     m.add_argument("inputs", nargs="+", help="current results files of the same code")
@@ -187,6 +193,7 @@ def _budget(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from . import verdicts
+    from .regularization import grid_state
     from .store.provenance import load_stored
 
     if args.grid not in ("shortcut", "regularization") or args.profile not in PROFILES:
@@ -199,13 +206,24 @@ def _budget(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     for s in (stored, twice):
         if not s.current:
             parser.error(f"{s.path} is {s.status} ({s.why}); make it with the current code")
-    key, shared = verdicts.GRID_ITEMS[args.grid]
-    check = ablation.budget_check(stored.records, twice.records,
-                                  verdicts=lambda r: verdicts.grid_verdicts(args.grid, r),
-                                  item_key=key, shared=shared)
+    if args.best_epoch:
+        if args.grid != "regularization":
+            parser.error("--best-epoch is for the regularisation grid (the shortcut grid reads "
+                         "every net at its best validation epoch already)")
+        state = grid_state(stored, twice, reading="best validation epoch")
+        if state.check is None:
+            parser.error(f"no budget check read at the best validation epoch: {state.reason}")
+        check = state.check
+    else:
+        key, shared = verdicts.GRID_ITEMS[args.grid]
+        check = ablation.budget_check(stored.records, twice.records,
+                                      verdicts=lambda r: verdicts.grid_verdicts(args.grid, r),
+                                      item_key=key, shared=shared)
     print(ablation.format_budget_check(check))
-    out = grid.with_name(grid.stem + ("4" if args.second else "_budget") + "_check.json")
-    out.write_text(json.dumps({"grid": grid.name, "longer": longer.name, "passed": check.passed,
+    out = grid.with_name(grid.stem + ("4" if args.second else "_budget")
+                         + ("_best" if args.best_epoch else "") + "_check.json")
+    name = grid.name + (" read at the best validation epoch" if args.best_epoch else "")
+    out.write_text(json.dumps({"grid": name, "longer": longer.name, "passed": check.passed,
                                "tolerance": check.tolerance, "max_move": check.max_move,
                                "summary": check.summary(), "rows": check.rows,
                                "verdicts": check.verdicts, "items": check.items,

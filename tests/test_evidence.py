@@ -288,3 +288,23 @@ def test_a_regularisation_grid_can_judge_its_accuracy_claims_at_the_best_epoch(f
            _regularization(late=0.0, epochs=20, shift=0.03))
     reg = next(e for e in evidence.gather_grids(folder) if e.grid == "regularization")
     assert not reg.gives_verdict and not reg.best_epoch.gives_verdict
+
+
+def test_cli_budget_reads_the_regularisation_grid_at_the_best_epoch(folder, capsys):
+    from maxent_lib.__main__ import main
+
+    _store(folder / "regularization_quick.jsonl", _regularization(late=0.0))
+    _store(folder / "regularization_quick_budget.jsonl", _regularization(late=0.03, epochs=20))
+    assert main(["budget", "--grid", "regularization", "--profile", "quick", "--best-epoch",
+                 "--dir", str(folder)]) == 0
+    out = json.loads((folder / "regularization_quick_budget_best_check.json").read_text())
+    assert out["passed"] and out["grid"].endswith("read at the best validation epoch")
+    assert set(out["verdicts"]) == {"C7 dropout 0.3", "C10 dropout 0.3"}
+    assert "budget check passed" in capsys.readouterr().out
+    assert main(["budget", "--grid", "regularization", "--profile", "quick",
+                 "--dir", str(folder)]) == 0      # read at the last epoch it fails
+    assert not json.loads((folder / "regularization_quick_budget_check.json").read_text())[
+        "passed"]
+    with pytest.raises(SystemExit):
+        main(["budget", "--grid", "shortcut", "--profile", "quick", "--best-epoch",
+              "--dir", str(folder)])
