@@ -348,8 +348,9 @@ def found_lines(families: Sequence[Family], state: GridState,
 @validate(state=Instance((GridState,)))
 def failed_check_lines(state: GridState) -> list[str]:
     """A failed budget check in words, for a lesson's summary: which setting moved and by how
-    much against the tolerance, how many verdicts changed, which items pass on their own, and
-    how often noise alone would fail a check of these seeds
+    much against the tolerance, which verdicts changed, which items pass on their own (with
+    their verdicts, the same at both budgets) and, when a setting moved too far, how often noise
+    alone would fail a check of these seeds
     (:func:`maxent_lib.ablation.chance_of_failing_on_noise`). Raises ``ValueError`` when the
     grid has no failed check. Introduced in lesson 06."""
     check = state.check
@@ -371,13 +372,19 @@ def failed_check_lines(state: GridState) -> list[str]:
     out = [first]
     passing = [item for item, ok in check.items.items() if ok]
     failing = [item for item, ok in check.items.items() if not ok]
+    if changed:
+        out.append("Verdicts that changed with twice the steps: " + "; ".join(
+            f"{c} ({a} -> {b})" for c, (a, b) in check.verdicts.items() if a != b) + ".")
     if passing:
+        kept = [f"{c} {a}" for c, (a, b) in check.verdicts.items()
+                if a == b and c.split(" ", 1)[-1] in passing]
         out.append(f"On their own (each with the baseline), the part{'s' * (len(passing) > 1)} "
-                   f"for {', '.join(passing)} pass{'es' * (len(passing) == 1)}; "
-                   + (f"the part{'s' * (len(failing) > 1)} for {', '.join(failing)} "
-                      f"do{'es' * (len(failing) == 1)} not." if failing else "."))
+                   f"for {', '.join(passing)} pass{'es' * (len(passing) == 1)}"
+                   + (f" (the same verdicts at both budgets: {', '.join(kept)})" if kept else "")
+                   + "; " + (f"the part{'s' * (len(failing) > 1)} for {', '.join(failing)} "
+                             f"do{'es' * (len(failing) == 1)} not." if failing else "."))
     chance = chance_of_failing_on_noise(check)
-    if not math.isnan(chance):
+    if not math.isnan(chance) and not check.accuracy_ok:
         real = [r for r in check.rows if abs(r["move"]) > check.tolerance
                 and (r["move_lo"] > 0 or r["move_hi"] < 0)]
         out.append(f"Noise alone would fail a check of these seeds about {chance:.0%} of the "

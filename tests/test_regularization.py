@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from maxent_lib import ablation, claims, regularization
+from maxent_lib.ablation.budget import BudgetCheck
 from maxent_lib.metrics import expected_calibration_error
 from maxent_lib.store.provenance import StoredResults
 
@@ -356,11 +357,25 @@ def test_a_failed_budget_check_is_told_in_words_with_its_noise() -> None:
                                "long (4 seeds per setting), its nets at n_train 250, arm "
                                "dropout 0.3 moved by +0.050")
     assert "more than the 0.01 allowed" in lines[0]
-    assert any("the parts for" in line and "dropout 0.3" not in line.split("pass;")[0]
+    assert any("the parts for" in line and "dropout 0.3" not in line.split("; the part")[0]
                for line in lines)
     assert "about 0%" in lines[-1] and "n_train 250, arm dropout 0.3 +0.050 [" in lines[-1]
     assert "has an interval that excludes zero: that setting is still changing." in lines[-1]
     passed = regularization.grid_state(_stored(recs), _stored(
         [{**r, "epochs": 20} for r in recs if r["seed"] < 2], name="b.jsonl"))
+    # settled accuracies, but a verdict tipped by the longer runs: no noise sentence, the
+    # changed verdict named, and the verdicts of the item that passes on its own
+    tipped = BudgetCheck(
+        [{"setting": {"arm": a}, "n": 8, "test_acc": 0.5, "test_acc_twice": 0.505,
+          "move": 0.005, "move_lo": -0.001, "move_hi": 0.011, "move_se": 0.002} for a in "ab"],
+        0.01, 0.005, verdicts={"C7 a": ("inconclusive", "supported"),
+                               "C7 b": ("supported", "supported")}, items={"a": False, "b": True})
+    state = regularization.GridState("g.jsonl", recs, True, "", tipped, 8, False, "failed")
+    lines = regularization.failed_check_lines(state)
+    assert "no setting moved by more than 0.01, and 1 verdict changed." in lines[0]
+    assert lines[1] == "Verdicts that changed with twice the steps: C7 a (inconclusive -> " \
+        "supported)."
+    assert "the part for b passes (the same verdicts at both budgets: C7 b supported)" in lines[2]
+    assert not any("Noise alone" in line for line in lines)
     with pytest.raises(ValueError, match="no failed budget check"):
         regularization.failed_check_lines(passed)
