@@ -191,8 +191,9 @@ class GridEvidence:
             return self.status
         changed = sum(a != b for a, b in self.check.verdicts.values())
         chance = chance_of_failing_on_noise(self.check)
-        return (f"no verdict: budget check FAILED (largest move {self.check.max_move:.3f} > "
-                f"{self.check.tolerance:g}"
+        within = "<=" if self.check.accuracy_ok else ">"
+        return (f"no verdict: budget check FAILED (largest move {self.check.max_move:.3f} "
+                f"{within} {self.check.tolerance:g}"
                 + (f"; {changed} verdict{'s' * (changed != 1)} changed" if changed else "")
                 + ("" if math.isnan(chance) else f"; noise alone fails it {chance:.0%} of the time")
                 + ")")

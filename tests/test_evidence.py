@@ -288,6 +288,21 @@ def test_a_regularisation_grid_can_judge_its_accuracy_claims_at_the_best_epoch(f
            _regularization(late=0.0, epochs=20, shift=0.03))
     reg = next(e for e in evidence.gather_grids(folder) if e.grid == "regularization")
     assert not reg.gives_verdict and not reg.best_epoch.gives_verdict
+    # settled accuracies whose verdict tips: the brief does not claim a move beyond the tolerance
+    def lower(records: list[dict], by: float) -> list[dict]:   # dropout's gain at n = 1000
+        for r in records:
+            if r["arm"] == "dropout 0.3" and r["n_train"] == 1000:
+                r["test_acc"] = r["test_acc"] - by
+                r["test_acc_curve"] = [r["test_acc_curve"][0] - by, r["test_acc_curve"][1] - by]
+        return records
+
+    _store(folder / "regularization_quick.jsonl", lower(_regularization(late=0.0), 0.031))
+    _store(folder / "regularization_quick_budget.jsonl",
+           lower(_regularization(late=0.0, epochs=20), 0.040))
+    best = next(e for e in evidence.gather_grids(folder)
+                if e.grid == "regularization").best_epoch
+    assert best.check.accuracy_ok and not best.gives_verdict
+    assert "largest move 0.009 <= 0.01; 1 verdict changed" in best.brief
 
 
 def test_cli_budget_reads_the_regularisation_grid_at_the_best_epoch(folder, capsys):
