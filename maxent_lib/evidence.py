@@ -56,7 +56,7 @@ from .claims import (
     regularization_families,
     shortcut_families,
 )
-from .regularization import BEST_EPOCH_CLAIMS, read_at_best_epoch
+from .regularization import BEST_EPOCH_CLAIMS, best_epoch_verdicts, read_at_best_epoch
 from .runtime import by_profile
 from .stats import FAMILY_VERDICTS, t_interval
 from .store.provenance import StoredResults, load_stored
@@ -214,11 +214,6 @@ def _sample(records: list[dict[str, Any]], longer: list[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
-def _accuracy_verdicts(records: list[dict[str, Any]]) -> dict[str, str]:
-    return {k: v for k, v in grid_verdicts("regularization", records).items()
-            if k.split(" ", 1)[0] in BEST_EPOCH_CLAIMS}
-
-
 def _evidence(grid: str, profile: str, stored: StoredResults | None,
               longer: StoredResults | None, reading: str) -> GridEvidence:
     best = reading != "last epoch"
@@ -229,7 +224,7 @@ def _evidence(grid: str, profile: str, stored: StoredResults | None,
             longer = replace(longer, records=read_at_best_epoch(longer.records))
         try:
             check = budget_check(stored.records, longer.records,
-                                 verdicts=_accuracy_verdicts if best else
+                                 verdicts=best_epoch_verdicts if best else
                                  (lambda r: grid_verdicts(grid, r)),
                                  item_key=GRID_ITEMS[grid][0], shared=GRID_ITEMS[grid][1])
         except ValueError:

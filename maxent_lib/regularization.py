@@ -71,10 +71,9 @@ from .validation import (
 from .verdicts import GRID_ITEMS, found_sentences, grid_verdicts
 
 __all__ = ["BEST_EPOCH_CLAIMS", "FOUND_CLAIMS", "MNIST1D_REFERENCES", "READINGS", "GridState",
-           "claim_table", "fc_gap_rows", "failed_check_lines", "found_lines", "grid_state",
-           "paired_rows", "read_at_best_epoch",
-           "penalty_optimum_entropy",
-           "reliability_bins", "retrain", "smoothed_target_entropy",
+           "best_epoch_verdicts", "claim_table", "failed_check_lines", "fc_gap_rows",
+           "found_lines", "grid_state", "paired_rows", "penalty_optimum_entropy",
+           "read_at_best_epoch", "reliability_bins", "retrain", "smoothed_target_entropy",
            "split_log_probs", "state_families", "training_health", "verdict_summary"]
 
 #: Published MNIST-1D test accuracies (Greydanus 2020), trained on all 4000 training examples.
@@ -198,7 +197,11 @@ def read_at_best_epoch(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]
     return [r for r in at_best_validation(records) if r["arm"] != "early stopping"]
 
 
-def _accuracy_verdicts(records: list[dict[str, Any]]) -> dict[str, str]:
+@validate(records=Items(Dict(), min_len=1))
+def best_epoch_verdicts(records: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """The verdicts of :data:`BEST_EPOCH_CLAIMS` only (``{"C7 dropout 0.3": "supported",
+    ...}``) of regularisation-grid records, e.g. read by :func:`read_at_best_epoch`: the
+    ``verdicts`` function of the budget check in that reading. Introduced in lesson 06."""
     return {k: v for k, v in grid_verdicts("regularization", records).items()
             if k.split(" ", 1)[0] in BEST_EPOCH_CLAIMS}
 
@@ -238,7 +241,7 @@ def grid_state(stored: StoredResults, budget: StoredResults | None, *,
         longer = read_at_best_epoch(budget.records) if best else budget.records
         try:
             check = budget_check(records, longer,
-                                 verdicts=_accuracy_verdicts if best else
+                                 verdicts=best_epoch_verdicts if best else
                                  (lambda r: grid_verdicts(grid, r)),
                                  item_key=GRID_ITEMS[grid][0], shared=GRID_ITEMS[grid][1])
         except ValueError as exc:

@@ -1062,6 +1062,9 @@ def _lesson_examples() -> dict[str, Example]:
              {"arm": "early stopping", "best_val_epoch": 1, "eval_epochs": [1],
               "test_acc_curve": [0.3]}],
             check=lambda r: [x["test_acc"] for x in r] == [0.2]),
+        "regularization.best_epoch_verdicts": E(
+            br.REG,
+            check=lambda r: all(k.split()[0] in ("C7", "C10") for k in r)),
         "regularization.state_families": F(lambda: ((br.reg_state(), "quick"), {}),
                                            check=lambda r: len(r) > 0),
         "regularization.claim_table": F(lambda: ((br.reg_families(), "C7"),

@@ -163,6 +163,7 @@ def test_grid_state_can_read_every_net_at_its_best_validation_epoch() -> None:
                                       reading="best validation epoch")
     assert state.judged and "read at the best validation epoch" in state.line()
     assert {r["arm"] for r in state.records} == set(ARMS)        # early stopping is the reading
+    assert set(regularization.best_epoch_verdicts(state.records)) == set(state.check.verdicts)
     assert {c.split(" ", 1)[0] for c in state.check.verdicts} == set(
         regularization.BEST_EPOCH_CLAIMS) == {"C7", "C10"}
     # a drift of the best epoch itself still fails the check
